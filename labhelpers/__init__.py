@@ -38,6 +38,7 @@ _API = {
         "check_gram_matrix",
         "check_style_loss",
         "check_total_variation_loss",
+        "use_if_correct",
     ],
     "transfer": ["stylize", "StyleTransferResult"],
     "config": ["fast_mode"],
