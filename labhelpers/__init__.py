@@ -22,7 +22,10 @@ from typing import Any
 __version__ = "0.1.0"
 
 _API = {
-    "images": ["load_image", "save_image", "show_images", "list_images", "image_path", "ImageError"],
+    "images": [
+        "load_image", "save_image", "show_images", "list_images", "image_path", "ImageError",
+        "resize_to", "to_uint8", "DEFAULT_CONTENT", "DEFAULT_STYLE",
+    ],
     "weights": ["prepare_weights", "WeightsError"],
     "features": ["build_feature_extractor", "FeatureExtractor", "VGG16_LAYERS"],
     "losses": [
