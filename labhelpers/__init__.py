@@ -8,7 +8,8 @@ The public API is gathered here; each name lives in one module:
 - losses:     ``content_loss``, ``gram_matrix``, ``style_loss``, ``total_variation_loss``, ...
 - checks:     ``check_content_loss``, ``check_gram_matrix``, ``check_style_loss``,
               ``check_total_variation_loss``
-- transfer:   ``stylize``, ``StyleTransferResult``
+- transfer:   ``stylize``, ``StyleTransfer``, ``StyleTransferResult``
+- widgets:    ``StyleTransferPanel``, ``ratio_grid``
 
 Names are imported lazily so that ``import labhelpers`` is quick and does not load
 TensorFlow until a function that needs it is used.
@@ -43,7 +44,8 @@ _API = {
         "check_total_variation_loss",
         "use_if_correct",
     ],
-    "transfer": ["stylize", "StyleTransferResult"],
+    "transfer": ["stylize", "StyleTransfer", "StyleTransferResult"],
+    "widgets": ["StyleTransferPanel", "ratio_grid"],
     "config": ["fast_mode"],
 }
 _WHERE = {name: module for module, names in _API.items() for name in names}
