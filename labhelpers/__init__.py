@@ -18,9 +18,14 @@ TensorFlow until a function that needs it is used.
 from __future__ import annotations
 
 import importlib
+import os
 from typing import Any
 
 __version__ = "0.1.0"
+
+# Hide TensorFlow's C++ start-up chatter (set before TensorFlow is first imported; a user's own
+# setting wins).
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 _API = {
     "images": [

@@ -1,0 +1,145 @@
+"""What this computer is, and how long the lessons will take on it.
+
+``00_setup.ipynb`` calls :func:`device_summary` and :func:`estimate_lesson_times`: one
+loss-and-gradient evaluation of style transfer is timed at 128 px, and the lessons' work
+(:data:`LESSON_RUNS`, the full-size settings of their parameters cells) is extrapolated from it,
+assuming the cost grows with the number of pixels.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["LessonRun", "LESSON_RUNS", "device_summary", "time_evaluation", "estimate_lesson_times",
+           "format_estimates"]
+
+
+@dataclass(frozen=True)
+class LessonRun:
+    """Optimisations a lesson runs at full size: ``count`` runs of ``steps`` evaluations at ``size`` px.
+
+    Attributes:
+        what: a short description (for the printed estimate).
+        count: how many optimisations of this kind the notebook runs.
+        size: longest side of the image in pixels.
+        steps: loss-and-gradient evaluations per optimisation.
+        depth: fraction of VGG16's cost each evaluation needs (runs that stop at a shallow layer
+            are cheaper); 1.0 = up to block5.
+    """
+
+    what: str
+    count: int
+    size: int
+    steps: int
+    depth: float = 1.0
+
+
+#: The optimisations each lesson runs at full size (not in fast mode). ``tests/test_notebooks.py``
+#: checks these numbers against the notebooks' parameters cells.
+LESSON_RUNS: dict[str, tuple[LessonRun, ...]] = {
+    "01_feature_hierarchy": (
+        LessonRun("content reconstructions, block1..block5", 5, 128, 150, 0.8),
+        LessonRun("style reconstructions, growing layer sets", 5, 128, 150, 0.8),
+    ),
+    "02_content_loss": (
+        LessonRun("content reconstructions from four layers", 4, 160, 200, 0.8),
+    ),
+    "03_style_loss": (
+        LessonRun("texture synthesis (picture and widget)", 3, 128, 200, 1.0),
+    ),
+    "04_total_variation": (
+        LessonRun("style transfer from noise at four TV weights", 4, 128, 100, 1.0),
+    ),
+}
+
+#: Seconds of set-up per optimisation (targets, tracing the compiled loss), measured on 2 CPU cores.
+SETUP_SECONDS = 3.0
+#: Seconds per lesson outside the optimisations (loading VGG16, plots).
+FIXED_SECONDS = 15.0
+
+
+def device_summary() -> dict[str, Any]:
+    """TensorFlow's version and the devices it sees.
+
+    Returns:
+        ``{"tensorflow": version, "keras": version, "python": version, "cpu_cores": n,
+        "gpus": [names], "platform": text}``.
+    """
+    import keras
+    import tensorflow as tf
+
+    gpus = [device.name for device in tf.config.list_physical_devices("GPU")]
+    return {
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "python": platform.python_version(),
+        "cpu_cores": os.cpu_count() or 1,
+        "gpus": gpus,
+        "platform": platform.platform(terse=True),
+    }
+
+
+def time_evaluation(size: int = 128, extractor: Any = None, repeats: int = 4) -> dict[str, float]:
+    """Time style transfer's loss-and-gradient evaluation on this machine.
+
+    A :class:`labhelpers.transfer.StyleTransfer` with the default layers is built at ``size`` px
+    and run for ``repeats + 1`` evaluations; the first one also traces the compiled function.
+
+    Args:
+        size: longest side of the test image in pixels.
+        extractor: the feature extractor (default: built from the prepared weights).
+        repeats: evaluations timed after the first one.
+
+    Returns:
+        ``{"size": size, "seconds_per_evaluation": s, "setup_seconds": s}``: the mean time of one
+        evaluation, and the time of preparing and tracing (the first evaluation included).
+    """
+    from .images import DEFAULT_CONTENT, DEFAULT_STYLE
+    from .transfer import StyleTransfer
+
+    started = time.perf_counter()
+    transfer = StyleTransfer(DEFAULT_CONTENT, DEFAULT_STYLE, size=size, extractor=extractor)
+    result = transfer.run(steps=repeats + 1, optimizer="adam")
+    history = result.history
+    setup = (time.perf_counter() - started) - (history[-1]["seconds"] - history[0]["seconds"])
+    per_evaluation = (history[-1]["seconds"] - history[0]["seconds"]) / max(len(history) - 1, 1)
+    return {"size": float(size), "seconds_per_evaluation": float(per_evaluation), "setup_seconds": float(setup)}
+
+
+def estimate_lesson_times(seconds_per_evaluation: float | None = None, size: int = 128,
+                          extractor: Any = None) -> dict[str, float]:
+    """Expected seconds for each full-size lesson on this machine.
+
+    Args:
+        seconds_per_evaluation: a measured time of one evaluation at ``size`` px; measured with
+            :func:`time_evaluation` when None.
+        size: the size that time refers to.
+        extractor: the feature extractor to time with (when measuring).
+
+    Returns:
+        ``{lesson notebook name: seconds}`` for the lessons in :data:`LESSON_RUNS`: the runs'
+        evaluations scaled by their number of pixels relative to ``size``, plus set-up time.
+    """
+    if seconds_per_evaluation is None:
+        seconds_per_evaluation = time_evaluation(size, extractor)["seconds_per_evaluation"]
+    estimates = {}
+    for lesson, runs in LESSON_RUNS.items():
+        total = FIXED_SECONDS
+        for run in runs:
+            scale = (run.size / size) ** 2
+            total += run.count * (run.steps * seconds_per_evaluation * scale * run.depth + SETUP_SECONDS)
+        estimates[lesson] = total
+    return estimates
+
+
+def format_estimates(estimates: dict[str, float]) -> str:
+    """The estimates as lines of text: ``01_feature_hierarchy   about 3.5 min``."""
+    lines = []
+    for lesson, seconds in estimates.items():
+        when = f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+        lines.append(f"{lesson:<24} about {when}")
+    return "\n".join(lines)

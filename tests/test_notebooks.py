@@ -1,0 +1,136 @@
+"""The notebooks: each runs top to bottom in fast mode, is committed clean, and has the usual parts.
+
+Every ``notebooks/*.ipynb`` is picked up (lesson 05 and any later one included). Execution uses
+nbclient with ``LAB_FAST=1`` (tiny pictures, few steps), the notebook folder as working
+directory and the ``python3`` kernel, which is this interpreter.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from labhelpers import colab
+from labhelpers.config import REPO_ROOT
+
+pytestmark = pytest.mark.notebooks
+
+NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+CELL_TIMEOUT = 600  # seconds per cell
+
+
+def _ids(paths: list[Path]) -> list[str]:
+    return [path.stem for path in paths]
+
+
+def _read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def _first_code_cell(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    return next(cell for cell in notebook.cells if cell.cell_type == "code")
+
+
+def test_there_are_notebooks():
+    names = {path.stem for path in NOTEBOOKS}
+    assert {"00_setup", "01_feature_hierarchy", "02_content_loss", "03_style_loss",
+            "04_total_variation"} <= names
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_notebook_runs_in_fast_mode(path: Path, monkeypatch):
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("LAB_FAST", "1")
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+    notebook = _read(path)
+    client = NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.execute()  # raises CellExecutionError (with the failing cell and traceback) on error
+    errors = [output for cell in notebook.cells if cell.cell_type == "code"
+              for output in cell.get("outputs", []) if output.get("output_type") == "error"]
+    assert not errors
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_notebook_is_committed_without_outputs(path: Path):
+    notebook = _read(path)
+    dirty = [index for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"
+             and (cell.get("outputs") or cell.get("execution_count") is not None)]
+    assert not dirty, (f"{path.name}: code cells {dirty} carry outputs or execution counts; clear them "
+                       "(e.g. `jupyter nbconvert --clear-output --inplace`) before committing")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_notebook_structure(path: Path):
+    notebook = _read(path)
+    nbformat.validate(notebook)
+    assert notebook.nbformat == 4
+    assert notebook.metadata.get("kernelspec", {}).get("name") == "python3"
+    first = _first_code_cell(notebook)
+    assert "parameters" in first.metadata.get("tags", []), f"{path.name}: first code cell is not tagged 'parameters'"
+    assert "FAST = labhelpers.fast_mode()" in first.source
+    text = "\n".join(cell.source for cell in notebook.cells)
+    assert colab.colab_url(path.name) in text, f"{path.name}: no 'Open in Colab' link to {colab.colab_url(path.name)}"
+    assert colab.colab_setup_command() in first.source, (
+        f"{path.name}: the parameters cell must fetch the lab in Colab with labhelpers.colab.colab_setup_command()")
+
+
+def _full_size_parameters(path: Path, monkeypatch) -> dict:
+    """Run the parameters cell (without its IPython ``!`` line) with LAB_FAST unset."""
+    monkeypatch.delenv("LAB_FAST", raising=False)
+    source = "\n".join(line for line in _first_code_cell(_read(path)).source.splitlines()
+                       if not line.lstrip().startswith("!"))
+    namespace: dict = {}
+    exec(compile(source, str(path), "exec"), namespace)  # noqa: S102 - our own notebook
+    return namespace
+
+
+LESSONS = [path for path in NOTEBOOKS if path.stem in
+           ("01_feature_hierarchy", "02_content_loss", "03_style_loss", "04_total_variation")]
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=_ids(LESSONS))
+def test_time_estimates_match_the_parameters(path: Path, monkeypatch):
+    """labhelpers.device.LESSON_RUNS must describe what the notebook really runs at full size."""
+    from labhelpers.device import LESSON_RUNS
+
+    values = _full_size_parameters(path, monkeypatch)
+    assert values["FAST"] is False
+    runs = LESSON_RUNS[path.stem]
+    expected = {
+        "01_feature_hierarchy": [("RECON_SIZE", "CONTENT_STEPS"), ("RECON_SIZE", "STYLE_STEPS")],
+        "02_content_loss": [("RECON_SIZE", "STEPS")],
+        "03_style_loss": [("TEXTURE_SIZE", "STEPS")],
+        "04_total_variation": [("SIZE", "STEPS")],
+    }[path.stem]
+    for run, (size_name, steps_name) in zip(runs, expected):
+        assert (run.size, run.steps) == (values[size_name], values[steps_name]), (path.stem, run)
+    if path.stem == "04_total_variation":
+        assert runs[0].count == len(values["TV_WEIGHTS"])
+    if "SHOW_SOLUTIONS" in values:
+        assert values["SHOW_SOLUTIONS"] is False, "commit notebooks with SHOW_SOLUTIONS = False"
+
+
+WITH_EXERCISES = [path for path in NOTEBOOKS if "SHOW_SOLUTIONS = False" in _first_code_cell(_read(path)).source]
+
+
+@pytest.mark.parametrize("path", WITH_EXERCISES, ids=_ids(WITH_EXERCISES))
+def test_notebook_with_solutions_passes_its_checks(path: Path, monkeypatch):
+    """With SHOW_SOLUTIONS = True the model solutions are printed, used, and pass every check."""
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("LAB_FAST", "1")
+    notebook = _read(path)
+    first = _first_code_cell(notebook)
+    first.source = first.source.replace("SHOW_SOLUTIONS = False", "SHOW_SOLUTIONS = True")
+    NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    printed = "".join(output.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
+                      for output in cell.get("outputs", []) if output.get("output_type") == "stream")
+    checks = printed.count("✅")
+    assert checks >= 1 and "❌" not in printed and "⏳" not in printed
+    assert "def " in printed  # the solution's source was shown

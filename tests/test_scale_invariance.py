@@ -1,0 +1,84 @@
+"""The normalised loss does not depend on how large a network's activations are.
+
+Caffe-trained VGG16 weights give activations 60-240x larger than torchvision's, by a different
+factor at each layer. Here the real torchvision network is copied with every convolution
+rescaled (kernel_k * a_k, bias_k * a_1 * ... * a_k), which multiplies the activations of layer k
+by a_1 * ... * a_k (VGG16 is a ReLU network) -- deep layers by up to ~190x. With the normalised
+loss both networks must give the same losses and the same picture; with ``normalise=False`` (the
+raw lecture losses) the pictures must differ, so the test can fail.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from labhelpers.features import VGG16_LAYERS, FeatureExtractor
+from labhelpers.images import DEFAULT_CONTENT, DEFAULT_STYLE
+from labhelpers.transfer import StyleTransfer
+
+#: One factor per convolution, shallow to deep.
+FACTORS = (3.0, 0.5, 7.0, 2.0, 0.25, 4.0, 1.5, 3.0, 2.0, 0.5, 2.0, 1.0, 1.0)
+#: The resulting scale of each layer's activations: 3, 1.5, 10.5, 21, 5.25, 21, 31.5, 94.5, 189, ...
+SCALES = dict(zip(VGG16_LAYERS, np.cumprod(FACTORS)))
+SIZE, STEPS = 48, 15
+
+
+@pytest.fixture(scope="module")
+def networks(extractor):
+    pairs = extractor.conv_weights()
+    scaled = [(kernel * a, bias * s) for (kernel, bias), a, s in zip(pairs, FACTORS, np.cumprod(FACTORS))]
+    return FeatureExtractor.from_arrays(pairs), FeatureExtractor.from_arrays(scaled)
+
+
+@pytest.fixture(scope="module")
+def transfers(networks):
+    base, scaled = networks
+    return tuple(StyleTransfer(DEFAULT_CONTENT, DEFAULT_STYLE, size=SIZE, extractor=net) for net in (base, scaled))
+
+
+def test_the_rescaled_network_has_much_larger_activations(networks, transfers):
+    base, scaled = networks
+    image = transfers[0].content
+    a, b = base(image), scaled(image)
+    for name in ("block1_conv1", "block3_conv1", "block4_conv2", "block5_conv1"):
+        np.testing.assert_allclose(b[name].numpy(), SCALES[name] * a[name].numpy(),
+                                   rtol=1e-3, atol=1e-4 * SCALES[name] * float(np.abs(a[name]).max()))
+    assert SCALES["block4_conv2"] > 50 and SCALES["block5_conv1"] > 150
+
+
+def test_normalised_losses_are_equal(transfers, rng):
+    base, scaled = transfers
+    image = np.clip(base.content + rng.normal(0, 0.1, base.content.shape), 0, 1).astype(np.float32)
+    a, b = base.losses(image), scaled.losses(image)
+    for key in ("total", "content", "style", "tv"):
+        assert b[key] == pytest.approx(a[key], rel=1e-4), key
+    for name in a["style_layers"]:
+        assert b["style_layers"][name] == pytest.approx(a["style_layers"][name], rel=1e-4), name
+    # ... while the raw lecture losses differ by the scale factors (s^2 content, s^4 style)
+    raw_a, raw_b = base.losses(image, normalise=False), scaled.losses(image, normalise=False)
+    assert raw_b["content"] / raw_a["content"] == pytest.approx(SCALES["block4_conv2"] ** 2, rel=1e-3)
+    assert raw_b["style_layers"]["block5_conv1"] / raw_a["style_layers"]["block5_conv1"] == pytest.approx(
+        SCALES["block5_conv1"] ** 4, rel=1e-3)
+
+
+# L-BFGS amplifies float32 rounding (the two networks round differently) by about 2x per step,
+# so its comparison uses a few steps less; Adam's sign-like steps are insensitive to it.
+@pytest.mark.parametrize("optimizer, steps", [("lbfgs", 12), ("adam", STEPS)])
+def test_same_picture_from_both_networks(transfers, optimizer, steps):
+    base, scaled = transfers
+    a = base.run(steps=steps, optimizer=optimizer)
+    b = scaled.run(steps=steps, optimizer=optimizer)
+    assert np.abs(a.image - base.content).max() > 0.1  # the picture did change
+    assert np.abs(a.image - b.image).max() < 0.02
+
+
+def test_raw_losses_give_different_pictures(transfers):
+    base, scaled = transfers
+    # weights that give a balanced raw loss for the unscaled network
+    weights = {"content_weight": 1.0, "style_weight": 1e3, "tv_weight": 0.0}
+    a = base.run(steps=STEPS, normalise=False, **weights)
+    b = scaled.run(steps=STEPS, normalise=False, **weights)
+    assert a.options["normalise"] is False
+    assert np.abs(a.image - b.image).max() > 0.2
+    assert np.abs(a.image - b.image).mean() > 0.02
