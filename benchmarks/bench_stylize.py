@@ -384,11 +384,13 @@ def time_to_reach(trajectory: list[dict], target: float) -> dict | None:
 
 LABELS = {"baseline": "baseline (tutorial loop, Adam)", "stylize_float32": "stylize (L-BFGS, float32)",
           "stylize_bfloat16": "stylize (L-BFGS, bfloat16)", "stylize_float32_xla": "stylize (float32, XLA)"}
-#: The optimisation runs: (key, precision, style weight or None for the default, label).
+#: The optimisation runs: (key, precision, weight overrides, share of --max-steps, label).
 RUNS = (
-    ("stylize_float32", "float32", None, "stylize, defaults, float32"),
-    ("stylize_float32_sw3", "float32", 3.0, "stylize, style_weight 3, float32"),
-    ("stylize_bfloat16_sw3", "bfloat16", 3.0, "stylize, style_weight 3, bfloat16"),
+    ("stylize_float32", "float32", {}, 0.5, "stylize, defaults, float32"),
+    ("stylize_float32_sw3", "float32", {"style_weight": 3.0, "tv_weight": 0.1}, 1.0,
+     "stylize, style_weight 3, tv_weight 0.1, float32"),
+    ("stylize_bfloat16_sw3", "bfloat16", {"style_weight": 3.0, "tv_weight": 0.1}, 1.0,
+     "stylize, style_weight 3, tv_weight 0.1, bfloat16"),
 )
 
 
@@ -428,9 +430,11 @@ def markdown(report: dict) -> str:
         "Q = mean relative Gram distance over the 5 style layers + relative block4_conv2 distance to the "
         f"content (lower is better). Q_base = the baseline's Q after {report['baseline_steps']} steps. *to Q_base*: "
         "wall time (targets + tracing + optimisation, not the Q evaluations) until Q <= Q_base; stylize stops "
-        f"there (at most {report['max_steps']} evaluations). stylize's default style weight (10) stylises more "
-        "strongly than the baseline (content distance ~1.0 vs ~0.5), so its Q levels off higher; style_weight 3 "
-        "gives a style/content balance like the baseline's and compares the optimisers at a similar trade-off.",
+        f"there (at most {report['max_steps']} evaluations, {report['max_steps'] // 2} with the defaults). "
+        "stylize's default weights (style 10, TV 1) stylise more strongly than the baseline (content distance "
+        "~1.0 vs ~0.4) and smooth (TV is not in Q), so its Q levels off higher; style_weight 3 with tv_weight "
+        "0.1 gives a style/content balance like the baseline's and compares the optimisers at a similar "
+        "trade-off.",
         "",
         "| size (px) | run | s/eval in run | steps | final Q (style + content) | to Q_base: steps / s "
         "| vs baseline | peak RSS (MB) | load avg |",
@@ -439,7 +443,7 @@ def markdown(report: dict) -> str:
     for size, rows in report["sizes"].items():
         base = rows["baseline"]
         base_reach = base.get("reached")
-        for key, label in [("baseline", LABELS["baseline"])] + [(k, lab) for k, _, _, lab in RUNS]:
+        for key, label in [("baseline", LABELS["baseline"])] + [(k, lab) for k, _, _, _, lab in RUNS]:
             run = rows.get(key)
             if not run:
                 continue
@@ -522,14 +526,13 @@ def main(argv: list[str] | None = None) -> int:
         base["reached"] = time_to_reach(base["trajectory"], q_base)
         rows["baseline"] = base
         print(f"  Q = {q_base:.3f} after {base['wall_seconds']:.1f} s", flush=True)
-        for key, precision, style_weight, label in RUNS:
+        for key, precision, overrides, share, label in RUNS:
             if precision not in precisions:
                 continue
-            print(f"{size} px: {label}, until Q <= {q_base:.3f} (at most {max_steps} steps) ...", flush=True)
-            config = {"kind": "stylize", "size": size, "steps": max_steps, "target_quality": q_base,
-                      "precision": precision, "save": f"/tmp/transfer_results/bench_{key}_{size}.png"}
-            if style_weight is not None:
-                config["style_weight"] = style_weight
+            limit = max(1, round(share * max_steps))
+            print(f"{size} px: {label}, until Q <= {q_base:.3f} (at most {limit} steps) ...", flush=True)
+            config = {"kind": "stylize", "size": size, "steps": limit, "target_quality": q_base,
+                      "precision": precision, "save": f"/tmp/transfer_results/bench_{key}_{size}.png", **overrides}
             row = run_worker(config)
             rows[key] = row
             reach = row["reached"]
@@ -543,7 +546,7 @@ def main(argv: list[str] | None = None) -> int:
             ratio = seconds["baseline"] / seconds[key]
             targets.append((f"{size} px, {LABELS.get(key, key)}: evals/s {ratio:.2f}x the baseline's (target >= "
                             f"{need:g}x)", ratio >= need))
-        for key, precision, style_weight, label in RUNS:
+        for key, _, _, _, label in RUNS:
             row = rows.get(key)
             if row is None:
                 continue

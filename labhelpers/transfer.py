@@ -671,6 +671,7 @@ class StyleTransfer:
         }
         state = _RunState(steps=steps, callback=callback, callback_every=callback_every,
                           should_stop=should_stop, time_budget=time_budget, progress=progress)
+        state.color_mode = color_mode
         start: np.ndarray | None = None
         try:
             for index, (shape, count) in enumerate(zip(shapes, stage_steps)):
