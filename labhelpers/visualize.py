@@ -820,14 +820,20 @@ def plot_loss_curves(history: Sequence[Mapping[str, Any]], terms: Iterable[str] 
     else:
         figure = ax.figure
     steps = np.array([float(entry.get("step", index)) for index, entry in enumerate(history)])
-    drawn = 0
+    drawn, largest = 0, 0.0
     for term in terms:
         values = np.array([float(entry.get(term, np.nan)) for entry in history])
         if not np.any(np.isfinite(values) & (values > 0)):
             continue
         ax.plot(steps, np.where(values > 0, values, np.nan), label=term, lw=2 if term == "total" else 1.3)
+        largest = max(largest, float(np.nanmax(np.where(np.isfinite(values), values, np.nan))))
         drawn += 1
     ax.set_yscale("log")
+    if drawn:
+        # A run started from the content photo has a content loss of ~1e-13 at step 1; showing
+        # six decades below the largest value keeps that from squashing every curve flat.
+        bottom, top = ax.get_ylim()
+        ax.set_ylim(max(bottom, largest * 1e-6), top)
     ax.set_xlabel("step")
     ax.set_ylabel("loss (weighted)")
     if drawn:

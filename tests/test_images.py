@@ -813,7 +813,10 @@ def test_defaults_exist():
     assert li.default_content() in li.list_images("content")
     assert li.default_style() in li.list_images("style")
     assert load_image(li.default_content()).shape == (300, 451, 3)
-    assert load_image(li.default_style()).shape == (600, 752, 3)
+    style = load_image(li.default_style())
+    assert style.shape == (552, 704, 3)  # the scan's 752x600 less its 24 px frame
+    edges = [style[:3], style[-3:], style[:, :3], style[:, -3:]]
+    assert min(float(edge.mean()) for edge in edges) > 0.1, "the black frame of the scan is back"
 
 
 def test_list_images_bad_kind():

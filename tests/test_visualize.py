@@ -458,3 +458,15 @@ def test_solutions_pass_their_checks(name, capsys):
     assert f"def {name}(" in solutions.source(name)
     with pytest.raises(KeyError):
         solutions.source("nothing")
+
+
+def test_loss_curves_are_not_squashed_by_a_near_zero_first_value():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from labhelpers.visualize import plot_loss_curves
+
+    history = [{"step": i + 1, "total": 10.0 / (i + 1), "content": 1e-13 if i == 0 else 0.5,
+                "style": 5.0 / (i + 1), "tv": 0.3} for i in range(20)]
+    bottom, top = plot_loss_curves(history).axes[0].get_ylim()
+    assert bottom >= 10.0 * 1e-6 * 0.999 and top >= 10.0
