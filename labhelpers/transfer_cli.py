@@ -26,24 +26,26 @@ __all__ = ["add_stylize_command", "run_stylize", "default_output_path", "plot_lo
 # --- argument types: each error message says what to type instead -------------------------------
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number > 0 such as 256, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number > 0 such as 256, not {value}")
-    return value
+def _whole_number(minimum: int) -> Any:
+    """An argparse type: a whole number >= ``minimum``, with a message that shows one."""
+    example = 256 if minimum > 0 else 0
+    bound = "> 0" if minimum == 1 else f">= {minimum}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number {bound} such as {example}, not {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be a whole number {bound} such as {example}, not {value}")
+        return value
+
+    return parse
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0 such as 0, not {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 0 such as 0, not {value}")
-    return value
+_positive_int = _whole_number(1)
+_non_negative_int = _whole_number(0)
 
 
 def _non_negative_float(text: str) -> float:
