@@ -27,7 +27,8 @@ and weights: torchvision's, same layers: content block4_conv2, style block1_conv
   FEATURE_SCALE^2; Adam's epsilon = 0.1 also assumes Caffe-sized gradients). FEATURE_SCALE =
   1000 was chosen *in the baseline's favour*: of 100, 300, 1000, 3000 and 10000 it gave the
   baseline the best quality (metric below) after 100 steps at 256 px (Q = 1.70, 1.25, 1.10,
-  1.35, 1.60; with 100 the baseline hardly stylises at all).
+  1.35, 1.60, measured before the bundled Starry Night scan was cropped; with 100 the baseline
+  hardly stylises at all).
 
 Measured per configuration, each in its own subprocess (so peak memory is separate):
 
@@ -442,8 +443,8 @@ def markdown(report: dict) -> str:
         f"content (lower is better). Q_base = the baseline's Q after {report['baseline_steps']} steps. *to Q_base*: "
         "wall time (targets + tracing + optimisation, not the Q evaluations) until Q <= Q_base; stylize stops "
         f"there (at most {report['max_steps']} evaluations, {report['max_steps'] // 2} with the defaults). "
-        "stylize's default weights (style 10, TV 1) stylise more strongly than the baseline (content distance "
-        "~1.0 vs ~0.4) and smooth (TV is not in Q), so its Q levels off higher; style_weight 3 with tv_weight "
+        "stylize's default weights (style 10, TV 1) stylise more strongly than the baseline (compare the "
+        "style and content parts of Q) and smooth (TV is not in Q), so its Q levels off higher; style_weight 3 with tv_weight "
         "0.1 gives a style/content balance like the baseline's and compares the optimisers at a similar "
         "trade-off.",
         "",
