@@ -597,10 +597,6 @@ def _style_cases(rng: np.random.Generator) -> list[_Case]:
     return cases
 
 
-def _style_shape_problem(case: _Case, got: tuple, expected: tuple) -> _Diagnosis:
-    return _scalar_shape_problem(case, got, expected)
-
-
 _STYLE = _Exercise(
     name="style_loss",
     arg_names=("gram_generated", "gram_reference"),
@@ -608,7 +604,7 @@ _STYLE = _Exercise(
     make_cases=_style_cases,
     mistakes=_squared_error_mistakes("two Gram matrices"),
     factors=lambda case: _HALVES,
-    shape_problem=_style_shape_problem,
+    shape_problem=_scalar_shape_problem,
     values_hint="the style loss is the mean of the squared differences of the two Gram matrices",
 )
 

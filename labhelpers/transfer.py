@@ -42,9 +42,9 @@ Targets (content features, Gram matrices, normalisers) are computed once per ima
 colour mode and kept. One ``tf.function`` computes the loss terms and the gradient; it takes
 the targets and the loss coefficients as tensor arguments, so changing weights between runs
 never retraces it (there is one trace per image size). XLA (``jit_compile=True``) is an
-option; on the 2-core CPU this was written on it was slower (0.35 s vs 0.29 s per evaluation
-at 256 px, 1.31 s vs 1.09 s at 512 px; ``benchmarks/bench_stylize.py --xla``), so it is off by
-default. ``precision="bfloat16"`` runs the network's convolutions in bfloat16: 0.17 s and
+option; on the 2-core CPU this was written on it was slower (0.66 s vs 0.53 s per evaluation
+at 256 px, 1.32 s vs 1.09 s at 512 px; ``benchmarks/results/bench.md``), so it is off by
+default. ``precision="bfloat16"`` runs the network's convolutions in bfloat16: 0.30 s and
 0.62 s there (the CPU has native bfloat16), with features about 1% off; opt-in.
 
 Optimisers: ``"lbfgs"`` (scipy's L-BFGS-B with the box [0, 1] for every pixel; every
