@@ -11,7 +11,7 @@ Writes ``benchmarks/results/bench.json`` and ``benchmarks/results/bench.md``.
 What is compared (same machine, same pictures -- the bundled default pair -- same VGG16 network
 and weights: torchvision's, same layers: content block4_conv2, style block1_conv1..block5_conv1):
 
-* **stylize**: :class:`labhelpers.transfer.StyleTransfer` with its defaults (L-BFGS, normalised
+* **stylize**: :class:`labhelpers.transfer.run.StyleTransfer` with its defaults (L-BFGS, normalised
   loss, the default content/style/TV weights, init = content), float32; and with style_weight 3
   and tv_weight 0.1 (a style/content balance like the baseline's, see the table's notes), in
   float32 and with ``precision="bfloat16"``.
@@ -153,7 +153,7 @@ def _median(values: list[float]) -> float:
 
 
 def _extractor():
-    from labhelpers.features import build_feature_extractor
+    from labhelpers.network.extractor import build_feature_extractor
 
     return build_feature_extractor("torchvision", download=False, verbose=False)
 
@@ -256,7 +256,7 @@ def worker_speed(config: dict) -> dict:
     the same background load, so their ratio is meaningful on a shared machine.
     """
     from labhelpers.images import DEFAULT_CONTENT, DEFAULT_STYLE
-    from labhelpers.transfer import (DEFAULT_CONTENT_WEIGHT, DEFAULT_STYLE_WEIGHT, DEFAULT_TV_WEIGHT,
+    from labhelpers.transfer.run import (DEFAULT_CONTENT_WEIGHT, DEFAULT_STYLE_WEIGHT, DEFAULT_TV_WEIGHT,
                                      StyleTransfer)
 
     size, rounds = int(config["size"]), int(config.get("rounds", 8))
@@ -302,7 +302,7 @@ def worker_stylize(config: dict) -> dict:
     import numpy as np
 
     from labhelpers.images import DEFAULT_CONTENT, DEFAULT_STYLE, save_image
-    from labhelpers.transfer import StyleTransfer
+    from labhelpers.transfer.run import StyleTransfer
 
     size, steps = int(config["size"]), int(config["steps"])
     target = config.get("target_quality")

@@ -32,8 +32,8 @@ _API = {
         "load_image", "save_image", "show_images", "list_images", "image_path", "ImageError",
         "resize_to", "to_uint8", "DEFAULT_CONTENT", "DEFAULT_STYLE",
     ],
-    "weights": ["prepare_weights", "WeightsError"],
-    "features": ["build_feature_extractor", "FeatureExtractor", "VGG16_LAYERS"],
+    "network.weights": ["prepare_weights", "WeightsError"],
+    "network.extractor": ["build_feature_extractor", "FeatureExtractor", "VGG16_LAYERS"],
     "losses": [
         "content_loss",
         "gram_matrix",
@@ -42,15 +42,15 @@ _API = {
         "total_variation_loss",
         "total_variation_loss_l2",
     ],
-    "checks": [
+    "lessons.checks": [
         "check_content_loss",
         "check_gram_matrix",
         "check_style_loss",
         "check_total_variation_loss",
         "use_if_correct",
     ],
-    "transfer": ["stylize", "StyleTransfer", "StyleTransferResult"],
-    "widgets": ["StyleTransferPanel", "ratio_grid"],
+    "transfer.run": ["stylize", "StyleTransfer", "StyleTransferResult"],
+    "lessons.panel": ["StyleTransferPanel", "ratio_grid"],
     "config": ["fast_mode"],
 }
 _WHERE = {name: module for module, names in _API.items() for name in names}

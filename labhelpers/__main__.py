@@ -17,7 +17,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before anything imports Te
 
 
 def _cmd_weights(args: argparse.Namespace) -> int:
-    from .weights import prepare_weights, torchvision_weights
+    from labhelpers.network.weights import prepare_weights, torchvision_weights
 
     if args.archive:
         torchvision_weights(archive=args.archive)
@@ -26,7 +26,7 @@ def _cmd_weights(args: argparse.Namespace) -> int:
         print("Tried first:\n" + "\n".join(choice.tried))
     if choice.path is not None:
         print(f"File: {choice.path} ({choice.path.stat().st_size / 1e6:.1f} MB)")
-    from .features import build_feature_extractor
+    from labhelpers.network.extractor import build_feature_extractor
 
     extractor = build_feature_extractor(args.source, verbose=False, download=False)
     import numpy as np
@@ -39,8 +39,8 @@ def _cmd_weights(args: argparse.Namespace) -> int:
 
 
 def _cmd_features(args: argparse.Namespace) -> int:
-    from .features import build_feature_extractor, describe_layers
-    from .images import DEFAULT_CONTENT, load_image
+    from labhelpers.network.extractor import build_feature_extractor, describe_layers
+    from labhelpers.images import DEFAULT_CONTENT, load_image
 
     image = load_image(args.image or DEFAULT_CONTENT, max_size=args.size)
     extractor = build_feature_extractor(args.weights)
@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     features.set_defaults(run=_cmd_features)
 
     try:
-        from .transfer_cli import add_stylize_command
+        from labhelpers.cli import add_stylize_command
     except ImportError:  # the optimiser's command line is not installed
         pass
     else:
@@ -89,8 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return 2
-    from .images import ImageError
-    from .weights import WeightsError
+    from labhelpers.images import ImageError
+    from labhelpers.network.weights import WeightsError
 
     try:
         return int(args.run(args) or 0)

@@ -177,7 +177,7 @@ def match_color_statistics(source: Any, target: Any, clip: bool = False, eps: fl
         source: RGB (H_s, W_s, 3) to recolour (the style image), values in [0, 1].
         target: RGB (H_t, W_t, 3) whose colour statistics are wanted (the content photo).
         clip: clip the result to [0, 1]. Off by default so that the statistics match exactly;
-            :mod:`labhelpers.transfer` clips before using the image.
+            :mod:`labhelpers.transfer.run` clips before using the image.
         eps: eigenvalue floor for the covariance square roots (see :func:`symmetric_matrix_power`).
 
     Returns:

@@ -86,7 +86,7 @@ def device_summary() -> dict[str, Any]:
 def time_evaluation(size: int = 128, extractor: Any = None, repeats: int = 4) -> dict[str, float]:
     """Time style transfer's loss-and-gradient evaluation on this machine.
 
-    A :class:`labhelpers.transfer.StyleTransfer` with the default layers is built at ``size`` px
+    A :class:`labhelpers.transfer.run.StyleTransfer` with the default layers is built at ``size`` px
     and run for ``repeats + 1`` evaluations; the first one also traces the compiled function.
 
     Args:
@@ -98,8 +98,8 @@ def time_evaluation(size: int = 128, extractor: Any = None, repeats: int = 4) ->
         ``{"size": size, "seconds_per_evaluation": s, "setup_seconds": s}``: the mean time of one
         evaluation, and the time of preparing and tracing (the first evaluation included).
     """
-    from .images import DEFAULT_CONTENT, DEFAULT_STYLE
-    from .transfer import StyleTransfer
+    from labhelpers.images import DEFAULT_CONTENT, DEFAULT_STYLE
+    from labhelpers.transfer.run import StyleTransfer
 
     started = time.perf_counter()
     transfer = StyleTransfer(DEFAULT_CONTENT, DEFAULT_STYLE, size=size, extractor=extractor)

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .config import images_dir
+from labhelpers.config import images_dir
 
 if TYPE_CHECKING:  # pragma: no cover - only for type checkers
     from matplotlib.figure import Figure

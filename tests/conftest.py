@@ -20,8 +20,8 @@ import pytest
 @pytest.fixture(scope="session")
 def extractor():
     """The torchvision-trained VGG16 feature extractor (all 13 conv layers)."""
-    from labhelpers.features import build_feature_extractor
-    from labhelpers.weights import WeightsError
+    from labhelpers.network.extractor import build_feature_extractor
+    from labhelpers.network.weights import WeightsError
 
     try:
         return build_feature_extractor("torchvision", download=False, verbose=False)
@@ -34,7 +34,7 @@ def extractor():
 @pytest.fixture(scope="session")
 def random_extractor():
     """VGG16 with seeded random weights: fast structural tests that need no download."""
-    from labhelpers.features import build_feature_extractor
+    from labhelpers.network.extractor import build_feature_extractor
 
     return build_feature_extractor("random", verbose=False, seed=0)
 

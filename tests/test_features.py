@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from labhelpers.features import VGG16_LAYERS, describe_layers, preprocess
+from labhelpers.network.extractor import VGG16_LAYERS, describe_layers, preprocess
 
 
 def test_receptive_fields_by_hand():
@@ -59,7 +59,7 @@ def test_bad_layer_and_bad_image_messages(random_extractor):
 
 
 def test_random_weights_are_reproducible():
-    from labhelpers.features import random_weights
+    from labhelpers.network.extractor import random_weights
 
     a, b, c = random_weights(1), random_weights(1), random_weights(2)
     np.testing.assert_array_equal(a[5][0], b[5][0])

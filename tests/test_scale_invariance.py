@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from labhelpers.features import VGG16_LAYERS, FeatureExtractor
+from labhelpers.network.extractor import VGG16_LAYERS, FeatureExtractor
 from labhelpers.images import DEFAULT_CONTENT, DEFAULT_STYLE
-from labhelpers.transfer import StyleTransfer
+from labhelpers.transfer.run import StyleTransfer
 
 #: One factor per convolution, shallow to deep.
 FACTORS = (3.0, 0.5, 7.0, 2.0, 0.25, 4.0, 1.5, 3.0, 2.0, 0.5, 2.0, 1.0, 1.0)

@@ -1,4 +1,4 @@
-"""labhelpers.transfer: the optimisation loop, early stops, reproducibility, targets, colours.
+"""labhelpers.transfer.run: the optimisation loop, early stops, reproducibility, targets, colours.
 
 Small pictures (32-64 px) and few steps keep this quick. ``random_extractor`` is used where any
 network does (control flow), the real ``extractor`` where the picture matters.
@@ -11,7 +11,7 @@ import pytest
 
 from labhelpers import color
 from labhelpers.images import DEFAULT_CONTENT, DEFAULT_STYLE, load_image
-from labhelpers.transfer import StyleTransfer, StyleTransferResult, stage_sizes, stylize
+from labhelpers.transfer.run import StyleTransfer, StyleTransferResult, stage_sizes, stylize
 
 SECOND_STYLE = "van_gogh_night_cafe"
 
@@ -154,7 +154,7 @@ def test_exploding_loss_is_caught(small, monkeypatch):
 
 
 def test_broken_network_is_reported_when_preparing(random_extractor):
-    from labhelpers.features import FeatureExtractor
+    from labhelpers.network.extractor import FeatureExtractor
 
     pairs = [(k * 1e30, b) for k, b in random_extractor.conv_weights()]
     broken = FeatureExtractor.from_arrays(pairs)
@@ -222,7 +222,7 @@ def test_normalisers_are_the_targets_mean_squares(real):
 
 
 def test_targets_computed_once_and_no_retrace(random_extractor, monkeypatch):
-    from labhelpers.features import FeatureExtractor
+    from labhelpers.network.extractor import FeatureExtractor
 
     calls = []
     original = FeatureExtractor.__call__

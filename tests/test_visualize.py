@@ -1,4 +1,4 @@
-"""Tests of labhelpers.visualize, labhelpers.lesson_widgets, colab, device and solutions.
+"""Tests of labhelpers.lessons.plots, labhelpers.lessons.explorers, colab, device and solutions.
 
 Pure helpers are checked against values worked out by hand; the optimisation-based ones
 (reconstructions, texture synthesis, the TV sweep) run on tiny pictures for a few steps with the
@@ -21,8 +21,11 @@ import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from labhelpers import colab, device, lesson_widgets, solutions  # noqa: E402
-from labhelpers import visualize as viz  # noqa: E402
+from labhelpers import colab  # noqa: E402
+from labhelpers import device  # noqa: E402
+from labhelpers.lessons import explorers as lesson_widgets  # noqa: E402
+from labhelpers.lessons import solutions  # noqa: E402
+from labhelpers.lessons import plots as viz  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -451,7 +454,7 @@ def test_device_summary_and_timing(random_extractor):
 
 @pytest.mark.parametrize("name", sorted(solutions.SOLUTIONS))
 def test_solutions_pass_their_checks(name, capsys):
-    from labhelpers import checks
+    from labhelpers.lessons import checks
 
     check = getattr(checks, f"check_{name}")
     assert check(solutions.SOLUTIONS[name], seed=0) is True
@@ -464,7 +467,7 @@ def test_loss_curves_are_not_squashed_by_a_near_zero_first_value():
     import matplotlib
 
     matplotlib.use("Agg")
-    from labhelpers.visualize import plot_loss_curves
+    from labhelpers.lessons.plots import plot_loss_curves
 
     history = [{"step": i + 1, "total": 10.0 / (i + 1), "content": 1e-13 if i == 0 else 0.5,
                 "style": 5.0 / (i + 1), "tv": 0.3} for i in range(20)]

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from labhelpers import weights as W
+from labhelpers.network import weights as W
 
 
 # --- restricted unpickling ---------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The style-transfer panel (labhelpers.widgets) driven through its methods, without a browser.
+"""The style-transfer panel (labhelpers.lessons.panel) driven through its methods, without a browser.
 
 Runs are tiny (32 px, a few steps) with the real torchvision VGG16 (the ``extractor`` fixture).
 Works with ipywidgets 7.7 (Colab) and 8: upload values are built by hand in both formats.
@@ -15,9 +15,9 @@ import pytest
 
 ipywidgets = pytest.importorskip("ipywidgets")
 
-from labhelpers import transfer as transfer_module  # noqa: E402
-from labhelpers import widgets as panel_module  # noqa: E402
-from labhelpers.widgets import StyleTransferPanel, describe_ratio, parse_upload, ratio_grid  # noqa: E402
+from labhelpers.transfer import run as transfer_module  # noqa: E402
+from labhelpers.lessons import panel as panel_module  # noqa: E402
+from labhelpers.lessons.panel import StyleTransferPanel, describe_ratio, parse_upload, ratio_grid  # noqa: E402
 
 IPYWIDGETS_MAJOR = int(ipywidgets.__version__.split(".")[0])
 SIZE, STEPS = 32, 4

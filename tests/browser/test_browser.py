@@ -38,7 +38,7 @@ ARTIFACTS = REPO / "artifacts" / "browser"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run", "--disable-sync"]
-LESSON_5 = "05_style_transfer.ipynb"
+LESSON_PANEL = "06_style_transfer.ipynb"
 LESSON_1 = "01_feature_hierarchy.ipynb"
 
 #: Console errors that say nothing about the lesson widgets, as (substring, why it is ignored).
@@ -322,9 +322,9 @@ def readout(page: Any, css: str) -> float:
 
 def next_notch(value: float, key: str) -> float:
     """Where ArrowRight takes a log slider of the panel: one step up in the exponent, rounded to
-    the nearest notch ``10 ** (low + k * step)`` (notches as :data:`labhelpers.widgets.WEIGHT_SLIDERS`
+    the nearest notch ``10 ** (low + k * step)`` (notches as :data:`labhelpers.lessons.panel.WEIGHT_SLIDERS`
     defines them; a default such as 30 lies between notches)."""
-    from labhelpers.widgets import WEIGHT_SLIDERS
+    from labhelpers.lessons.panel import WEIGHT_SLIDERS
 
     _key, _label, _default, low, _high, step, _css = next(row for row in WEIGHT_SLIDERS if row[0] == key)
     notch = round((math.log10(value) + step - low) / step)
@@ -339,10 +339,10 @@ def close(value: float, expected: float, rel: float = 0.01) -> bool:
 
 
 def test_style_transfer_panel_in_jupyterlab(jupyter: JupyterServer, browser: Any, shots: Callable) -> None:
-    context, page, errors = open_notebook(browser, jupyter, LESSON_5)
+    context, page, errors = open_notebook(browser, jupyter, LESSON_PANEL)
     try:
         shots(page, "lesson5-opened")
-        run_all_cells(page, jupyter, LESSON_5)
+        run_all_cells(page, jupyter, LESSON_PANEL)
         panel = page.locator(".lab-style-transfer-panel")
         panel.wait_for(state="visible")
         page.locator(".lab-style-weight").scroll_into_view_if_needed()
@@ -350,7 +350,7 @@ def test_style_transfer_panel_in_jupyterlab(jupyter: JupyterServer, browser: Any
         wait_for(lambda: "Done" in text_of(page, "lab-status"), UI_TIMEOUT,
                  "the status to report the foreground run of the notebook as done")
         shots(page, "lesson5-ran-all-cells")
-        errors.check("while running lesson 5")
+        errors.check("while running the panel lesson")
 
         # ---- the style-weight slider with the keyboard: ArrowRight moves to the next notch
         start = readout(page, "lab-style-weight")
@@ -426,7 +426,7 @@ def test_style_transfer_panel_in_jupyterlab(jupyter: JupyterServer, browser: Any
         wait_for(lambda: "Stopped" in text_of(page, "lab-status"), UI_TIMEOUT,
                  f"the status to say Stopped (it says {text_of(page, 'lab-status')!r})")
         assert time.monotonic() - stopped_at < 10, "Stop took more than 10 s"
-        wait_for(lambda: jupyter.kernel_state(LESSON_5) == "idle", UI_TIMEOUT, "the kernel to be idle after Stop")
+        wait_for(lambda: jupyter.kernel_state(LESSON_PANEL) == "idle", UI_TIMEOUT, "the kernel to be idle after Stop")
         assert image_src(page, "lab-preview"), "the preview is empty after Stop"
         progress = re.search(r"(\d+)/(\d+)", text_of(page, "lab-progress"))
         assert progress and int(progress.group(1)) < int(progress.group(2)), "the run was not cut short"

@@ -1,7 +1,7 @@
 """Pictures for the lessons: filters, activations, layer tables, reconstructions, Gram matrices, TV.
 
 Every function here is "pure" in the sense the tests need: it takes arrays (or a
-:class:`~labhelpers.features.FeatureExtractor`) and returns a numpy array, a string, bytes or a
+:class:`~labhelpers.network.extractor.FeatureExtractor`) and returns a numpy array, a string, bytes or a
 matplotlib ``Figure``; nothing is shown or saved as a side effect beyond what matplotlib does.
 
 Figures are made with ``matplotlib.pyplot`` like :func:`labhelpers.images.show_images`, so in
@@ -21,12 +21,13 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .features import VGG16_LAYERS, describe_layers
+from labhelpers.network.extractor import describe_layers
+from labhelpers.network.layers import BLOCK_FIRST_LAYERS, VGG16_LAYERS
 
 if TYPE_CHECKING:  # pragma: no cover - only for type checkers
     from matplotlib.figure import Figure
 
-    from .features import FeatureExtractor
+    from labhelpers.network.extractor import FeatureExtractor
 
 __all__ = [
     "filter_images",
@@ -59,7 +60,6 @@ __all__ = [
 ]
 
 #: The first convolution of each of VGG16's five blocks, shallow to deep.
-BLOCK_FIRST_LAYERS: tuple[str, ...] = tuple(f"block{b}_conv1" for b in range(1, 6))
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -206,7 +206,7 @@ def plot_filters(extractor: "FeatureExtractor", layer: str = "block1_conv1", col
     """The 3x3 RGB filters of VGG16's first layer as a grid of small colour pictures.
 
     Args:
-        extractor: a :class:`~labhelpers.features.FeatureExtractor` (its weights are read).
+        extractor: a :class:`~labhelpers.network.extractor.FeatureExtractor` (its weights are read).
         layer: a convolution whose input is the RGB image; in VGG16 only ``"block1_conv1"``.
         columns: pictures per row (64 filters -> 8 x 8).
         size: side of one picture in inches.
@@ -395,7 +395,7 @@ class Reconstruction:
         kind: ``"content"`` (feature maps matched) or ``"style"`` (Gram matrices matched).
         layers: the layers whose features were matched.
         history: the loss history of the run (list of dicts with ``step``, ``seconds``, ``total``,
-            ``content``, ``style``, ``tv``), as :mod:`labhelpers.transfer` records it.
+            ``content``, ``style``, ``tv``), as :mod:`labhelpers.transfer.run` records it.
         start_loss: the matched loss term (content or style, as ``stylize`` normalises it: about
             1 means "as far from the target as the target is from zero") of the noise start.
         final_loss: the same for ``image``.
@@ -429,7 +429,7 @@ def feature_distance(image: Any, target_image: Any, extractor: "FeatureExtractor
         kind: ``"content"``: mean over layers of :func:`labhelpers.losses.content_loss`;
             ``"style"``: mean over layers of :func:`labhelpers.losses.style_loss` of the Gram matrices.
     """
-    from .losses import content_loss, gram_matrix, style_loss
+    from labhelpers.losses import content_loss, gram_matrix, style_loss
 
     layers = tuple(layers)
     picked = extractor.with_layers(layers)
@@ -455,7 +455,7 @@ def reconstruct(target_image: Any, extractor: "FeatureExtractor", layers: str | 
     ``kind="style"`` matches only the Gram matrices: the layout is lost and a texture remains,
     with larger structures as deeper layers are added.
 
-    The optimisation is :class:`labhelpers.transfer.StyleTransfer` (what ``stylize`` runs),
+    The optimisation is :class:`labhelpers.transfer.run.StyleTransfer` (what ``stylize`` runs),
     started from noise with the other loss terms switched off (weight 0), so the lesson shows
     the same machinery the final notebook uses.
 
@@ -476,8 +476,8 @@ def reconstruct(target_image: Any, extractor: "FeatureExtractor", layers: str | 
         A :class:`Reconstruction` with the image, its noise start, the history and the loss of
         the start and of the result.
     """
-    from .images import resize_to
-    from .transfer import StyleTransfer
+    from labhelpers.images import resize_to
+    from labhelpers.transfer.run import StyleTransfer
 
     if isinstance(layers, str):
         layers = (layers,)
@@ -600,7 +600,7 @@ def distance_comparison(image: Any, others: Mapping[str, Any], extractor: "Featu
     Returns:
         ``{name: {"pixels": d, layer: d, ...}}``.
     """
-    from .losses import content_loss
+    from labhelpers.losses import content_loss
 
     loss_fn = content_loss if loss_fn is None else loss_fn
 
@@ -771,7 +771,7 @@ def tv_denoise(noisy: Any, weight: float, kind: str = "l1", steps: int = 200, le
     """
     import tensorflow as tf
 
-    from .losses import total_variation_loss, total_variation_loss_l2
+    from labhelpers.losses import total_variation_loss, total_variation_loss_l2
 
     if kind not in ("l1", "l2"):
         raise ValueError(f"kind must be 'l1' or 'l2', not {kind!r}")

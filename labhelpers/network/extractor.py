@@ -1,7 +1,7 @@
 """The VGG16 feature extractor: layer names, input preprocessing per weight source, receptive fields.
 
 Images enter as RGB float32 in [0, 1], shape (H, W, 3) or (B, H, W, 3), whatever the weights;
-the extractor applies the preprocessing that belongs to its weights (see :mod:`labhelpers.weights`)
+the extractor applies the preprocessing that belongs to its weights (see :mod:`labhelpers.network.weights`)
 and returns the outputs of named convolution layers (after their ReLU), each (B, h, w, C).
 """
 
@@ -11,25 +11,8 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .weights import VGG16_CHANNELS, WeightsChoice, prepare_weights, set_conv_weights
-
-#: The 13 convolution layers of VGG16, shallow to deep.
-VGG16_LAYERS: tuple[str, ...] = (
-    "block1_conv1", "block1_conv2",
-    "block2_conv1", "block2_conv2",
-    "block3_conv1", "block3_conv2", "block3_conv3",
-    "block4_conv1", "block4_conv2", "block4_conv3",
-    "block5_conv1", "block5_conv2", "block5_conv3",
-)
-
-#: Every layer of VGG16 without its classifier, in order: conv layers and the 2x2 max pools.
-VGG16_SEQUENCE: tuple[str, ...] = (
-    "block1_conv1", "block1_conv2", "block1_pool",
-    "block2_conv1", "block2_conv2", "block2_pool",
-    "block3_conv1", "block3_conv2", "block3_conv3", "block3_pool",
-    "block4_conv1", "block4_conv2", "block4_conv3", "block4_pool",
-    "block5_conv1", "block5_conv2", "block5_conv3", "block5_pool",
-)
+from labhelpers.network.layers import VGG16_CHANNELS, VGG16_LAYERS, VGG16_SEQUENCE
+from labhelpers.network.weights import WeightsChoice, prepare_weights, set_conv_weights
 
 IMAGENET_MEAN_RGB = (0.485, 0.456, 0.406)
 IMAGENET_STD_RGB = (0.229, 0.224, 0.225)

@@ -25,13 +25,13 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from .features import VGG16_LAYERS
-from .visualize import BLOCK_FIRST_LAYERS, activation_image, image_to_png_bytes, noise_image
+from labhelpers.network.extractor import VGG16_LAYERS
+from labhelpers.lessons.plots import BLOCK_FIRST_LAYERS, activation_image, image_to_png_bytes, noise_image
 
 if TYPE_CHECKING:  # pragma: no cover
     import ipywidgets
 
-    from .features import FeatureExtractor
+    from labhelpers.network.extractor import FeatureExtractor
 
 __all__ = [
     "find_widget",
@@ -120,7 +120,7 @@ def activation_explorer(image: Any, extractor: "FeatureExtractor", layers: Seque
     """
     import ipywidgets as widgets
 
-    from .features import describe_layers
+    from labhelpers.network.extractor import describe_layers
 
     layers = tuple(layers)
     features = {name: value for name, value in extractor.with_layers(layers)(image).items()}
@@ -184,8 +184,8 @@ def synthesize_texture(style_image: Any, extractor: "FeatureExtractor", layer_we
     Raises:
         ValueError: when every weight is 0.
     """
-    from .images import resize_to
-    from .transfer import StyleTransfer
+    from labhelpers.images import resize_to
+    from labhelpers.transfer.run import StyleTransfer
 
     used = {name: float(w) for name, w in layer_weights.items() if float(w) > 0}
     if not used:
@@ -276,7 +276,7 @@ def texture_synthesis_panel(style_image: Any, extractor: "FeatureExtractor",
 class TVSweep:
     """Style transfer from noise at several TV weights, prepared once and remembered.
 
-    The :class:`labhelpers.transfer.StyleTransfer` is built once, so every new weight only costs
+    The :class:`labhelpers.transfer.run.StyleTransfer` is built once, so every new weight only costs
     the optimisation itself; results are kept, so returning to a weight is instant.
 
     Args:
@@ -290,7 +290,7 @@ class TVSweep:
 
     def __init__(self, content: Any, style: Any, extractor: "FeatureExtractor", size: int = 128, steps: int = 100,
                  content_weight: float = 1.0, style_weight: float = 1.0, seed: int = 0):
-        from .transfer import StyleTransfer
+        from labhelpers.transfer.run import StyleTransfer
 
         self.transfer = StyleTransfer(content, style, size=size, extractor=extractor)
         self.steps = int(steps)
@@ -301,7 +301,7 @@ class TVSweep:
         self.results: dict[float, Any] = {}
 
     def result(self, tv_weight: float) -> Any:
-        """The :class:`~labhelpers.transfer.StyleTransferResult` at ``tv_weight`` (computed once)."""
+        """The :class:`~labhelpers.transfer.run.StyleTransferResult` at ``tv_weight`` (computed once)."""
         key = float(round(float(tv_weight), 10))
         if key not in self.results:
             self.results[key] = self.transfer.run(steps=self.steps, content_weight=self.content_weight,

@@ -94,7 +94,7 @@ def _one_line_error(parser: argparse.ArgumentParser) -> Any:
 
 def add_stylize_command(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``stylize`` on the ``subparsers`` of ``python -m labhelpers``; returns its parser."""
-    from .transfer import (DEFAULT_CONTENT_WEIGHT, DEFAULT_STYLE_WEIGHT, DEFAULT_TV_WEIGHT, default_size,
+    from labhelpers.transfer.run import (DEFAULT_CONTENT_WEIGHT, DEFAULT_STYLE_WEIGHT, DEFAULT_TV_WEIGHT, default_size,
                            default_steps)
 
     parser = subparsers.add_parser(
@@ -158,7 +158,7 @@ def default_output_path(content: str, styles: list[str], folder: str | os.PathLi
 
 def _check_output(path: Path) -> None:
     """Fail before the (long) run if the result could not be saved there."""
-    from .images import SAVE_FORMATS
+    from labhelpers.images import SAVE_FORMATS
 
     if path.is_dir():
         raise ValueError(f"'{path}' is a folder; give a file name inside it, e.g. -o {path / 'result.png'}")
@@ -206,8 +206,8 @@ def plot_losses(history: list[dict[str, Any]], path: str | os.PathLike, title: s
 
 def run_stylize(args: argparse.Namespace) -> int:
     """Run ``stylize`` for parsed arguments; returns the exit status (errors raise ValueError)."""
-    from .images import DEFAULT_CONTENT, DEFAULT_STYLE, save_image
-    from .transfer import stylize
+    from labhelpers.images import DEFAULT_CONTENT, DEFAULT_STYLE, save_image
+    from labhelpers.transfer.run import stylize
 
     content = args.content or DEFAULT_CONTENT
     styles = list(args.style) or [DEFAULT_STYLE]

@@ -2,7 +2,7 @@ r"""Gatys-style neural style transfer: :func:`stylize` and the reusable :class:`
 
 The picture being optimised is always an RGB image in [0, 1] of shape (H, W, 3); the VGG16
 preprocessing that belongs to the weights happens inside the feature extractor
-(:mod:`labhelpers.features`). The loss is built from the lecture's functions in
+(:mod:`labhelpers.network.extractor`). The loss is built from the lecture's functions in
 :mod:`labhelpers.losses`, unchanged.
 
 Loss and its normalisation
@@ -79,9 +79,9 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from . import color
-from .config import fast_mode
-from .features import VGG16_LAYERS
+from labhelpers import color
+from labhelpers.config import fast_mode
+from labhelpers.network.layers import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, VGG16_LAYERS
 
 __all__ = [
     "StyleTransfer",
@@ -99,12 +99,6 @@ __all__ = [
 
 # --- defaults ----------------------------------------------------------------------------------
 
-#: Content layer: deep enough that only the arrangement of objects counts, not exact pixels.
-DEFAULT_CONTENT_LAYERS: tuple[str, ...] = ("block4_conv2",)
-#: Style layers: the first conv of every block, equal weights (fine strokes to large patterns).
-DEFAULT_STYLE_LAYERS: tuple[str, ...] = (
-    "block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1",
-)
 #: Weights of the normalised loss terms (see the module docstring).
 DEFAULT_CONTENT_WEIGHT = 1.0
 DEFAULT_STYLE_WEIGHT = 10.0
@@ -379,7 +373,7 @@ def _plain_vgg16(extractor: Any, layers: Sequence[str], dtype: Any) -> Callable[
 
 
 def _resize_exact(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    from .images import resize_to
+    from labhelpers.images import resize_to
 
     if image.shape[:2] == tuple(shape):
         return image.astype(np.float32, copy=True)
@@ -402,10 +396,10 @@ class StyleTransfer:
             path, a bundled name such as ``"chelsea_cat"``, a URL, bytes, PIL image, array).
         style: the style painting, or a list of them (blended by ``style_blend``).
         size: longest side of the result in pixels (default 256; 64 with ``LAB_FAST=1``).
-        extractor: a :class:`labhelpers.features.FeatureExtractor` to use; by default one is
+        extractor: a :class:`labhelpers.network.extractor.FeatureExtractor` to use; by default one is
             built from ``weights``.
         weights: weight source when ``extractor`` is None: ``"auto"``, ``"keras"``,
-            ``"torchvision"``, ``"random"`` or a weights file (see :mod:`labhelpers.weights`).
+            ``"torchvision"``, ``"random"`` or a weights file (see :mod:`labhelpers.network.weights`).
         content_layers: a layer name, list of names (equal weights) or dict name -> weight;
             default ``["block4_conv2"]``. Weights are rescaled to sum to 1.
         style_layers: likewise; default ``block1_conv1 ... block5_conv1``, equal weights.
@@ -421,7 +415,7 @@ class StyleTransfer:
 
     Raises:
         labhelpers.images.ImageError: a picture cannot be loaded.
-        labhelpers.weights.WeightsError: no VGG16 weights are available.
+        labhelpers.network.weights.WeightsError: no VGG16 weights are available.
         ValueError: a bad layer name, size or blend; the message says what to pass instead.
     """
 
@@ -431,7 +425,7 @@ class StyleTransfer:
                  jit_compile: bool = False, precision: str = "float32", verbose: bool = False):
         import tensorflow as tf
 
-        from .images import load_image, resize_to
+        from labhelpers.images import load_image, resize_to
 
         self.size = _check_positive_int(default_size() if size is None else size, "size", 256)
         styles = list(style) if isinstance(style, (list, tuple)) else [style]
@@ -450,7 +444,7 @@ class StyleTransfer:
         self.content = resize_to(self.content_source, self.size)
 
         if extractor is None:
-            from .features import build_feature_extractor
+            from labhelpers.network.extractor import build_feature_extractor
 
             extractor = build_feature_extractor(weights, verbose=verbose)
         needed = [name for name in VGG16_LAYERS if name in self.content_layers or name in self.style_layers]
@@ -475,7 +469,7 @@ class StyleTransfer:
         """The targets for an image of ``shape`` (H, W) and a colour mode, computed once and kept."""
         import tensorflow as tf
 
-        from .losses import gram_matrix
+        from labhelpers.losses import gram_matrix
 
         key = (tuple(int(s) for s in shape), color_mode)
         cached = self._targets.get(key)
@@ -484,7 +478,7 @@ class StyleTransfer:
         longest = max(key[0])
         content_color = _resize_exact(self.content_source, key[0])
         # style pictures at the same scale as the content (longest side = stage size)
-        from .images import resize_to
+        from labhelpers.images import resize_to
 
         styles = [resize_to(s, longest) for s in self.style_sources]
         content = content_color
@@ -530,7 +524,7 @@ class StyleTransfer:
         """
         import tensorflow as tf
 
-        from .losses import content_loss, gram_matrix, style_loss, total_variation_loss
+        from labhelpers.losses import content_loss, gram_matrix, style_loss, total_variation_loss
 
         with tf.GradientTape(watch_accessed_variables=False) as tape:
             tape.watch(image)
@@ -721,7 +715,7 @@ class StyleTransfer:
             rng = np.random.default_rng(seed)
             noise = rng.uniform(0.0, 1.0, size=(*shape, 3)).astype(np.float32)
             return color.gray_to_rgb(color.luminance(noise)) if grey else noise
-        from .images import load_image
+        from labhelpers.images import load_image
 
         picture = load_image(init)
         if grey:

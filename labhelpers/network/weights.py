@@ -37,7 +37,8 @@ from typing import Any
 
 import numpy as np
 
-from .config import cache_dir
+from labhelpers.config import cache_dir
+from labhelpers.network.layers import VGG16_CHANNELS
 
 # --- pinned facts about the sources -------------------------------------------------------------
 
@@ -52,9 +53,6 @@ KERAS_NOTOP_URL = (
     "https://storage.googleapis.com/tensorflow/keras-applications/vgg16/" + KERAS_NOTOP_FILE
 )
 CONVERTED_FILE = "vgg16_torchvision_notop.weights.h5"
-
-#: Output channels of VGG16's 13 convolutions, in order.
-VGG16_CHANNELS = (64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512)
 
 FIX_COMMAND = "python -m labhelpers weights"
 
@@ -227,7 +225,7 @@ def verify_checkpoint_bytes(data: bytes) -> bytes:
 
 def convert_to_keras(pairs: list[tuple[np.ndarray, np.ndarray]], target: Path) -> Path:
     """Write ``pairs`` as a Keras VGG16 (no top) weights file at ``target``, atomically."""
-    from .features import build_vgg16_model
+    from labhelpers.network.extractor import build_vgg16_model
 
     model = build_vgg16_model()
     set_conv_weights(model, pairs)

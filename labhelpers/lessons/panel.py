@@ -17,7 +17,7 @@ the cell has finished, which is too late. Polling for events from inside the loo
 (``jupyter-ui-poll``) did not deliver the click in JupyterLab 4 / ipykernel 7. So by default
 (**background mode**) Run starts the optimisation in a daemon ``threading.Thread`` and returns at
 once; the kernel stays idle and free to receive the Stop click, which sets a
-``threading.Event``. :meth:`labhelpers.transfer.StyleTransfer.run` polls that event
+``threading.Event``. :meth:`labhelpers.transfer.run.StyleTransfer.run` polls that event
 (``should_stop``) after every loss-and-gradient evaluation, so a run stops within one evaluation
 (well under a second at lesson sizes) and returns the best picture so far, which stays in the
 preview. Run is disabled while a run is going on; only one run at a time.
@@ -27,15 +27,15 @@ Google Colab has had trouble with widget updates sent from threads, so there (de
 **foreground mode**: Run optimises inside the button's handler, the preview still updates live
 (updates from the kernel to the page are shown while it is busy), and the kernel's own *Interrupt*
 (the stop button of the notebook, or Ctrl-C in a console) ends the run:
-:meth:`~labhelpers.transfer.StyleTransfer.run` turns the ``KeyboardInterrupt`` into a normal
+:meth:`~labhelpers.transfer.run.StyleTransfer.run` turns the ``KeyboardInterrupt`` into a normal
 result holding the best picture. ``panel.run(wait=True)`` does the same from code in either mode;
 the lesson notebook uses it so that it also runs from top to bottom without anyone clicking.
 
 Targets are computed once per (content, style, size)
 ---------------------------------------------------
-The panel keeps the :class:`~labhelpers.transfer.StyleTransfer` object of the last few
+The panel keeps the :class:`~labhelpers.transfer.run.StyleTransfer` object of the last few
 (content, style, size) choices. Weights, steps, optimiser and colour preservation are arguments of
-:meth:`~labhelpers.transfer.StyleTransfer.run`, so moving a slider never recomputes the VGG16
+:meth:`~labhelpers.transfer.run.StyleTransfer.run`, so moving a slider never recomputes the VGG16
 features of the photo or the Gram matrices of the painting, and never retraces the compiled loss.
 """
 
@@ -54,16 +54,16 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from . import config
-from . import transfer as _transfer
-from .images import DEFAULT_CONTENT, DEFAULT_STYLE, ImageError, list_images, load_image, save_image
-from .visualize import image_to_png_bytes, plot_loss_curves
+from labhelpers import config
+from labhelpers.transfer import run as _transfer
+from labhelpers.images import DEFAULT_CONTENT, DEFAULT_STYLE, ImageError, list_images, load_image, save_image
+from labhelpers.lessons.plots import image_to_png_bytes, plot_loss_curves
 
 if TYPE_CHECKING:  # pragma: no cover - only for type checkers
     from matplotlib.figure import Figure
 
-    from .features import FeatureExtractor
-    from .transfer import StyleTransfer, StyleTransferResult
+    from labhelpers.network.extractor import FeatureExtractor
+    from labhelpers.transfer.run import StyleTransfer, StyleTransferResult
 
 __all__ = [
     "StyleTransferPanel",
@@ -232,10 +232,10 @@ class StyleTransferPanel:
         style: the first style painting: a bundled name.
         size: longest side of the result in px (default 256, or 64 with ``LAB_FAST=1``).
         steps: loss-and-gradient evaluations per run (default 60, or 10 with ``LAB_FAST=1``).
-        extractor: a :class:`~labhelpers.features.FeatureExtractor` to use; by default one is
+        extractor: a :class:`~labhelpers.network.extractor.FeatureExtractor` to use; by default one is
             built from ``weights`` when the first run starts.
         weights: the VGG16 weight source when ``extractor`` is None (``"auto"``, ``"keras"``,
-            ``"torchvision"``, ...; see :func:`labhelpers.features.build_feature_extractor`).
+            ``"torchvision"``, ...; see :func:`labhelpers.network.extractor.build_feature_extractor`).
         background: True: Run optimises in a background thread, Stop works (the default outside
             Colab). False: Run optimises in the foreground, the kernel's Interrupt stops it (the
             default in Colab). None: choose by :func:`labhelpers.colab.in_colab`.
@@ -243,10 +243,10 @@ class StyleTransferPanel:
             or in the current folder when the package is not inside the repository).
 
     Attributes:
-        result: the :class:`~labhelpers.transfer.StyleTransferResult` of the last finished run
+        result: the :class:`~labhelpers.transfer.run.StyleTransferResult` of the last finished run
             (None before the first).
         image: the picture in the preview, float32 (H, W, 3) in [0, 1].
-        transfers_built: how many :class:`~labhelpers.transfer.StyleTransfer` objects (sets of
+        transfers_built: how many :class:`~labhelpers.transfer.run.StyleTransfer` objects (sets of
             targets) the panel has created; moving a slider never increases it.
         last_error: the message of the last problem shown in the status line, or None.
     """
@@ -256,7 +256,7 @@ class StyleTransferPanel:
                  background: bool | None = None, output_dir: str | Path | None = None):
         widgets = _widgets()
         if background is None:
-            from .colab import in_colab
+            from labhelpers.colab import in_colab
 
             background = not in_colab()
         self.background = bool(background)
@@ -426,7 +426,7 @@ class StyleTransferPanel:
         Returns:
             A dict with ``content`` and ``style`` (bundled names, or ``"upload:<file name>"``),
             ``size`` (px), and the keyword arguments of
-            :meth:`labhelpers.transfer.StyleTransfer.run`: ``steps``, ``content_weight``,
+            :meth:`labhelpers.transfer.run.StyleTransfer.run`: ``steps``, ``content_weight``,
             ``style_weight``, ``tv_weight``, ``optimizer``, ``preserve_color`` (None,
             ``"luminance"`` or ``"histogram"``).
         """
@@ -530,7 +530,7 @@ class StyleTransferPanel:
         return (kind, "bundled", choice)
 
     def transfer_for(self, options: Mapping[str, Any] | None = None) -> "StyleTransfer":
-        """The :class:`~labhelpers.transfer.StyleTransfer` for the chosen pictures and size.
+        """The :class:`~labhelpers.transfer.run.StyleTransfer` for the chosen pictures and size.
 
         It is built (VGG16 targets computed) only the first time a (content, style, size)
         combination is used; later calls, whatever the weights or steps, return the same object.
@@ -543,7 +543,7 @@ class StyleTransferPanel:
             self._transfers.move_to_end(key)
             return cached
         if self.extractor is None:
-            from .features import build_feature_extractor
+            from labhelpers.network.extractor import build_feature_extractor
 
             self._set_status("Loading the VGG16 network ...")
             self.extractor = build_feature_extractor(self.weights, verbose=False)
@@ -608,12 +608,12 @@ class StyleTransferPanel:
                 best picture so far is returned (``result.stopped == "interrupt"``).
 
         Returns:
-            With ``wait=True`` the :class:`~labhelpers.transfer.StyleTransferResult` (None if the
+            With ``wait=True`` the :class:`~labhelpers.transfer.run.StyleTransferResult` (None if the
             run was interrupted before it began); with ``wait=False`` None.
 
         Raises:
             RuntimeError: a run is already going on.
-            ImageError, ValueError, labhelpers.weights.WeightsError: with ``wait=True`` only, when
+            ImageError, ValueError, labhelpers.network.weights.WeightsError: with ``wait=True`` only, when
                 the run cannot start (the status line shows the message too).
         """
         with self._lock:
@@ -817,7 +817,7 @@ def ratio_grid(content: Any = DEFAULT_CONTENT, style: Any = DEFAULT_STYLE,
                **run_options: Any) -> tuple["Figure", list["StyleTransferResult"]]:
     """Style transfer at several style : content ratios, side by side with the photo and painting.
 
-    The targets are computed once (one :class:`~labhelpers.transfer.StyleTransfer`) and the
+    The targets are computed once (one :class:`~labhelpers.transfer.run.StyleTransfer`) and the
     optimisation is run once per style weight, each time from the same starting picture.
 
     Args:
@@ -828,18 +828,18 @@ def ratio_grid(content: Any = DEFAULT_CONTENT, style: Any = DEFAULT_STYLE,
         content_weight: the content weight of every run.
         size: longest side in px (default 128, or 48 with ``LAB_FAST=1``: a grid is for comparing).
         steps: evaluations per run (default 40, or 5 with ``LAB_FAST=1``).
-        extractor, weights: where VGG16 comes from (see :class:`~labhelpers.transfer.StyleTransfer`).
+        extractor, weights: where VGG16 comes from (see :class:`~labhelpers.transfer.run.StyleTransfer`).
         transfer: a prepared transfer to reuse instead (its pictures and size are used;
             ``content``, ``style``, ``size``, ``extractor`` and ``weights`` are then ignored).
         picture_size: height of each picture in inches.
-        **run_options: more keyword arguments for :meth:`~labhelpers.transfer.StyleTransfer.run`
+        **run_options: more keyword arguments for :meth:`~labhelpers.transfer.run.StyleTransfer.run`
             (``tv_weight``, ``optimizer``, ``preserve_color``, ...).
 
     Returns:
         ``(figure, results)``: the matplotlib figure (photo, painting, then one picture per
         style weight, titled with its ratio) and the results in the order of ``style_weights``.
     """
-    from .visualize import image_grid
+    from labhelpers.lessons.plots import image_grid
 
     if style_weights is None:
         usual = _transfer.DEFAULT_STYLE_WEIGHT / _transfer.DEFAULT_CONTENT_WEIGHT * content_weight
@@ -854,7 +854,7 @@ def ratio_grid(content: Any = DEFAULT_CONTENT, style: Any = DEFAULT_STYLE,
     steps = (5 if fast else 40) if steps is None else int(steps)
     results = [transfer.run(steps=steps, content_weight=content_weight, style_weight=w, **run_options)
                for w in style_weights]
-    from .images import resize_to
+    from labhelpers.images import resize_to
 
     shape = transfer.content.shape[:2]
     pictures = [transfer.content, resize_to(transfer.style_sources[0], max(shape))]

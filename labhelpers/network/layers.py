@@ -1,0 +1,53 @@
+"""VGG16's layer table: names, channel counts and the lessons' default layer choices.
+
+Pure data (no TensorFlow), so that settings, plots and tests can name layers without loading the
+network. The feature extractor (:mod:`labhelpers.network.extractor`) builds exactly these layers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+#: The 13 convolution layers of VGG16, shallow to deep.
+VGG16_LAYERS: tuple[str, ...] = (
+    "block1_conv1", "block1_conv2",
+    "block2_conv1", "block2_conv2",
+    "block3_conv1", "block3_conv2", "block3_conv3",
+    "block4_conv1", "block4_conv2", "block4_conv3",
+    "block5_conv1", "block5_conv2", "block5_conv3",
+)
+
+#: Every layer of VGG16 without its classifier, in order: conv layers and the 2x2 max pools.
+VGG16_SEQUENCE: tuple[str, ...] = (
+    "block1_conv1", "block1_conv2", "block1_pool",
+    "block2_conv1", "block2_conv2", "block2_pool",
+    "block3_conv1", "block3_conv2", "block3_conv3", "block3_pool",
+    "block4_conv1", "block4_conv2", "block4_conv3", "block4_pool",
+    "block5_conv1", "block5_conv2", "block5_conv3", "block5_pool",
+)
+
+#: Output channels of VGG16's 13 convolutions, in the order of :data:`VGG16_LAYERS`.
+VGG16_CHANNELS: tuple[int, ...] = (64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512)
+
+#: The first convolution of each of the five blocks, shallow to deep.
+BLOCK_FIRST_LAYERS: tuple[str, ...] = tuple(f"block{b}_conv1" for b in range(1, 6))
+
+#: Content layer: deep enough that only the arrangement of objects counts, not exact pixels.
+DEFAULT_CONTENT_LAYERS: tuple[str, ...] = ("block4_conv2",)
+#: Style layers: the first conv of every block, equal weights (fine strokes to large patterns).
+DEFAULT_STYLE_LAYERS: tuple[str, ...] = BLOCK_FIRST_LAYERS
+
+
+def pools_before(layer: str) -> int:
+    """How many 2x2 max-poolings come before ``layer`` (block1: 0 ... block5: 4)."""
+    if layer not in VGG16_LAYERS:
+        raise ValueError(f"Unknown VGG16 layer {layer!r}; choose from {list(VGG16_LAYERS)}.")
+    return int(layer[len("block")]) - 1
+
+
+def min_side_px(layers: Iterable[str]) -> int:
+    """The shortest image side (px) for which every one of ``layers`` still has at least 1x1 output.
+
+    Each pooling halves the size (rounding down), so ``block5_*`` needs 2**4 = 16 px.
+    """
+    return max((2 ** pools_before(name) for name in layers), default=1)

@@ -1,0 +1,251 @@
+"""Every option of a style-transfer run, named, defaulted and validated in one place.
+
+:class:`TransferSettings` is the single home of the run options and the loss weights. ``stylize``,
+:class:`~labhelpers.transfer.run.StyleTransfer`, the command line (``python -m labhelpers
+stylize``) and the lesson panel all take their options from it; adding an option means adding
+one field here (with its ``help`` and, for the command line, its ``flag``).
+
+Units: sizes are pixels of the longest side (``size``), times are seconds (``time_budget_s``),
+weights are plain numbers >= 0 multiplying the *normalised* loss terms (see
+:mod:`labhelpers.transfer.objective`). ``vgg_weights`` names where VGG16's parameters come from;
+it is not a loss weight.
+
+Fields fall into two groups:
+
+* :data:`SETUP_FIELDS` change what is computed before optimising (the pictures' size, the
+  layers, the style blend, the network): a new :class:`~labhelpers.transfer.run.StyleTransfer`
+  is needed when one of them changes.
+* the others only change a run (:meth:`~labhelpers.transfer.run.StyleTransfer.run`): weights,
+  steps, optimiser, start picture, ... Moving a slider never recomputes targets.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from labhelpers.config import fast_mode
+from labhelpers.network.layers import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, VGG16_LAYERS
+
+__all__ = [
+    "TransferSettings",
+    "SETUP_FIELDS",
+    "OPTIMIZERS",
+    "INITS",
+    "PRECISIONS",
+    "default_size",
+    "default_steps",
+    "check_positive_int",
+    "check_weight",
+    "check_color_mode",
+    "layer_weights",
+]
+
+#: Longest side in pixels and number of loss-and-gradient evaluations (normal and ``LAB_FAST``).
+DEFAULT_SIZE, FAST_SIZE = 256, 64
+DEFAULT_STEPS, FAST_STEPS = 60, 10
+
+OPTIMIZERS = ("lbfgs", "adam")
+INITS = ("content", "style", "noise")
+PRECISIONS = ("float32", "bfloat16", "auto")
+COLOR_MODES = ("luminance", "histogram")
+
+
+def default_size() -> int:
+    """The default longest side in pixels: 256, or 64 in fast mode (``LAB_FAST=1``)."""
+    return FAST_SIZE if fast_mode() else DEFAULT_SIZE
+
+
+def default_steps() -> int:
+    """The default number of loss-and-gradient evaluations: 60, or 10 in fast mode."""
+    return FAST_STEPS if fast_mode() else DEFAULT_STEPS
+
+
+# --- validators (each used by the fields below; public so the CLI can reuse their messages) --------
+
+
+def check_positive_int(value: Any, name: str, example: int) -> int:
+    """``value`` as an int >= 1; ValueError naming ``name`` and an example otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive whole number such as {example}, not {value!r}.")
+    return int(value)
+
+
+def check_weight(value: Any, name: str) -> float:
+    """``value`` as a finite float >= 0; ValueError naming ``name`` otherwise."""
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be a number >= 0 (e.g. {name}=1.0), not {value!r}.")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number >= 0 (e.g. {name}=1.0), not {value!r}.") from None
+    if not math.isfinite(number) or number < 0:
+        raise ValueError(f"{name} must be a finite number >= 0 (e.g. {name}=1.0), not {value!r}.")
+    return number
+
+
+def check_color_mode(value: Any) -> str | None:
+    """None / ``"luminance"`` / ``"histogram"`` (``"none"``, ``""`` and False mean None)."""
+    if value in (None, False, "none", "None", ""):
+        return None
+    if value in COLOR_MODES:
+        return value
+    raise ValueError(f"preserve_color must be None, 'luminance' or 'histogram', not {value!r}.")
+
+
+def layer_weights(layers: Any, default: tuple[str, ...], kind: str) -> dict[str, float]:
+    """None / a name / a list of names / a dict name -> weight  ->  ``{name: weight}`` summing to 1."""
+    if layers is None:
+        layers = list(default)
+    if isinstance(layers, str):
+        layers = [layers]
+    if isinstance(layers, Mapping):
+        items = [(str(k), check_weight(v, f"the weight of {kind} layer {k!r}")) for k, v in layers.items()]
+    else:
+        try:
+            names = list(layers)
+        except TypeError:
+            raise ValueError(f"{kind}_layers must be a list of VGG16 layer names or a dict name -> weight, "
+                             f"not {layers!r}.") from None
+        items = [(str(n), 1.0) for n in names]
+    if not items:
+        raise ValueError(f"{kind}_layers is empty; give at least one layer, e.g. {list(default)}.")
+    unknown = [n for n, _ in items if n not in VGG16_LAYERS]
+    if unknown:
+        raise ValueError(f"Unknown {kind} layer(s) {unknown}; choose from {list(VGG16_LAYERS)}.")
+    names = [n for n, _ in items]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{kind}_layers names a layer twice: {names}; list each layer once.")
+    total = sum(w for _, w in items)
+    if total <= 0:
+        raise ValueError(f"The {kind} layer weights add up to 0; give at least one layer a positive weight.")
+    return {n: w / total for n, w in items}
+
+
+def _opt(default: Any = dataclasses.MISSING, *, factory: Any = dataclasses.MISSING, help: str,
+         flag: str | None = None, setup: bool = False) -> Any:
+    """A settings field with its help text; ``flag`` is its command-line option (None: not on the CLI)."""
+    metadata = {"help": help, "flag": flag, "setup": setup}
+    if factory is not dataclasses.MISSING:
+        return field(default_factory=factory, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+@dataclass(frozen=True)
+class TransferSettings:
+    """The options of one style-transfer run; construct with keywords, every value is checked.
+
+    ``TransferSettings(style_weight=100)`` keeps every other default; :meth:`replace` returns a
+    changed copy (``settings.replace(steps=20)``), validated again. A bad value raises ValueError
+    with a message that names the option and an example of a good value.
+    """
+
+    # --- set-up: what the targets depend on --------------------------------------------------
+    size: int = _opt(factory=default_size, flag="--size", setup=True,
+                     help="longest side of the result in pixels (default 256; 64 with LAB_FAST=1)")
+    content_layers: Any = _opt(DEFAULT_CONTENT_LAYERS, setup=True,
+                               help="content layer name(s), or a dict name -> weight (weights are "
+                                    "rescaled to sum to 1)")
+    style_layers: Any = _opt(DEFAULT_STYLE_LAYERS, setup=True,
+                             help="style layer name(s), or a dict name -> weight (rescaled to sum to 1)")
+    style_blend: Any = _opt(None, setup=True, flag="--style-blend",
+                            help="one weight per style picture, rescaled to sum to 1 (default: equal)")
+    vgg_weights: str = _opt("auto", setup=True, flag="--vgg-weights",
+                            help="where VGG16's parameters come from: auto, keras, torchvision, random "
+                                 "or a weights file")
+    precision: str = _opt("float32", setup=True, flag="--precision",
+                          help="float32, bfloat16 (faster only on CPUs with native bfloat16) or auto")
+    jit_compile: bool = _opt(False, setup=True, help="compile the loss with XLA (slower on the CPUs measured)")
+    # --- the run ------------------------------------------------------------------------------
+    steps: int = _opt(factory=default_steps, flag="--steps",
+                      help="loss-and-gradient evaluations in total (default 60; 10 with LAB_FAST=1)")
+    content_weight: float = _opt(1.0, flag="--content-weight", help="weight of the normalised content loss")
+    style_weight: float = _opt(10.0, flag="--style-weight", help="weight of the normalised style loss")
+    tv_weight: float = _opt(1.0, flag="--tv-weight", help="weight of the per-pixel total-variation loss")
+    optimizer: str = _opt("lbfgs", flag="--optimizer", help="lbfgs (fastest to a good picture) or adam")
+    init: Any = _opt("content", flag="--init",
+                     help="starting picture: content, style, noise or an image (path or array)")
+    seed: int = _opt(0, flag="--seed", help="random seed for init='noise'")
+    preserve_color: str | None = _opt(None, flag="--preserve-color",
+                                      help="keep the photo's colours: none, luminance or histogram")
+    coarse_to_fine: Any = _opt(None, help="None (auto: on above 512 px), True, False or a list of "
+                                          "smaller sizes in px")
+    normalize_losses: bool = _opt(True, help="divide each layer's loss by its target's mean square "
+                                             "(False: the lecture's raw losses)")
+    time_budget_s: float | None = _opt(None, flag="--time-budget-s",
+                                       help="stop after this many seconds, keeping the best picture")
+    callback_every: int = _opt(10, help="call the callback every this many evaluations")
+    progress: bool = _opt(False, help="show a progress bar")
+
+    def __post_init__(self) -> None:
+        put = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen)
+        put("size", check_positive_int(self.size, "size", 256))
+        put("steps", check_positive_int(self.steps, "steps", 100))
+        put("callback_every", check_positive_int(self.callback_every, "callback_every", 10))
+        put("content_layers", layer_weights(self.content_layers, DEFAULT_CONTENT_LAYERS, "content"))
+        put("style_layers", layer_weights(self.style_layers, DEFAULT_STYLE_LAYERS, "style"))
+        for name in ("content_weight", "style_weight", "tv_weight"):
+            put(name, check_weight(getattr(self, name), name))
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be 'lbfgs' or 'adam', not {self.optimizer!r}.")
+        if isinstance(self.init, str) and self.init not in INITS:
+            raise ValueError(f"init must be 'content', 'style', 'noise' or an image array, not {self.init!r}.")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+            raise ValueError(f"seed must be a whole number >= 0 such as 0, not {self.seed!r}.")
+        put("seed", int(self.seed))
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be 'float32', 'bfloat16' or 'auto', not {self.precision!r}.")
+        put("preserve_color", check_color_mode(self.preserve_color))
+        if self.time_budget_s is not None:
+            try:
+                budget = float(self.time_budget_s)
+            except (TypeError, ValueError):
+                budget = math.nan
+            if isinstance(self.time_budget_s, bool) or not budget > 0 or not math.isfinite(budget):
+                raise ValueError(f"time_budget_s must be a number of seconds > 0 such as 30 (or None), "
+                                 f"not {self.time_budget_s!r}.")
+            put("time_budget_s", budget)
+        if not isinstance(self.vgg_weights, str) or not self.vgg_weights:
+            raise ValueError(f"vgg_weights must be 'auto', 'keras', 'torchvision', 'random' or the path of a "
+                             f"weights file, not {self.vgg_weights!r}.")
+        put("normalize_losses", bool(self.normalize_losses))
+        put("jit_compile", bool(self.jit_compile))
+        put("progress", bool(self.progress))
+
+    def replace(self, **changes: Any) -> "TransferSettings":
+        """A copy with ``changes`` applied and validated; unknown names raise a clear TypeError."""
+        unknown = sorted(set(changes) - set(field_names()))
+        if unknown:
+            raise TypeError(f"Unknown setting(s) {unknown}; the settings are {field_names()}.")
+        return dataclasses.replace(self, **changes)
+
+    def setup_key(self) -> tuple:
+        """A hashable key of the set-up fields: equal keys can share one prepared transfer."""
+        def frozen(value: Any) -> Any:
+            if isinstance(value, Mapping):
+                return tuple(sorted(value.items()))
+            if isinstance(value, (list, tuple)):
+                return tuple(value)
+            return value
+        return tuple(frozen(getattr(self, name)) for name in SETUP_FIELDS)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The settings as a plain dict (layers as dicts, init as its name or ``"array"``)."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        if not isinstance(out["init"], str):
+            out["init"] = "array"
+        return out
+
+
+def field_names() -> list[str]:
+    """The names of all :class:`TransferSettings` fields, in order."""
+    return [f.name for f in dataclasses.fields(TransferSettings)]
+
+
+#: The fields that change what is prepared before optimising (see the module docstring).
+SETUP_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(TransferSettings) if f.metadata["setup"])
