@@ -1,14 +1,16 @@
 """Checkers for the notebook exercises: each runs a student's function on fresh random inputs,
 compares it with an independent reference, prints a verdict with a diagnosis (never the
-solution) and returns True or False. One module per lesson topic; the names are gathered here.
+solution) and returns True or False.  The shared machinery is in :mod:`.core` (calling student
+code, capping what it prints, reporting) and :mod:`.reference` (comparing with a reference
+function); one module per lesson topic holds the checkers, whose names are gathered here.
 """
 
+from labhelpers.lessons.checks.core import use_if_correct
 from labhelpers.lessons.checks.losses import (
     check_content_loss,
     check_gram_matrix,
     check_style_loss,
     check_total_variation_loss,
-    use_if_correct,
 )
 
 __all__ = [

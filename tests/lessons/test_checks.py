@@ -305,3 +305,51 @@ def test_use_if_correct_with_a_custom_check(capsys):
     assert "checker broke" in capsys.readouterr().out
     with pytest.raises(TypeError, match="reference_fn"):
         use_if_correct(abs, lambda fn: True)
+
+
+# --------------------------------------------------------------------------- printing student code
+
+
+def chatty_gram(x):
+    print("shape of x:", x.shape)
+    print("second line")
+    return good_gram_einsum(x)
+
+
+def test_a_printing_function_does_not_flood_the_notebook(capsys):
+    ok, out = run(check_gram_matrix, chatty_gram, capsys)
+    assert ok is True
+    lines = out.strip().splitlines()
+    # The checker calls the function well over 10 times (6 cases x values and gradients, plus
+    # the error analysis and tf.function): 2 lines per call, far more than shown.
+    shown = [line for line in lines if "shape of x:" in line or "second line" in line]
+    assert len(shown) == 5, out
+    hidden = int(lines[-2].split("(")[1].split()[0])
+    assert len(shown) + hidden >= 2 * 12, out
+    assert lines[-2].strip().endswith("more lines hidden)") and lines[-1].startswith("✅"), out
+
+
+def test_printed_output_is_shown_before_a_failure(capsys):
+    def chatty_wrong(a, b):
+        print("debug")
+        return tf.reduce_sum((a - b) ** 2)
+
+    ok, out = run(check_style_loss, chatty_wrong, capsys)
+    assert ok is False
+    assert out.startswith("Your code printed:\n   debug"), out
+    assert "❌ style_loss: you summed where a mean belongs" in out
+
+
+# --------------------------------------------------------------------------- no false diagnoses
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_no_false_diagnosis_over_many_seeds(seed, capsys):
+    """Right answers always pass and a typical mistake is always named, whatever the random inputs."""
+    assert check_style_loss(good_style, seed=seed)
+    assert check_total_variation_loss(good_tv_slices, seed=seed)
+    assert not check_content_loss(lambda a, b: tf.reduce_sum((a - b) ** 2), seed=seed)
+    assert not check_total_variation_loss(TV_MISTAKES[0][0], seed=seed)
+    out = capsys.readouterr().out
+    assert out.count("✅") == 2
+    assert "you summed where a mean belongs" in out and "L2 instead of L1" in out
