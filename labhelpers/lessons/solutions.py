@@ -13,7 +13,8 @@ from typing import Any, Callable
 
 import tensorflow as tf
 
-__all__ = ["content_loss", "gram_matrix", "style_loss", "total_variation_loss", "source", "SOLUTIONS"]
+__all__ = ["content_loss", "gram_matrix", "style_loss", "total_variation_loss", "total_loss", "optimization_step",
+           "source", "SOLUTIONS"]
 
 
 def content_loss(generated: tf.Tensor, reference: tf.Tensor) -> tf.Tensor:
@@ -41,12 +42,35 @@ def total_variation_loss(image: tf.Tensor) -> tf.Tensor:
     return tf.reduce_sum(tf.abs(down)) + tf.reduce_sum(tf.abs(right))
 
 
+def total_loss(image, features, content_targets, style_targets, alpha, beta, gamma):
+    """alpha * content + beta * (style summed over the layers) + gamma * TV, the lecture's raw terms."""
+    content = 0.0
+    for layer, target in content_targets.items():
+        content += content_loss(features[layer], target)
+    style = 0.0
+    for layer, target in style_targets.items():
+        style += style_loss(gram_matrix(features[layer]), target)
+    return alpha * content + beta * style + gamma * total_variation_loss(image)
+
+
+def optimization_step(image, loss_fn, optimizer):
+    """One step on the picture (a tf.Variable): gradient of the loss, optimiser update, clip to [0, 1]."""
+    with tf.GradientTape() as tape:
+        loss = loss_fn(image)                          # the tape records how the loss depends on image
+    gradient = tape.gradient(loss, image)              # d loss / d pixels, same shape as image
+    optimizer.apply_gradients([(gradient, image)])     # the picture only: VGG16 stays as it is
+    image.assign(tf.clip_by_value(image, 0.0, 1.0))    # pixel values stay valid
+    return loss
+
+
 #: Exercise name -> solution function.
 SOLUTIONS: dict[str, Callable[..., Any]] = {
     "content_loss": content_loss,
     "gram_matrix": gram_matrix,
     "style_loss": style_loss,
     "total_variation_loss": total_variation_loss,
+    "total_loss": total_loss,
+    "optimization_step": optimization_step,
 }
 
 

@@ -12,11 +12,14 @@ from labhelpers.lessons.checks.losses import (
     check_style_loss,
     check_total_variation_loss,
 )
+from labhelpers.lessons.checks.optimization import check_optimization_step, check_total_loss
 
 __all__ = [
     "check_content_loss",
     "check_gram_matrix",
     "check_style_loss",
     "check_total_variation_loss",
+    "check_total_loss",
+    "check_optimization_step",
     "use_if_correct",
 ]

@@ -1,0 +1,255 @@
+"""Tools of lesson 05 (``notebooks/05_optimization.ipynb``): the picture is the only variable.
+
+* The reference pieces the exercises are checked against and fall back on: the lecture's total
+  loss (:func:`total_loss`, raw terms), the form ``labhelpers`` optimises (:func:`normalized_total_loss`,
+  each term divided by the size of its target) and one optimisation step (:func:`optimization_step`).
+* :func:`loss_terms`: the weighted terms of any total-loss function with that signature, for the
+  live loss curves.
+* The experiments after the exercises, run with :mod:`labhelpers.transfer`: Adam against L-BFGS in
+  the same wall-clock time (:func:`race`), Gatys et al.'s Fig. 4 (style layers against the
+  style/content ratio, :func:`layer_ratio_grid`) and Fig. 5 (the starting picture,
+  :func:`start_comparison`), colour preservation (:func:`color_comparison`), and the one plot the
+  lesson needs beyond :mod:`labhelpers.lessons.plots`: loss against seconds
+  (:func:`plot_loss_against_time`).
+
+Conventions: pictures are float32 RGB in [0, 1], ``(H, W, 3)`` or with a batch axis
+``(1, H, W, 3)``; feature maps are ``(1, h, w, C)``; Gram matrices ``(C, C)``; sizes are pixels of
+the longest side; times are seconds.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import tensorflow as tf
+
+from labhelpers import losses
+from labhelpers.network.layers import BLOCK_FIRST_LAYERS
+from labhelpers.transfer.run import StyleTransfer, StyleTransferResult, stylize
+
+if TYPE_CHECKING:  # pragma: no cover - only for type checkers
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "total_loss",
+    "normalized_total_loss",
+    "optimization_step",
+    "loss_terms",
+    "STYLE_LAYER_SETS",
+    "race",
+    "layer_ratio_grid",
+    "start_comparison",
+    "color_comparison",
+    "plot_loss_against_time",
+]
+
+#: Gatys et al.'s Fig. 4 rows: conv1 only, conv1 + conv2, ..., conv1 ... conv5 (first conv of each block).
+STYLE_LAYER_SETS: dict[str, tuple[str, ...]] = {
+    ("conv1" if n == 1 else f"conv1-{n}"): tuple(BLOCK_FIRST_LAYERS[:n]) for n in range(1, 6)
+}
+
+
+# --------------------------------------------------------------------------- the exercises' references
+
+
+def total_loss(image: tf.Tensor, features: Mapping[str, tf.Tensor], content_targets: Mapping[str, tf.Tensor],
+               style_targets: Mapping[str, tf.Tensor], alpha: float, beta: float, gamma: float) -> tf.Tensor:
+    """The lecture's total loss: ``alpha * content + beta * style + gamma * TV`` (raw terms, a scalar).
+
+    Args:
+        image: the picture being optimised, (1, H, W, 3) in [0, 1].
+        features: layer name -> its feature map (1, h, w, C) of ``image`` (every layer named in
+            the targets).
+        content_targets: layer name -> the photo's feature map at that layer (1, h, w, C).
+        style_targets: layer name -> the painting's Gram matrix at that layer (C, C).
+        alpha, beta, gamma: the content, style and TV weights.
+
+    Returns:
+        ``alpha * sum_l content_loss(F_l, P_l) + beta * sum_l style_loss(G(F_l), A_l)
+        + gamma * total_variation_loss(image)``: a scalar tensor.
+    """
+    content = tf.add_n([losses.content_loss(features[name], target) for name, target in content_targets.items()])
+    style = tf.add_n([losses.style_loss(losses.gram_matrix(features[name]), target)
+                      for name, target in style_targets.items()])
+    return alpha * content + beta * style + gamma * losses.total_variation_loss(image)
+
+
+def normalized_total_loss(image: tf.Tensor, features: Mapping[str, tf.Tensor],
+                          content_targets: Mapping[str, tf.Tensor], style_targets: Mapping[str, tf.Tensor],
+                          alpha: float, beta: float, gamma: float) -> tf.Tensor:
+    """:func:`total_loss` as ``labhelpers`` optimises it: each term divided by the size of its target.
+
+    Every layer's term is divided by the mean square of its target (the photo's feature map, the
+    painting's Gram matrix), the TV by the number of pixels H*W; the sums then run over relative
+    errors, and the same weights give the same kind of picture for any VGG16 weights and picture
+    size. Arguments and result as in :func:`total_loss`.
+    """
+    content = tf.add_n([losses.content_loss(features[name], target) / tf.reduce_mean(tf.square(target))
+                        for name, target in content_targets.items()])
+    style = tf.add_n([losses.style_loss(losses.gram_matrix(features[name]), target) / tf.reduce_mean(tf.square(target))
+                      for name, target in style_targets.items()])
+    pixels = tf.cast(tf.shape(image)[1] * tf.shape(image)[2], image.dtype)
+    return alpha * content + beta * style + gamma * losses.total_variation_loss(image) / pixels
+
+
+def optimization_step(image: tf.Variable, loss_fn: Callable[[tf.Tensor], tf.Tensor],
+                      optimizer: Any) -> tf.Tensor:
+    """One step of gradient descent on the picture only; the reference of the lesson's exercise.
+
+    Args:
+        image: the picture, a ``tf.Variable`` (1, H, W, 3) float32 in [0, 1]; updated in place.
+        loss_fn: picture -> a differentiable scalar loss.
+        optimizer: a Keras optimiser, e.g. ``tf.keras.optimizers.Adam(0.02)``.
+
+    Returns:
+        The loss of the picture *before* the update (a scalar tensor).
+    """
+    with tf.GradientTape() as tape:
+        loss = loss_fn(image)
+    gradient = tape.gradient(loss, image)
+    optimizer.apply_gradients([(gradient, image)])
+    image.assign(tf.clip_by_value(image, 0.0, 1.0))
+    return loss
+
+
+def loss_terms(total_loss_fn: Callable[..., tf.Tensor], image: tf.Tensor, features: Mapping[str, tf.Tensor],
+               content_targets: Mapping[str, tf.Tensor], style_targets: Mapping[str, tf.Tensor],
+               alpha: float, beta: float, gamma: float) -> dict[str, float]:
+    """The weighted terms of ``total_loss_fn``, found by switching the other two weights off.
+
+    Works for any function with :func:`total_loss`'s signature (a student's too), so the curves show
+    exactly what that function adds up.
+
+    Returns:
+        ``{"content": ..., "style": ..., "tv": ..., "total": ...}`` as Python floats.
+    """
+    args = (image, features, content_targets, style_targets)
+    terms = {"content": float(total_loss_fn(*args, alpha, 0.0, 0.0)),
+             "style": float(total_loss_fn(*args, 0.0, beta, 0.0)),
+             "tv": float(total_loss_fn(*args, 0.0, 0.0, gamma))}
+    terms["total"] = terms["content"] + terms["style"] + terms["tv"]
+    return terms
+
+
+# --------------------------------------------------------------------------- runs with labhelpers.transfer
+
+# The transfer options are being renamed (time_budget -> time_budget_s, normalise ->
+# normalize_losses, weights -> vgg_weights); pass the new names and fall back on the old ones while
+# a function still has them.
+_OLD_NAMES = {"time_budget_s": "time_budget", "normalize_losses": "normalise", "vgg_weights": "weights"}
+
+
+def _call(fn: Callable[..., Any], *args: Any, **options: Any) -> Any:
+    accepted = inspect.signature(fn).parameters
+    renamed = {(_OLD_NAMES[k] if k not in accepted and _OLD_NAMES.get(k) in accepted else k): v
+               for k, v in options.items()}
+    return fn(*args, **renamed)
+
+
+def race(photo: Any, painting: Any, extractor: Any, *, size: int, seconds: float,
+         optimizers: Sequence[str] = ("adam", "lbfgs"), **weights: float) -> dict[str, StyleTransferResult]:
+    """Each optimiser on the same picture for the same wall-clock time.
+
+    Args:
+        photo, painting: the pictures (anything :func:`labhelpers.load_image` accepts).
+        extractor: the feature extractor (shared, so VGG16 is loaded once).
+        size: longest side in pixels.
+        seconds: the time each optimiser gets (the run stops after the first evaluation that ends later).
+        optimizers: which ones, in order; ``"adam"`` and/or ``"lbfgs"``.
+        **weights: ``content_weight``, ``style_weight``, ``tv_weight`` (else the defaults).
+
+    Returns:
+        ``{optimizer: result}``; ``result.history`` has one record per evaluation with ``seconds``
+        and ``total``.
+    """
+    transfer = StyleTransfer(photo, painting, size=size, extractor=extractor)
+    transfer.run(steps=1, optimizer="adam")  # trace the compiled loss once, outside the timed runs
+    return {name: _call(transfer.run, steps=100_000, optimizer=name, time_budget_s=float(seconds), **weights)
+            for name in optimizers}
+
+
+def layer_ratio_grid(photo: Any, painting: Any, extractor: Any, ratios: Sequence[float], *, size: int,
+                     steps: int, layer_sets: Mapping[str, Sequence[str]] | None = None,
+                     progress: Callable[[str], Any] | None = None) -> dict[tuple[str, float], np.ndarray]:
+    """Gatys et al.'s Fig. 4 at class size: pictures for each style-layer set and style/content ratio.
+
+    Args:
+        photo, painting, extractor: as in :func:`race`.
+        ratios: style weight / content weight values (content weight 1), the grid's columns.
+        size: longest side in pixels; steps: L-BFGS evaluations per picture (from the photo).
+        layer_sets: row name -> style layers; default :data:`STYLE_LAYER_SETS`.
+        progress: called with a short text before each row (e.g. ``print``).
+
+    Returns:
+        ``{(row name, ratio): picture (H, W, 3) float32 in [0, 1]}``.
+    """
+    layer_sets = STYLE_LAYER_SETS if layer_sets is None else layer_sets
+    pictures = {}
+    for row, layers in layer_sets.items():
+        if progress is not None:
+            progress(f"style layers {row}: {len(ratios)} pictures")
+        transfer = StyleTransfer(photo, painting, size=size, extractor=extractor, style_layers=list(layers))
+        for ratio in ratios:
+            result = transfer.run(steps=steps, content_weight=1.0, style_weight=float(ratio), tv_weight=1.0)
+            pictures[(row, float(ratio))] = np.asarray(result.image, np.float32)
+    return pictures
+
+
+def start_comparison(photo: Any, painting: Any, extractor: Any, *, size: int, steps: int,
+                     starts: Sequence[str] = ("content", "style", "noise"),
+                     **weights: float) -> dict[str, StyleTransferResult]:
+    """Gatys et al.'s Fig. 5 idea: the same optimisation started from the photo, the painting and noise.
+
+    Returns:
+        ``{start: result}`` (same weights, same number of L-BFGS evaluations).
+    """
+    transfer = StyleTransfer(photo, painting, size=size, extractor=extractor)
+    return {start: transfer.run(steps=steps, init=start, seed=0, **weights) for start in starts}
+
+
+def color_comparison(photo: Any, painting: Any, extractor: Any, *, size: int, steps: int,
+                     modes: Sequence[str | None] = (None, "luminance", "histogram"),
+                     **weights: float) -> dict[str, StyleTransferResult]:
+    """The plain result next to the two colour-preserving ones (Gatys et al. 2017).
+
+    Returns:
+        ``{"plain" | "luminance" | "histogram": result}``.
+    """
+    transfer = StyleTransfer(photo, painting, size=size, extractor=extractor)
+    return {(mode or "plain"): transfer.run(steps=steps, preserve_color=mode, **weights) for mode in modes}
+
+
+def plot_loss_against_time(histories: Mapping[str, Sequence[Mapping[str, Any]]], title: str | None = None,
+                           ax: Any = None) -> "Figure":
+    """Total loss against seconds, one line per run, with each run's best-so-far as a dashed line.
+
+    Args:
+        histories: run name -> history (records with ``seconds`` and ``total``, as ``stylize`` keeps).
+        title: the plot's title.
+        ax: an Axes to draw into instead of a new figure.
+    """
+    import matplotlib.pyplot as plt
+
+    if not histories or not all(histories.values()):
+        raise ValueError("plot_loss_against_time needs at least one non-empty history; run an optimisation first.")
+    if ax is None:
+        figure, ax = plt.subplots(figsize=(6.5, 3.6), layout="constrained")
+    else:
+        figure = ax.figure
+    for index, (name, history) in enumerate(histories.items()):
+        seconds = np.array([float(entry["seconds"]) for entry in history])
+        total = np.array([float(entry["total"]) for entry in history])
+        colour = f"C{index}"
+        ax.plot(seconds, total, color=colour, lw=1.0, marker=".", ms=3, label=f"{name}: every evaluation")
+        ax.plot(seconds, np.minimum.accumulate(total), color=colour, lw=2, ls="--", label=f"{name}: best so far")
+    ax.set_yscale("log")
+    ax.set_xlabel("seconds")
+    ax.set_ylabel("total loss")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return figure
