@@ -7,77 +7,32 @@ Examples::
     python -m labhelpers stylize photo.jpg style/van_gogh_starry_night van_gogh_night_cafe \\
         --style-blend 0.7 0.3 --preserve-color luminance --plot-losses losses.png
 
-Every bad argument ends the program with exit status 2 and one line saying what to do.
+The run options are not listed here: every field of
+:class:`~labhelpers.transfer.settings.TransferSettings` that has a ``flag`` becomes an option,
+with the field's help text and default, and its value is checked by the field's own check (so
+the messages are the same as ``stylize``'s). Adding a run option is one edit: the field.
+
+Every bad argument ends the program with exit status 2 and one line saying what to do. Nothing
+is ever overwritten unless ``--overwrite`` is given, and the loss plot never takes the picture's
+file: an existing name gets ``-1``, ``-2``, ... (as :func:`labhelpers.images.save_image` does).
 """
 
 from __future__ import annotations
 
 import argparse
-import math
+import dataclasses
 import os
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any, NoReturn
 
-__all__ = ["add_stylize_command", "run_stylize", "default_output_path", "plot_losses"]
+import numpy as np
 
+from labhelpers.transfer import settings as settings_module
 
-# --- argument types: each error message says what to type instead -------------------------------
-
-
-def _whole_number(minimum: int) -> Any:
-    """An argparse type: a whole number >= ``minimum``, with a message that shows one."""
-    example = 256 if minimum > 0 else 0
-    bound = "> 0" if minimum == 1 else f">= {minimum}"
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"expected a whole number {bound} such as {example}, not {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be a whole number {bound} such as {example}, not {value}")
-        return value
-
-    return parse
-
-
-_positive_int = _whole_number(1)
-_non_negative_int = _whole_number(0)
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0 such as 1.0, not {text!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0 such as 1.0, not {text}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = _non_negative_float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a number of seconds > 0 such as 60, not {text}")
-    return value
-
-
-def _color_mode(text: str) -> str | None:
-    value = text.strip().lower()
-    if value in ("none", "off", "no"):
-        return None
-    if value in ("luminance", "histogram"):
-        return value
-    raise argparse.ArgumentTypeError(f"choose luminance, histogram or none, not {text!r}")
-
-
-def _png_path(text: str) -> str:
-    if not text.strip():
-        raise argparse.ArgumentTypeError("expected a file name such as losses.png")
-    return text
+__all__ = ["add_stylize_command", "run_stylize", "default_output_path", "safe_file_stem", "save_loss_plot",
+           "settings_flags"]
 
 
 def _one_line_error(parser: argparse.ArgumentParser) -> Any:
@@ -89,20 +44,57 @@ def _one_line_error(parser: argparse.ArgumentParser) -> Any:
     return error
 
 
+# --- the run options, generated from TransferSettings -------------------------------------------
+
+
+def settings_flags() -> dict[str, str]:
+    """``{field name: command-line flag}`` for every TransferSettings field that has a ``flag``."""
+    return {f.name: f.metadata["flag"] for f in dataclasses.fields(settings_module.TransferSettings)
+            if f.metadata.get("flag")}
+
+
+def _field_type(name: str, parse: Any) -> Any:
+    """An argparse type: the option's text, parsed, then checked by the TransferSettings field itself."""
+
+    def convert(text: str) -> Any:
+        value = parse(text) if parse else text
+        try:
+            checked = settings_module.TransferSettings.from_options(None, **{name: value})
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc).rstrip(".")) from None
+        return getattr(checked, name)
+
+    convert.__name__ = name
+    return convert
+
+
+def _add_settings_options(parser: argparse.ArgumentParser) -> None:
+    defaults = settings_module.TransferSettings()
+    for f in dataclasses.fields(settings_module.TransferSettings):
+        flag = f.metadata.get("flag")
+        if not flag:
+            continue
+        parse, nargs = f.metadata.get("parse"), f.metadata.get("nargs")
+        default = getattr(defaults, f.name)
+        shown = "none" if default is None else default
+        help_text = f.metadata.get("help", "").replace("%", "%%")
+        if "default" not in help_text:
+            help_text += f" (default: {shown})"
+        parser.add_argument(flag, dest=f.name, default=argparse.SUPPRESS, help=help_text, nargs=nargs,
+                            metavar=f.metadata.get("metavar"),
+                            type=(parse or str) if nargs else _field_type(f.name, parse))
+
+
 # --- the command ------------------------------------------------------------------------------
 
 
 def add_stylize_command(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``stylize`` on the ``subparsers`` of ``python -m labhelpers``; returns its parser."""
-    from labhelpers.transfer.run import (DEFAULT_CONTENT_WEIGHT, DEFAULT_STYLE_WEIGHT, DEFAULT_TV_WEIGHT, default_size,
-                           default_steps)
-
     parser = subparsers.add_parser(
         "stylize", help="paint a photo in the style of a painting (Gatys et al.)",
         description="Paint CONTENT in the style of STYLE (several STYLE images are blended). Images are "
                     "file paths, URLs or bundled names (python -c 'import labhelpers; "
-                    "print(labhelpers.list_images())').",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                    "print(labhelpers.list_images())').")
     parser.error = _one_line_error(parser)  # type: ignore[method-assign]
     parser.add_argument("content", nargs="?", default=None,
                         help="the photo (default: the bundled default content image)")
@@ -111,123 +103,106 @@ def add_stylize_command(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output", default=None,
                         help="where to save the PNG/JPEG (default: outputs/<content>_x_<style>.png; an "
                              "existing file is never replaced unless --overwrite)")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
-    parser.add_argument("--size", type=_positive_int, default=default_size(),
-                        help="longest side of the result in pixels")
-    parser.add_argument("--steps", type=_positive_int, default=default_steps(),
-                        help="loss-and-gradient evaluations")
-    parser.add_argument("--content-weight", type=_non_negative_float, default=DEFAULT_CONTENT_WEIGHT)
-    parser.add_argument("--style-weight", type=_non_negative_float, default=DEFAULT_STYLE_WEIGHT)
-    parser.add_argument("--tv-weight", type=_non_negative_float, default=DEFAULT_TV_WEIGHT,
-                        help="total variation (smoothness) weight")
-    parser.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs")
-    parser.add_argument("--init", choices=("content", "style", "noise"), default="content",
-                        help="starting picture")
-    parser.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (for --init noise)")
-    parser.add_argument("--preserve-color", type=_color_mode, default=None, metavar="{luminance,histogram,none}",
-                        help="keep the photo's colours")
-    parser.add_argument("--time-budget", type=_positive_float, default=None, metavar="SECONDS",
-                        help="stop after this many seconds and keep the best picture so far")
-    parser.add_argument("--weights", default="auto",
-                        help="VGG16 weights: auto, keras, torchvision, random or a weights file")
-    parser.add_argument("--style-blend", type=_non_negative_float, nargs="+", default=None, metavar="W",
-                        help="one weight per style image (normalised to sum to 1)")
-    parser.add_argument("--precision", choices=("float32", "bfloat16", "auto"), default="float32",
-                        help="bfloat16: ~1.7x faster on CPUs with native bfloat16 (AVX512_BF16/AMX), slower "
-                             "elsewhere; auto picks it when the CPU has it")
-    parser.add_argument("--coarse-to-fine", choices=("auto", "on", "off"), default="auto",
-                        help="optimise at a smaller size first (auto: above 512 px)")
-    parser.add_argument("--plot-losses", type=_png_path, default=None, metavar="FILE",
-                        help="also save a PNG of the loss curves")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    parser.add_argument("--plot-losses", default=None, metavar="FILE",
+                        help="also save a PNG of the loss curves (never over the picture; an existing file "
+                             "gets -1, -2, ... unless --overwrite)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_settings_options(parser)
     parser.set_defaults(run=run_stylize)
     return parser
 
 
-def _name_of(source: str) -> str:
-    """A short name for a picture given by path, URL or bundled name: its file stem, made safe."""
-    stem = Path(source.rstrip("/").split("?")[0]).stem or "image"
+def safe_file_stem(source: Any, fallback: str = "image") -> str:
+    """A short file-name stem for a picture given by path, URL or bundled name: letters, digits, ``-``, ``_``.
+
+    ``"photos/My cat.jpg"`` -> ``"My_cat"``, ``"https://x.org/a/b.png?s=1"`` -> ``"b"``; at most 60
+    characters; ``fallback`` when nothing is left.
+    """
+    text = str(source).rstrip("/").split("?")[0]
+    stem = Path(text).stem
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in stem)
-    return safe[:60] or "image"
+    return safe[:60] or fallback
 
 
 def default_output_path(content: str, styles: list[str], folder: str | os.PathLike = "outputs") -> Path:
     """``outputs/<content>_x_<style>.png`` (styles joined by ``+``)."""
-    return Path(folder) / f"{_name_of(content)}_x_{'+'.join(_name_of(s) for s in styles)}.png"
+    return Path(folder) / f"{safe_file_stem(content)}_x_{'+'.join(safe_file_stem(s) for s in styles)}.png"
 
 
-def _check_output(path: Path) -> None:
-    """Fail before the (long) run if the result could not be saved there."""
+def _check_output(path: Path, option: str = "-o") -> None:
+    """Fail before the (long) run if a file could not be saved there."""
     from labhelpers.images import SAVE_FORMATS
 
     if path.is_dir():
-        raise ValueError(f"'{path}' is a folder; give a file name inside it, e.g. -o {path / 'result.png'}")
+        raise ValueError(f"'{path}' is a folder; give a file name inside it, e.g. {option} {path / 'result.png'}")
     if path.suffix.lower() not in SAVE_FORMATS:
-        raise ValueError(f"cannot save to '{path}': end the file name with .png, .jpg or .webp, e.g. -o result.png")
+        raise ValueError(f"cannot save to '{path}': end the file name with .png, .jpg or .webp, e.g. {option} result.png")
     folder = path.parent
     existing = folder
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():
-        raise ValueError(f"cannot create the folder '{folder}': '{existing}' is a file; choose another -o path")
+        raise ValueError(f"cannot create the folder '{folder}': '{existing}' is a file; choose another {option} path")
     try:  # a real probe: permissions alone say nothing for root or read-only file systems
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as exc:
         raise ValueError(f"cannot write to the folder '{folder}' ({exc.strerror or exc}); "
-                         "choose another -o path") from None
+                         f"choose another {option} path") from None
 
 
-def plot_losses(history: list[dict[str, Any]], path: str | os.PathLike, title: str = "") -> Path:
-    """Save a PNG of the total, content, style and TV loss per evaluation (log scale)."""
-    import matplotlib
+def save_loss_plot(history: list[dict[str, Any]], path: str | os.PathLike, title: str = "", *,
+                   overwrite: bool = False, avoid: str | os.PathLike | None = None) -> Path:
+    """Save the loss curves (:func:`labhelpers.lessons.plots.plot_loss_curves`) as a picture file.
+
+    Args:
+        history: the run's history (``StyleTransferResult.history``).
+        path: the file (.png, .jpg, .webp).
+        title: the plot's title.
+        overwrite: replace an existing file (never ``avoid``); otherwise an existing name gets
+            ``-1``, ``-2``, ... as :func:`labhelpers.images.save_image` does.
+        avoid: a file that must never be replaced (the picture just saved).
+
+    Returns:
+        The path actually written.
+    """
+    import matplotlib  # lazy: matplotlib and the lesson plots are only needed for --plot-losses
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    figure, axis = plt.subplots(figsize=(7, 4), layout="constrained")
-    steps = [record["step"] for record in history]
-    for key, style in (("total", "-"), ("content", "--"), ("style", "--"), ("tv", ":")):
-        values = [max(record[key], 1e-12) for record in history]
-        axis.plot(steps, values, style, label=key)
-    axis.set_yscale("log")
-    axis.set_xlabel("evaluation (step)")
-    axis.set_ylabel("weighted loss")
-    axis.set_title(title or "style transfer losses")
-    axis.legend()
-    axis.grid(True, alpha=0.3)
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(target, dpi=100)
-    plt.close(figure)
-    return target
+    from labhelpers.images import save_image
+    from labhelpers.lessons.plots import plot_loss_curves
+
+    figure = plot_loss_curves(history, title=title or "style transfer losses")
+    try:
+        figure.canvas.draw()
+        pixels = np.asarray(figure.canvas.buffer_rgba())[..., :3].copy()
+    finally:
+        plt.close(figure)
+    target = Path(path).expanduser()
+    if avoid is not None and target.resolve() == Path(avoid).expanduser().resolve():
+        overwrite = False
+    return save_image(pixels, target, overwrite=overwrite)
 
 
 def run_stylize(args: argparse.Namespace) -> int:
     """Run ``stylize`` for parsed arguments; returns the exit status (errors raise ValueError)."""
     from labhelpers.images import DEFAULT_CONTENT, DEFAULT_STYLE, save_image
-    from labhelpers.transfer.run import stylize
+    from labhelpers.transfer.run import stylize  # lazy: starts TensorFlow, not needed for --help
 
     content = args.content or DEFAULT_CONTENT
     styles = list(args.style) or [DEFAULT_STYLE]
-    if args.style_blend is not None and len(args.style_blend) != len(styles):
-        raise ValueError(f"--style-blend got {len(args.style_blend)} weight(s) for {len(styles)} style image(s); "
-                         "give one weight per style image")
-    if args.style_blend is not None and sum(args.style_blend) <= 0:
-        raise ValueError("--style-blend weights are all 0; give at least one style a positive weight")
+    given = {name: getattr(args, name) for name in settings_flags() if hasattr(args, name)}
+    settings = settings_module.TransferSettings.from_options(None, progress=not args.no_progress, **given)
     output = Path(args.output).expanduser() if args.output else default_output_path(content, styles)
     _check_output(output)
     if args.plot_losses:
-        _check_output(Path(args.plot_losses).expanduser())
-    c2f = {"auto": None, "on": True, "off": False}[args.coarse_to_fine]
+        _check_output(Path(args.plot_losses).expanduser(), "--plot-losses")
 
-    result = stylize(content, styles, size=args.size, steps=args.steps, content_weight=args.content_weight,
-                     style_weight=args.style_weight, tv_weight=args.tv_weight, optimizer=args.optimizer,
-                     init=args.init, seed=args.seed, preserve_color=args.preserve_color,
-                     time_budget=args.time_budget, weights=args.weights, style_blend=args.style_blend,
-                     coarse_to_fine=c2f, precision=args.precision, progress=not args.no_progress,
-                     verbose=True)
+    result = stylize(content, styles, settings, verbose=True)
     saved = save_image(result.image, output, overwrite=args.overwrite)
     height, width = result.image.shape[:2]
     print(f"Saved {saved} ({width}x{height} px)")
@@ -238,8 +213,8 @@ def run_stylize(args: argparse.Namespace) -> int:
     print(result.message)
     if args.plot_losses:
         if result.history:
-            where = plot_losses(result.history, Path(args.plot_losses).expanduser(),
-                                title=f"{_name_of(content)} x {'+'.join(_name_of(s) for s in styles)}")
+            title = f"{safe_file_stem(content)} x {'+'.join(safe_file_stem(s) for s in styles)}"
+            where = save_loss_plot(result.history, args.plot_losses, title, overwrite=args.overwrite, avoid=saved)
             print(f"Loss curves: {where}")
         else:
             print("No loss curves: no evaluation finished.", file=sys.stderr)

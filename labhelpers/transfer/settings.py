@@ -44,6 +44,13 @@ __all__ = [
     "check_weight",
     "check_color_mode",
     "layer_weights",
+    "check_style_blend",
+    "check_coarse_to_fine",
+    "check_names",
+    "field_names",
+    "parse_whole_number",
+    "parse_coarse_to_fine",
+    "RENAMED",
 ]
 
 #: Longest side in pixels and number of loss-and-gradient evaluations (normal and ``LAB_FAST``).
@@ -127,13 +134,58 @@ def layer_weights(layers: Any, default: tuple[str, ...], kind: str) -> dict[str,
     return {n: w / total for n, w in items}
 
 
+def parse_whole_number(text: str) -> Any:
+    """Command-line text -> int when it is a whole number, else the text (the field's check names the problem)."""
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+def parse_coarse_to_fine(text: str) -> Any:
+    """Command-line text -> None (``auto``), True (``on``), False (``off``) or the text (rejected)."""
+    return {"auto": None, "on": True, "off": False}.get(text.strip().lower(), text)
+
+
+def check_coarse_to_fine(value: Any) -> Any:
+    """None, True, False or a tuple of increasing sizes in px; ValueError naming the choices otherwise."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, (list, tuple)):
+        return tuple(check_positive_int(v, "each coarse_to_fine size", 256) for v in value)
+    raise ValueError(f"coarse_to_fine must be None (auto: on above 512 px), True, False or a list of smaller sizes "
+                     f"in px such as [256, 512], not {value!r}.")
+
+
+def check_style_blend(value: Any) -> tuple[float, ...] | None:
+    """None or one weight >= 0 per style picture (not all 0); the count is checked against the pictures later."""
+    if value is None:
+        return None
+    values = list(value) if isinstance(value, (list, tuple, np.ndarray)) else [value]
+    weights = tuple(check_weight(v, "each style_blend weight") for v in values)
+    if not weights or sum(weights) <= 0:
+        raise ValueError(f"style_blend weights are all 0 (or none were given): {list(weights)}; give at least one "
+                         "style picture a positive weight, e.g. style_blend=[0.7, 0.3].")
+    return weights
+
+
 def _opt(default: Any = dataclasses.MISSING, *, factory: Any = dataclasses.MISSING, help: str,
-         flag: str | None = None, setup: bool = False) -> Any:
-    """A settings field with its help text; ``flag`` is its command-line option (None: not on the CLI)."""
-    metadata = {"help": help, "flag": flag, "setup": setup}
+         flag: str | None = None, setup: bool = False, parse: Any = None, nargs: str | None = None,
+         metavar: str | None = None) -> Any:
+    """A settings field with its help text.
+
+    ``flag`` is its command-line option (None: not on the command line); ``parse`` turns the
+    option's text into a value (default: the text itself; the field's check then converts or
+    rejects it), ``nargs``/``metavar`` are passed to argparse.
+    """
+    metadata = {"help": help, "flag": flag, "setup": setup, "parse": parse, "nargs": nargs, "metavar": metavar}
     if factory is not dataclasses.MISSING:
         return field(default_factory=factory, metadata=metadata)
     return field(default=default, metadata=metadata)
+
+
+#: Old keyword names that were renamed, with the new name (a clear error instead of "unexpected keyword").
+RENAMED = {"weights": "vgg_weights", "time_budget": "time_budget_s", "normalise": "normalize_losses"}
 
 
 @dataclass(frozen=True)
@@ -146,38 +198,40 @@ class TransferSettings:
     """
 
     # --- set-up: what the targets depend on --------------------------------------------------
-    size: int = _opt(factory=default_size, flag="--size", setup=True,
+    size: int = _opt(factory=default_size, flag="--size", setup=True, parse=parse_whole_number, metavar="PX",
                      help="longest side of the result in pixels (default 256; 64 with LAB_FAST=1)")
     content_layers: Any = _opt(DEFAULT_CONTENT_LAYERS, setup=True,
                                help="content layer name(s), or a dict name -> weight (weights are "
                                     "rescaled to sum to 1)")
     style_layers: Any = _opt(DEFAULT_STYLE_LAYERS, setup=True,
                              help="style layer name(s), or a dict name -> weight (rescaled to sum to 1)")
-    style_blend: Any = _opt(None, setup=True, flag="--style-blend",
+    style_blend: Any = _opt(None, setup=True, flag="--style-blend", nargs="+", metavar="W",
                             help="one weight per style picture, rescaled to sum to 1 (default: equal)")
-    vgg_weights: str = _opt("auto", setup=True, flag="--vgg-weights",
+    vgg_weights: str = _opt("auto", setup=True, flag="--vgg-weights", metavar="SOURCE",
                             help="where VGG16's parameters come from: auto, keras, torchvision, random "
                                  "or a weights file")
-    precision: str = _opt("float32", setup=True, flag="--precision",
+    precision: str = _opt("float32", setup=True, flag="--precision", metavar="{float32,bfloat16,auto}",
                           help="float32, bfloat16 (faster only on CPUs with native bfloat16) or auto")
     jit_compile: bool = _opt(False, setup=True, help="compile the loss with XLA (slower on the CPUs measured)")
     # --- the run ------------------------------------------------------------------------------
-    steps: int = _opt(factory=default_steps, flag="--steps",
+    steps: int = _opt(factory=default_steps, flag="--steps", parse=parse_whole_number, metavar="N",
                       help="loss-and-gradient evaluations in total (default 60; 10 with LAB_FAST=1)")
-    content_weight: float = _opt(1.0, flag="--content-weight", help="weight of the normalised content loss")
-    style_weight: float = _opt(10.0, flag="--style-weight", help="weight of the normalised style loss")
-    tv_weight: float = _opt(1.0, flag="--tv-weight", help="weight of the per-pixel total-variation loss")
-    optimizer: str = _opt("lbfgs", flag="--optimizer", help="lbfgs (fastest to a good picture) or adam")
-    init: Any = _opt("content", flag="--init",
-                     help="starting picture: content, style, noise or an image (path or array)")
-    seed: int = _opt(0, flag="--seed", help="random seed for init='noise'")
-    preserve_color: str | None = _opt(None, flag="--preserve-color",
+    content_weight: float = _opt(1.0, flag="--content-weight", metavar="W", help="weight of the normalised content loss")
+    style_weight: float = _opt(10.0, flag="--style-weight", metavar="W", help="weight of the normalised style loss")
+    tv_weight: float = _opt(1.0, flag="--tv-weight", metavar="W", help="weight of the per-pixel total-variation loss")
+    optimizer: str = _opt("lbfgs", flag="--optimizer", metavar="{lbfgs,adam}", help="lbfgs (fastest to a good picture) or adam")
+    init: Any = _opt("content", flag="--init", metavar="{content,style,noise}",
+                     help="starting picture: content, style or noise (in Python also an image array)")
+    seed: int = _opt(0, flag="--seed", parse=parse_whole_number, help="random seed for init='noise'")
+    preserve_color: str | None = _opt(None, flag="--preserve-color", metavar="{none,luminance,histogram}",
                                       help="keep the photo's colours: none, luminance or histogram")
-    coarse_to_fine: Any = _opt(None, help="None (auto: on above 512 px), True, False or a list of "
-                                          "smaller sizes in px")
+    coarse_to_fine: Any = _opt(None, flag="--coarse-to-fine", parse=parse_coarse_to_fine,
+                               metavar="{auto,on,off}",
+                               help="optimise at smaller sizes first: auto/None (on above 512 px; the default), "
+                                    "on/True, off/False, or a list of smaller sizes in px")
     normalize_losses: bool = _opt(True, help="divide each layer's loss by its target's mean square "
                                              "(False: the lecture's raw losses)")
-    time_budget_s: float | None = _opt(None, flag="--time-budget-s",
+    time_budget_s: float | None = _opt(None, flag="--time-budget-s", metavar="SECONDS",
                                        help="stop after this many seconds, keeping the best picture")
     callback_every: int = _opt(10, help="call the callback every this many evaluations")
     progress: bool = _opt(False, help="show a progress bar")
@@ -201,6 +255,11 @@ class TransferSettings:
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be 'float32', 'bfloat16' or 'auto', not {self.precision!r}.")
         put("preserve_color", check_color_mode(self.preserve_color))
+        put("style_blend", check_style_blend(self.style_blend))
+        put("coarse_to_fine", check_coarse_to_fine(self.coarse_to_fine))
+        if self.content_weight == self.style_weight == self.tv_weight == 0:
+            raise ValueError("content_weight, style_weight and tv_weight are all 0, so nothing would change the "
+                             "picture; make at least one weight > 0 (e.g. style_weight=10).")
         if self.time_budget_s is not None:
             try:
                 budget = float(self.time_budget_s)
@@ -219,10 +278,19 @@ class TransferSettings:
 
     def replace(self, **changes: Any) -> "TransferSettings":
         """A copy with ``changes`` applied and validated; unknown names raise a clear TypeError."""
-        unknown = sorted(set(changes) - set(field_names()))
-        if unknown:
-            raise TypeError(f"Unknown setting(s) {unknown}; the settings are {field_names()}.")
-        return dataclasses.replace(self, **changes)
+        check_names(changes)
+        return dataclasses.replace(self, **changes) if changes else self
+
+    @classmethod
+    def from_options(cls, settings: "TransferSettings | None" = None, **overrides: Any) -> "TransferSettings":
+        """``settings`` (default: all defaults) with ``overrides`` (field names) applied and validated."""
+        if settings is not None and not isinstance(settings, TransferSettings):
+            raise TypeError(f"settings must be a TransferSettings (or None), not {type(settings).__name__}; pass "
+                            "single options as keywords instead, e.g. stylize(content, style, steps=20).")
+        if settings is None:
+            check_names(overrides)
+            return cls(**overrides)
+        return settings.replace(**overrides)
 
     def setup_key(self) -> tuple:
         """A hashable key of the set-up fields: equal keys can share one prepared transfer."""
@@ -240,6 +308,16 @@ class TransferSettings:
         if not isinstance(out["init"], str):
             out["init"] = "array"
         return out
+
+
+def check_names(options: Mapping[str, Any]) -> None:
+    """TypeError naming the unknown option(s), the new name of a renamed one, and the valid names."""
+    unknown = sorted(set(options) - set(field_names()))
+    if not unknown:
+        return
+    hints = [f"{name!r} is now called {RENAMED[name]!r}" for name in unknown if name in RENAMED]
+    hint = ("; " + ", ".join(hints)) if hints else ""
+    raise TypeError(f"Unknown setting(s) {unknown}{hint}; the settings are {field_names()}.")
 
 
 def field_names() -> list[str]:

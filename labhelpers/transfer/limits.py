@@ -1,0 +1,141 @@
+"""What a style-transfer run can take: the thinnest picture the layers allow, the memory a size needs.
+
+Both checks run before anything is optimised, so a run that cannot work ends at once with a
+message that names the numbers and the fix, instead of a TensorFlow error or a ``MemoryError``
+minutes later.
+
+* **Thin pictures.** VGG16 halves the picture (2x2 max pooling, rounding down) before blocks 2-5;
+  a layer of block ``k`` needs a shorter side of at least ``2**(k-1)`` px
+  (:func:`labhelpers.network.layers.min_side_px`), 16 px for the default style layers.
+* **Memory.** The peak resident memory of a run grows with the number of pixels. Measured on the
+  2-core machine this was written on (``benchmarks``-style child processes, float32, L-BFGS, 3
+  evaluations, square pictures; TensorFlow and VGG16 loaded before the run):
+
+  ==========  ==============  ================  =================
+  side (px)   peak RSS (MB)   of which the run  per pixel (bytes)
+  ==========  ==============  ================  =================
+  128         920             174               ~10,600
+  256         1,275           503               ~7,700
+  512         see RUN_BYTES_PER_PIXEL below
+  ==========  ==============  ================  =================
+
+  :data:`RUN_BYTES_PER_PIXEL` is a conservative round-up of the per-pixel cost at the larger sizes
+  (where it dominates), :data:`BASE_BYTES` what TensorFlow and VGG16 take before the first pixel.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable
+
+from labhelpers.network.layers import VGG16_LAYERS, min_side_px, pools_before
+
+__all__ = [
+    "RUN_BYTES_PER_PIXEL",
+    "BASE_BYTES",
+    "check_min_side",
+    "estimate_run_bytes",
+    "available_memory_bytes",
+    "largest_size_that_fits",
+    "check_memory",
+]
+
+#: Bytes of peak memory per pixel of the optimised picture (float32; measured, rounded up).
+RUN_BYTES_PER_PIXEL = 9_000
+#: Bytes that TensorFlow, VGG16's weights and the pictures' sources take before a run (measured, rounded up).
+BASE_BYTES = 900 * 2**20
+
+
+def _deepest(layers: Iterable[str]) -> str:
+    return max(layers, key=lambda name: (pools_before(name), VGG16_LAYERS.index(name)))
+
+
+def check_min_side(shape: tuple[int, int], layers: Iterable[str], size: int, source_shape: tuple[int, int],
+                   what: str = "content picture") -> None:
+    """Raise ValueError when a picture of ``shape`` (H, W) px is too thin for ``layers``.
+
+    Args:
+        shape: the picture's (height, width) in px after resizing to ``size``.
+        layers: the VGG16 layers the run uses.
+        size: the run's longest side in px (named in the message).
+        source_shape: the picture's (height, width) before resizing, to say which ``size`` would do.
+        what: how the message names the picture.
+
+    The message names the shorter side, what the deepest layer needs, the smallest ``size`` that
+    works for this picture and the other fix (crop it less elongated, or use shallower layers).
+    """
+    layers = list(layers)
+    need = min_side_px(layers)
+    if min(shape) >= need:
+        return
+    source_h, source_w = source_shape
+    ratio = max(source_h, source_w) / max(1, min(source_h, source_w))
+    size_needed = math.ceil(need * ratio)
+    deepest = _deepest(layers)
+    raise ValueError(
+        f"The {what} is {source_w}x{source_h} px; at size={size} it becomes {shape[1]}x{shape[0]} px, but "
+        f"layer {deepest} needs a shorter side of at least {need} px (VGG16 halves the picture "
+        f"{pools_before(deepest)} times before it). Use size={size_needed} or larger, or crop the picture to a "
+        f"less elongated shape (at most about {size // need}:1 at size={size}).")
+
+
+def estimate_run_bytes(shape: tuple[int, int]) -> int:
+    """Peak memory (bytes) a float32 run on a picture of ``shape`` (H, W) px needs, conservatively."""
+    return int(BASE_BYTES + RUN_BYTES_PER_PIXEL * int(shape[0]) * int(shape[1]))
+
+
+def available_memory_bytes() -> int | None:
+    """Memory the system can still give this process (``MemAvailable`` in /proc/meminfo), or None if unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def largest_size_that_fits(available_bytes: int, aspect: float = 1.0) -> int:
+    """The largest longest side (px) whose run fits in ``available_bytes``.
+
+    Args:
+        available_bytes: memory the run may use, bytes.
+        aspect: shorter side / longer side of the picture, in (0, 1] (1 for a square).
+
+    Returns:
+        A size in px (0 when not even TensorFlow and VGG16 fit).
+    """
+    room = available_bytes - BASE_BYTES
+    if room <= 0:
+        return 0
+    aspect = min(max(float(aspect), 1e-6), 1.0)
+    return int(math.floor(math.sqrt(room / (RUN_BYTES_PER_PIXEL * aspect))))
+
+
+def check_memory(shape: tuple[int, int], size: int, available_bytes: int | None = None) -> None:
+    """Raise MemoryError-free ValueError when a run on ``shape`` (H, W) px would not fit in memory.
+
+    Args:
+        shape: the picture's (height, width) in px at the run's size.
+        size: the run's longest side in px (named in the message).
+        available_bytes: memory available, bytes; default :func:`available_memory_bytes` (no check
+            when it is unknown).
+    """
+    if available_bytes is None:
+        available_bytes = available_memory_bytes()
+        if available_bytes is None:
+            return
+    need = estimate_run_bytes(shape)
+    if need <= available_bytes:
+        return
+    fits = largest_size_that_fits(available_bytes, min(shape) / max(shape))
+    advice = (f"The largest size that fits is about size={fits}" if fits >= 32 else
+              "Not even a small picture fits; close other programs or notebooks")
+    raise ValueError(
+        f"size={size} needs about {need / 2**30:.1f} GB of memory ({shape[1]}x{shape[0]} px), but only "
+        f"{available_bytes / 2**30:.1f} GB is available. {advice} (or free memory by closing other programs).")
