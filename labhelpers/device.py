@@ -14,8 +14,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["LessonRun", "LESSON_RUNS", "device_summary", "time_evaluation", "estimate_lesson_times",
-           "format_estimates"]
+__all__ = ["LessonRun", "LESSON_RUNS", "GPU_SECONDS_PER_EVALUATION", "GPU_ESTIMATE_SIZE", "device_summary",
+           "time_evaluation", "estimate_lesson_times", "estimate_gpu_lesson_times", "format_estimates"]
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,22 @@ LESSON_RUNS: dict[str, tuple[LessonRun, ...]] = {
     "04_total_variation": (
         LessonRun("style transfer from noise at four TV weights", 4, 128, 100, 1.0),
     ),
+    "06_style_transfer": (
+        LessonRun("the panel's run (run once by the notebook; each Run click adds one)", 1, 256, 100, 1.0),
+        LessonRun("style : content ratio grid, three style weights", 3, 128, 40, 1.0),
+    ),
 }
+
+#: Estimated seconds of one evaluation at :data:`GPU_ESTIMATE_SIZE` px on Google Colab's T4 GPU.
+#: An estimate from arithmetic, not a measurement (no GPU was available to measure): one
+#: evaluation of the default picture (128 x 85 px) costs about 12.5 GFLOP (VGG16's convolutions up
+#: to block5_conv1 forwards, 6.3 GFLOP, and about as much again backwards to the picture); a T4
+#: peaks at 8.1 TFLOP/s in float32, of which about 40 % is assumed at these small sizes, so about
+#: 4 ms, plus about 6 ms per evaluation for launching the kernels and for scipy's L-BFGS step on
+#: the CPU. On the 2-core CPU this lab is developed on, the same evaluation takes about 170 ms.
+GPU_SECONDS_PER_EVALUATION = 0.010
+#: The picture size (px, longest side) that :data:`GPU_SECONDS_PER_EVALUATION` refers to.
+GPU_ESTIMATE_SIZE = 128
 
 #: Seconds of set-up per optimisation (targets, tracing the compiled loss), measured on 2 CPU cores.
 SETUP_SECONDS = 3.0
@@ -134,6 +149,19 @@ def estimate_lesson_times(seconds_per_evaluation: float | None = None, size: int
             total += run.count * (run.steps * seconds_per_evaluation * scale * run.depth + SETUP_SECONDS)
         estimates[lesson] = total
     return estimates
+
+
+def estimate_gpu_lesson_times() -> dict[str, float]:
+    """Expected seconds for each full-size lesson on Colab's T4 GPU runtime (an estimate).
+
+    :func:`estimate_lesson_times` with :data:`GPU_SECONDS_PER_EVALUATION` (estimated, not
+    measured; see there) and the same set-up and fixed times as on a CPU (tracing and loading run
+    on the CPU in either case).
+
+    Returns:
+        ``{lesson notebook name: seconds}``.
+    """
+    return estimate_lesson_times(seconds_per_evaluation=GPU_SECONDS_PER_EVALUATION, size=GPU_ESTIMATE_SIZE)
 
 
 def format_estimates(estimates: dict[str, float]) -> str:

@@ -75,22 +75,23 @@ def test_notebook_structure(path: Path):
     assert "FAST = labhelpers.fast_mode()" in first.source
     text = "\n".join(cell.source for cell in notebook.cells)
     assert colab.colab_url(path.name) in text, f"{path.name}: no 'Open in Colab' link to {colab.colab_url(path.name)}"
-    assert colab.colab_setup_command() in first.source, (
-        f"{path.name}: the parameters cell must fetch the lab in Colab with labhelpers.colab.colab_setup_command()")
+    assert first.source.startswith(colab.colab_setup_code() + "\n\n"), (
+        f"{path.name}: the first code cell must start with labhelpers.colab.colab_setup_code() and a blank line "
+        "(run `python -m labhelpers.colab` to rewrite it)")
 
 
 def _full_size_parameters(path: Path, monkeypatch) -> dict:
-    """Run the parameters cell (without its IPython ``!`` line) with LAB_FAST unset."""
+    """Run the parameters cell (without its Colab set-up lines, IPython syntax) with LAB_FAST unset."""
     monkeypatch.delenv("LAB_FAST", raising=False)
-    source = "\n".join(line for line in _first_code_cell(_read(path)).source.splitlines()
-                       if not line.lstrip().startswith("!"))
+    source = _first_code_cell(_read(path)).source.replace(colab.colab_setup_code(), "import os, sys, time", 1)
+    source = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith("!"))
     namespace: dict = {}
     exec(compile(source, str(path), "exec"), namespace)  # noqa: S102 - our own notebook
     return namespace
 
 
 LESSONS = [path for path in NOTEBOOKS if path.stem in
-           ("01_feature_hierarchy", "02_content_loss", "03_style_loss", "04_total_variation")]
+           ("01_feature_hierarchy", "02_content_loss", "03_style_loss", "04_total_variation", "06_style_transfer")]
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=_ids(LESSONS))
@@ -106,7 +107,9 @@ def test_time_estimates_match_the_parameters(path: Path, monkeypatch):
         "02_content_loss": [("RECON_SIZE", "STEPS")],
         "03_style_loss": [("TEXTURE_SIZE", "STEPS")],
         "04_total_variation": [("SIZE", "STEPS")],
+        "06_style_transfer": [("SIZE", "STEPS"), ("GRID_SIZE", "GRID_STEPS")],
     }[path.stem]
+    assert len(runs) == len(expected), (path.stem, runs)
     for run, (size_name, steps_name) in zip(runs, expected):
         assert (run.size, run.steps) == (values[size_name], values[steps_name]), (path.stem, run)
     if path.stem == "04_total_variation":

