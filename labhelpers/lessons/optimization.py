@@ -27,8 +27,9 @@ import numpy as np
 import tensorflow as tf
 
 from labhelpers import losses
+from labhelpers.images import resize_to
 from labhelpers.network.layers import BLOCK_FIRST_LAYERS
-from labhelpers.transfer.run import StyleTransfer, StyleTransferResult, stylize
+from labhelpers.transfer.run import StyleTransfer, StyleTransferResult
 
 if TYPE_CHECKING:  # pragma: no cover - only for type checkers
     from matplotlib.figure import Figure
@@ -38,6 +39,9 @@ __all__ = [
     "normalized_total_loss",
     "optimization_step",
     "loss_terms",
+    "scaled_extractor",
+    "targets",
+    "terms_at",
     "STYLE_LAYER_SETS",
     "race",
     "layer_ratio_grid",
@@ -132,6 +136,68 @@ def loss_terms(total_loss_fn: Callable[..., tf.Tensor], image: tf.Tensor, featur
              "tv": float(total_loss_fn(*args, 0.0, 0.0, gamma))}
     terms["total"] = terms["content"] + terms["style"] + terms["tv"]
     return terms
+
+
+def targets(extractor: Any, photo: Any, painting: Any, content_layers: Sequence[str],
+            style_layers: Sequence[str], gram_fn: Callable[[tf.Tensor], tf.Tensor] = losses.gram_matrix
+            ) -> tuple[dict[str, tf.Tensor], dict[str, tf.Tensor]]:
+    """The photo's feature maps and the painting's Gram matrices: what the total loss compares with.
+
+    Args:
+        extractor: a feature extractor returning at least the named layers.
+        photo, painting: pictures (H, W, 3) in [0, 1] (their sizes may differ).
+        content_layers, style_layers: layer names.
+        gram_fn: the Gram-matrix function (the student's, in the lesson).
+
+    Returns:
+        ``(content_targets {layer: (1, h, w, C)}, style_targets {layer: (C, C)})``.
+    """
+    photo_features, painting_features = extractor(photo), extractor(painting)
+    return ({name: photo_features[name] for name in content_layers},
+            {name: gram_fn(painting_features[name]) for name in style_layers})
+
+
+def terms_at(total_loss_fn: Callable[..., tf.Tensor], picture: Any, photo: Any, painting: Any, extractor: Any,
+             content_layers: Sequence[str], style_layers: Sequence[str], alpha: float, beta: float,
+             gamma: float) -> dict[str, float]:
+    """:func:`loss_terms` of ``picture`` with targets made at the picture's own size.
+
+    The photo is resized to the picture's height and width, so that the content loss compares
+    feature maps of the same shape; the painting keeps its size (a Gram matrix does not depend on it).
+
+    Returns:
+        ``{"content", "style", "tv", "total"}`` as floats.
+    """
+    picture = np.asarray(picture, np.float32)
+    content_targets, style_targets = targets(extractor, resize_to(photo, picture.shape[:2]), painting,
+                                             content_layers, style_layers)
+    batch = tf.constant(picture[None])
+    return loss_terms(total_loss_fn, batch, extractor(batch), content_targets, style_targets, alpha, beta, gamma)
+
+
+def scaled_extractor(extractor: Any, factor: float) -> Any:
+    """The same VGG16 with every activation multiplied by ``factor`` (> 0): a stand-in for other weights.
+
+    The first convolution's kernel and bias and every later bias are multiplied by ``factor``;
+    since ReLU and max-pooling commute with a positive factor, each layer's feature map is then
+    exactly ``factor`` times the original one. Keras's Caffe-trained VGG16 differs from
+    torchvision's by such factors (60-240x, a different one per layer), which is why raw loss
+    weights do not carry over from one to the other.
+
+    Args:
+        extractor: a :class:`labhelpers.network.extractor.FeatureExtractor`.
+        factor: the scale of the activations.
+
+    Returns:
+        A new FeatureExtractor with the same layers and preprocessing.
+    """
+    if not factor > 0:
+        raise ValueError(f"factor must be a number > 0 such as 10, not {factor!r}.")
+    pairs = [(np.array(kernel), np.array(bias)) for kernel, bias in extractor.conv_weights()]
+    pairs[0] = (pairs[0][0] * factor, pairs[0][1])
+    pairs = [(kernel, bias * factor) for kernel, bias in pairs]
+    return type(extractor).from_arrays(pairs, layers=extractor.layers, preprocessing=extractor.preprocessing,
+                                       source=f"{extractor.source} x{factor:g}")
 
 
 # --------------------------------------------------------------------------- runs with labhelpers.transfer

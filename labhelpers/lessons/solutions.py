@@ -14,7 +14,7 @@ from typing import Any, Callable
 import tensorflow as tf
 
 __all__ = ["content_loss", "gram_matrix", "style_loss", "total_variation_loss", "total_loss", "optimization_step",
-           "source", "SOLUTIONS"]
+           "source", "SOLUTIONS", "ANSWERS"]
 
 
 def content_loss(generated: tf.Tensor, reference: tf.Tensor) -> tf.Tensor:
@@ -71,6 +71,36 @@ SOLUTIONS: dict[str, Callable[..., Any]] = {
     "total_variation_loss": total_variation_loss,
     "total_loss": total_loss,
     "optimization_step": optimization_step,
+}
+
+
+#: Answer keys of the lessons' Questions, printed when SHOW_SOLUTIONS is on (lesson notebook name -> text).
+ANSWERS: dict[str, str] = {
+    "05_optimization": """\
+1. The optimiser would also move VGG16's kernels and biases downhill on the same loss: the network
+   would learn to call this picture "like the painting" instead of the picture becoming like it.
+   The targets (photo features, painting Gram matrices) were computed with the old weights, so
+   every later loss compares features of two different networks and means nothing.
+2. Pixel values outside [0, 1] are not a picture: they cannot be shown or saved, and VGG16 never saw
+   such inputs. The gradient is only a direction; clipping it would not stop the optimiser (Adam
+   rescales it) from stepping outside. Clipping the result projects it back onto valid pictures.
+3. At 512 px the raw TV term (a sum over pixel pairs) grows about 4x relative to 128 px, so GAMMA
+   must shrink; content and style are means and stay roughly the same. Keras's Caffe VGG16 has
+   60-240x larger activations (a different factor per layer): the content term grows by the factor
+   squared and each style layer by its factor to the fourth, so ALPHA and above all BETA (and the
+   balance between style layers) change. Dividing each term by the size of its target, and TV by
+   the number of pixels, cancels both effects: the weights then mean "relative error" everywhere.
+4. A spike is a line-search trial: L-BFGS tried a step length that overshot, evaluated it (loss
+   and gradient, a full forward and backward pass) and then tried a shorter one. Each trial costs
+   as much as a whole Adam step, so evaluations, not iterations, are the fair unit of work and of
+   time; an L-BFGS iteration may use one evaluation or several.
+5. A deeper layer's unit sees a larger patch of the picture (its receptive field grows with every
+   convolution and pooling), so its Gram matrix describes which larger patterns occur together.
+   Matching it forces the painting's larger structures; conv1 alone sees 3x3 pixels: colour and grain.
+6. The loss is not convex: it has many minima (and flat directions) that are all "good" pictures.
+   Gradient-based optimisers find one near the start, so the start is part of the method: from the
+   photo the layout survives, from the painting its composition leaks in, from noise anything goes.
+""",
 }
 
 
