@@ -23,3 +23,26 @@ def test_gpu_is_estimated_faster_than_this_kind_of_cpu():
     assert all(gpu[lesson] < cpu[lesson] / 2 for lesson in cpu)
     assert 0.001 < device.GPU_SECONDS_PER_EVALUATION < 0.17
 
+
+def test_estimate_lesson_times_scales_with_the_step_time():
+    slow = device.estimate_lesson_times(seconds_per_evaluation=0.2, size=128)
+    fast = device.estimate_lesson_times(seconds_per_evaluation=0.1, size=128)
+    assert set(slow) == set(device.LESSON_RUNS)
+    assert all(slow[k] > fast[k] > 0 for k in slow)
+    run = device.LESSON_RUNS["04_total_variation"][0]
+    expected = device.FIXED_SECONDS + run.count * (run.steps * 0.1 * run.depth + device.SETUP_SECONDS)
+    assert fast["04_total_variation"] == pytest.approx(expected)
+    # the same step time measured at half the size means four times the cost at 128 px
+    half = device.estimate_lesson_times(seconds_per_evaluation=0.1, size=64)
+    assert half["04_total_variation"] - device.FIXED_SECONDS == pytest.approx(
+        run.count * (run.steps * 0.4 * run.depth + device.SETUP_SECONDS))
+    text = device.format_estimates({"a": 30.0, "b": 600.0})
+    assert "about 30 s" in text and "about 10.0 min" in text
+
+
+def test_device_summary_and_timing(random_extractor):
+    info = device.device_summary()
+    assert {"tensorflow", "keras", "python", "cpu_cores", "gpus"} <= set(info)
+    assert info["cpu_cores"] >= 1
+    timing = device.time_evaluation(32, random_extractor, repeats=2)
+    assert timing["seconds_per_evaluation"] > 0 and timing["setup_seconds"] > 0

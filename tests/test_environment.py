@@ -60,12 +60,31 @@ def test_ipywidgets_floor_is_colab_compatible(pyproject):
     deps = {_name(d): d for d in pyproject["project"]["dependencies"]}
     assert deps["ipywidgets"] == "ipywidgets>=7.7"
     assert deps["tensorflow"].startswith("tensorflow>=2.16")
-    colab = (ROOT / "ci" / "colab-requirements.txt").read_text()
+    oldest = (ROOT / ".ci" / "oldest-requirements.txt").read_text()
     oldest_tf = deps["tensorflow"].split(">=")[1]
-    assert f"tensorflow=={oldest_tf}" in colab or re.search(rf"tensorflow=={re.escape(oldest_tf)}\.\d+", colab), (
-        "ci/colab-requirements.txt must test the oldest TensorFlow that pyproject admits"
+    assert f"tensorflow=={oldest_tf}" in oldest or re.search(rf"tensorflow=={re.escape(oldest_tf)}\.\d+", oldest), (
+        ".ci/oldest-requirements.txt must test the oldest TensorFlow that pyproject admits"
     )
-    assert "ipywidgets==7.7" in colab
+    colab = (ROOT / ".ci" / "colab-requirements.txt").read_text()
+    assert "ipywidgets==7.7." in colab, ".ci/colab-requirements.txt must hold Colab's ipywidgets 7.7"
+
+
+def test_the_colab_runtime_satisfies_pyproject(pyproject):
+    """Colab's pinned versions meet pyproject's floors (else Colab's pip would upgrade them)."""
+    from packaging.requirements import Requirement
+
+    pins = dict(line.split("==", 1) for line in (ROOT / ".ci" / "colab-requirements.txt").read_text().splitlines()
+                if "==" in line and not line.startswith("#"))
+    pins = {name.lower().replace("_", "-"): version for name, version in pins.items()}
+    for text in pyproject["project"]["dependencies"]:
+        requirement = Requirement(text)
+        name = requirement.name.lower().replace("_", "-")
+        assert name in pins, f"{name} is a dependency but not pinned in .ci/colab-requirements.txt"
+        assert requirement.specifier.contains(pins[name]), f"Colab's {name}=={pins[name]} does not satisfy {text}"
+
+
+def test_ci_files_have_one_home():
+    assert not (ROOT / "ci").exists(), "CI files live in .ci/ only"
 
 
 def test_readme_quick_start_has_one_setup_and_one_test_command():

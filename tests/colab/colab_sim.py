@@ -69,6 +69,7 @@ class ColabRuntime:
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "PIP_DISABLE_PIP_VERSION_CHECK": "1",
             "PIP_PROGRESS_BAR": "off",
+            "PYDEVD_DISABLE_FILE_VALIDATION": "1",  # ipykernel 6.17 debugger notice on every start
             "MPLBACKEND": "module://matplotlib_inline.backend_inline",
         })
         env.update(extra)

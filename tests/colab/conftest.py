@@ -10,8 +10,9 @@ What makes it "Colab":
 * **The folder**: every notebook starts in a new, empty working folder (Colab's ``/content``) with
   an empty Keras cache, as in a fresh runtime; nothing carries over from another notebook.
 * **The repository**: ``LAB_REPO_URL`` points at a bare clone of this repository's **HEAD
-  commit**, made once per session, with ``LAB_REPO_REF`` naming a branch at that commit. So the
-  test checks what is committed: uncommitted changes are not in the clone (commit first).
+  commit** (or of ``LAB_COLAB_COMMIT`` when set), made once per session, with ``LAB_REPO_REF``
+  naming a branch at that commit. So the test checks what is committed: uncommitted changes are
+  not in the clone (commit first).
 
 The converted VGG16 weights are shared through ``LAB_CACHE_DIR`` (the developer's
 ``~/.cache/labhelpers`` unless set), so that the notebooks do not each convert them again; one test
@@ -58,7 +59,7 @@ def colab_runtime(tmp_path_factory) -> ColabRuntime:
         pytest.fail(f"LAB_COLAB_PYTHON={python} does not exist; run `bash test.sh` to build .venv-colab")
 
     root = tmp_path_factory.mktemp("colab-runtime")
-    commit = git("rev-parse", "HEAD", cwd=REPO_ROOT)
+    commit = git("rev-parse", "--verify", os.environ.get("LAB_COLAB_COMMIT") or "HEAD", cwd=REPO_ROOT)
     origin = root / "origin.git"
     git("clone", "-q", "--bare", "--no-hardlinks", str(REPO_ROOT), str(origin))
     git("branch", "-f", "lab-under-test", commit, cwd=origin)
