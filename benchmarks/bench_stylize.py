@@ -71,8 +71,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-CONTENT_LAYER = "block4_conv2"
-STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
+from labhelpers.network.layers import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS  # noqa: E402 (after sys.path)
+
+CONTENT_LAYER = DEFAULT_CONTENT_LAYERS[0]
+STYLE_LAYERS = tuple(DEFAULT_STYLE_LAYERS)
 # The tutorial's weights, and the factor that makes torchvision's activations Caffe-sized.
 TUTORIAL_STYLE_WEIGHT, TUTORIAL_CONTENT_WEIGHT, TUTORIAL_TV_WEIGHT = 1e-2, 1e4, 30.0
 FEATURE_SCALE = 1000.0
@@ -256,8 +258,7 @@ def worker_speed(config: dict) -> dict:
     the same background load, so their ratio is meaningful on a shared machine.
     """
     from labhelpers.images import DEFAULT_CONTENT, DEFAULT_STYLE
-    from labhelpers.transfer.run import (DEFAULT_CONTENT_WEIGHT, DEFAULT_STYLE_WEIGHT, DEFAULT_TV_WEIGHT,
-                                     StyleTransfer)
+    from labhelpers.transfer.run import StyleTransfer
 
     size, rounds = int(config["size"]), int(config.get("rounds", 8))
     extractor = _extractor()
@@ -266,16 +267,12 @@ def worker_speed(config: dict) -> dict:
     calls = {"baseline": lambda: train_step(image).numpy()}
     for precision in config.get("precisions", ["float32", "bfloat16"]):
         transfer = StyleTransfer(DEFAULT_CONTENT, DEFAULT_STYLE, size=size, extractor=extractor, precision=precision)
-        targets = transfer.targets(transfer.content.shape[:2])
-        coeffs, _ = transfer._coefficients(targets, transfer.content.shape[:2], DEFAULT_CONTENT_WEIGHT,
-                                           DEFAULT_STYLE_WEIGHT, DEFAULT_TV_WEIGHT, True)
-        calls[f"stylize_{precision}"] = (lambda t=transfer, g=targets, c=coeffs: t._evaluate(t.content, g, c))
+        objective = transfer.objective()  # the default weights, normalised: one evaluation is one step's cost
+        calls[f"stylize_{precision}"] = (lambda o=objective, t=transfer: o.evaluate(t.content))
     if config.get("xla"):
         transfer = StyleTransfer(DEFAULT_CONTENT, DEFAULT_STYLE, size=size, extractor=extractor, jit_compile=True)
-        targets = transfer.targets(transfer.content.shape[:2])
-        coeffs, _ = transfer._coefficients(targets, transfer.content.shape[:2], DEFAULT_CONTENT_WEIGHT,
-                                           DEFAULT_STYLE_WEIGHT, DEFAULT_TV_WEIGHT, True)
-        calls["stylize_float32_xla"] = (lambda t=transfer, g=targets, c=coeffs: t._evaluate(t.content, g, c))
+        objective = transfer.objective()
+        calls["stylize_float32_xla"] = (lambda o=objective, t=transfer: o.evaluate(t.content))
     import tensorflow as tf
 
     a = tf.random.normal((2048, 2048), seed=1)

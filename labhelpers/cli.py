@@ -196,7 +196,10 @@ def run_stylize(args: argparse.Namespace) -> int:
     content = args.content or DEFAULT_CONTENT
     styles = list(args.style) or [DEFAULT_STYLE]
     given = {name: getattr(args, name) for name in settings_flags() if hasattr(args, name)}
-    settings = settings_module.TransferSettings.from_options(None, progress=not args.no_progress, **given)
+    try:  # options that are fine alone but not together (all weights 0, blend weights all 0)
+        settings = settings_module.TransferSettings.from_options(None, progress=not args.no_progress, **given)
+    except ValueError as exc:
+        raise ValueError(f"{exc} (see python -m labhelpers stylize --help)") from None
     output = Path(args.output).expanduser() if args.output else default_output_path(content, styles)
     _check_output(output)
     if args.plot_losses:

@@ -1,10 +1,12 @@
-"""The normalised loss does not depend on how large a network's activations are.
+"""labhelpers.transfer.objective: the normalised loss, its gradient, and one compiled function.
+
+The normalised loss does not depend on how large a network's activations are.
 
 Caffe-trained VGG16 weights give activations 60-240x larger than torchvision's, by a different
 factor at each layer. Here the real torchvision network is copied with every convolution
 rescaled (kernel_k * a_k, bias_k * a_1 * ... * a_k), which multiplies the activations of layer k
 by a_1 * ... * a_k (VGG16 is a ReLU network) -- deep layers by up to ~190x. With the normalised
-loss both networks must give the same losses and the same picture; with ``normalise=False`` (the
+loss both networks must give the same losses and the same picture; with ``normalize_losses=False`` (the
 raw lecture losses) the pictures must differ, so the test can fail.
 """
 
@@ -15,7 +17,9 @@ import pytest
 
 from labhelpers.network.extractor import VGG16_LAYERS, FeatureExtractor
 from labhelpers.images import DEFAULT_CONTENT, DEFAULT_STYLE
-from labhelpers.transfer.run import StyleTransfer
+from labhelpers.transfer.objective import Objective, loss_function
+from labhelpers.transfer.run import StyleTransfer, stylize
+from labhelpers.transfer.settings import TransferSettings
 
 #: One factor per convolution, shallow to deep.
 FACTORS = (3.0, 0.5, 7.0, 2.0, 0.25, 4.0, 1.5, 3.0, 2.0, 0.5, 2.0, 1.0, 1.0)
@@ -56,7 +60,7 @@ def test_normalised_losses_are_equal(transfers, rng):
     for name in a["style_layers"]:
         assert b["style_layers"][name] == pytest.approx(a["style_layers"][name], rel=1e-4), name
     # ... while the raw lecture losses differ by the scale factors (s^2 content, s^4 style)
-    raw_a, raw_b = base.losses(image, normalise=False), scaled.losses(image, normalise=False)
+    raw_a, raw_b = base.losses(image, normalize_losses=False), scaled.losses(image, normalize_losses=False)
     assert raw_b["content"] / raw_a["content"] == pytest.approx(SCALES["block4_conv2"] ** 2, rel=1e-3)
     assert raw_b["style_layers"]["block5_conv1"] / raw_a["style_layers"]["block5_conv1"] == pytest.approx(
         SCALES["block5_conv1"] ** 4, rel=1e-3)
@@ -80,8 +84,57 @@ def test_raw_losses_give_different_pictures(transfers):
     base, scaled = transfers
     # weights that give a balanced raw loss for the unscaled network
     weights = {"content_weight": 1.0, "style_weight": 1e3, "tv_weight": 0.0}
-    a = base.run(steps=STEPS, normalise=False, **weights)
-    b = scaled.run(steps=STEPS, normalise=False, **weights)
-    assert a.options["normalise"] is False
+    a = base.run(steps=STEPS, normalize_losses=False, **weights)
+    b = scaled.run(steps=STEPS, normalize_losses=False, **weights)
+    assert a.options["normalize_losses"] is False
     assert np.abs(a.image - b.image).max() > 0.2
     assert np.abs(a.image - b.image).mean() > 0.02
+
+
+# --- the seam itself -------------------------------------------------------------------------------
+
+
+def test_objective_terms_weights_and_gradient(transfers, rng):
+    base = transfers[0]
+    settings = TransferSettings(size=SIZE, content_weight=2.0, style_weight=30.0, tv_weight=0.5)
+    targets = base.targets(base.content.shape[:2])
+    objective = Objective(base.features, targets, settings)
+    image = np.clip(base.content + rng.normal(0, 0.1, base.content.shape), 0, 1).astype(np.float32)
+    total, terms, grad = objective.evaluate(image)
+    # the total is the weighted sum of the raw terms divided by the targets' mean squares (and H*W for TV)
+    h, w = targets.shape
+    divisors = np.concatenate([targets.content_norms, targets.style_norms, [h * w]])
+    layer_weights = np.concatenate([[2.0], 30.0 * np.full(5, 0.2), [0.5]])
+    assert total == pytest.approx(float(np.sum(layer_weights * terms / divisors)), rel=1e-5)
+    record = objective.record(terms)
+    assert record["total"] == pytest.approx(total, rel=1e-5)
+    assert record["tv"] == pytest.approx(0.5 * terms[-1] / (h * w), rel=1e-6)
+    # the gradient agrees with a finite difference along a random direction
+    direction = rng.normal(0, 1, image.shape).astype(np.float32)
+    direction /= np.linalg.norm(direction)
+    eps = 1e-2
+    plus, _, _ = objective.evaluate(image + eps * direction)
+    minus, _, _ = objective.evaluate(image - eps * direction)
+    assert float(np.sum(grad * direction)) == pytest.approx((plus - minus) / (2 * eps), rel=0.05)
+    with pytest.raises(ValueError, match="resize it"):
+        objective.evaluate(image[:10])
+
+
+def test_one_trace_for_every_size_and_transfer_and_no_retracing_warning(random_extractor):
+    import logging
+
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("tensorflow")
+    logger.addHandler(handler)
+    try:
+        # every call a new StyleTransfer, most with a new size (TensorFlow warns from the 5th retrace on)
+        for size in (32, 40, 48, 36, 32, 44, 32):
+            stylize(DEFAULT_CONTENT, DEFAULT_STYLE, size=size, steps=1, extractor=random_extractor,
+                    style_layers=["block1_conv1", "block2_conv1"])
+    finally:
+        logger.removeHandler(handler)
+    assert not [r for r in records if "retracing" in r.getMessage()]
+    function = loss_function(random_extractor, ["block4_conv2"], ["block1_conv1", "block2_conv1"])
+    assert function.experimental_get_tracing_count() == 1
