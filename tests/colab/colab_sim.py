@@ -49,8 +49,18 @@ class ColabRuntime:
     repo_ref: str
     commit: str
     kernels_dir: Path
+    repo_root: Path
     cache_dir: Path
     pinned: dict[str, str] = field(default_factory=dict)
+
+    def notebook_text(self, name: str) -> str:
+        """The text of ``notebooks/<name>`` at the commit under test (not the working tree's)."""
+        result = subprocess.run(["git", "show", f"{self.commit}:notebooks/{name}"], cwd=self.repo_root,
+                                capture_output=True, text=True)
+        if result.returncode != 0:
+            raise AssertionError(f"notebooks/{name} is not in commit {self.commit[:10]}: commit it first "
+                                 "(the simulated Colab runtime tests what is committed)")
+        return result.stdout
 
     def fresh_env(self, home: Path, cache_dir: Path | None = None, **extra: str) -> dict[str, str]:
         """The environment of one new kernel: a fresh runtime whose Keras cache is ``home/keras``."""

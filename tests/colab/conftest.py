@@ -74,7 +74,8 @@ def colab_runtime(tmp_path_factory) -> ColabRuntime:
     versions = pip_freeze(python)
     VERSIONS.update({name: versions.get(name, "missing") for name in COLAB_PINNED})
     return ColabRuntime(python=python, repo_url=origin.as_uri(), repo_ref="lab-under-test", commit=commit,
-                        kernels_dir=root / "jupyter", cache_dir=cache_dir(),
+                        kernels_dir=root / "jupyter", repo_root=REPO_ROOT,
+                        cache_dir=cache_dir(),
                         pinned={name: versions.get(name, "missing") for name in COLAB_PINNED})
 
 

@@ -1,9 +1,9 @@
 """Every notebook, from its own first cell, in a simulated fresh Google Colab runtime.
 
 See ``conftest.py`` beside this file for what the runtime is. Each notebook runs top to bottom in
-fast mode in a new kernel and a new empty folder: its first cell must clone the commit under test
-(through ``LAB_REPO_URL``/``LAB_REPO_REF``) and install it, as in Colab, and Colab's pinned
-packages must be the same afterwards. The panel's foreground mode (Colab's default) is run with an
+fast mode, as it is in the commit under test, in a new kernel and a new empty folder: its first
+cell must clone that commit (through ``LAB_REPO_URL``/``LAB_REPO_REF``) and install it, as in
+Colab, and Colab's pinned packages must be the same afterwards. The panel's foreground mode (Colab's default) is run with an
 interrupt in the middle of a run.
 """
 
@@ -87,7 +87,7 @@ def test_notebook_runs_in_a_fresh_colab_runtime(path: Path, colab_kernels: Colab
         if archive.exists():
             (cache / archive.name).symlink_to(archive)
         extra["LAB_WEIGHTS"] = "torchvision"
-    notebook = nbformat.read(path, as_version=4)
+    notebook = nbformat.reads(colab_kernels.notebook_text(path.name), as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell(REPORT_CELL))
     TIMES_S[path.name] = _execute(notebook, content, colab_kernels.fresh_env(home, cache_dir=cache, **extra))
     _check_colab_cell_and_packages(notebook, content, colab_kernels)
