@@ -28,6 +28,8 @@ import pytest
 from PIL import Image, ImageFile
 
 from labhelpers import images as li
+from labhelpers.images import arrays as image_arrays
+from labhelpers.images import download as image_download
 from labhelpers.config import images_dir
 from labhelpers.images import ImageError, load_image, save_image
 
@@ -472,7 +474,7 @@ def test_too_long_a_side(tmp_path, no_decoding):
 def test_pixel_limit_can_be_lowered(tmp_path, monkeypatch):
     path = write(tmp_path / "forty.png", rgb_image(40, 40))
     assert load_image(path).shape == (40, 40, 3)
-    monkeypatch.setattr(li, "MAX_PIXELS", 1000)
+    monkeypatch.setattr(image_arrays, "MAX_PIXELS", 1000)
     with pytest.raises(ImageError, match="40x40"):
         load_image(path)
     with pytest.raises(ImageError, match="40x40"):
@@ -643,7 +645,7 @@ def test_url_connection_refused(monkeypatch):
 def test_url_timeout(monkeypatch):
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setattr(li, "URL_TIMEOUT", 0.3)
+    monkeypatch.setattr(image_download, "URL_TIMEOUT", 0.3)
     outcome: list[BaseException | None] = []
 
     def attempt(url: str) -> None:
@@ -957,7 +959,7 @@ def test_show_images_row_with_titles(close_figures):
 
     optimised = np.full((20, 40, 3), 0.5, dtype=np.float32)
     optimised[0, 0] = (1.3, -0.2, 0.5)  # an unfinished result may overshoot; it is clipped
-    figure = li.show_images(["astronaut", optimised], titles=["content", "result"], size=2)
+    figure = li.show_images(["astronaut", optimised], titles=["content", "result"], height_in=2)
     assert isinstance(figure, Figure)
     shown = [ax for ax in figure.axes if ax.images]
     assert len(shown) == 2
