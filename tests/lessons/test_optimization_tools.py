@@ -1,0 +1,130 @@
+"""labhelpers.lessons.optimization: the lesson-05 references, the scaled network and the experiment runs.
+
+Network-dependent properties use VGG16 with seeded random weights (no download, fast); the
+expected values come from NumPy or from the mathematics of ReLU networks, not from the code.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from labhelpers.lessons import optimization as lesson
+from labhelpers.network.layers import BLOCK_FIRST_LAYERS
+
+CONTENT, STYLE = ["block4_conv2"], ["block1_conv1", "block3_conv1", "block5_conv1"]
+
+
+@pytest.fixture(scope="module")
+def pictures():
+    rng = np.random.default_rng(7)
+    return (rng.random((40, 48, 3)).astype(np.float32), rng.random((36, 44, 3)).astype(np.float32),
+            rng.random((40, 48, 3)).astype(np.float32))
+
+
+@pytest.fixture(scope="module")
+def network(random_extractor):
+    """Random VGG16 with non-zero biases (so that scaling must reach every bias, not only the first)."""
+    rng = np.random.default_rng(3)
+    pairs = [(kernel, rng.uniform(0.0, 0.1, bias.shape).astype(np.float32))
+             for kernel, bias in random_extractor.conv_weights()]
+    return type(random_extractor).from_arrays(pairs, layers=CONTENT + STYLE, preprocessing=random_extractor.preprocessing)
+
+
+def test_scaled_extractor_multiplies_every_activation(network, pictures):
+    louder = lesson.scaled_extractor(network, 10.0)
+    plain, scaled = network(pictures[0]), louder(pictures[0])
+    for name in CONTENT + STYLE:
+        np.testing.assert_allclose(scaled[name].numpy(), 10.0 * plain[name].numpy(), rtol=1e-4,
+                                   atol=1e-4 * float(np.abs(plain[name].numpy()).max()))
+    with pytest.raises(ValueError, match="factor must be a number > 0"):
+        lesson.scaled_extractor(network, 0.0)
+
+
+def test_normalised_loss_ignores_the_scale_the_raw_one_does_not(network, pictures):
+    photo, painting, picture = pictures
+    louder = lesson.scaled_extractor(network, 10.0)
+    raw, normalised = {}, {}
+    for name, net in {"plain": network, "louder": louder}.items():
+        raw[name] = lesson.terms_at(lesson.total_loss, picture, photo, painting, net, CONTENT, STYLE, 1.0, 1.0, 1.0)
+        normalised[name] = lesson.terms_at(lesson.normalized_total_loss, picture, photo, painting, net, CONTENT, STYLE,
+                                           1.0, 1.0, 1.0)
+    assert raw["louder"]["content"] == pytest.approx(100 * raw["plain"]["content"], rel=1e-3)     # s^2
+    assert raw["louder"]["style"] == pytest.approx(1e4 * raw["plain"]["style"], rel=1e-3)         # s^4
+    assert raw["louder"]["tv"] == pytest.approx(raw["plain"]["tv"])                               # no network
+    for term in ("content", "style", "tv"):
+        assert normalised["louder"][term] == pytest.approx(normalised["plain"][term], rel=1e-3)
+
+
+def test_normalised_terms_are_relative_errors(network, pictures):
+    """Each normalised term equals the raw one divided by the mean square of its target (NumPy)."""
+    photo, painting, picture = pictures
+    batch = tf.constant(picture[None])
+    features = network(batch)
+    content_targets, style_targets = lesson.targets(network, photo, painting, CONTENT, STYLE)
+    norm = lesson.loss_terms(lesson.normalized_total_loss, batch, features, content_targets, style_targets, 1, 1, 1)
+
+    def gram(x):
+        flat = x.numpy().reshape(-1, x.shape[-1]).astype(np.float64)
+        return flat.T @ flat / x.numpy().size
+
+    f = dict(features)
+    expected_style = sum(np.mean((gram(f[k]) - style_targets[k].numpy()) ** 2) / np.mean(style_targets[k].numpy() ** 2)
+                         for k in STYLE)
+    p = content_targets[CONTENT[0]].numpy()
+    expected_content = np.mean((f[CONTENT[0]].numpy() - p) ** 2) / np.mean(p ** 2)
+    x = picture.astype(np.float64)
+    expected_tv = (np.abs(np.diff(x, axis=0)).sum() + np.abs(np.diff(x, axis=1)).sum()) / (40 * 48)
+    assert norm["style"] == pytest.approx(expected_style, rel=1e-3)
+    assert norm["content"] == pytest.approx(expected_content, rel=1e-3)
+    assert norm["tv"] == pytest.approx(expected_tv, rel=1e-4)
+    assert norm["total"] == pytest.approx(norm["content"] + norm["style"] + norm["tv"])
+
+
+def test_terms_at_works_at_another_size(network, pictures):
+    photo, painting, picture = pictures
+    bigger = np.repeat(np.repeat(picture, 2, axis=0), 2, axis=1)
+    terms = lesson.terms_at(lesson.total_loss, bigger, photo, painting, network, CONTENT, STYLE, 1.0, 1.0, 1.0)
+    assert set(terms) == {"content", "style", "tv", "total"} and all(np.isfinite(v) for v in terms.values())
+
+
+def test_style_layer_sets_grow_one_block_at_a_time():
+    rows = list(lesson.STYLE_LAYER_SETS.values())
+    assert list(lesson.STYLE_LAYER_SETS) == ["conv1", "conv1-2", "conv1-3", "conv1-4", "conv1-5"]
+    assert [len(r) for r in rows] == [1, 2, 3, 4, 5]
+    assert rows[-1] == tuple(BLOCK_FIRST_LAYERS) and all(r[:-1] == s for s, r in zip(rows, rows[1:]))
+
+
+def test_race_gives_each_optimiser_the_same_time(random_extractor, pictures):
+    photo, painting, _ = pictures
+    results = lesson.race(photo, painting, random_extractor, size=32, seconds=0.6)
+    assert list(results) == ["adam", "lbfgs"]
+    for result in results.values():
+        seconds = [entry["seconds"] for entry in result.history]
+        assert len(seconds) >= 1 and seconds == sorted(seconds)
+        # The run stops after the first evaluation that ends past the budget: all but the last are within it.
+        assert all(s < 0.6 for s in seconds[:-1])
+
+
+def test_layer_ratio_grid_has_one_picture_per_row_and_ratio(random_extractor, pictures):
+    photo, painting, _ = pictures
+    rows = {"conv1": ("block1_conv1",), "conv1-2": ("block1_conv1", "block2_conv1")}
+    grid = lesson.layer_ratio_grid(photo, painting, random_extractor, [1.0, 10.0], size=24, steps=2, layer_sets=rows)
+    assert list(grid) == [("conv1", 1.0), ("conv1", 10.0), ("conv1-2", 1.0), ("conv1-2", 10.0)]
+    for picture in grid.values():
+        assert picture.shape == (20, 24, 3) and picture.dtype == np.float32
+        assert 0.0 <= picture.min() and picture.max() <= 1.0
+
+
+def test_plot_loss_against_time_draws_each_run_and_its_best_so_far():
+    import matplotlib.pyplot as plt
+
+    history = [{"seconds": s, "total": t} for s, t in [(0.1, 5.0), (0.2, 9.0), (0.3, 2.0), (0.4, 3.0)]]
+    figure = lesson.plot_loss_against_time({"lbfgs": history, "adam": history[:2]})
+    lines = figure.axes[0].get_lines()
+    assert len(lines) == 4
+    np.testing.assert_allclose(lines[1].get_ydata(), [5.0, 5.0, 2.0, 2.0])   # best so far
+    plt.close(figure)
+    with pytest.raises(ValueError, match="non-empty history"):
+        lesson.plot_loss_against_time({"adam": []})
