@@ -53,7 +53,10 @@ from collections.abc import Mapping
 from typing import Any, Union
 
 import numpy as np
-import tensorflow as tf
+
+from labhelpers.config import import_tensorflow
+
+tf = import_tensorflow()  # TensorFlow without its CUDA start-up noise (see labhelpers.config)
 
 #: Anything these functions accept: a tensor, a variable, an array or a nested list.
 TensorLike = Union[tf.Tensor, tf.Variable, np.ndarray, Any]
