@@ -3,7 +3,9 @@
 ``00_setup.ipynb`` calls :func:`device_summary` and :func:`estimate_lesson_times`: one
 loss-and-gradient evaluation of style transfer is timed at 128 px, and the lessons' work
 (:data:`LESSON_RUNS`, the full-size settings of their parameters cells) is extrapolated from it,
-assuming the cost grows with the number of pixels.
+assuming the cost grows with the number of pixels. On a machine without a GPU it also prints
+:func:`estimate_gpu_lesson_times`, the same lessons on Colab's T4 GPU runtime (an estimate from
+arithmetic, see :data:`GPU_SECONDS_PER_EVALUATION`), to help decide whether to switch runtimes.
 """
 
 from __future__ import annotations
@@ -90,6 +92,8 @@ def device_summary() -> dict[str, Any]:
         ``{"tensorflow": version, "keras": version, "python": version, "cpu_cores": n,
         "gpus": [names], "platform": text}``.
     """
+    # TensorFlow is imported here, not at the top, so that importing labhelpers.device (for
+    # LESSON_RUNS and the estimates) stays instant.
     import keras
     import tensorflow as tf
 
@@ -119,6 +123,7 @@ def time_evaluation(size: int = 128, extractor: Any = None, repeats: int = 4) ->
         ``{"size": size, "seconds_per_evaluation": s, "setup_seconds": s}``: the mean time of one
         evaluation, and the time of preparing and tracing (the first evaluation included).
     """
+    # Inside the function: transfer.run loads TensorFlow (see device_summary).
     from labhelpers.images import DEFAULT_CONTENT, DEFAULT_STYLE
     from labhelpers.transfer.run import StyleTransfer
 
