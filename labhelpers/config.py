@@ -92,7 +92,7 @@ def import_tensorflow() -> Any:
     On a machine without a GPU, TensorFlow prints "Could not find cuda drivers" and
     "E0000 ... failed call to cuInit" on start; students read those as failures, and
     ``TF_CPP_MIN_LOG_LEVEL`` alone does not remove them. This sets ``TF_CPP_MIN_LOG_LEVEL=2``
-    (unless already set; errors stay visible), imports TensorFlow and lists its devices (which
+    (unless set to a level already; errors stay visible), imports TensorFlow and lists its devices (which
     is when CUDA is probed) with descriptor 2 captured, and replays every captured line that is
     not in :data:`STARTUP_NOISE`. Nothing is disabled: a GPU, when present, is found and used.
     Call it before ``import keras`` (Keras imports TensorFlow itself).
@@ -100,7 +100,8 @@ def import_tensorflow() -> Any:
     global _tf_module
     with _TF_LOCK:
         if _tf_module is None:
-            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+            if not os.environ.get("TF_CPP_MIN_LOG_LEVEL", "").strip():  # unset or empty
+                os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
             with start_up_noise_filtered():
                 import tensorflow
 

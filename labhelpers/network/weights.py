@@ -335,7 +335,8 @@ def load_weights_into(model: Any, path: str | Path) -> None:
             warnings.simplefilter("ignore")
             model.load_weights(str(path))
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        first = first.split(" Example error message")[0].rstrip(":. ")[:200]  # Keras appends a long example
         raise WeightsError(
             f"{path} could not be loaded as VGG16 weights ({first}). It is not a Keras weights "
             "file of VGG16 without its classifier. Give such a file, or use vgg_weights='auto'."
