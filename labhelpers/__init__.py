@@ -1,18 +1,25 @@
 """labhelpers: the tested code behind the Style Transfer Lab notebooks.
 
-The public API is gathered here; each name lives in one module:
+What a student types stays short; each name lives in one module and is imported lazily:
 
-- images:     ``load_image``, ``save_image``, ``show_images``, ``list_images``, ``image_path``
-- weights:    ``prepare_weights``
-- features:   ``build_feature_extractor``, ``FeatureExtractor``, ``VGG16_LAYERS``
+- pictures:   ``load_image``, ``save_image``, ``show_images``, ``list_images``, ``image_path``
+              (:mod:`labhelpers.images`)
+- network:    ``build_feature_extractor``, ``FeatureExtractor``, ``prepare_weights``, ``VGG16_LAYERS``,
+              ``BLOCK_FIRST_LAYERS`` (the first convolution of each block), the default layers
 - losses:     ``content_loss``, ``gram_matrix``, ``style_loss``, ``total_variation_loss``, ...
-- checks:     ``check_content_loss``, ``check_gram_matrix``, ``check_style_loss``,
-              ``check_total_variation_loss``
-- transfer:   ``stylize``, ``StyleTransfer``, ``StyleTransferResult``
-- widgets:    ``StyleTransferPanel``, ``ratio_grid``
+- checkers:   ``check_content_loss``, ``check_gram_matrix``, ``check_style_loss``,
+              ``check_total_variation_loss``, ``check_total_loss``, ``check_optimization_step``,
+              ``use_if_correct``
+- transfer:   ``stylize``, ``StyleTransfer``, ``StyleTransferResult``, ``TransferSettings``
+- the panel:  ``StyleTransferPanel``
 
-Names are imported lazily so that ``import labhelpers`` is quick and does not load
-TensorFlow until a function that needs it is used.
+The lesson tools are reached as submodules, so a notebook needs one import (``import labhelpers``):
+``labhelpers.plots`` (every figure), ``labhelpers.experiments`` (reconstructions, textures, TV
+sweeps: computation), ``labhelpers.pictures`` (noise, shifts, shuffles), ``labhelpers.widgets``
+(the small explorers of lessons 1-4), ``labhelpers.checks`` and ``labhelpers.solutions``.
+
+Nothing here imports TensorFlow: ``import labhelpers`` is quick, and TensorFlow is loaded by the
+first function that needs it.
 """
 
 from __future__ import annotations
@@ -33,7 +40,8 @@ _API = {
         "resize_to", "to_uint8", "DEFAULT_CONTENT", "DEFAULT_STYLE",
     ],
     "network.weights": ["prepare_weights", "WeightsError"],
-    "network.extractor": ["build_feature_extractor", "FeatureExtractor", "VGG16_LAYERS"],
+    "network.extractor": ["build_feature_extractor", "FeatureExtractor"],
+    "network.layers": ["VGG16_LAYERS", "BLOCK_FIRST_LAYERS", "DEFAULT_CONTENT_LAYERS", "DEFAULT_STYLE_LAYERS"],
     "losses": [
         "content_loss",
         "gram_matrix",
@@ -47,17 +55,33 @@ _API = {
         "check_gram_matrix",
         "check_style_loss",
         "check_total_variation_loss",
+        "check_total_loss",
+        "check_optimization_step",
         "use_if_correct",
     ],
     "transfer.run": ["stylize", "StyleTransfer", "StyleTransferResult"],
-    "lessons.panel": ["StyleTransferPanel", "ratio_grid"],
+    "transfer.settings": ["TransferSettings"],
+    "lessons.panel": ["StyleTransferPanel"],
     "config": ["fast_mode"],
 }
+#: The lesson tools, reached as ``labhelpers.<name>`` (imported on first use).
+_SUBMODULES = {
+    "plots": "lessons.plots",
+    "experiments": "lessons.experiments",
+    "pictures": "lessons.pictures",
+    "widgets": "lessons.widgets",
+    "checks": "lessons.checks",
+    "solutions": "lessons.solutions",
+}
 _WHERE = {name: module for module, names in _API.items() for name in names}
-__all__ = sorted(_WHERE)
+__all__ = sorted(_WHERE) + sorted(_SUBMODULES)
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        value = importlib.import_module(f"labhelpers.{_SUBMODULES[name]}")
+        globals()[name] = value
+        return value
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'labhelpers' has no attribute {name!r}")

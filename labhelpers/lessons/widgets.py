@@ -1,4 +1,5 @@
-"""Small interactive panels for lessons 1-4, each built on a pure "compute" function.
+"""Small interactive explorers for lessons 1-4, each built on a compute function of
+:mod:`labhelpers.lessons.experiments` (or a picture of :mod:`labhelpers.lessons.plots`).
 
 Every panel is an ``ipywidgets`` box; its callbacks (``.observe(handler, names="value")`` on
 sliders and drop-downs, ``on_click`` on buttons) only call a compute function and put the result
@@ -25,8 +26,11 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from labhelpers.network.extractor import VGG16_LAYERS
-from labhelpers.lessons.plots import BLOCK_FIRST_LAYERS, activation_image, image_to_png_bytes, noise_image
+from labhelpers.lessons.experiments import TVSweep, synthesize_texture
+from labhelpers.lessons.pictures import image_to_png_bytes
+from labhelpers.lessons.plots import activation_image
+from labhelpers.network.extractor import describe_layers
+from labhelpers.network.layers import BLOCK_FIRST_LAYERS, VGG16_LAYERS
 
 if TYPE_CHECKING:  # pragma: no cover
     import ipywidgets
@@ -39,9 +43,7 @@ __all__ = [
     "upscale_factor",
     "activation_png",
     "activation_explorer",
-    "synthesize_texture",
     "texture_synthesis_panel",
-    "TVSweep",
     "tv_weight_panel",
 ]
 
@@ -120,8 +122,6 @@ def activation_explorer(image: Any, extractor: "FeatureExtractor", layers: Seque
     """
     import ipywidgets as widgets
 
-    from labhelpers.network.extractor import describe_layers
-
     layers = tuple(layers)
     features = {name: value for name, value in extractor.with_layers(layers)(image).items()}
     fields = {row["name"]: row["receptive_field"] for row in describe_layers(*np.asarray(image).shape[:2])}
@@ -165,42 +165,8 @@ def activation_explorer(image: Any, extractor: "FeatureExtractor", layers: Seque
 # --------------------------------------------------------------------------- lesson 3
 
 
-def synthesize_texture(style_image: Any, extractor: "FeatureExtractor", layer_weights: Mapping[str, float],
-                       size: int = 128, steps: int = 200, seed: int = 0) -> np.ndarray:
-    """A texture with the painting's Gram matrices, grown from noise (style term only).
-
-    Args:
-        style_image: the painting (H, W, 3) in [0, 1].
-        extractor: the feature extractor.
-        layer_weights: ``{layer: weight >= 0}``; layers with weight 0 are left out. The weights
-            are relative (``stylize`` rescales them to sum to 1).
-        size: longest side of the texture in pixels (it has the painting's aspect ratio).
-        steps: optimisation steps.
-        seed: seed of the noise start.
-
-    Returns:
-        float32 (h, w, 3) in [0, 1].
-
-    Raises:
-        ValueError: when every weight is 0.
-    """
-    from labhelpers.images import resize_to
-    from labhelpers.transfer.run import StyleTransfer
-
-    used = {name: float(w) for name, w in layer_weights.items() if float(w) > 0}
-    if not used:
-        raise ValueError("Every style layer has weight 0: give at least one layer a positive weight.")
-    painting = resize_to(np.asarray(style_image, dtype=np.float32), size)
-    first = next(name for name in VGG16_LAYERS if name in used)
-    transfer = StyleTransfer(painting, painting, size=size, extractor=extractor, content_layers=[first],
-                             style_layers=used)
-    start = noise_image(transfer.content.shape[:2], seed)
-    result = transfer.run(steps=steps, content_weight=0.0, style_weight=1.0, tv_weight=0.0, init=start, seed=seed)
-    return np.asarray(result.image, dtype=np.float32)
-
-
 def texture_synthesis_panel(style_image: Any, extractor: "FeatureExtractor",
-                            layers: Sequence[str] = BLOCK_FIRST_LAYERS, weights: Mapping[str, float] | None = None,
+                            layers: Sequence[str] = BLOCK_FIRST_LAYERS, layer_weights: Mapping[str, float] | None = None,
                             size: int = 128, steps: int = 200, seed: int = 0, auto_run: bool = False,
                             run_now: bool = True, initial: Any = None, display_size: int = 256) -> "ipywidgets.VBox":
     """One slider per style layer and a button that grows a texture with those layer weights.
@@ -209,7 +175,7 @@ def texture_synthesis_panel(style_image: Any, extractor: "FeatureExtractor",
         style_image: the painting (H, W, 3) in [0, 1].
         extractor: the feature extractor.
         layers: the style layers that get a slider (0 to 1 each).
-        weights: the sliders' starting values (default 1 for every layer).
+        layer_weights: the sliders' starting values (default 1 for every layer).
         size, steps, seed: passed to :func:`synthesize_texture`.
         auto_run: re-run as soon as a slider moves (off by default: a run takes a while).
         run_now: compute the first texture while building the panel (ignored when ``initial`` is
@@ -224,7 +190,7 @@ def texture_synthesis_panel(style_image: Any, extractor: "FeatureExtractor",
     """
     import ipywidgets as widgets
 
-    start = dict(weights or {})
+    start = dict(layer_weights or {})
     sliders = {}
     for name in layers:
         slider = widgets.FloatSlider(value=float(start.get(name, 1.0)), min=0.0, max=1.0, step=0.05,
@@ -271,51 +237,6 @@ def texture_synthesis_panel(style_image: Any, extractor: "FeatureExtractor",
 
 
 # --------------------------------------------------------------------------- lesson 4
-
-
-class TVSweep:
-    """Style transfer from noise at several TV weights, prepared once and remembered.
-
-    The :class:`labhelpers.transfer.run.StyleTransfer` is built once, so every new weight only costs
-    the optimisation itself; results are kept, so returning to a weight is instant.
-
-    Args:
-        content, style: the pictures (anything ``load_image`` accepts).
-        extractor: the feature extractor.
-        size: longest side in pixels.
-        steps: optimisation steps per weight (few steps from noise leave visible noise).
-        content_weight, style_weight: the other two terms' weights.
-        seed: seed of the noise start (the same for every weight, so only the TV weight differs).
-    """
-
-    def __init__(self, content: Any, style: Any, extractor: "FeatureExtractor", size: int = 128, steps: int = 100,
-                 content_weight: float = 1.0, style_weight: float = 1.0, seed: int = 0):
-        from labhelpers.transfer.run import StyleTransfer
-
-        self.transfer = StyleTransfer(content, style, size=size, extractor=extractor)
-        self.steps = int(steps)
-        self.content_weight = float(content_weight)
-        self.style_weight = float(style_weight)
-        self.seed = int(seed)
-        self.start = noise_image(self.transfer.content.shape[:2], self.seed)
-        self.results: dict[float, Any] = {}
-
-    def result(self, tv_weight: float) -> Any:
-        """The :class:`~labhelpers.transfer.run.StyleTransferResult` at ``tv_weight`` (computed once)."""
-        key = float(round(float(tv_weight), 10))
-        if key not in self.results:
-            self.results[key] = self.transfer.run(steps=self.steps, content_weight=self.content_weight,
-                                                  style_weight=self.style_weight, tv_weight=key, init=self.start,
-                                                  seed=self.seed)
-        return self.results[key]
-
-    def image(self, tv_weight: float) -> np.ndarray:
-        """The optimised picture at ``tv_weight``, float32 (H, W, 3) in [0, 1]."""
-        return np.asarray(self.result(tv_weight).image, dtype=np.float32)
-
-    def images(self, tv_weights: Sequence[float]) -> list[np.ndarray]:
-        """:meth:`image` for several weights, in order."""
-        return [self.image(w) for w in tv_weights]
 
 
 def tv_weight_panel(sweep: TVSweep, value: float = 1.0, minimum_exponent: float = -2.0,

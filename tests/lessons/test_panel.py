@@ -1,4 +1,4 @@
-"""The style-transfer panel (labhelpers.lessons.panel) driven through its methods, without a browser.
+"""The style-transfer panel (labhelpers.lessons.panel and panel_layout) driven through its methods, without a browser.
 
 Runs are tiny (32 px, a few steps) with the real torchvision VGG16 (the ``extractor`` fixture).
 Works with ipywidgets 7.7 (Colab) and 8: upload values are built by hand in both formats.
@@ -15,9 +15,10 @@ import pytest
 
 ipywidgets = pytest.importorskip("ipywidgets")
 
+from labhelpers.lessons import experiments, panel_layout, plots  # noqa: E402
+from labhelpers.lessons.panel import StyleTransferPanel, describe_ratio, parse_upload, safe_file_stem  # noqa: E402
 from labhelpers.transfer import run as transfer_module  # noqa: E402
-from labhelpers.lessons import panel as panel_module  # noqa: E402
-from labhelpers.lessons.panel import StyleTransferPanel, describe_ratio, parse_upload, ratio_grid  # noqa: E402
+from labhelpers.transfer.settings import TransferSettings  # noqa: E402
 
 IPYWIDGETS_MAJOR = int(ipywidgets.__version__.split(".")[0])
 SIZE, STEPS = 32, 4
@@ -96,17 +97,18 @@ def test_weight_sliders_are_log_scale_and_map_to_the_run_options(idle_panel):
     for key, slider in idle_panel.weight_sliders.items():
         assert isinstance(slider, ipywidgets.FloatLogSlider) and slider.base == 10
         assert slider.min < np.log10(slider.value) < slider.max or slider.value in (10 ** slider.min, 10 ** slider.max)
-        assert idle_panel.options()[key] == pytest.approx(slider.value)
+        assert getattr(idle_panel.settings(), key) == pytest.approx(slider.value)
     assert "more painting" in idle_panel.style_weight_slider.description
     assert "more photo" in idle_panel.content_weight_slider.description
 
     idle_panel.style_weight_slider.value = 10 ** 2.5  # what dragging the handle does
     idle_panel.content_weight_slider.value = 10 ** -0.5
     idle_panel.tv_weight_slider.value = 10 ** -1.5
-    options = idle_panel.options()
-    assert options["style_weight"] == pytest.approx(316.2278, rel=1e-4)
-    assert options["content_weight"] == pytest.approx(0.316228, rel=1e-4)
-    assert options["tv_weight"] == pytest.approx(0.0316228, rel=1e-4)
+    settings = idle_panel.settings()
+    assert isinstance(settings, TransferSettings)
+    assert settings.style_weight == pytest.approx(316.2278, rel=1e-4)
+    assert settings.content_weight == pytest.approx(0.316228, rel=1e-4)
+    assert settings.tv_weight == pytest.approx(0.0316228, rel=1e-4)
     assert idle_panel.readouts() == {"content_weight": "0.316", "style_weight": "316", "tv_weight": "0.0316"}
     summary = idle_panel.weight_summary.value
     assert "style 316" in summary and "content 0.316" in summary and "TV 0.0316" in summary
@@ -122,10 +124,17 @@ def test_other_settings_map_to_the_run_options(idle_panel):
     idle_panel.optimizer_choice.value = "adam"
     idle_panel.color_choice.value = "luminance"
     idle_panel.size_choice.value = 64
-    options = idle_panel.options()
-    assert (options["steps"], options["optimizer"], options["preserve_color"], options["size"]) == (7, "adam", "luminance", 64)
+    s = idle_panel.settings()
+    assert (s.steps, s.optimizer, s.preserve_color, s.size) == (7, "adam", "luminance", 64)
     idle_panel.color_choice.value = "none"
-    assert idle_panel.options()["preserve_color"] is None
+    assert idle_panel.settings().preserve_color is None
+    # the set-up key changes with the size (new targets) and not with the weights or steps
+    before = idle_panel.request().cache_key
+    idle_panel.set_weights(style_weight=1000.0)
+    idle_panel.steps_slider.value = 3
+    assert idle_panel.request().cache_key == before
+    idle_panel.size_choice.value = 128
+    assert idle_panel.request().cache_key != before
 
 
 def test_describe_ratio_explains_the_balance():
@@ -163,8 +172,8 @@ def test_slider_moves_never_recompute_the_targets(panel, monkeypatch):
 
     class CountingTransfer(transfer_module.StyleTransfer):
         def __init__(self, *args, **kwargs):
-            built.append(kwargs.get("size"))
             super().__init__(*args, **kwargs)
+            built.append(self.size)
 
     monkeypatch.setattr(transfer_module, "StyleTransfer", CountingTransfer)
     panel.run(wait=True)
@@ -211,14 +220,15 @@ def test_run_button_starts_a_background_run_and_stop_ends_it_quickly(panel):
 
 
 def test_foreground_interrupt_keeps_the_best_picture(panel, monkeypatch):
-    original = panel._on_step
+    events = panel.runner.events
+    original = events.progress
 
-    def interrupt_at_step_3(step, image, record):
-        original(step, image, record)
+    def interrupt_at_step_3(step, steps):
+        original(step, steps)
         if step == 3:
             raise KeyboardInterrupt  # what the kernel's Interrupt does to a foreground run
 
-    monkeypatch.setattr(panel, "_on_step", interrupt_at_step_3)
+    monkeypatch.setattr(events, "progress", interrupt_at_step_3)
     panel.steps_slider.value = 50
     result = panel.run(wait=True)
     assert result.stopped == "interrupt" and len(result.history) == 3
@@ -227,7 +237,7 @@ def test_foreground_interrupt_keeps_the_best_picture(panel, monkeypatch):
 
 
 def test_a_failing_background_run_reports_the_problem_and_recovers(tmp_path):
-    broken = StyleTransferPanel(size=SIZE, steps=STEPS, weights=str(tmp_path / "missing.weights.h5"),
+    broken = StyleTransferPanel(size=SIZE, steps=STEPS, vgg_weights=str(tmp_path / "missing.weights.h5"),
                                 output_dir=tmp_path)
     broken.start()
     assert broken.wait(timeout=60) is None
@@ -261,7 +271,7 @@ def test_an_uploaded_picture_becomes_the_content_choice(idle_panel, make_value):
     before = idle_panel.preview.value
     key = idle_panel.handle_upload("content", make_value("my photo.png", png_bytes(seed=1)))
     assert key == "upload:my photo.png"
-    assert idle_panel.content_choice.value == key and idle_panel.options()["content"] == key
+    assert idle_panel.content_choice.value == key and idle_panel.request().content_key[-1] == key
     assert "chelsea_cat" in idle_panel.content_choice.options or any(
         "chelsea_cat" in str(option) for option in idle_panel.content_choice.options)
     assert idle_panel.preview.value != before, "the preview shows the uploaded photo"
@@ -331,7 +341,10 @@ def test_ratio_grid_runs_once_per_style_weight(extractor):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, results = ratio_grid(style_weights=(1.0, 1000.0), size=SIZE, steps=STEPS, extractor=extractor)
+    grid = experiments.ratio_grid_results("chelsea_cat", "van_gogh_starry_night", style_weights=(1.0, 1000.0),
+                                          size=SIZE, steps=STEPS, extractor=extractor)
+    results = grid.results
+    figure = plots.plot_ratio_grid(grid)
     try:
         assert [r.options["style_weight"] for r in results] == [1.0, 1000.0]
         titles = [ax.get_title() for ax in figure.axes if ax.get_title()]
@@ -343,7 +356,7 @@ def test_ratio_grid_runs_once_per_style_weight(extractor):
 
 
 def test_panel_module_uses_only_core_widgets():
-    source = open(panel_module.__file__, encoding="utf-8").read()
+    source = open(panel_layout.__file__, encoding="utf-8").read()
     used = set()
     for name in dir(ipywidgets):
         if f"widgets.{name}(" in source:
@@ -351,3 +364,13 @@ def test_panel_module_uses_only_core_widgets():
     allowed = {"FloatLogSlider", "FloatSlider", "IntSlider", "Dropdown", "Button", "Image", "HTML", "Label",
                "Output", "Checkbox", "ToggleButtons", "FileUpload", "IntProgress", "VBox", "HBox", "Layout"}
     assert used and used <= allowed, f"widgets outside the ipywidgets 7/8 core set: {used - allowed}"
+
+
+def test_safe_file_stem_keeps_only_safe_characters():
+    assert safe_file_stem("my photo (1).png") == "my_photo__1_"
+    assert safe_file_stem("https://example.org/pics/cat.jpg?size=2") == "cat"
+    assert safe_file_stem("a+b.png") == "a_b"
+    assert safe_file_stem("???.png", fallback="content") == "content"  # "?" starts a URL's query
+    assert safe_file_stem("", fallback="content") == "content"
+    assert len(safe_file_stem("x" * 100 + ".png")) == 60
+

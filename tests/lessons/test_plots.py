@@ -1,0 +1,181 @@
+"""Tests of labhelpers.lessons.plots: every figure, checked on hand-made inputs."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from labhelpers.lessons import experiments  # noqa: E402
+from labhelpers.lessons import plots  # noqa: E402
+from labhelpers.network import layers  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _decode_png(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)))
+
+
+def _picture(rng: np.random.Generator, height: int = 40, width: int = 48) -> np.ndarray:
+    """A smooth picture with some structure (gradients and a bright square), values in [0, 1]."""
+    y, x = np.mgrid[0:height, 0:width] / max(height, width)
+    image = np.stack([x, y, 0.5 * (x + y)], axis=-1)
+    image[height // 4: height // 2, width // 4: width // 2] = [0.9, 0.2, 0.1]
+    return np.clip(image + 0.02 * rng.standard_normal(image.shape), 0, 1).astype(np.float32)
+
+
+# ----------------------------------------------------------------------------- layer table
+
+def test_layer_table_has_18_rows_with_the_right_receptive_fields():
+    table = plots.layer_table(224, 224)
+    body = re.search(r"<tbody>(.*)</tbody>", table, re.S).group(1)
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
+    assert len(rows) == 18
+    cells = {re.sub(r"<[^>]+>", "", row.split("</td>")[0]): [re.sub(r"<[^>]+>", "", c) for c in row.split("</td>")]
+             for row in rows}
+    assert cells["block1_conv1"][3].startswith("3 &times; 3 px")
+    assert cells["block5_conv3"][3].startswith("196 &times; 196 px")
+    assert cells["block1_conv1"][2] == "224 &times; 224 &times; 64"
+    assert cells["block5_conv3"][2] == "14 &times; 14 &times; 512"
+    assert cells["block5_pool"][1] == "max pool 2x2"
+    assert cells["block5_pool"][2] == "7 &times; 7 &times; 512"
+
+
+def test_layer_table_follows_the_input_size():
+    table = plots.layer_table(64, 96)
+    assert "64 &times; 96 &times; 64" in table  # block1
+    assert "2 &times; 3 &times; 512" in table   # block5_pool
+
+
+def test_activation_image_shape_dtype_and_scaling(rng):
+    features = rng.random((1, 5, 7, 4)).astype(np.float32)
+    picture = plots.activation_image(features, 2)
+    assert picture.shape == (5, 7, 3) and picture.dtype == np.uint8
+    cmap = matplotlib.colormaps["viridis"]
+    top = np.round(np.array(cmap(1.0)[:3]) * 255).astype(np.uint8)
+    where = np.unravel_index(np.argmax(features[0, ..., 2]), (5, 7))
+    assert np.array_equal(picture[where], top)  # the channel's maximum gets the top colour
+    big = plots.activation_image(features[0], 2, upscale=3)
+    assert big.shape == (15, 21, 3)
+    assert np.array_equal(big[::3, ::3], picture)
+
+
+def test_activation_image_of_a_silent_channel_is_uniform():
+    features = np.zeros((1, 4, 4, 2), np.float32)
+    picture = plots.activation_image(features, 1)
+    assert np.all(picture == picture[0, 0])
+
+
+def test_activation_image_rejects_a_bad_channel(rng):
+    with pytest.raises(ValueError, match="channel"):
+        plots.activation_image(rng.random((1, 4, 4, 3)), 3)
+
+
+def test_activation_grid_and_block_activations(rng):
+    features = {name: rng.random((1, 6, 6, 10)).astype(np.float32) for name in layers.BLOCK_FIRST_LAYERS}
+    figure = plots.activation_grid(features["block1_conv1"], channels=8, columns=4, title="t")
+    assert isinstance(figure, Figure)
+    assert sum(1 for ax in figure.axes if ax.images) == 8
+    figure = plots.block_activations(features, channels=3)
+    assert sum(1 for ax in figure.axes if ax.images) == 15
+
+
+def test_plot_filters_draws_64_pictures(random_extractor):
+    figure = plots.plot_filters(random_extractor)
+    assert sum(1 for ax in figure.axes if ax.images) == 64
+
+
+def test_plot_differences_titles_carry_the_tv(rng):
+    flat = np.full((8, 8, 3), 0.5, np.float32)
+    figure = plots.plot_differences({"flat": flat, "noise": rng.random((8, 8, 3))})
+    titles = [ax.get_title() for ax in figure.axes]
+    assert any(title.startswith("flat\nTV = 0 ") for title in titles)
+
+
+def test_gram_heatmap(rng):
+    figure = plots.gram_heatmap(rng.random((40, 40)), title="g", channels=16)
+    assert figure.axes[0].images[0].get_array().shape == (16, 16)
+    with pytest.raises(ValueError, match="square"):
+        plots.gram_heatmap(rng.random((3, 4)))
+    figure = plots.compare_grams({"a": np.eye(4), "b": np.ones((4, 4))})
+    assert sum(1 for ax in figure.axes if ax.images) == 2
+
+
+def test_plot_loss_curves_leaves_out_switched_off_terms():
+    history = [{"step": s, "total": 10.0 / s, "content": 4.0 / s, "style": 6.0 / s, "tv": 0.0} for s in range(1, 6)]
+    figure = plots.plot_loss_curves(history)
+    ax = figure.axes[0]
+    assert ax.get_yscale() == "log"
+    assert sorted(line.get_label() for line in ax.lines) == ["content", "style", "total"]
+    with pytest.raises(ValueError):
+        plots.plot_loss_curves([])
+
+
+def test_image_grid_and_plot_reconstructions(rng):
+    pictures = [rng.random((8, 10, 3)), rng.random((6, 6, 3)), rng.random((5, 9, 3))]
+    figure = plots.image_grid(pictures, ["a", "b", "c"], columns=2)
+    assert sum(1 for ax in figure.axes if ax.images) == 3
+    rec = experiments.Reconstruction(image=pictures[1], start=pictures[2], kind="style",
+                             layers=("block1_conv1", "block2_conv1"))
+    assert "2 layers" in rec.label
+    assert sum(1 for ax in plots.plot_reconstructions(pictures[0], [rec]).axes if ax.images) == 2
+
+
+def test_loss_curves_are_not_squashed_by_a_near_zero_first_value():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from labhelpers.lessons.plots import plot_loss_curves
+
+    history = [{"step": i + 1, "total": 10.0 / (i + 1), "content": 1e-13 if i == 0 else 0.5,
+                "style": 5.0 / (i + 1), "tv": 0.3} for i in range(20)]
+    bottom, top = plot_loss_curves(history).axes[0].get_ylim()
+    assert bottom >= 10.0 * 1e-6 * 0.999 and top >= 10.0
+
+
+def test_loss_curves_png_is_a_png_of_the_asked_size():
+    history = [{"step": i + 1, "total": 3.0 / (i + 1), "content": 1.0, "style": 2.0 / (i + 1), "tv": 0.0}
+               for i in range(5)]
+    picture = _decode_png(plots.loss_curves_png(history, figsize_in=(4.0, 2.5), dpi=50))
+    assert picture.shape[:2] == (125, 200)  # 2.5 x 4 inches at 50 dots per inch
+    assert plt.get_fignums() == [], "made without pyplot, so nothing pops up in a notebook"
+    with pytest.raises(ValueError, match="empty history"):
+        plots.loss_curves_png([])
+
+
+def test_format_weight_gives_three_significant_digits_without_exponents():
+    assert [plots.format_weight(v) for v in (316.2278, 0.0316228, 1.0, 10000.0, 1.78)] == [
+        "316", "0.0316", "1", "10000", "1.78"]
+    assert plots.format_weight(float("inf")) == "inf"
+
+
+def test_plot_ratio_grid_titles_each_picture_with_its_ratio(rng):
+    class Result:
+        def __init__(self, image):
+            self.image = image
+
+    class Grid:  # what experiments.ratio_grid_results returns, made by hand
+        content, style = _picture(rng), _picture(rng)
+        results = [Result(_picture(rng)), Result(_picture(rng))]
+        ratios = [0.5, 1000.0]
+        steps, size = 7, 48
+
+    figure = plots.plot_ratio_grid(Grid(), height_in=1.0)
+    titles = [ax.get_title() for ax in figure.axes if ax.get_title()]
+    assert titles == ["photo (content)", "painting (style)", "style ÷ content = 0.5", "style ÷ content = 1000"]
+    assert "7 steps at 48 px" in figure.get_suptitle()
+    assert tuple(figure.get_size_inches()) == pytest.approx((4.0, 1.4))

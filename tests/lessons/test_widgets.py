@@ -1,0 +1,125 @@
+"""Tests of labhelpers.lessons.widgets: the explorers of lessons 1-4, driven by setting widget values."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from labhelpers.lessons import experiments  # noqa: E402
+from labhelpers.lessons import pictures as pics  # noqa: E402
+from labhelpers.lessons import widgets  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _decode_png(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)))
+
+
+def _picture(rng: np.random.Generator, height: int = 40, width: int = 48) -> np.ndarray:
+    """A smooth picture with some structure (gradients and a bright square), values in [0, 1]."""
+    y, x = np.mgrid[0:height, 0:width] / max(height, width)
+    image = np.stack([x, y, 0.5 * (x + y)], axis=-1)
+    image[height // 4: height // 2, width // 4: width // 2] = [0.9, 0.2, 0.1]
+    return np.clip(image + 0.02 * rng.standard_normal(image.shape), 0, 1).astype(np.float32)
+
+
+# ----------------------------------------------------------------------------- layer table
+
+def test_activation_explorer_slider_and_dropdown_change_the_picture(random_extractor, rng):
+    image = _picture(rng, 32, 32)
+    panel = widgets.activation_explorer(image, random_extractor, display_size=64)
+    dropdown = widgets.find_widget(panel, "lab-layer-dropdown")
+    slider = widgets.find_widget(panel, "lab-channel-slider")
+    picture = widgets.find_widget(panel, "lab-activation")
+    info = widgets.find_widget(panel, "lab-activation-info")
+    assert slider.max == 63 and dropdown.value == "block1_conv1"
+    before = picture.value
+    assert _decode_png(before).shape == (64, 64, 3)
+    slider.value = 5
+    assert picture.value != before
+    assert "channel 5" in info.value
+    after_slider = picture.value
+    assert after_slider == widgets.activation_png(random_extractor(image), "block1_conv1", 5, 64)
+    dropdown.value = "block3_conv1"
+    assert slider.max == 255
+    assert picture.value != after_slider
+    assert _decode_png(picture.value).shape == (64, 64, 3)   # 8x8 map enlarged 8 times
+    assert "24 x 24 input pixels" in info.value
+
+
+def test_activation_png_clips_the_channel(random_extractor, rng):
+    features = random_extractor.with_layers(["block1_conv1"])(_picture(rng, 16, 16))
+    assert widgets.activation_png(features, "block1_conv1", 999, 16) == \
+        widgets.activation_png(features, "block1_conv1", 63, 16)
+    assert widgets.upscale_factor(8, 12, 256) == 21
+    assert widgets.upscale_factor(300, 200, 256) == 1
+
+
+def test_find_widget_raises_for_an_unknown_class(random_extractor, rng):
+    panel = widgets.activation_explorer(_picture(rng, 16, 16), random_extractor, layers=["block1_conv1"])
+    with pytest.raises(LookupError):
+        widgets.find_widget(panel, "lab-nothing")
+
+
+def test_texture_panel_slider_changes_the_texture(extractor, rng):
+    painting = _picture(rng, 32, 32)
+    layers = ["block1_conv1", "block2_conv1"]
+    panel = widgets.texture_synthesis_panel(painting, extractor, layers=layers, size=32, steps=3,
+                                                   auto_run=True, run_now=True)
+    picture = widgets.find_widget(panel, "lab-texture")
+    status = widgets.find_widget(panel, "lab-texture-status")
+    first = picture.value
+    assert _decode_png(first).shape == (32, 32, 3)
+    slider = widgets.find_widget(panel, "lab-style-weight-block2_conv1")
+    slider.value = 0.0
+    assert picture.value != first
+    assert "block1_conv1 1" in status.value and "block2_conv1" not in status.value
+    widgets.find_widget(panel, "lab-style-weight-block1_conv1").value = 0.0
+    assert "weight 0" in status.value   # all zero: explained, picture kept
+
+
+def test_texture_panel_button_runs_with_the_slider_values(extractor, rng):
+    painting = _picture(rng, 32, 32)
+    shown = np.zeros((32, 32, 3), np.float32)
+    panel = widgets.texture_synthesis_panel(painting, extractor, layers=["block1_conv1", "block2_conv1"],
+                                                   size=32, steps=3, initial=shown)
+    picture = widgets.find_widget(panel, "lab-texture")
+    status = widgets.find_widget(panel, "lab-texture-status")
+    assert picture.value == pics.image_to_png_bytes(shown)
+    widgets.find_widget(panel, "lab-style-weight-block1_conv1").value = 0.5
+    assert picture.value == pics.image_to_png_bytes(shown)   # no auto_run: only the status changes
+    assert "press the button" in status.value
+    widgets.find_widget(panel, "lab-texture-run").click()
+    assert picture.value != pics.image_to_png_bytes(shown)
+    assert "block1_conv1 0.5" in status.value
+
+
+def test_tv_panel_slider_changes_the_picture(extractor):
+    sweep = experiments.TVSweep("chelsea_cat", "van_gogh_starry_night", extractor, size=32, steps=4)
+    panel = widgets.tv_weight_panel(sweep, value=0.01)
+    slider = widgets.find_widget(panel, "lab-tv-slider")
+    picture = widgets.find_widget(panel, "lab-tv-image")
+    status = widgets.find_widget(panel, "lab-tv-status")
+    before = picture.value
+    slider.value = 10.0
+    assert picture.value != before
+    assert status.value.startswith("tv_weight 10")
+    assert picture.value == pics.image_to_png_bytes(sweep.image(10.0))
+    assert len(sweep.results) == 2   # cached: asking again did not run again
+    smooth, rough = sweep.image(10.0), sweep.image(0.01)
+    from labhelpers.losses import total_variation_loss
+
+    assert float(total_variation_loss(smooth)) < float(total_variation_loss(rough))
