@@ -324,7 +324,8 @@ def total_vector(image, features, content_targets, style_targets, alpha, beta, g
     return tf.reshape(_lecture_total(image, features, content_targets, style_targets, alpha, beta, gamma), (1,))
 
 
-@pytest.mark.parametrize("fn", [_lecture_total, solutions.total_loss, total_loss], ids=["test", "solution", "reference"])
+@pytest.mark.parametrize("fn", [_lecture_total, solutions.total_loss, total_loss],
+                         ids=["test", "solution", "reference"])
 def test_correct_total_losses_pass(capsys, fn):
     for seed in range(6):
         passed, out = _verdict(capsys, check_total_loss, fn, seed=seed)

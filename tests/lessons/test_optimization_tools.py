@@ -29,7 +29,8 @@ def network(random_extractor):
     rng = np.random.default_rng(3)
     pairs = [(kernel, rng.uniform(0.0, 0.1, bias.shape).astype(np.float32))
              for kernel, bias in random_extractor.conv_weights()]
-    return type(random_extractor).from_arrays(pairs, layers=CONTENT + STYLE, preprocessing=random_extractor.preprocessing)
+    return type(random_extractor).from_arrays(pairs, layers=CONTENT + STYLE,
+                                              preprocessing=random_extractor.preprocessing)
 
 
 def test_scaled_extractor_multiplies_every_activation(network, pictures):

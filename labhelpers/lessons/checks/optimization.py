@@ -49,7 +49,8 @@ _TOTAL_CALL = "total_loss(image, features, content_targets, style_targets, alpha
 def _total_cases(rng: np.random.Generator) -> list[dict[str, Any]]:
     """Random inputs: 1 content layer, 2 or 3 style layers, distinct weights; float32 and float64."""
     cases = []
-    for style_names, side in [(("block1_conv1", "block2_conv1"), 6), (("block1_conv1", "block3_conv1", "block5_conv1"), 7)]:
+    layer_sets = [(("block1_conv1", "block2_conv1"), 6), (("block1_conv1", "block3_conv1", "block5_conv1"), 7)]
+    for style_names, side in layer_sets:
         for dtype in (np.float32, np.float64):
             def fmap(channels: int) -> np.ndarray:
                 return (2 * rng.random((1, side, side + 1, channels))).astype(dtype)  # ReLU-like, W != C
@@ -90,7 +91,8 @@ def _total_mistakes(case: dict[str, Any]) -> list[tuple[float, Diagnosis]]:
     a, b, g = case["weights"]
     style_sum = sum(s)
     return [
-        (a * c + b * style_sum, Diagnosis("the TV term is missing", "add gamma times the total variation of the picture")),
+        (a * c + b * style_sum,
+         Diagnosis("the TV term is missing", "add gamma times the total variation of the picture")),
         (b * style_sum + g * t, Diagnosis("the content term is missing", "add alpha times the content loss")),
         (a * c + g * t, Diagnosis("the style term is missing", "add beta times the style loss of every style layer")),
         (a * c + b * style_sum / len(s) + g * t,
@@ -98,8 +100,9 @@ def _total_mistakes(case: dict[str, Any]) -> list[tuple[float, Diagnosis]]:
                    "sum the style loss over the layers of style_targets, do not divide by their number")),
         (a * c + b * s[0] + g * t, Diagnosis("only the first style layer counts in your style term",
                                              "loop over every layer of style_targets")),
-        (a * c + b * s[-1] + g * t, Diagnosis("only the last style layer counts in your style term",
-                                              "add the style losses of all layers; do not overwrite the sum in the loop")),
+        (a * c + b * s[-1] + g * t,
+         Diagnosis("only the last style layer counts in your style term",
+                   "add the style losses of all layers; do not overwrite the sum in the loop")),
         (c + style_sum + t, Diagnosis("the weights alpha, beta and gamma are not used",
                                       "multiply each term by its weight")),
         (b * c + a * style_sum + g * t, Diagnosis("alpha and beta are swapped",
