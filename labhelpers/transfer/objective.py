@@ -57,6 +57,7 @@ import tensorflow as tf
 
 from labhelpers.losses import content_loss, gram_matrix, style_loss, total_variation_loss
 from labhelpers.network.layers import VGG16_CHANNELS, VGG16_LAYERS
+from labhelpers.network.model import vgg16_forward
 from labhelpers.transfer.settings import TransferSettings
 from labhelpers.transfer.targets import Targets
 
@@ -84,33 +85,6 @@ def resolve_precision(precision: str) -> str:
     return precision
 
 
-def _plain_vgg16(features: Any, layers: Sequence[str], dtype: Any) -> Callable[[Any], dict[str, Any]]:
-    """VGG16 written with plain TensorFlow ops in ``dtype``, from ``features``' weights.
-
-    Same network as the Keras model (3x3 'same' convolutions with ReLU, 2x2 max pooling before every
-    block but the first), stopping at the deepest layer asked for. Takes RGB (B, H, W, 3) float32 in
-    [0, 1], returns ``{layer: float32 (B, h, w, C)}``.
-    """
-    deepest = max(VGG16_LAYERS.index(name) for name in layers)
-    weights = [(tf.constant(kernel, dtype), tf.constant(bias, dtype))
-               for kernel, bias in features.conv_weights()[:deepest + 1]]
-    wanted = set(layers)
-
-    def network(images: Any) -> dict[str, Any]:
-        x = tf.cast(features.preprocess(images), dtype)
-        out = {}
-        for index, name in enumerate(VGG16_LAYERS[:deepest + 1]):
-            if index > 0 and name.endswith("_conv1"):
-                x = tf.nn.max_pool2d(x, 2, 2, "VALID")
-            kernel, bias = weights[index]
-            x = tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, kernel, 1, "SAME"), bias))
-            if name in wanted:
-                out[name] = tf.cast(x, tf.float32)
-        return out
-
-    return network
-
-
 def loss_function(features: Any, content_layers: Sequence[str], style_layers: Sequence[str],
                   precision: str = "float32", jit_compile: bool = False) -> Callable:
     """The compiled ``f(image, content_features, style_grams, coefficients) -> (total, terms, gradient)``.
@@ -132,7 +106,7 @@ def loss_function(features: Any, content_layers: Sequence[str], style_layers: Se
     needed = [name for name in VGG16_LAYERS if name in content_layers or name in style_layers]
     layer_maps = features.with_layers(needed) if hasattr(features, "with_layers") else features
     if precision == "bfloat16":
-        layer_maps = _plain_vgg16(features, needed, tf.bfloat16)
+        layer_maps = vgg16_forward(features, needed, tf.bfloat16)
 
     def terms_and_gradient(image: Any, content_targets: list, style_targets: list, coefficients: Any) -> Any:
         with tf.GradientTape(watch_accessed_variables=False) as tape:
