@@ -8,19 +8,23 @@ minutes later.
   a layer of block ``k`` needs a shorter side of at least ``2**(k-1)`` px
   (:func:`labhelpers.network.layers.min_side_px`), 16 px for the default style layers.
 * **Memory.** The peak resident memory of a run grows with the number of pixels. Measured on the
-  2-core machine this was written on (``benchmarks``-style child processes, float32, L-BFGS, 3
-  evaluations, square pictures; TensorFlow and VGG16 loaded before the run):
+  2-core machine this was written on (one child process per size, float32, L-BFGS, 3 evaluations,
+  square random pictures, torchvision VGG16; "before" is TensorFlow and VGG16 loaded; MB = 2**20 bytes):
 
-  ==========  ==============  ================  =================
-  side (px)   peak RSS (MB)   of which the run  per pixel (bytes)
-  ==========  ==============  ================  =================
-  128         920             174               ~10,600
-  256         1,275           503               ~7,700
-  512         see RUN_BYTES_PER_PIXEL below
-  ==========  ==============  ================  =================
+  ==========  ===============  =============  ==========================
+  side (px)   before (MB)      peak (MB)      run's share per pixel (B)
+  ==========  ===============  =============  ==========================
+  128         728              898            10,900
+  256         753              1,245          7,900
+  384         727              1,685          6,800
+  512         742              2,184          5,800
+  768         741              3,557          5,000
+  ==========  ===============  =============  ==========================
 
-  :data:`RUN_BYTES_PER_PIXEL` is a conservative round-up of the per-pixel cost at the larger sizes
-  (where it dominates), :data:`BASE_BYTES` what TensorFlow and VGG16 take before the first pixel.
+  Fitted: peak ~ 0.95 GB + 4,400-5,100 bytes per pixel. The estimate used,
+  :data:`BASE_BYTES` + :data:`RUN_BYTES_PER_PIXEL` per pixel (1 GiB + 6,500 B/px), is 15-32% above
+  every measurement; it is compared with ``MemAvailable`` (which already excludes what a notebook
+  holds), so it errs on the safe side.
 """
 
 from __future__ import annotations
@@ -41,10 +45,10 @@ __all__ = [
     "check_memory",
 ]
 
-#: Bytes of peak memory per pixel of the optimised picture (float32; measured, rounded up).
-RUN_BYTES_PER_PIXEL = 9_000
-#: Bytes that TensorFlow, VGG16's weights and the pictures' sources take before a run (measured, rounded up).
-BASE_BYTES = 900 * 2**20
+#: Bytes of peak memory per pixel of the optimised picture (float32; measured 4,400-5,100, rounded up).
+RUN_BYTES_PER_PIXEL = 6_500
+#: Bytes that TensorFlow, VGG16's weights and the pictures' sources take before a run (measured ~0.95 GB).
+BASE_BYTES = 2**30
 
 
 def _deepest(layers: Iterable[str]) -> str:
@@ -118,7 +122,7 @@ def largest_size_that_fits(available_bytes: int, aspect: float = 1.0) -> int:
 
 
 def check_memory(shape: tuple[int, int], size: int, available_bytes: int | None = None) -> None:
-    """Raise MemoryError-free ValueError when a run on ``shape`` (H, W) px would not fit in memory.
+    """Raise ValueError (instead of a MemoryError minutes later) when a run on ``shape`` (H, W) px would not fit.
 
     Args:
         shape: the picture's (height, width) in px at the run's size.
