@@ -343,13 +343,25 @@ def test_printed_output_is_shown_before_a_failure(capsys):
 # --------------------------------------------------------------------------- no false diagnoses
 
 
+SWEEP = [  # (checker, wrong function, what the diagnosis must say): mistakes from every part of the lists
+    (check_content_loss, CONTENT_MISTAKES[0][0], "summed where a mean belongs"),
+    (check_content_loss, CONTENT_MISTAKES[5][0], "extra square root"),
+    (check_style_loss, STYLE_MISTAKES[4][0], "factor 2"),
+    (check_total_variation_loss, TV_MISTAKES[0][0], "L2 instead of L1"),
+    (check_total_variation_loss, TV_MISTAKES[7][0], "missing absolute value"),
+    (check_gram_matrix, GRAM_MISTAKES[2][0], "H*W ="),
+]
+
+
 @pytest.mark.parametrize("seed", range(40))
 def test_no_false_diagnosis_over_many_seeds(seed, capsys):
-    """Right answers always pass and a typical mistake is always named, whatever the random inputs."""
+    """Right answers always pass and typical mistakes are always named, whatever the random inputs."""
+    assert check_content_loss(good_content, seed=seed)
     assert check_style_loss(good_style, seed=seed)
     assert check_total_variation_loss(good_tv_slices, seed=seed)
-    assert not check_content_loss(lambda a, b: tf.reduce_sum((a - b) ** 2), seed=seed)
-    assert not check_total_variation_loss(TV_MISTAKES[0][0], seed=seed)
-    out = capsys.readouterr().out
-    assert out.count("✅") == 2
-    assert "you summed where a mean belongs" in out and "L2 instead of L1" in out
+    assert check_gram_matrix(lecture_gram, seed=seed)
+    assert capsys.readouterr().out.count("✅") == 4
+    for check, wrong, expected in SWEEP:
+        assert not check(wrong, seed=seed)
+        out = capsys.readouterr().out
+        assert expected in out, f"seed {seed}: {out}"
