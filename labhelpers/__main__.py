@@ -15,6 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
+from labhelpers.config import import_tensorflow
 from labhelpers.images import DEFAULT_CONTENT, ImageError, load_image
 from labhelpers.network.extractor import build_feature_extractor
 from labhelpers.network.layers import describe_layers
@@ -86,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    import_tensorflow()  # first, quietly: the stylize command's modules import TensorFlow as they load
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):

@@ -68,3 +68,14 @@ def test_fast_mode_reads_the_variable(monkeypatch):
     for value, expected in (("1", True), ("yes", True), ("0", False), ("", False)):
         monkeypatch.setenv("LAB_FAST", value)
         assert config.fast_mode() is expected
+
+
+def test_the_command_line_prints_no_cuda_noise(tmp_path):
+    """`python -m labhelpers features` (a TensorFlow command) on a CPU machine: no E0000/cuInit lines."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run([sys.executable, "-m", "labhelpers", "features", "--size", "32", "--vgg-weights",
+                             "random"], capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "block5_conv3" in result.stdout
+    noisy = [line for line in result.stderr.splitlines() if any(m in line for m in NOISE_MARKERS)]
+    assert not noisy, "\n".join(noisy)
