@@ -1,7 +1,6 @@
 """Style transfer: settings -> targets -> objective -> optimisers -> run.
 
-Public names (imported lazily, so ``from labhelpers.transfer import TransferSettings`` does not
-start TensorFlow):
+Public names:
 
 - :func:`stylize`, :class:`StyleTransfer`, :class:`StyleTransferResult` (:mod:`.run`)
 - :class:`TransferSettings`, :data:`SETUP_FIELDS` (:mod:`.settings`): every run option
@@ -10,6 +9,9 @@ start TensorFlow):
 - :func:`adam`, :func:`lbfgs`, :func:`stage_sizes`, :class:`RunRecorder`, :data:`STOP_REASONS`,
   :func:`stop_message` (:mod:`.optimizers`)
 - :func:`check_min_side`, :func:`check_memory`, :func:`largest_size_that_fits` (:mod:`.limits`)
+
+The modules that need TensorFlow (run, targets, objective) are imported on first use, so
+``from labhelpers.transfer import TransferSettings`` (the command line's ``--help``) stays quick.
 """
 
 from __future__ import annotations
@@ -17,28 +19,21 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_EXPORTS = {
-    "run": ("stylize", "StyleTransfer", "StyleTransferResult"),
-    "settings": ("TransferSettings", "SETUP_FIELDS"),
-    "targets": ("Targets", "compute_targets"),
-    "objective": ("Objective",),
-    "optimizers": ("adam", "lbfgs", "stage_sizes", "split_steps", "RunRecorder", "RunStopped", "STOP_REASONS",
-                   "stop_message"),
-    "limits": ("check_min_side", "check_memory", "estimate_run_bytes", "largest_size_that_fits"),
-}
-_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+from labhelpers.transfer.limits import check_memory, check_min_side, estimate_run_bytes, largest_size_that_fits
+from labhelpers.transfer.optimizers import (STOP_REASONS, RunRecorder, RunStopped, adam, lbfgs, split_steps,
+                                            stage_sizes, stop_message)
+from labhelpers.transfer.settings import SETUP_FIELDS, TransferSettings
 
-__all__ = sorted(_WHERE)
+#: The names whose modules start TensorFlow, and those modules.
+_NEEDS_TENSORFLOW = {"stylize": "run", "StyleTransfer": "run", "StyleTransferResult": "run",
+                     "Targets": "targets", "compute_targets": "targets", "Objective": "objective"}
+
+__all__ = sorted([*_NEEDS_TENSORFLOW, "TransferSettings", "SETUP_FIELDS", "adam", "lbfgs", "stage_sizes",
+                  "split_steps", "RunRecorder", "RunStopped", "STOP_REASONS", "stop_message", "check_min_side",
+                  "check_memory", "estimate_run_bytes", "largest_size_that_fits"])
 
 
 def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
+    if name not in _NEEDS_TENSORFLOW:
         raise AttributeError(f"module 'labhelpers.transfer' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"labhelpers.transfer.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return getattr(importlib.import_module(f"labhelpers.transfer.{_NEEDS_TENSORFLOW[name]}"), name)
