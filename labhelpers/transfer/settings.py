@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -169,16 +170,60 @@ def check_style_blend(value: Any) -> tuple[float, ...] | None:
     return weights
 
 
-def _opt(default: Any = dataclasses.MISSING, *, factory: Any = dataclasses.MISSING, help: str,
-         flag: str | None = None, setup: bool = False, parse: Any = None, nargs: str | None = None,
+def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
+    """``value`` if it is one of ``choices``; ValueError listing them otherwise."""
+    if isinstance(value, str) and value in choices:
+        return value
+    listed = ", ".join(repr(c) for c in choices[:-1]) + f" or {choices[-1]!r}"
+    raise ValueError(f"{name} must be {listed}, not {value!r}.")
+
+
+def check_init(value: Any) -> Any:
+    """``"content"``, ``"style"``, ``"noise"`` or an image (array; any non-string is loaded later)."""
+    if isinstance(value, str) and value not in INITS:
+        raise ValueError(f"init must be 'content', 'style', 'noise' or an image array, not {value!r}.")
+    return value
+
+
+def check_seed(value: Any) -> int:
+    """A whole number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"seed must be a whole number >= 0 such as 0, not {value!r}.")
+    return int(value)
+
+
+def check_seconds(value: Any, name: str) -> float | None:
+    """None or a finite number of seconds > 0."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if isinstance(value, bool) or not seconds > 0 or not math.isfinite(seconds):
+        raise ValueError(f"{name} must be a number of seconds > 0 such as 30 (or None), not {value!r}.")
+    return seconds
+
+
+def check_vgg_weights(value: Any) -> str:
+    """A non-empty string: a source name or a weights file (which one is checked when VGG16 is built)."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"vgg_weights must be 'auto', 'keras', 'torchvision', 'random' or the path of a weights "
+                         f"file, not {value!r}.")
+    return value
+
+
+def _opt(default: Any = dataclasses.MISSING, *, factory: Any = dataclasses.MISSING, check: Callable[[Any], Any],
+         help: str, flag: str | None = None, setup: bool = False, parse: Any = None, nargs: str | None = None,
          metavar: str | None = None) -> Any:
-    """A settings field with its help text.
+    """A settings field: its default, its ``check`` (value -> cleaned value, or ValueError) and its help text.
 
     ``flag`` is its command-line option (None: not on the command line); ``parse`` turns the
     option's text into a value (default: the text itself; the field's check then converts or
     rejects it), ``nargs``/``metavar`` are passed to argparse.
     """
-    metadata = {"help": help, "flag": flag, "setup": setup, "parse": parse, "nargs": nargs, "metavar": metavar}
+    metadata = {"help": help, "flag": flag, "setup": setup, "parse": parse, "nargs": nargs, "metavar": metavar,
+                "check": check}
     if factory is not dataclasses.MISSING:
         return field(default_factory=factory, metadata=metadata)
     return field(default=default, metadata=metadata)
@@ -198,83 +243,56 @@ class TransferSettings:
     """
 
     # --- set-up: what the targets depend on --------------------------------------------------
-    size: int = _opt(factory=default_size, flag="--size", setup=True, parse=parse_whole_number, metavar="PX",
+    size: int = _opt(factory=default_size, check=partial(check_positive_int, name="size", example=256), flag="--size", setup=True, parse=parse_whole_number, metavar="PX",
                      help="longest side of the result in pixels (default 256; 64 with LAB_FAST=1)")
     content_layers: Any = _opt(DEFAULT_CONTENT_LAYERS, setup=True,
+                               check=partial(layer_weights, default=DEFAULT_CONTENT_LAYERS, kind="content"),
                                help="content layer name(s), or a dict name -> weight (weights are "
                                     "rescaled to sum to 1)")
     style_layers: Any = _opt(DEFAULT_STYLE_LAYERS, setup=True,
+                             check=partial(layer_weights, default=DEFAULT_STYLE_LAYERS, kind="style"),
                              help="style layer name(s), or a dict name -> weight (rescaled to sum to 1)")
-    style_blend: Any = _opt(None, setup=True, flag="--style-blend", nargs="+", metavar="W",
+    style_blend: Any = _opt(None, setup=True, check=check_style_blend, flag="--style-blend", nargs="+", metavar="W",
                             help="one weight per style picture, rescaled to sum to 1 (default: equal)")
-    vgg_weights: str = _opt("auto", setup=True, flag="--vgg-weights", metavar="SOURCE",
+    vgg_weights: str = _opt("auto", setup=True, check=check_vgg_weights, flag="--vgg-weights", metavar="SOURCE",
                             help="where VGG16's parameters come from: auto, keras, torchvision, random "
                                  "or a weights file")
-    precision: str = _opt("float32", setup=True, flag="--precision", metavar="{float32,bfloat16,auto}",
+    precision: str = _opt("float32", setup=True, check=partial(check_choice, name="precision", choices=PRECISIONS),
+                          flag="--precision", metavar="{float32,bfloat16,auto}",
                           help="float32, bfloat16 (faster only on CPUs with native bfloat16) or auto")
-    jit_compile: bool = _opt(False, setup=True, help="compile the loss with XLA (slower on the CPUs measured)")
+    jit_compile: bool = _opt(False, setup=True, check=bool, help="compile the loss with XLA (slower on the CPUs measured)")
     # --- the run ------------------------------------------------------------------------------
-    steps: int = _opt(factory=default_steps, flag="--steps", parse=parse_whole_number, metavar="N",
+    steps: int = _opt(factory=default_steps, check=partial(check_positive_int, name="steps", example=100),
+                      flag="--steps", parse=parse_whole_number, metavar="N",
                       help="loss-and-gradient evaluations in total (default 60; 10 with LAB_FAST=1)")
-    content_weight: float = _opt(1.0, flag="--content-weight", metavar="W", help="weight of the normalised content loss")
-    style_weight: float = _opt(10.0, flag="--style-weight", metavar="W", help="weight of the normalised style loss")
-    tv_weight: float = _opt(1.0, flag="--tv-weight", metavar="W", help="weight of the per-pixel total-variation loss")
-    optimizer: str = _opt("lbfgs", flag="--optimizer", metavar="{lbfgs,adam}", help="lbfgs (fastest to a good picture) or adam")
-    init: Any = _opt("content", flag="--init", metavar="{content,style,noise}",
+    content_weight: float = _opt(1.0, check=partial(check_weight, name="content_weight"), flag="--content-weight", metavar="W", help="weight of the normalised content loss")
+    style_weight: float = _opt(10.0, check=partial(check_weight, name="style_weight"), flag="--style-weight", metavar="W", help="weight of the normalised style loss")
+    tv_weight: float = _opt(1.0, check=partial(check_weight, name="tv_weight"), flag="--tv-weight", metavar="W", help="weight of the per-pixel total-variation loss")
+    optimizer: str = _opt("lbfgs", check=partial(check_choice, name="optimizer", choices=OPTIMIZERS), flag="--optimizer", metavar="{lbfgs,adam}", help="lbfgs (fastest to a good picture) or adam")
+    init: Any = _opt("content", check=check_init, flag="--init", metavar="{content,style,noise}",
                      help="starting picture: content, style or noise (in Python also an image array)")
-    seed: int = _opt(0, flag="--seed", parse=parse_whole_number, help="random seed for init='noise'")
-    preserve_color: str | None = _opt(None, flag="--preserve-color", metavar="{none,luminance,histogram}",
+    seed: int = _opt(0, check=check_seed, flag="--seed", parse=parse_whole_number, help="random seed for init='noise'")
+    preserve_color: str | None = _opt(None, check=check_color_mode, flag="--preserve-color", metavar="{none,luminance,histogram}",
                                       help="keep the photo's colours: none, luminance or histogram")
-    coarse_to_fine: Any = _opt(None, flag="--coarse-to-fine", parse=parse_coarse_to_fine,
+    coarse_to_fine: Any = _opt(None, check=check_coarse_to_fine, flag="--coarse-to-fine", parse=parse_coarse_to_fine,
                                metavar="{auto,on,off}",
                                help="optimise at smaller sizes first: auto/None (on above 512 px; the default), "
                                     "on/True, off/False, or a list of smaller sizes in px")
-    normalize_losses: bool = _opt(True, help="divide each layer's loss by its target's mean square "
+    normalize_losses: bool = _opt(True, check=bool, help="divide each layer's loss by its target's mean square "
                                              "(False: the lecture's raw losses)")
-    time_budget_s: float | None = _opt(None, flag="--time-budget-s", metavar="SECONDS",
+    time_budget_s: float | None = _opt(None, check=partial(check_seconds, name="time_budget_s"), flag="--time-budget-s", metavar="SECONDS",
                                        help="stop after this many seconds, keeping the best picture")
-    callback_every: int = _opt(10, help="call the callback every this many evaluations")
-    progress: bool = _opt(False, help="show a progress bar")
+    callback_every: int = _opt(10, check=partial(check_positive_int, name="callback_every", example=10), help="call the callback every this many evaluations")
+    progress: bool = _opt(False, check=bool, help="show a progress bar")
 
     def __post_init__(self) -> None:
-        put = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen)
-        put("size", check_positive_int(self.size, "size", 256))
-        put("steps", check_positive_int(self.steps, "steps", 100))
-        put("callback_every", check_positive_int(self.callback_every, "callback_every", 10))
-        put("content_layers", layer_weights(self.content_layers, DEFAULT_CONTENT_LAYERS, "content"))
-        put("style_layers", layer_weights(self.style_layers, DEFAULT_STYLE_LAYERS, "style"))
-        for name in ("content_weight", "style_weight", "tv_weight"):
-            put(name, check_weight(getattr(self, name), name))
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be 'lbfgs' or 'adam', not {self.optimizer!r}.")
-        if isinstance(self.init, str) and self.init not in INITS:
-            raise ValueError(f"init must be 'content', 'style', 'noise' or an image array, not {self.init!r}.")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
-            raise ValueError(f"seed must be a whole number >= 0 such as 0, not {self.seed!r}.")
-        put("seed", int(self.seed))
-        if self.precision not in PRECISIONS:
-            raise ValueError(f"precision must be 'float32', 'bfloat16' or 'auto', not {self.precision!r}.")
-        put("preserve_color", check_color_mode(self.preserve_color))
-        put("style_blend", check_style_blend(self.style_blend))
-        put("coarse_to_fine", check_coarse_to_fine(self.coarse_to_fine))
+        for f in dataclasses.fields(self):  # each field's own check (see _opt), in order
+            check = f.metadata.get("check")
+            if check is not None:
+                object.__setattr__(self, f.name, check(getattr(self, f.name)))  # frozen: set once, here
         if self.content_weight == self.style_weight == self.tv_weight == 0:
             raise ValueError("content_weight, style_weight and tv_weight are all 0, so nothing would change the "
                              "picture; make at least one weight > 0 (e.g. style_weight=10).")
-        if self.time_budget_s is not None:
-            try:
-                budget = float(self.time_budget_s)
-            except (TypeError, ValueError):
-                budget = math.nan
-            if isinstance(self.time_budget_s, bool) or not budget > 0 or not math.isfinite(budget):
-                raise ValueError(f"time_budget_s must be a number of seconds > 0 such as 30 (or None), "
-                                 f"not {self.time_budget_s!r}.")
-            put("time_budget_s", budget)
-        if not isinstance(self.vgg_weights, str) or not self.vgg_weights:
-            raise ValueError(f"vgg_weights must be 'auto', 'keras', 'torchvision', 'random' or the path of a "
-                             f"weights file, not {self.vgg_weights!r}.")
-        put("normalize_losses", bool(self.normalize_losses))
-        put("jit_compile", bool(self.jit_compile))
-        put("progress", bool(self.progress))
 
     def replace(self, **changes: Any) -> "TransferSettings":
         """A copy with ``changes`` applied and validated; unknown names raise a clear TypeError."""

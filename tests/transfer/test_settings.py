@@ -113,8 +113,9 @@ def test_setup_fields_and_key():
     hash(a.setup_key())
 
 
-def test_every_field_has_help_and_flags_are_spelled_from_the_name():
+def test_every_field_has_help_a_check_and_flags_spelled_from_the_name():
     for f in dataclasses.fields(TransferSettings):
         assert f.metadata["help"], f.name
+        assert callable(f.metadata["check"]), f.name  # the field's validation sits with its default
         if f.metadata["flag"]:
             assert f.metadata["flag"] == "--" + f.name.replace("_", "-"), f.name
