@@ -113,16 +113,15 @@ def add_stylize_command(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def safe_file_stem(source: Any, fallback: str = "image") -> str:
+def safe_file_stem(source: Any, fallback: str = "image", max_chars: int = 60) -> str:
     """A short file-name stem for a picture given by path, URL or bundled name: letters, digits, ``-``, ``_``.
 
-    ``"photos/My cat.jpg"`` -> ``"My_cat"``, ``"https://x.org/a/b.png?s=1"`` -> ``"b"``; at most 60
-    characters; ``fallback`` when nothing is left.
+    ``"photos/My cat.jpg"`` -> ``"My_cat"``, ``"https://x.org/a/b.png?s=1"`` -> ``"b"`` (``?`` starts a
+    URL's query); every other character becomes ``_``; at most ``max_chars`` characters; ``fallback``
+    when nothing is left. The one file-name cleaner of the package (the CLI and the lesson panel).
     """
-    text = str(source).rstrip("/").split("?")[0]
-    stem = Path(text).stem
-    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in stem)
-    return safe[:60] or fallback
+    stem = Path(str(source).rstrip("/").split("?")[0]).stem
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in stem)[:max_chars] or fallback
 
 
 def default_output_path(content: str, styles: list[str], folder: str | os.PathLike = "outputs") -> Path:
