@@ -32,11 +32,16 @@ class HasVGG16Parameters(Protocol):
 
 
 def build_vgg16_model() -> Any:
-    """A Keras VGG16 without classifier, any input size (None, None, 3), untrained parameters."""
+    """A Keras VGG16 without classifier, any input size (None, None, 3), untrained parameters.
+
+    The input layer is named explicitly (Keras would number it by how many models the process
+    has built), so a weights file saved from this model has the same bytes in every process.
+    """
     import_tensorflow()
     import keras
 
-    return keras.applications.VGG16(include_top=False, weights=None, input_shape=(None, None, 3))
+    inputs = keras.Input(shape=(None, None, 3), name="input_layer")
+    return keras.applications.VGG16(include_top=False, weights=None, input_tensor=inputs)
 
 
 def random_weights(seed: int = 0) -> ConvPairs:

@@ -460,3 +460,11 @@ def test_arrays_sha256_sees_one_changed_value():
     changed = [(pairs[0][0].copy(), pairs[0][1].copy())]
     changed[0][1][1] = 1e-7
     assert C.arrays_sha256(pairs) != C.arrays_sha256(changed)
+
+
+def test_conversion_gives_the_pinned_bytes_even_after_other_models(original_pairs, random_extractor, tmp_path):
+    """Case 10: the pinned file hash holds in any process, not only in a fresh one (Keras numbers
+    unnamed layers by how many models were built before; the random extractor is one)."""
+    first = W.convert_to_keras(original_pairs, tmp_path / "a" / W.CONVERTED_FILE)
+    second = W.convert_to_keras(original_pairs, tmp_path / "b" / W.CONVERTED_FILE)
+    assert C.sha256_of(first) == C.sha256_of(second) == W.CONVERTED_SHA256
