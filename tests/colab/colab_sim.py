@@ -17,6 +17,8 @@ COLAB_PINNED = ("tensorflow", "keras", "numpy", "ipywidgets", "ipykernel", "ipyt
                 "traitlets", "tornado", "matplotlib", "pillow", "scipy", "tqdm")
 #: Seconds each notebook took in the runtime, shown at the end of the session.
 TIMES_S: dict[str, float] = {}
+#: What each notebook's first cell reported as its Colab set-up time ("Colab set-up: N s").
+SETUP_REPORTS: dict[str, str] = {}
 VERSIONS: dict[str, str] = {}
 
 

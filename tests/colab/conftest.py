@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from colab_sim import COLAB_PINNED, KERNEL_NAME, TIMES_S, VERSIONS, ColabRuntime, git, pip_freeze
+from colab_sim import COLAB_PINNED, KERNEL_NAME, SETUP_REPORTS, TIMES_S, VERSIONS, ColabRuntime, git, pip_freeze
 
 from labhelpers.config import REPO_ROOT, cache_dir
 
@@ -44,7 +44,8 @@ def pytest_terminal_summary(terminalreporter):  # noqa: D103 - pytest hook
     if VERSIONS:
         terminalreporter.write_line("Simulated Colab runtime: " + ", ".join(f"{k}=={v}" for k, v in VERSIONS.items()))
     for name, seconds in TIMES_S.items():
-        terminalreporter.write_line(f"  {name:<28} {seconds:6.1f} s in the simulated Colab runtime")
+        terminalreporter.write_line(f"  {name:<28} {seconds:6.1f} s in the simulated Colab runtime"
+                                    f" (its first cell: {SETUP_REPORTS.get(name, '?')})")
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from colab_sim import KERNEL_NAME, TIMES_S, ColabRuntime, pip_freeze
+from colab_sim import KERNEL_NAME, SETUP_REPORTS, TIMES_S, ColabRuntime, pip_freeze
 
 from labhelpers import colab, config
 
@@ -55,9 +55,11 @@ def _fresh_runtime(tmp_path: Path) -> tuple[Path, Path]:
     return content, home
 
 
-def _check_colab_cell_and_packages(notebook: nbformat.NotebookNode, content: Path, runtime: ColabRuntime) -> None:
+def _check_colab_cell_and_packages(notebook: nbformat.NotebookNode, content: Path, runtime: ColabRuntime,
+                                   name: str = "") -> None:
     first = next(cell for cell in notebook.cells if cell.cell_type == "code")
     printed = _printed(first)
+    SETUP_REPORTS[name] = printed.strip().splitlines()[-1] if printed.strip() else "printed nothing"
     assert (f"Colab: cloned {runtime.repo_url} ({runtime.repo_ref}) into {colab.CLONE_DIR}/ and pip-installed it"
             in printed), f"the Colab cell did not report its clone and install; it printed:\n{printed}"
     assert "Colab set-up: " in printed and printed.rstrip().endswith(" s"), printed
@@ -90,7 +92,7 @@ def test_notebook_runs_in_a_fresh_colab_runtime(path: Path, colab_kernels: Colab
     notebook = nbformat.reads(colab_kernels.notebook_text(path.name), as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell(REPORT_CELL))
     TIMES_S[path.name] = _execute(notebook, content, colab_kernels.fresh_env(home, cache_dir=cache, **extra))
-    _check_colab_cell_and_packages(notebook, content, colab_kernels)
+    _check_colab_cell_and_packages(notebook, content, colab_kernels, path.name)
     errors = [output for cell in notebook.cells for output in cell.get("outputs", [])
               if output.get("output_type") == "error"]
     assert not errors
