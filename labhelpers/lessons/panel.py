@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from labhelpers import config
+from labhelpers.cli import safe_file_stem  # the one file-name cleaner (re-exported here)
 from labhelpers.images import DEFAULT_CONTENT, DEFAULT_STYLE, ImageError, load_image, save_image
 from labhelpers.lessons.pictures import image_to_png_bytes
 from labhelpers.lessons.plots import format_weight, loss_curves_png
@@ -67,12 +68,6 @@ def describe_ratio(content_weight: float, style_weight: float) -> str:
     else:
         meaning = "almost only the painting's texture"
     return f"style ÷ content = {format_weight(ratio)}: {meaning}"
-
-
-def safe_file_stem(name: str, fallback: str = "image", max_chars: int = 60) -> str:
-    """A file name's stem (or a URL's last part) with everything but letters, digits, - and _ as ``_``."""
-    stem = Path(str(name).rstrip("/").split("?")[0]).stem
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in stem)[:max_chars] or fallback
 
 
 def _as_bytes(content: Any) -> bytes:
