@@ -60,7 +60,7 @@ LESSON_RUNS: dict[str, tuple[LessonRun, ...]] = {
         LessonRun("your Adam loop, then raw and normalised weights on a x10 network", 3, 128, 120, 1.0),
         LessonRun("Gatys Fig. 4: five style-layer sets x three style/content ratios", 15, 112, 30, 1.0),
         LessonRun("Gatys Fig. 5 starts (photo, painting, noise) and two colour modes", 5, 128, 60, 1.0),
-        LessonRun("Adam against L-BFGS, 15 s each (time-limited; about 50 evaluations at 192 px)", 2, 192, 50, 1.0),
+        LessonRun("Adam against L-BFGS, 15 s each (time-limited: about 100 evaluations at 128 px)", 2, 128, 100, 1.0),
     ),
     "06_style_transfer": (
         LessonRun("the panel's run (run once by the notebook; each Run click adds one)", 1, 256, 100, 1.0),
