@@ -33,6 +33,7 @@ import math
 import os
 from collections.abc import Iterable
 
+from labhelpers.images import MAX_SIDE
 from labhelpers.network.layers import VGG16_LAYERS, min_side_px, pools_before
 
 __all__ = [
@@ -56,7 +57,7 @@ def _deepest(layers: Iterable[str]) -> str:
 
 
 def check_min_side(shape: tuple[int, int], layers: Iterable[str], size: int, source_shape: tuple[int, int],
-                   what: str = "content picture") -> None:
+                   what: str = "content picture", largest_size: int | None = None) -> None:
     """Raise ValueError when a picture of ``shape`` (H, W) px is too thin for ``layers``.
 
     Args:
@@ -65,6 +66,9 @@ def check_min_side(shape: tuple[int, int], layers: Iterable[str], size: int, sou
         size: the run's longest side in px (named in the message).
         source_shape: the picture's (height, width) before resizing, to say which ``size`` would do.
         what: how the message names the picture.
+        largest_size: the largest size this computer can take (memory, :func:`largest_size_that_fits`,
+            and the loader's largest side), if known: when the size that would work is larger, the
+            message says to crop instead.
 
     The message names the shorter side, what the deepest layer needs, the smallest ``size`` that
     works for this picture and the other fix (crop it less elongated, or use shallower layers).
@@ -77,11 +81,16 @@ def check_min_side(shape: tuple[int, int], layers: Iterable[str], size: int, sou
     ratio = max(source_h, source_w) / max(1, min(source_h, source_w))
     size_needed = math.ceil(need * ratio)
     deepest = _deepest(layers)
+    crop = f"crop the picture to a less elongated shape (at most about {size // need}:1 at size={size})"
+    if largest_size is not None and size_needed > largest_size:
+        advice = (f"A size of {size_needed} is more than this computer can take (about size={largest_size} at "
+                  f"most, for memory and the loader's limit of {MAX_SIDE} px a side), so {crop}.")
+    else:
+        advice = f"Use size={size_needed} or larger, or {crop}."
     raise ValueError(
         f"The {what} is {source_w}x{source_h} px; at size={size} it becomes {shape[1]}x{shape[0]} px, but "
         f"layer {deepest} needs a shorter side of at least {need} px (VGG16 halves the picture "
-        f"{pools_before(deepest)} times before it). Use size={size_needed} or larger, or crop the picture to a "
-        f"less elongated shape (at most about {size // need}:1 at size={size}).")
+        f"{pools_before(deepest)} times before it). {advice}")
 
 
 def estimate_run_bytes(shape: tuple[int, int]) -> int:

@@ -30,9 +30,9 @@ from typing import Any
 import numpy as np
 
 from labhelpers import color
-from labhelpers.images import load_image, resize_to
+from labhelpers.images import MAX_SIDE, load_image, resize_to
 from labhelpers.network.layers import VGG16_LAYERS, min_side_px
-from labhelpers.transfer.limits import check_memory, check_min_side
+from labhelpers.transfer.limits import available_memory_bytes, check_memory, check_min_side, largest_size_that_fits
 from labhelpers.transfer.objective import Objective, resolve_precision
 from labhelpers.transfer.optimizers import RunRecorder, RunStopped, adam, lbfgs, split_steps, stage_sizes
 from labhelpers.transfer.settings import SETUP_FIELDS, TransferSettings
@@ -182,7 +182,10 @@ class StyleTransfer:
             check_min_side(shape, layers, self.size, picture.shape[:2], what)
         except ValueError:
             original = load_image(source).shape[:2]  # only on this error path: the message names its real size
-            check_min_side(shape, layers, self.size, original, what)
+            available = available_memory_bytes()
+            largest = MAX_SIDE if available is None else min(
+                MAX_SIDE, largest_size_that_fits(available, min(original) / max(original)))
+            check_min_side(shape, layers, self.size, original, what, largest)
 
     def targets(self, shape: tuple[int, int], color_mode: str | None = None) -> Targets:
         """The :class:`~labhelpers.transfer.targets.Targets` for a picture of ``shape`` (H, W) px and a

@@ -47,3 +47,14 @@ def test_check_min_side_needs_2_to_the_pools():
     check_min_side((2, 400), ["block1_conv1", "block2_conv1"], 400, (2, 400))  # block2 needs 2 px
     with pytest.raises(ValueError, match="layer block3_conv1 needs a shorter side of at least 4 px"):
         check_min_side((3, 400), ["block1_conv1", "block3_conv1"], 400, (3, 400))
+
+
+def test_a_size_too_large_for_memory_is_not_advised():
+    with pytest.raises(ValueError) as info:
+        check_min_side((1, 64), DEFAULT_STYLE, 64, (5000, 8), largest_size=1976)
+    message = str(info.value)
+    assert "A size of 10000 is more than this computer can take (about size=1976 at most" in message
+    assert "so crop the picture to a less elongated shape (at most about 4:1 at size=64)" in message
+    assert "Use size=" not in message
+    with pytest.raises(ValueError, match="Use size=10000 or larger"):
+        check_min_side((1, 64), DEFAULT_STYLE, 64, (5000, 8), largest_size=20000)

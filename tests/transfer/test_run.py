@@ -414,8 +414,14 @@ def test_a_raising_callback_returns_the_best_picture(small):
     (8, 5000, 64, "The content picture is 8x5000 px; at size=64 it becomes 1x64 px, but layer block5_conv1 needs a "
                   "shorter side of at least 16 px (VGG16 halves the picture 4 times before it). Use size=10000 or "
                   "larger, or crop the picture"),
+    (8, 12000, 64, "The content picture is 8x12000 px; at size=64 it becomes 1x64 px, but layer block5_conv1 needs "
+                   "a shorter side of at least 16 px (VGG16 halves the picture 4 times before it). A size of 24000 is "
+                   "more than this computer can take (about size=20000 at most"),
 ])
-def test_too_thin_pictures_are_refused_before_optimising(random_extractor, rng, width, height, size, says):
+def test_too_thin_pictures_are_refused_before_optimising(random_extractor, rng, monkeypatch, width, height, size, says):
+    from labhelpers.transfer import limits
+
+    monkeypatch.setattr(run_module, "available_memory_bytes", lambda: limits.BASE_BYTES + 2 * 10**9)
     thin = rng.uniform(0, 1, (height, width, 3)).astype(np.float32)
     with pytest.raises(ValueError) as info:
         StyleTransfer(thin, DEFAULT_STYLE, size=size, extractor=random_extractor)
