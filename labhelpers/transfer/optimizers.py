@@ -226,7 +226,7 @@ def stop_message(reason: str | None, evaluations: int, seconds: float, best_step
         why = f"Stopped: {detail}"
     advice = {
         "diverged": " Lower style_weight/content_weight, or use optimizer='lbfgs'; the last good picture was kept.",
-        "callback_error": " Fix the function that raised (the run's picture was kept).",
+        "callback_error": " Fix the function that raised; result.error holds its exception.",
     }.get(reason, "")
     return f"{why} after {done}; {best}; returning the best picture so far.{advice}"
 
