@@ -221,7 +221,15 @@ def torchvision_weights(archive: str | Path | None = None, download: bool = True
             if archive.resolve() != kept.resolve():
                 shutil.copyfile(archive, kept)
     else:
-        data = checkpoint_from_archive(lpips_archive(download=download))
+        try:
+            data = checkpoint_from_archive(lpips_archive(download=download))
+        except WeightsError as exc:
+            if target.exists():  # there, but it failed converted_file_ok above
+                raise DamagedFileError(
+                    f"{target} is not the converted torchvision weights (its hashes match no pinned "
+                    f"value: changed or damaged), and it cannot be rebuilt: {exc}"
+                ) from exc
+            raise
     writable_cache_dir()
     return convert_to_keras(read_torchvision_checkpoint(data), target)
 

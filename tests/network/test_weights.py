@@ -437,7 +437,7 @@ def test_tampered_weights_with_a_matching_sidecar_are_refused(offline):
     sidecar["weights_sha256"] = C.sha256_of(target)
     target.with_suffix(".json").write_text(json.dumps(sidecar))
     assert not W.converted_file_ok(target)
-    with pytest.raises(W.WeightsError):
+    with pytest.raises(W.WeightsError, match="match no pinned value"):
         W.prepare_weights("torchvision", download=False, verbose=False)
 
 
