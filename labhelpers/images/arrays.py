@@ -204,12 +204,17 @@ def _resize_channels(values: np.ndarray, height: int, width: int) -> np.ndarray:
 
 
 def check_size_arg(value: Any, name: str) -> int:
+    """``value`` as an int number of pixels (>= 1), else ImageError naming the argument ``name``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ImageError(f"{name} must be a positive whole number of pixels, such as 512, not {value!r}.")
     return int(value)
 
 
 def shrink_to(rgb: np.ndarray, max_size: int | None) -> np.ndarray:
+    """(H, W, C) float32 shrunk (Lanczos) so its longest side is at most ``max_size`` px; never enlarged.
+
+    Returns ``rgb`` itself when it is small enough (or ``max_size`` is None), else a new array.
+    """
     if max_size is None or max(rgb.shape[:2]) <= max_size:
         return rgb
     return _resize_channels(rgb, *fit_size(rgb.shape[0], rgb.shape[1], max_size))

@@ -80,6 +80,7 @@ def list_images(kind: str | None = None) -> dict[str, list[str]] | list[str]:
 
 
 def bundled_summary(limit: int | None = None) -> str:
+    """One line listing the bundled names per kind (at most ``limit`` each), for error messages."""
     parts = []
     for kind in KINDS:
         names = [p.stem for p in _bundled_files(kind)]
