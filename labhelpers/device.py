@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from labhelpers.config import import_tensorflow
+
 __all__ = ["LessonRun", "LESSON_RUNS", "GPU_SECONDS_PER_EVALUATION", "GPU_ESTIMATE_SIZE", "device_summary",
            "time_evaluation", "estimate_lesson_times", "estimate_gpu_lesson_times", "format_estimates"]
 
@@ -94,8 +96,8 @@ def device_summary() -> dict[str, Any]:
     """
     # TensorFlow is imported here, not at the top, so that importing labhelpers.device (for
     # LESSON_RUNS and the estimates) stays instant.
+    tf = import_tensorflow()  # quietly, without CUDA start-up noise; before Keras, which imports it too
     import keras
-    import tensorflow as tf
 
     gpus = [device.name for device in tf.config.list_physical_devices("GPU")]
     return {

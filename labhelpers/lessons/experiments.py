@@ -19,9 +19,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 import numpy as np
-import tensorflow as tf
 
-from labhelpers.config import fast_mode
+from labhelpers.config import fast_mode, import_tensorflow
 from labhelpers.images import DEFAULT_CONTENT, DEFAULT_STYLE, as_float_image, resize_to
 from labhelpers.lessons.pictures import noise_image
 from labhelpers.losses import content_loss, gram_matrix, style_loss, total_variation_loss, total_variation_loss_l2
@@ -29,6 +28,8 @@ from labhelpers.network.layers import BLOCK_FIRST_LAYERS, VGG16_LAYERS
 from labhelpers.transfer.optimizers import adam
 from labhelpers.transfer.run import StyleTransfer, StyleTransferResult
 from labhelpers.transfer.settings import TransferSettings
+
+tf = import_tensorflow()  # TensorFlow without its CUDA start-up noise (see labhelpers.config)
 
 if TYPE_CHECKING:  # pragma: no cover - only for type checkers
     from labhelpers.network.extractor import FeatureExtractor

@@ -24,12 +24,14 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import tensorflow as tf
 
 from labhelpers import losses
+from labhelpers.config import import_tensorflow
 from labhelpers.images import resize_to
 from labhelpers.network.layers import BLOCK_FIRST_LAYERS
 from labhelpers.transfer.run import StyleTransfer, StyleTransferResult
+
+tf = import_tensorflow()  # TensorFlow without its CUDA start-up noise (see labhelpers.config)
 
 if TYPE_CHECKING:  # pragma: no cover - only for type checkers
     from matplotlib.figure import Figure

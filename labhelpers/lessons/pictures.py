@@ -70,8 +70,9 @@ def noise_image(shape: tuple[int, int], seed: int = 0, amplitude: float = 1.0) -
 def crop_border(image: Any, fraction: float = 0.03) -> np.ndarray:
     """The image without a strip of ``fraction`` x its longest side on every edge.
 
-    Scans of paintings often include a frame (the bundled *Starry Night* has a black and white
-    one); cropping it keeps the frame's straight lines out of the style's Gram matrices.
+    Scans of paintings often include a frame; cropping it keeps the frame's straight lines out of
+    the style's Gram matrices. The bundled *Starry Night* has none (its frame was cut off when it
+    was added, see ``images/CREDITS.md``), so the lessons use it as it is.
     """
     array = as_float_image(image)
     border = int(round(fraction * max(array.shape[:2])))

@@ -11,7 +11,9 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable
 
-import tensorflow as tf
+from labhelpers.config import import_tensorflow
+
+tf = import_tensorflow()  # TensorFlow without its CUDA start-up noise (see labhelpers.config)
 
 __all__ = ["content_loss", "gram_matrix", "style_loss", "total_variation_loss", "total_loss", "optimization_step",
            "source", "SOLUTIONS", "ANSWERS"]

@@ -239,26 +239,40 @@ def texture_synthesis_panel(style_image: Any, extractor: "FeatureExtractor",
 # --------------------------------------------------------------------------- lesson 4
 
 
-def tv_weight_panel(sweep: TVSweep, value: float = 1.0, minimum_exponent: float = -2.0,
-                    maximum_exponent: float = 1.0, display_size: int = 256) -> "ipywidgets.VBox":
-    """A logarithmic TV-weight slider above the picture the optimisation gives at that weight.
+def tv_weight_panel(sweep: TVSweep, tv_weights: Sequence[float], value: float | None = None,
+                    display_size: int = 256) -> "ipywidgets.VBox":
+    """A slider over exactly ``tv_weights`` above the picture the optimisation gives at that weight.
+
+    The slider offers only the given weights (an ``ipywidgets.SelectionSlider``), so a notebook
+    passes the weights its sweep computed: every position is then shown at once, and 0 (no TV) is
+    one of them when the sweep has it.
 
     Args:
-        sweep: a :class:`TVSweep` (results already computed are shown at once).
-        value: the starting weight.
-        minimum_exponent, maximum_exponent: the slider runs from 10**min to 10**max in steps of
-            half a decade.
+        sweep: a :class:`TVSweep` (results already computed are shown at once; a new weight is
+            optimised when chosen).
+        tv_weights: the weights the slider offers (>= 0), shown in increasing order.
+        value: the starting weight, one of ``tv_weights`` (default: the largest).
         display_size: width of the picture in pixels.
 
     Returns:
         A ``VBox`` with the slider (``lab-tv-slider``), the picture (``lab-tv-image``) and a status
         line (``lab-tv-status``) giving the loss terms.
+
+    Raises:
+        ValueError: when ``tv_weights`` is empty or negative, or ``value`` is not one of them.
     """
     import ipywidgets as widgets
 
-    slider = _labelled(widgets.FloatLogSlider(value=value, base=10, min=minimum_exponent, max=maximum_exponent,
-                                              step=0.5, description="tv_weight", continuous_update=False,
-                                              readout_format=".3g"), "lab-tv-slider")
+    options = sorted({float(w) for w in tv_weights})
+    if not options or options[0] < 0:
+        raise ValueError(f"tv_weights must be one or more weights >= 0, not {list(tv_weights)!r}; "
+                         "pass the weights of the sweep, e.g. [0.0, 0.3, 1.0, 3.0].")
+    value = options[-1] if value is None else float(value)
+    if value not in options:
+        raise ValueError(f"value {value:g} is not one of the slider's weights {options}; pick one of them.")
+    slider = _labelled(widgets.SelectionSlider(options=[(f"{w:g}", w) for w in options], value=value,
+                                               description="tv_weight", continuous_update=False),
+                       "lab-tv-slider")
     picture = _labelled(widgets.Image(value=image_to_png_bytes(sweep.image(value)), format="png",
                                       width=display_size), "lab-tv-image")
     status = _labelled(widgets.Label(), "lab-tv-status")

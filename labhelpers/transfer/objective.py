@@ -53,13 +53,15 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import tensorflow as tf
 
+from labhelpers.config import import_tensorflow
 from labhelpers.losses import content_loss, gram_matrix, style_loss, total_variation_loss
 from labhelpers.network.layers import VGG16_CHANNELS, VGG16_LAYERS
 from labhelpers.network.model import vgg16_forward
 from labhelpers.transfer.settings import TransferSettings
 from labhelpers.transfer.targets import Targets
+
+tf = import_tensorflow()  # TensorFlow without its CUDA start-up noise (see labhelpers.config)
 
 __all__ = ["Objective", "loss_function", "loss_coefficients", "resolve_precision", "cpu_has_bfloat16"]
 

@@ -23,11 +23,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import tensorflow as tf
 
 from labhelpers import color
+from labhelpers.config import import_tensorflow
 from labhelpers.images import resize_to
 from labhelpers.losses import gram_matrix
+
+tf = import_tensorflow()  # TensorFlow without its CUDA start-up noise (see labhelpers.config)
 
 __all__ = ["Targets", "compute_targets", "blend_weights", "resize_exact"]
 

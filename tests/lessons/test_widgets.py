@@ -109,8 +109,9 @@ def test_texture_panel_button_runs_with_the_slider_values(extractor, rng):
 
 def test_tv_panel_slider_changes_the_picture(extractor):
     sweep = experiments.TVSweep("chelsea_cat", "van_gogh_starry_night", extractor, size=32, steps=4)
-    panel = widgets.tv_weight_panel(sweep, value=0.01)
+    panel = widgets.tv_weight_panel(sweep, [10.0, 0.0, 0.01], value=0.01)
     slider = widgets.find_widget(panel, "lab-tv-slider")
+    assert list(slider.options) == [("0", 0.0), ("0.01", 0.01), ("10", 10.0)]   # exactly the swept weights, sorted
     picture = widgets.find_widget(panel, "lab-tv-image")
     status = widgets.find_widget(panel, "lab-tv-status")
     before = picture.value
@@ -123,3 +124,14 @@ def test_tv_panel_slider_changes_the_picture(extractor):
     from labhelpers.losses import total_variation_loss
 
     assert float(total_variation_loss(smooth)) < float(total_variation_loss(rough))
+    slider.value = 0.0            # 0 (no TV) is reachable
+    assert status.value.startswith("tv_weight 0:")
+    assert len(sweep.results) == 3
+
+
+def test_tv_panel_rejects_a_value_it_does_not_offer(extractor):
+    sweep = experiments.TVSweep("chelsea_cat", "van_gogh_starry_night", extractor, size=32, steps=2)
+    with pytest.raises(ValueError, match="not one of the slider's weights"):
+        widgets.tv_weight_panel(sweep, [0.0, 1.0], value=0.5)
+    with pytest.raises(ValueError, match=">= 0"):
+        widgets.tv_weight_panel(sweep, [])

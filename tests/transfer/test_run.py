@@ -6,6 +6,8 @@ network does (control flow), the real ``extractor`` where the picture matters.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -256,6 +258,41 @@ def test_coarse_to_fine_gives_the_requested_size(random_extractor):
     # interrupted in the coarse stage: still the requested size
     stopped = transfer.run(steps=6, coarse_to_fine=True, should_stop=lambda: True)
     assert stopped.stopped == "stop" and stopped.image.shape == transfer.content.shape
+
+
+def _square_transfer(random_extractor, rng) -> StyleTransfer:
+    """32 px square random pictures, so the stages are exactly 16x16 and 32x32 px (pixel counts 256 and 1024)."""
+    content, style = rng.uniform(0, 1, (2, 32, 32, 3)).astype(np.float32)
+    return StyleTransfer(content, style, size=32, extractor=random_extractor)
+
+
+def test_a_time_budget_is_split_over_the_stages(random_extractor, rng):
+    transfer = _square_transfer(random_extractor, rng)
+    budget_s = 1.5
+    result = transfer.run(steps=100_000, coarse_to_fine=[16], time_budget_s=budget_s)
+    coarse = [r for r in result.history if r["stage_size"] == 16]
+    fine = [r for r in result.history if r["stage_size"] == 32]
+    assert coarse and fine and result.history == coarse + fine  # the fine stage ran, after the coarse one
+    # Steps split 66666:33334; time per evaluation taken as proportional to pixels (256 : 1024), so the
+    # coarse stage's share is 66666*256 / (66666*256 + 33334*1024) = 0.33332 of the budget, by hand.
+    coarse_deadline_s = budget_s * 66666 * 256 / (66666 * 256 + 33334 * 1024)
+    assert coarse[-1]["seconds"] >= coarse_deadline_s  # it ended at the first evaluation past its share ...
+    assert len(coarse) == 1 or coarse[-2]["seconds"] < coarse_deadline_s  # ... not later
+    assert fine[-1]["seconds"] >= budget_s and (len(fine) == 1 or fine[-2]["seconds"] < budget_s)
+    assert result.stopped == "time_budget" and "time budget of 1.5 s" in result.message
+    # the picture returned is the fine stage's best, at the final size (not an upsampled coarse one)
+    best = min(fine, key=lambda r: r["total"])
+    assert result.best_step == best["step"] and result.image.shape == (32, 32, 3)
+    assert transfer.losses(result.image)["total"] == pytest.approx(best["total"], rel=1e-4)
+
+
+def test_the_fine_stage_runs_even_when_a_coarse_stage_overruns_the_budget(random_extractor, rng, monkeypatch):
+    transfer = _square_transfer(random_extractor, rng)
+    _spoil_evaluations(monkeypatch, lambda call, *evaluated: (time.sleep(0.4 if call == 1 else 0), evaluated)[1])
+    result = transfer.run(steps=100, coarse_to_fine=[16], time_budget_s=0.2)  # one coarse evaluation takes 0.4 s
+    assert [r["stage_size"] for r in result.history] == [16, 32] and result.stopped == "time_budget"
+    assert result.best_step == 2 and transfer.losses(result.image)["total"] == pytest.approx(
+        result.history[1]["total"], rel=1e-4)
 
 
 # --- several styles ---------------------------------------------------------------------------------

@@ -25,7 +25,10 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 import numpy as np
-import tensorflow as tf
+
+from labhelpers.config import import_tensorflow
+
+tf = import_tensorflow()  # TensorFlow without its CUDA start-up noise (see labhelpers.config)
 
 __all__ = [
     "Diagnosis",

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import numpy as np
-import tensorflow as tf
 
+from labhelpers.config import import_tensorflow
 from labhelpers.lessons import optimization
 from labhelpers.lessons.checks.core import (
     NUMPY_HINT,
@@ -36,6 +36,8 @@ from labhelpers.lessons.checks.core import (
     run_check,
     short_error,
 )
+
+tf = import_tensorflow()  # TensorFlow without its CUDA start-up noise (see labhelpers.config)
 
 __all__ = ["check_total_loss", "check_optimization_step"]
 

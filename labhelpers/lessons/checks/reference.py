@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import numpy as np
-import tensorflow as tf
 
+from labhelpers.config import import_tensorflow
 from labhelpers.lessons.checks.core import (
     NUMPY_HINT,
     CheckFailed,
@@ -26,6 +26,8 @@ from labhelpers.lessons.checks.core import (
     run_check,
     values_close,
 )
+
+tf = import_tensorflow()  # TensorFlow without its CUDA start-up noise (see labhelpers.config)
 
 __all__ = [
     "Case",
