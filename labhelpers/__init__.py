@@ -62,7 +62,7 @@ _API = {
     "transfer.run": ["stylize", "StyleTransfer", "StyleTransferResult"],
     "transfer.settings": ["TransferSettings"],
     "lessons.panel": ["StyleTransferPanel"],
-    "config": ["fast_mode", "import_tensorflow"],
+    "config": ["fast_mode", "show_solutions", "import_tensorflow"],
 }
 #: The lesson tools, reached as ``labhelpers.<name>`` (imported on first use).
 _SUBMODULES = {

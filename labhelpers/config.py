@@ -9,6 +9,8 @@ and CI can change it without editing code:
                         a file path, or ``random``)
 ``LAB_IMAGES_DIR``      the folder holding ``content/`` and ``style/`` (default: the repository's
                         ``images/``)
+``LAB_SOLUTIONS=1``     instructors: every lesson prints and uses the model solutions and shows the
+                        answer keys of its Questions (one switch for the whole series)
 
 Every module of the package imports TensorFlow through :func:`import_tensorflow`, which keeps
 TensorFlow's start-up noise about missing CUDA drivers off the screen (see there).
@@ -39,9 +41,28 @@ _TF_LOCK = threading.Lock()
 _tf_module: Any = None
 
 
+#: The values of a yes/no environment variable that mean "on".
+TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
+
+
+def env_flag(name: str) -> bool:
+    """True when the environment variable ``name`` is set to 1, true, yes or on (any case)."""
+    return os.environ.get(name, "").strip().lower() in TRUE_VALUES
+
+
 def fast_mode() -> bool:
     """True when ``LAB_FAST`` is set to a true value (1, true, yes, on)."""
-    return os.environ.get("LAB_FAST", "").strip().lower() in {"1", "true", "yes", "on"}
+    return env_flag("LAB_FAST")
+
+
+def show_solutions() -> bool:
+    """True when ``LAB_SOLUTIONS`` is on: the instructors' switch for the whole series.
+
+    Every lesson's parameters cell reads it (``SHOW_SOLUTIONS = labhelpers.show_solutions()``), so an
+    instructor sets it once: ``LAB_SOLUTIONS=1 jupyter lab`` in a terminal, or ``%env LAB_SOLUTIONS=1``
+    as the first cell in Colab (before ``import labhelpers``'s cell runs).
+    """
+    return env_flag("LAB_SOLUTIONS")
 
 
 def cache_dir() -> Path:

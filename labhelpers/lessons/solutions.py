@@ -1,8 +1,9 @@
 """Model solutions of the notebook exercises, written the way a student would write them.
 
-The notebooks use them only when the instructor sets ``SHOW_SOLUTIONS = True`` in the
-parameters cell: the solution's source is then printed (:func:`source`) and the function is used
-in place of the student's. They follow the lecture's formulas directly and leave out the
+The notebooks use them only when the instructors' switch is on (``LAB_SOLUTIONS=1``, read by
+:func:`labhelpers.config.show_solutions` into each lesson's ``SHOW_SOLUTIONS``): the solution's
+source is then printed (:func:`source`) and the function is used in place of the student's, and
+:func:`print_answers` shows the answer key of the lesson's Questions. They follow the lecture's formulas directly and leave out the
 argument checking of :mod:`labhelpers.losses`, which is what the rest of the package uses.
 """
 
@@ -11,12 +12,12 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable
 
-from labhelpers.config import import_tensorflow
+from labhelpers.config import import_tensorflow, show_solutions
 
 tf = import_tensorflow()  # TensorFlow without its CUDA start-up noise (see labhelpers.config)
 
 __all__ = ["content_loss", "gram_matrix", "style_loss", "total_variation_loss", "total_loss", "optimization_step",
-           "source", "SOLUTIONS", "ANSWERS"]
+           "source", "print_answers", "SOLUTIONS", "ANSWERS"]
 
 
 def content_loss(generated: tf.Tensor, reference: tf.Tensor) -> tf.Tensor:
@@ -76,7 +77,7 @@ SOLUTIONS: dict[str, Callable[..., Any]] = {
 }
 
 
-#: Answer keys of the lessons' Questions, printed when SHOW_SOLUTIONS is on (lesson notebook name -> text).
+#: Answer keys of the lessons' Questions, printed by print_answers when LAB_SOLUTIONS is on (lesson notebook name -> text).
 ANSWERS: dict[str, str] = {
     "05_optimization": """\
 1. The optimiser would also move VGG16's kernels and biases downhill on the same loss: the network
@@ -115,3 +116,21 @@ def source(name: str) -> str:
     if name not in SOLUTIONS:
         raise KeyError(f"No solution named {name!r}; there are {sorted(SOLUTIONS)}.")
     return inspect.getsource(SOLUTIONS[name])
+
+
+def print_answers(lesson: str) -> None:
+    """Print the answer key of ``lesson``'s Questions (e.g. ``"05_optimization"``) for instructors.
+
+    Only with the instructors' switch on (``LAB_SOLUTIONS=1``); otherwise one line says how to turn
+    it on, so a student sees no answers.
+
+    Raises:
+        KeyError: for a lesson without an answer key; the message lists the lessons that have one.
+    """
+    if lesson not in ANSWERS:
+        raise KeyError(f"No answer key for {lesson!r}; there are keys for {sorted(ANSWERS)}.")
+    if show_solutions():
+        print(f"Answer key, {lesson}:\n\n{ANSWERS[lesson]}")
+    else:
+        print("The answer key is for instructors: set LAB_SOLUTIONS=1 before starting Jupyter "
+              "(or run %env LAB_SOLUTIONS=1 first in Colab) and run the notebook again.")
