@@ -23,6 +23,7 @@ import numpy as np
 from labhelpers.config import fast_mode, import_tensorflow
 from labhelpers.images import DEFAULT_CONTENT, DEFAULT_STYLE, as_float_image, resize_to
 from labhelpers.lessons.pictures import noise_image
+from labhelpers.lessons.timing import print_time_estimate
 from labhelpers.losses import content_loss, gram_matrix, style_loss, total_variation_loss, total_variation_loss_l2
 from labhelpers.network.layers import BLOCK_FIRST_LAYERS, VGG16_LAYERS
 from labhelpers.transfer.optimizers import adam
@@ -45,6 +46,7 @@ __all__ = [
     "tv_denoise",
     "RatioGrid",
     "ratio_grid_results",
+    "print_time_estimate",
 ]
 
 
@@ -220,7 +222,7 @@ def distance_comparison(image: Any, others: Mapping[str, Any], extractor: "Featu
 
 
 def synthesize_texture(style_image: Any, extractor: "FeatureExtractor", layer_weights: Mapping[str, float],
-                       size: int = 128, steps: int = 200, seed: int = 0) -> np.ndarray:
+                       size: int = 128, steps: int = 200, seed: int = 0, **options: Any) -> np.ndarray:
     """A texture with the painting's Gram matrices, grown from noise (style term only).
 
     Args:
@@ -231,6 +233,7 @@ def synthesize_texture(style_image: Any, extractor: "FeatureExtractor", layer_we
         size: longest side of the texture in pixels (it has the painting's aspect ratio).
         steps: optimisation steps.
         seed: seed of the noise start.
+        **options: passed on to ``StyleTransfer.run`` (for example ``progress=True``).
 
     Returns:
         float32 (h, w, 3) in [0, 1].
@@ -245,7 +248,7 @@ def synthesize_texture(style_image: Any, extractor: "FeatureExtractor", layer_we
     first = next(name for name in VGG16_LAYERS if name in used)
     transfer = StyleTransfer(painting, painting, size=size, extractor=extractor, content_layers=[first],
                              style_layers=used)
-    _start, result = from_noise(transfer, steps=steps, style_weight=1.0, seed=seed)
+    _start, result = from_noise(transfer, steps=steps, style_weight=1.0, seed=seed, **options)
     return np.asarray(result.image, dtype=np.float32)
 
 

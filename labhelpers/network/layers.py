@@ -78,3 +78,38 @@ def describe_layers(height: int = 224, width: int = 224) -> list[dict[str, Any]]
         rows.append({"name": name, "kind": kind, "output_shape": (h, w, channels),
                      "receptive_field": field_size, "stride": stride})
     return rows
+
+
+def layer_geometry(upto: str | None = None) -> list[tuple[str, int, int]]:
+    """VGG16's layers as ``(name, kernel side px, stride px)``, from the input up to ``upto`` (included).
+
+    A 3x3 convolution is ``(name, 3, 1)``, a 2x2 max pool ``(name, 2, 2)``: all a receptive-field
+    count needs to know (lesson 01's exercise takes this list). ``upto=None`` gives all 18 layers.
+    """
+    if upto is not None and upto not in VGG16_SEQUENCE:
+        raise ValueError(f"Unknown VGG16 layer {upto!r}; choose from {list(VGG16_SEQUENCE)}.")
+    names = VGG16_SEQUENCE if upto is None else VGG16_SEQUENCE[: VGG16_SEQUENCE.index(upto) + 1]
+    return [(name, 2, 2) if name.endswith("pool") else (name, 3, 1) for name in names]
+
+
+def forward_cost(layer: str, height: int = 224, width: int = 224) -> float:
+    """Multiply-adds (count) of VGG16's convolutions from the input up to ``layer`` for a ``height`` x
+    ``width`` px picture: sum over the convolutions of h * w * 9 * C_in * C_out (pools are free).
+
+    Ratios of these say how much cheaper a run is that stops at a shallow layer (a backward pass costs
+    about twice its forward pass, for every layer alike).
+    """
+    if layer not in VGG16_LAYERS:
+        raise ValueError(f"Unknown VGG16 layer {layer!r}; choose from {list(VGG16_LAYERS)}.")
+    total, in_channels, h, w = 0.0, 3, int(height), int(width)
+    conv_channels = iter(VGG16_CHANNELS)
+    for name in VGG16_SEQUENCE:
+        if name.endswith("pool"):
+            h, w = h // 2, w // 2
+            continue
+        out_channels = next(conv_channels)
+        total += h * w * 9.0 * in_channels * out_channels
+        in_channels = out_channels
+        if name == layer:
+            break
+    return total

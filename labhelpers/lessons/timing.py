@@ -1,0 +1,89 @@
+"""How long a lesson's optimisations will take on this computer, said before they start.
+
+A cell that optimises first calls :func:`print_time_estimate`: one loss-and-gradient evaluation is
+timed once per session (:func:`labhelpers.device.time_evaluation`, the measurement ``00_setup``
+uses) and scaled to the cell's runs by their number of pixels and by how deep into VGG16 they go
+(:func:`labhelpers.network.layers.forward_cost`), plus the set-up of each run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from labhelpers.config import fast_mode
+from labhelpers.device import SETUP_SECONDS, time_evaluation
+from labhelpers.network.layers import VGG16_LAYERS, forward_cost
+
+__all__ = ["MEASURED_LAYER", "seconds_per_evaluation", "estimate_seconds", "print_time_estimate"]
+
+#: The deepest layer of the evaluation :func:`labhelpers.device.time_evaluation` times (the default layers).
+MEASURED_LAYER = "block5_conv1"
+
+#: One measurement per network: id(base model) -> (size px, seconds per evaluation).
+_MEASURED: dict[int, tuple[int, float]] = {}
+
+
+def seconds_per_evaluation(extractor: Any = None) -> tuple[int, float]:
+    """``(size px, seconds)`` of one style-transfer evaluation on this computer, measured once per session.
+
+    Measured at 128 px (32 px with ``LAB_FAST=1``) with the default layers (up to block5_conv1).
+    """
+    key = id(getattr(extractor, "base_model", extractor))
+    if key not in _MEASURED:
+        size = 32 if fast_mode() else 128
+        measured = time_evaluation(size, extractor, repeats=2 if fast_mode() else 4)
+        _MEASURED[key] = (size, float(measured["seconds_per_evaluation"]))
+    return _MEASURED[key]
+
+
+def _deepest(layers: str | Sequence[str]) -> str:
+    names = [layers] if isinstance(layers, str) else list(layers)
+    unknown = [name for name in names if name not in VGG16_LAYERS]
+    if unknown or not names:
+        raise ValueError(f"Unknown VGG16 layer(s) {unknown or names}; choose from {list(VGG16_LAYERS)}.")
+    return max(names, key=VGG16_LAYERS.index)
+
+
+def estimate_seconds(run_layers: Sequence[str | Sequence[str]], size: int, steps: int, measured: tuple[int, float],
+                     setup_seconds: float = SETUP_SECONDS) -> float:
+    """Expected seconds of one optimisation per entry of ``run_layers``.
+
+    Args:
+        run_layers: per optimisation, the layer (or layers) it matches; only the deepest one counts.
+        size: longest side of the pictures in px; steps: evaluations per optimisation.
+        measured: ``(size px, seconds)`` of one evaluation up to :data:`MEASURED_LAYER`
+            (:func:`seconds_per_evaluation`).
+        setup_seconds: added per optimisation (targets, first trace).
+
+    Returns:
+        Seconds: sum over the runs of steps x measured seconds x (size / measured size)^2 x
+        (cost up to the run's deepest layer / cost up to MEASURED_LAYER), plus the set-up.
+    """
+    measured_size, seconds = measured
+    pixels = (float(size) / float(measured_size)) ** 2
+    total = 0.0
+    for layers in run_layers:
+        depth = forward_cost(_deepest(layers)) / forward_cost(MEASURED_LAYER)
+        total += int(steps) * seconds * pixels * depth + setup_seconds
+    return total
+
+
+def print_time_estimate(what: str, run_layers: Sequence[str | Sequence[str]], *, size: int, steps: int,
+                        extractor: Any = None) -> float:
+    """Print ``what: N optimisations of S evaluations at P px, about T s on this computer`` and return T.
+
+    Args:
+        what: what the cell computes, e.g. ``"content reconstructions"``.
+        run_layers: per optimisation, its layer or layers (see :func:`estimate_seconds`).
+        size: longest side in px; steps: evaluations per optimisation.
+        extractor: the lesson's feature extractor (timed once per session; default: built here).
+    """
+    measured = seconds_per_evaluation(extractor)
+    seconds = estimate_seconds(run_layers, size, steps, measured)
+    count = len(run_layers)
+    runs = f"{count} optimisation{'s' if count != 1 else ''} of {int(steps)} evaluations at {int(size)} px"
+    when = f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+    print(f"{what}: {runs}, about {when} on this computer "
+          f"(one evaluation at {measured[0]} px takes {measured[1]:.2f} s here).")
+    return seconds
