@@ -53,6 +53,12 @@ def test_notebook_runs_in_fast_mode(path: Path, monkeypatch):
     errors = [output for cell in notebook.cells if cell.cell_type == "code"
               for output in cell.get("outputs", []) if output.get("output_type") == "error"]
     assert not errors
+    # a healthy run shows no error-looking text: none of TensorFlow's CUDA start-up lines on a CPU machine
+    streams = "".join(output.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
+                      for output in cell.get("outputs", []) if output.get("output_type") == "stream")
+    noise = [marker for marker in ("E0000", "cuInit", "cuda drivers", "cudart_stub", "absl::InitializeLog")
+             if marker in streams]
+    assert not noise, f"{path.name} printed TensorFlow start-up noise ({noise}); import TensorFlow through labhelpers"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
@@ -115,18 +121,21 @@ def test_time_estimates_match_the_parameters(path: Path, monkeypatch):
     if path.stem == "04_total_variation":
         assert runs[0].count == len(values["TV_WEIGHTS"])
     if "SHOW_SOLUTIONS" in values:
-        assert values["SHOW_SOLUTIONS"] is False, "commit notebooks with SHOW_SOLUTIONS = False"
+        assert values["SHOW_SOLUTIONS"] is False, "without LAB_SOLUTIONS=1 a lesson must not show its solutions"
 
 
-WITH_EXERCISES = [path for path in NOTEBOOKS if "SHOW_SOLUTIONS = False" in _first_code_cell(_read(path)).source]
+SWITCH = "labhelpers.show_solutions()"
+WITH_EXERCISES = [path for path in NOTEBOOKS if SWITCH in _first_code_cell(_read(path)).source
+                  or "SHOW_SOLUTIONS = False" in _first_code_cell(_read(path)).source]
 
 
 @pytest.mark.parametrize("path", WITH_EXERCISES, ids=_ids(WITH_EXERCISES))
 def test_notebook_with_solutions_passes_its_checks(path: Path, monkeypatch):
-    """With SHOW_SOLUTIONS = True the model solutions are printed, used, and pass every check."""
+    """With the instructors' switch (LAB_SOLUTIONS=1) the model solutions are printed, used, and pass every check."""
     from nbclient import NotebookClient
 
     monkeypatch.setenv("LAB_FAST", "1")
+    monkeypatch.setenv("LAB_SOLUTIONS", "1")  # the kernel inherits it
     notebook = _read(path)
     first = _first_code_cell(notebook)
     first.source = first.source.replace("SHOW_SOLUTIONS = False", "SHOW_SOLUTIONS = True")
@@ -137,3 +146,5 @@ def test_notebook_with_solutions_passes_its_checks(path: Path, monkeypatch):
     checks = printed.count("✅")
     assert checks >= 1 and "❌" not in printed and "⏳" not in printed
     assert "def " in printed  # the solution's source was shown
+    if "print_answers(" in "\n".join(cell.source for cell in notebook.cells):
+        assert "Answer key" in printed  # and the answer key of the Questions
