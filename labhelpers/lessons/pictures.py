@@ -27,6 +27,7 @@ __all__ = [
     "shuffle_positions",
     "difference_images",
     "strongest_channels",
+    "checkerboard",
 ]
 
 
@@ -140,6 +141,27 @@ def difference_images(image: Any) -> tuple[np.ndarray, np.ndarray]:
     horizontal = array[:, 1:, :] - array[:, :-1, :]
     vertical = array[1:, :, :] - array[:-1, :, :]
     return horizontal.astype(np.float32), vertical.astype(np.float32)
+
+
+def checkerboard(height: int, width: int, cell: int = 1) -> np.ndarray:
+    """A black-and-white checkerboard of square cells, ``cell`` px wide (lesson 04's TV exercise).
+
+    Args:
+        height, width: the picture's size in pixels (>= 1).
+        cell: the side of one square in pixels (>= 1); the last row and column of squares are cut
+            off where the picture ends.
+
+    Returns:
+        float32 (height, width, 3): 0 (black) where ``i // cell + j // cell`` is even, 1 (white)
+        elsewhere, the same in all three channels.
+    """
+    for name, value in (("height", height), ("width", width), ("cell", cell)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a whole number of pixels >= 1 such as 8, not {value!r}.")
+    rows = np.arange(int(height))[:, None] // int(cell)
+    columns = np.arange(int(width))[None, :] // int(cell)
+    board = ((rows + columns) % 2).astype(np.float32)
+    return np.repeat(board[:, :, None], 3, axis=2)
 
 
 def strongest_channels(features: Any, count: int) -> np.ndarray:

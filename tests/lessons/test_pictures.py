@@ -122,3 +122,15 @@ def test_noise_image_and_crop_border(rng):
     np.testing.assert_array_equal(pics.crop_border(image, 0.0), image)
     with pytest.raises(ValueError):
         pics.crop_border(image, 0.4)
+
+
+def test_checkerboard_by_hand():
+    board = pics.checkerboard(3, 5, 2)
+    expected = np.array([[0, 0, 1, 1, 0], [0, 0, 1, 1, 0], [1, 1, 0, 0, 1]], np.float32)
+    assert board.shape == (3, 5, 3) and board.dtype == np.float32
+    for channel in range(3):
+        np.testing.assert_array_equal(board[..., channel], expected)
+    np.testing.assert_array_equal(pics.checkerboard(2, 2)[..., 0], [[0, 1], [1, 0]])
+    for bad in (0, 1.5, True):
+        with pytest.raises(ValueError, match="whole number"):
+            pics.checkerboard(4, 4, bad)
