@@ -17,7 +17,8 @@ from labhelpers.config import import_tensorflow, show_solutions
 tf = import_tensorflow()  # TensorFlow without its CUDA start-up noise (see labhelpers.config)
 
 __all__ = ["content_loss", "gram_matrix", "style_loss", "total_variation_loss", "total_loss", "optimization_step",
-           "source", "print_answers", "SOLUTIONS", "ANSWERS"]
+           "receptive_field", "layered_content_loss", "layered_style_loss", "source", "print_answers", "SOLUTIONS",
+           "ANSWERS"]
 
 
 def content_loss(generated: tf.Tensor, reference: tf.Tensor) -> tf.Tensor:
@@ -66,6 +67,31 @@ def optimization_step(image, loss_fn, optimizer):
     return loss
 
 
+def receptive_field(layers):
+    """Side (px) of the input patch one value of the last of ``layers`` [(name, kernel, stride), ...] sees."""
+    field, spacing = 1, 1                  # one pixel sees itself; neighbouring pixels are 1 px apart
+    for _name, kernel, stride in layers:
+        field += (kernel - 1) * spacing    # k neighbouring values below, each `spacing` px from the next
+        spacing *= stride                  # then this layer's values are `stride` times further apart
+    return field
+
+
+def layered_content_loss(features, targets, weights):
+    """Sum over the layers of ``weights`` of weights[layer] * content_loss at that layer (a scalar)."""
+    total = 0.0
+    for layer, weight in weights.items():  # only the weighted layers; features may hold more
+        total += weight * content_loss(features[layer], targets[layer])
+    return total
+
+
+def layered_style_loss(features, targets, weights):
+    """Sum over the layers of ``weights`` of weights[layer] * style_loss (targets are Gram matrices)."""
+    total = 0.0
+    for layer, weight in weights.items():
+        total += weight * style_loss(gram_matrix(features[layer]), targets[layer])
+    return total
+
+
 #: Exercise name -> solution function.
 SOLUTIONS: dict[str, Callable[..., Any]] = {
     "content_loss": content_loss,
@@ -74,6 +100,9 @@ SOLUTIONS: dict[str, Callable[..., Any]] = {
     "total_variation_loss": total_variation_loss,
     "total_loss": total_loss,
     "optimization_step": optimization_step,
+    "receptive_field": receptive_field,
+    "layered_content_loss": layered_content_loss,
+    "layered_style_loss": layered_style_loss,
 }
 
 

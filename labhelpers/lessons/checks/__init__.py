@@ -6,6 +6,7 @@ function); one module per lesson topic holds the checkers, whose names are gathe
 """
 
 from labhelpers.lessons.checks.core import use_if_correct
+from labhelpers.lessons.checks.layered import check_layered_content_loss, check_layered_style_loss
 from labhelpers.lessons.checks.losses import (
     check_content_loss,
     check_gram_matrix,
@@ -13,6 +14,7 @@ from labhelpers.lessons.checks.losses import (
     check_total_variation_loss,
 )
 from labhelpers.lessons.checks.optimization import check_optimization_step, check_total_loss
+from labhelpers.lessons.checks.receptive import check_receptive_field
 
 __all__ = [
     "check_content_loss",
@@ -21,5 +23,8 @@ __all__ = [
     "check_total_variation_loss",
     "check_total_loss",
     "check_optimization_step",
+    "check_layered_content_loss",
+    "check_layered_style_loss",
+    "check_receptive_field",
     "use_if_correct",
 ]
