@@ -46,6 +46,9 @@ __all__ = [
     "tv_denoise",
     "RatioGrid",
     "ratio_grid_results",
+    "ScaleComparison",
+    "weight_scale_comparison",
+    "format_weights",
     "print_time_estimate",
 ]
 
@@ -280,22 +283,26 @@ class TVSweep:
         self.start = noise_image(self.transfer.content.shape[:2], self.seed)
         self.results: dict[float, Any] = {}
 
-    def result(self, tv_weight: float) -> Any:
-        """The :class:`~labhelpers.transfer.run.StyleTransferResult` at ``tv_weight`` (computed once)."""
+    def result(self, tv_weight: float, **run_options: Any) -> Any:
+        """The :class:`~labhelpers.transfer.run.StyleTransferResult` at ``tv_weight`` (computed once).
+
+        ``run_options`` (e.g. ``progress=True``) are passed on to the run when it is computed; they
+        must not change the picture (a cached result is returned without them).
+        """
         key = float(round(float(tv_weight), 10))
         if key not in self.results:
             _start, self.results[key] = from_noise(self.transfer, steps=self.steps, seed=self.seed,
                                                    content_weight=self.content_weight,
-                                                   style_weight=self.style_weight, tv_weight=key)
+                                                   style_weight=self.style_weight, tv_weight=key, **run_options)
         return self.results[key]
 
-    def image(self, tv_weight: float) -> np.ndarray:
+    def image(self, tv_weight: float, **run_options: Any) -> np.ndarray:
         """The optimised picture at ``tv_weight``, float32 (H, W, 3) in [0, 1]."""
-        return np.asarray(self.result(tv_weight).image, dtype=np.float32)
+        return np.asarray(self.result(tv_weight, **run_options).image, dtype=np.float32)
 
-    def images(self, tv_weights: Sequence[float]) -> list[np.ndarray]:
-        """:meth:`image` for several weights, in order."""
-        return [self.image(w) for w in tv_weights]
+    def images(self, tv_weights: Sequence[float], **run_options: Any) -> list[np.ndarray]:
+        """:meth:`image` for several weights, in order (``run_options`` as in :meth:`result`)."""
+        return [self.image(w, **run_options) for w in tv_weights]
 
 
 def tv_denoise(noisy: Any, weight: float, kind: str = "l1", steps: int = 200, learning_rate: float = 0.01) -> np.ndarray:
@@ -323,7 +330,7 @@ def tv_denoise(noisy: Any, weight: float, kind: str = "l1", steps: int = 200, le
     target = tf.constant(as_float_image(noisy))
     lam = tf.constant(float(weight), tf.float32)
 
-    @tf.function
+    @tf.function(autograph=False)  # no Python control flow to convert (and no AutoGraph warnings in the lesson)
     def value_and_grad_tf(image: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         with tf.GradientTape() as tape:
             tape.watch(image)
@@ -350,6 +357,7 @@ class RatioGrid:
         style_weights: the style weights, in order.
         results: one :class:`~labhelpers.transfer.run.StyleTransferResult` per style weight.
         steps: evaluations per run; size: longest side in px.
+        transfer: the prepared transfer the runs used (to run more at the same size and targets).
     """
 
     content: np.ndarray
@@ -359,6 +367,7 @@ class RatioGrid:
     results: list[StyleTransferResult]
     steps: int
     size: int
+    transfer: StyleTransfer | None = None
 
     @property
     def ratios(self) -> list[float]:
@@ -400,4 +409,74 @@ def ratio_grid_results(content: Any = DEFAULT_CONTENT, style: Any = DEFAULT_STYL
     shape = transfer.content.shape[:2]
     return RatioGrid(content=transfer.content, style=resize_to(transfer.style_sources[0], max(shape)),
                      content_weight=float(content_weight), style_weights=weights, results=results, steps=steps,
-                     size=int(transfer.size))
+                     size=int(transfer.size), transfer=transfer)
+
+
+@dataclass
+class ScaleComparison:
+    """Results of :func:`weight_scale_comparison`, in order: the weights, all of them scaled, the style alone scaled.
+
+    Attributes:
+        weights: label -> (content_weight, style_weight, tv_weight) of each run.
+        results: label -> its :class:`~labhelpers.transfer.run.StyleTransferResult`.
+        differences: label -> mean absolute difference from the first run's picture, in grey levels
+            (0-255 per colour value; 0 for the first run itself).
+    """
+
+    weights: dict[str, tuple[float, float, float]]
+    results: dict[str, StyleTransferResult]
+    differences: dict[str, float]
+
+    @property
+    def ratios(self) -> dict[str, float]:
+        """label -> style_weight / content_weight of each run."""
+        return {label: s / c for label, (c, s, _t) in self.weights.items()}
+
+
+def weight_scale_comparison(transfer: StyleTransfer, *, steps: int, weights: tuple[float, float, float] = (1.0, 10.0, 1.0),
+                            scale: float = 10.0, reuse: StyleTransferResult | None = None,
+                            **run_options: Any) -> ScaleComparison:
+    """The same picture from weights at two scales, and a different picture from a different ratio.
+
+    Three runs on ``transfer`` (same start, same number of evaluations): ``weights``, all three weights
+    times ``scale`` (the same ratios: the loss is only multiplied by ``scale``, and L-BFGS's steps do
+    not depend on that), and only the style weight times ``scale`` (a different style : content ratio).
+
+    Args:
+        transfer: a prepared :class:`~labhelpers.transfer.run.StyleTransfer` (e.g. ``RatioGrid.transfer``).
+        steps: evaluations per run.
+        weights: (content_weight, style_weight, tv_weight) of the first run.
+        scale: the factor (> 0, not 1).
+        reuse: a result already computed on ``transfer`` with ``weights`` and ``steps`` (it is used as
+            the first run instead of computing it again).
+        **run_options: more arguments of :meth:`~labhelpers.transfer.run.StyleTransfer.run` (e.g. ``progress=True``).
+
+    Raises:
+        ValueError: ``scale`` is not a number > 0 other than 1, or ``reuse`` was made with other weights or steps.
+    """
+    if not (float(scale) > 0 and float(scale) != 1.0):
+        raise ValueError(f"scale must be a number > 0 other than 1, such as 10, not {scale!r}.")
+    content, style, tv = (float(w) for w in weights)
+    runs = {f"weights {format_weights(content, style, tv)}": (content, style, tv),
+            f"all x{scale:g}: {format_weights(content * scale, style * scale, tv * scale)}":
+                (content * scale, style * scale, tv * scale),
+            f"style only x{scale:g}: {format_weights(content, style * scale, tv)}": (content, style * scale, tv)}
+    results: dict[str, StyleTransferResult] = {}
+    for index, (label, (c, s, t)) in enumerate(runs.items()):
+        if index == 0 and reuse is not None:
+            used = tuple(float(reuse.options.get(k, float("nan"))) for k in ("content_weight", "style_weight", "tv_weight"))
+            if used != (c, s, t) or int(reuse.options.get("steps", -1)) != int(steps):
+                raise ValueError(f"reuse was made with weights {used} and {reuse.options.get('steps')} steps, not "
+                                 f"{(c, s, t)} and {int(steps)}; leave reuse out to compute the first run here.")
+            results[label] = reuse
+            continue
+        results[label] = transfer.run(steps=int(steps), content_weight=c, style_weight=s, tv_weight=t, **run_options)
+    first = np.asarray(next(iter(results.values())).image, np.float64)
+    differences = {label: float(np.mean(np.abs(np.asarray(r.image, np.float64) - first)) * 255.0)
+                   for label, r in results.items()}
+    return ScaleComparison(weights=runs, results=results, differences=differences)
+
+
+def format_weights(content_weight: float, style_weight: float, tv_weight: float) -> str:
+    """``"content 1, style 10, TV 1"``: three loss weights for a caption."""
+    return f"content {content_weight:g}, style {style_weight:g}, TV {tv_weight:g}"

@@ -12,12 +12,15 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable
 
+import numpy as np
+
 from labhelpers.config import import_tensorflow, show_solutions
 
 tf = import_tensorflow()  # TensorFlow without its CUDA start-up noise (see labhelpers.config)
 
 __all__ = ["content_loss", "gram_matrix", "style_loss", "total_variation_loss", "total_loss", "optimization_step",
-           "receptive_field", "layered_content_loss", "layered_style_loss", "source", "print_answers", "SOLUTIONS",
+           "receptive_field", "layered_content_loss", "layered_style_loss", "checkerboard_tv",
+           "first_adam_change", "source", "print_answers", "SOLUTIONS",
            "ANSWERS"]
 
 
@@ -92,6 +95,22 @@ def layered_style_loss(features, targets, weights):
     return total
 
 
+def checkerboard_tv(height, width, cell):
+    """TV of an RGB checkerboard of cell x cell squares, counted: every boundary is a jump of 1 per pixel and channel."""
+    between_columns = (width - 1) // cell     # boundaries between columns of squares, each one `height` px long
+    between_rows = (height - 1) // cell       # boundaries between rows of squares, each one `width` px long
+    return 3 * (between_columns * height + between_rows * width)   # 3 colour channels, each with the same jumps
+
+
+def first_adam_change(gradient, learning_rate):
+    """Adam's first step from m = v = 0: after the bias corrections m_hat = g and v_hat = g^2."""
+    beta_1, beta_2, epsilon = 0.9, 0.999, 1e-7
+    m = (1 - beta_1) * gradient                              # first moment after one step
+    v = (1 - beta_2) * gradient**2                           # second moment after one step
+    m_hat, v_hat = m / (1 - beta_1), v / (1 - beta_2)        # bias corrections for t = 1: m_hat = g, v_hat = g^2
+    return -learning_rate * m_hat / (np.sqrt(v_hat) + epsilon)   # = -learning_rate * sign(g): lr per pixel
+
+
 #: Exercise name -> solution function.
 SOLUTIONS: dict[str, Callable[..., Any]] = {
     "content_loss": content_loss,
@@ -103,6 +122,8 @@ SOLUTIONS: dict[str, Callable[..., Any]] = {
     "receptive_field": receptive_field,
     "layered_content_loss": layered_content_loss,
     "layered_style_loss": layered_style_loss,
+    "checkerboard_tv": checkerboard_tv,
+    "first_adam_change": first_adam_change,
 }
 
 

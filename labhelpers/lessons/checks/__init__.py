@@ -5,6 +5,7 @@ code, capping what it prints, reporting) and :mod:`.reference` (comparing with a
 function); one module per lesson topic holds the checkers, whose names are gathered here.
 """
 
+from labhelpers.lessons.checks.by_hand import check_checkerboard_tv, check_first_adam_change
 from labhelpers.lessons.checks.core import use_if_correct
 from labhelpers.lessons.checks.layered import check_layered_content_loss, check_layered_style_loss
 from labhelpers.lessons.checks.losses import (
@@ -26,5 +27,7 @@ __all__ = [
     "check_layered_content_loss",
     "check_layered_style_loss",
     "check_receptive_field",
+    "check_checkerboard_tv",
+    "check_first_adam_change",
     "use_if_correct",
 ]
