@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from labhelpers.images import as_float_image
+from labhelpers.lessons.evidence import plot_channel_overlays, plot_gram_entry, plot_shifted_channel
 from labhelpers.lessons.pictures import (
     difference_images,
     feature_array,
@@ -53,6 +54,9 @@ __all__ = [
     "plot_ratio_grid",
     "format_weight",
     "image_grid",
+    "plot_channel_overlays",
+    "plot_shifted_channel",
+    "plot_gram_entry",
 ]
 
 # --------------------------------------------------------------------------- small helpers
