@@ -28,6 +28,7 @@ __all__ = [
     "difference_images",
     "strongest_channels",
     "checkerboard",
+    "relative_weights",
 ]
 
 
@@ -223,3 +224,30 @@ def filter_images(kernel: Any, bgr: bool = False) -> np.ndarray:
     scale = np.max(np.abs(filters), axis=(1, 2, 3), keepdims=True)
     scale[scale == 0] = 1.0
     return (0.5 + 0.5 * filters / scale).astype(np.float32)
+
+
+def relative_weights(values: Any, emphasis: dict[str, float]) -> dict[str, float]:
+    """Layer weights that make each layer's loss a *relative* one: ``emphasis[l] / mean(values[l] ** 2)``.
+
+    Args:
+        values: layer -> the reference's feature map (for a content loss) or Gram matrix (for a style
+            loss), arrays or tensors of any shape.
+        emphasis: layer -> how much that layer should count (>= 0); only these layers get a weight.
+
+    Returns:
+        ``{layer: weight}``: with these weights a layer's term is its loss divided by the size of the
+        reference's own values there (0 = identical, about 1 = as different as the signal is large),
+        times its emphasis, so that layers with large and small activations count as the emphasis says.
+
+    Raises:
+        ValueError: for a layer of ``emphasis`` that ``values`` lacks, or whose values are all 0.
+    """
+    weights = {}
+    for layer, amount in emphasis.items():
+        if layer not in values:
+            raise ValueError(f"relative_weights: no values for layer {layer!r}; there are {sorted(values)}.")
+        energy = float(np.mean(np.square(np.asarray(values[layer], dtype=np.float64))))
+        if energy <= 0:
+            raise ValueError(f"relative_weights: the values of {layer!r} are all 0; leave that layer out.")
+        weights[layer] = float(amount) / energy
+    return weights

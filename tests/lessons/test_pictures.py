@@ -134,3 +134,15 @@ def test_checkerboard_by_hand():
     for bad in (0, 1.5, True):
         with pytest.raises(ValueError, match="whole number"):
             pics.checkerboard(4, 4, bad)
+
+
+def test_relative_weights_divide_the_emphasis_by_the_mean_square():
+    from labhelpers.lessons.pictures import relative_weights
+
+    values = {"a": np.full((1, 2, 2, 3), 2.0), "b": np.array([[1.0, -3.0]]), "c": np.ones(3)}
+    weights = relative_weights(values, {"a": 1.0, "b": 10.0})
+    assert weights == pytest.approx({"a": 1.0 / 4.0, "b": 10.0 / 5.0})  # mean squares 4 and (1 + 9) / 2
+    with pytest.raises(ValueError, match="no values"):
+        relative_weights(values, {"d": 1.0})
+    with pytest.raises(ValueError, match="all 0"):
+        relative_weights({"z": np.zeros(4)}, {"z": 1.0})

@@ -16,7 +16,14 @@ from typing import Any, Optional
 
 import numpy as np
 
-from labhelpers.lessons.checks.core import CheckFailed, Diagnosis, NotImplementedYet, call_student, run_check
+from labhelpers.lessons.checks.core import (
+    CheckFailed,
+    Diagnosis,
+    NotImplementedYet,
+    call_student,
+    register_reference,
+    run_check,
+)
 
 __all__ = ["check_receptive_field", "receptive_field", "walked_receptive_field"]
 
@@ -155,3 +162,6 @@ def check_receptive_field(fn: Optional[Callable[..., Any]], *, seed: Optional[in
         return f"correct on {len(stacks)} random stacks of layers"
 
     return run_check("receptive_field", body)
+
+
+register_reference(check_receptive_field, receptive_field)
