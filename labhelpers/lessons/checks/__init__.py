@@ -16,6 +16,7 @@ from labhelpers.lessons.checks.losses import (
 )
 from labhelpers.lessons.checks.optimization import check_optimization_step, check_total_loss
 from labhelpers.lessons.checks.receptive import check_receptive_field
+from labhelpers.network.layers import layer_geometry  # the inputs of lesson 01's receptive_field exercise
 
 __all__ = [
     "check_content_loss",
