@@ -29,12 +29,14 @@ from typing import Any, Iterator
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-#: Lines TensorFlow writes on every start on a machine without a GPU; none of them is a failure.
+#: Lines TensorFlow writes on every start on a machine without a GPU (and its note that oneDNN's CPU
+#: kernels are on, printed on CPUs with AVX-512); none of them is a failure.
 STARTUP_NOISE = re.compile(
     r"cudart_stub\.cc|Could not find cuda drivers|failed call to cuInit|cuda_platform\.cc"
     r"|All log messages before absl::InitializeLog\(\) is called"
     r"|Unable to register cu(DNN|FFT|BLAS) factory|computation_placer\.cc.*already registered"
     r"|TF-TRT Warning: Could not find TensorRT"
+    r"|oneDNN custom operations are on"
 )
 
 _TF_LOCK = threading.Lock()

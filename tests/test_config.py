@@ -10,7 +10,7 @@ import pytest
 
 from labhelpers import config
 
-NOISE_MARKERS = ("E0000", "cuInit", "cuda drivers", "cudart_stub", "absl::InitializeLog")
+NOISE_MARKERS = ("E0000", "cuInit", "cuda drivers", "cudart_stub", "absl::InitializeLog", "oneDNN custom operations")
 
 
 def _run(code: str) -> subprocess.CompletedProcess:
@@ -57,6 +57,9 @@ def test_the_noise_pattern_matches_the_lines_tensorflow_prints():
         "machine, GPU will not be used.",
         "E0000 00:00:1795585742.253559    5898 cuda_platform.cc:52] failed call to cuInit: INTERNAL: CUDA "
         "error: Failed call to cuInit: UNKNOWN ERROR (303)",
+        "I0000 00:00:1796194863.805296    9181 port.cc:153] oneDNN custom operations are on. You may see slightly "
+        "different numerical results due to floating-point round-off errors from different computation orders. "
+        "To turn them off, set the environment variable `TF_ENABLE_ONEDNN_OPTS=0`.",
     ]
     assert all(config.STARTUP_NOISE.search(line) for line in seen)
     for line in ("Traceback (most recent call last):", "ImportError: libcudnn.so.9: cannot open",

@@ -56,7 +56,8 @@ def test_notebook_runs_in_fast_mode(path: Path, monkeypatch):
     # a healthy run shows no error-looking text: none of TensorFlow's CUDA start-up lines on a CPU machine
     streams = "".join(output.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
                       for output in cell.get("outputs", []) if output.get("output_type") == "stream")
-    noise = [marker for marker in ("E0000", "cuInit", "cuda drivers", "cudart_stub", "absl::InitializeLog")
+    noise = [marker for marker in ("E0000", "cuInit", "cuda drivers", "cudart_stub", "absl::InitializeLog",
+                                       "oneDNN custom operations")
              if marker in streams]
     assert not noise, f"{path.name} printed TensorFlow start-up noise ({noise}); import TensorFlow through labhelpers"
 
