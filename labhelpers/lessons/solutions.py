@@ -129,6 +129,79 @@ SOLUTIONS: dict[str, Callable[..., Any]] = {
 
 #: Answer keys of the lessons' Questions, printed by print_answers when LAB_SOLUTIONS is on (lesson notebook name -> text).
 ANSWERS: dict[str, str] = {
+    "01_feature_hierarchy": """\
+1. Many different pictures give the same deep feature maps: at 128 px `block5_conv2` has only 8 x 5
+   positions, each summarising a 164-px patch in 512 numbers, so exact colours, fine texture and
+   the precise position of edges are no longer in it (only what is roughly where: eyes, ears, the
+   outline of the head). The loss compares only those features, so any fine pattern the layer does
+   not see costs nothing: the optimiser has no gradient that would remove the coloured patterns its
+   own steps leave behind (lesson 02, section 4). A term on the pixels themselves, total variation
+   (lesson 04), charges for them.
+2. A Gram matrix sums over all positions: it records which channels fire *together*, how strongly,
+   but not *where*. Any arrangement of the same strokes and colours has (nearly) the same Gram
+   matrices, so from noise the optimiser finds one of them: the layout is not in the loss at all.
+3. A channel "recognises" an object only if the object fills a good part of what the unit sees:
+   its 196-px field is weighted towards its centre (the middle pixels reach it along many more paths),
+   and its values are 16 px apart. Objects of some 50-100 px (a quarter to half of the photo) are
+   what block5 describes; smaller things (an eye of 20 px) are for block3-block4. So the image size
+   decides which structures the deep layers see as objects: at 512 px the cat's head is twice as
+   many pixels and block5 sees parts of it; at 128 px it sees the whole scene. Choose the size so that
+   what should be kept (or painted) has the size of the receptive fields of the layers used.
+4. A 3x3 pooling adds (3 - 1) s = 2 s instead of s: 1 + 2 + 4 + 8 = 15 px more for the four poolings
+   before block5_conv3, 211 px instead of 196 (your function on the changed list:
+   [(n, 3, 2) if s == 2 else (n, k, s) for n, k, s in layer_geometry("block5_conv3")]). A layer's
+   growth is (k - 1) times the spacing s *of its input*, and s has doubled at every earlier pooling:
+   the first pooling's extra pixel is 1 px, the fourth's 8 px.
+""",
+    "02_content_loss": """\
+1. The receptive field (lesson 01): a block5_conv1 value depends on a 132-px patch, so an 8-px shift
+   moves its pattern by a small part of what it sees, and it still sees the same eye or ear. And the
+   poolings: block5's values are 16 px apart (four 2x2 max poolings), and a max pooling gives the
+   same answer wherever in its window the strongest value is, so small shifts change few values (the
+   picture in section 2: the channel fires at the same spot, a few pixels on). block1_conv1 sees 3x3
+   pixels, 1 px apart: an 8-px shift puts different pixels under nearly every value, like a pixel
+   distance.
+2. The photo itself, with at most a faint colour tint or grain. block1_conv2's 64 channels on 5x5-px
+   patches determine the pixels almost completely (section 3: the reconstruction from block1_conv2
+   is the photo), so any brush stroke the style term asks for raises the content loss a lot; whatever
+   the style weight, only changes the shallow layer cannot see survive, and there are almost none.
+3. The loss compares the two feature maps position by position, element by element: they need the
+   same shape (the same H x W at every layer), and position (i, j) must mean the same place in both
+   pictures. Resize the photo to the picture's size first (style transfer does).
+4. Weighted towards the shallow layers, the noisy photo is closer (pixel-like layers, the shift
+   changes every value); weighted towards the deep layers, the moved photo is closer (the detectors
+   fire at the same spots, a few pixels on). Style transfer wants the deep weighting: it keeps what is
+   where and lets strokes, edges and textures move and change, which is what a painting style needs.
+   A shallow weighting would pin every edge to its pixel and leave the optimiser only changes that
+   look like noise: the photo with a grainy colour cast instead of brush strokes.
+""",
+    "03_style_loss": """\
+1. G = F^T F / (H W C) is an average over positions, so it describes "per position, which channels
+   fire together" whatever the size: a small painting's Gram matrices can be matched on a large
+   photo. But VGG16's detectors work at fixed sizes in pixels: the small painting's strokes are small
+   in pixels, and they come out just as small on the large photo, a fine texture that looks nothing
+   like the painting seen whole. Enlarge the painting to about the photo's size (or reduce the photo)
+   so that its strokes have the size you want to see.
+2. Shallow layers see 3-14 px (lesson 01): their Gram matrices fix colours and short strokes, but
+   nothing larger, so nothing arranges the strokes into swirls. Deep layers see 100-200 px: their
+   Gram matrices describe how the larger patterns co-occur, hence the swirls. Alone, though, they
+   constrain only coarse statistics; the fine detail below their resolution is free (many fine
+   patterns give the same deep features, as in the deep content reconstructions of lesson 01), so it
+   stays the optimiser's colourful noise.
+3. Not in general. Shuffling the feature map moved whole channel vectors; each vector had been
+   computed from a neighbourhood of the image. Shuffling the image's pixels (or small patches)
+   destroys those neighbourhoods: edges and strokes vanish, so already block1's Gram matrix changes.
+   Only changes that keep (almost) every neighbourhood intact keep (almost) every Gram matrix: a
+   shift (the moved painting above), swapping large patches (errors only along the seams). That is why
+   texture synthesis has to *optimise* a new arrangement instead of shuffling the painting.
+4. (Compare with the numbers your cell printed.) The strip counts more with the deep weighting. A
+   shallow unit sees a few pixels, so only the positions inside the 16-px strip change, a few per cent
+   of them; a deep unit sees 100-200 px, so every position within about one receptive field of the
+   edge sees part of the reflected strip, a large part of the deep map's few positions. A style
+   transfer with a small painting has the same problem in the deep layers: few positions, many of them
+   near the edge, so the border (and anything the scan shows around the painting) weighs a lot in
+   the deep Gram matrices. Enlarge the painting, or give the deep layers less weight.
+""",
     "05_optimization": """\
 1. The optimiser would also move VGG16's kernels and biases downhill on the same loss: the network
    would learn to call this picture "like the painting" instead of the picture becoming like it.
