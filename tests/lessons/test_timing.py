@@ -1,0 +1,42 @@
+"""labhelpers.lessons.timing: the estimate printed before a lesson's optimisations start.
+
+Checked with given numbers (no timing in the test): the arithmetic by hand, and the properties that
+matter to a student (more pixels, more steps or deeper layers take longer; the printed line says
+"about N s on this computer").
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from labhelpers.lessons import timing
+from labhelpers.network.layers import forward_cost
+
+
+def test_estimate_by_hand():
+    # one run up to block5_conv1 (depth 1) at twice the measured side: 4x the pixels
+    assert timing.estimate_seconds(["block5_conv1"], size=256, steps=10, measured=(128, 0.5),
+                                   setup_seconds=2.0) == pytest.approx(10 * 0.5 * 4 + 2.0)
+    shallow = timing.FIXED_SHARE + (1 - timing.FIXED_SHARE) * forward_cost("block1_conv2") / forward_cost("block5_conv1")
+    assert timing.estimate_seconds([["block1_conv1", "block1_conv2"]], size=128, steps=100, measured=(128, 0.2),
+                                   setup_seconds=0.0) == pytest.approx(100 * 0.2 * shallow)
+
+
+def test_estimate_grows_with_size_steps_and_depth():
+    measured = (128, 0.2)
+    base = timing.estimate_seconds(["block3_conv1"], 128, 50, measured)
+    assert timing.estimate_seconds(["block3_conv1"], 160, 50, measured) > base
+    assert timing.estimate_seconds(["block3_conv1"], 128, 80, measured) > base
+    assert timing.estimate_seconds(["block5_conv2"], 128, 50, measured) > base
+    assert timing.estimate_seconds(["block3_conv1", "block3_conv1"], 128, 50, measured) == pytest.approx(2 * base)
+    with pytest.raises(ValueError, match="choose from"):
+        timing.estimate_seconds(["conv9"], 128, 50, measured)
+
+
+def test_printed_line(monkeypatch, capsys):
+    monkeypatch.setattr(timing, "seconds_per_evaluation", lambda extractor=None: (128, 0.25))
+    seconds = timing.print_time_estimate("textures", [["block1_conv1", "block2_conv1"], ["block5_conv1"]],
+                                         size=128, steps=100)
+    out = capsys.readouterr().out
+    assert "textures: 2 optimisations of 100 evaluations at 128 px" in out
+    assert f"about {seconds:.0f} s on this computer" in out and "0.25 s here" in out
