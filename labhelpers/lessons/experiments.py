@@ -23,6 +23,7 @@ import numpy as np
 from labhelpers.config import fast_mode, import_tensorflow
 from labhelpers.images import DEFAULT_CONTENT, DEFAULT_STYLE, as_float_image, resize_to
 from labhelpers.lessons.pictures import noise_image
+from labhelpers.lessons.ratios import ScaleComparison, format_weights, weight_scale_comparison
 from labhelpers.lessons.timing import print_time_estimate
 from labhelpers.losses import content_loss, gram_matrix, style_loss, total_variation_loss, total_variation_loss_l2
 from labhelpers.network.layers import BLOCK_FIRST_LAYERS, VGG16_LAYERS
@@ -305,7 +306,8 @@ class TVSweep:
         return [self.image(w, **run_options) for w in tv_weights]
 
 
-def tv_denoise(noisy: Any, weight: float, kind: str = "l1", steps: int = 200, learning_rate: float = 0.01) -> np.ndarray:
+def tv_denoise(noisy: Any, weight: float, kind: str = "l1", steps: int = 200, learning_rate: float = 0.01,
+               progress: bool = False) -> np.ndarray:
     """Remove noise by minimising ``sum((x - noisy)**2) / 2 + weight * TV(x)`` over the picture x.
 
     A small, VGG-free optimisation (the library's Adam on the pixels, kept in [0, 1]) for comparing the two
@@ -320,6 +322,7 @@ def tv_denoise(noisy: Any, weight: float, kind: str = "l1", steps: int = 200, le
         kind: ``"l1"`` or ``"l2"``.
         steps: Adam steps.
         learning_rate: Adam's step size, in pixel values.
+        progress: show a progress bar (tqdm) over the steps.
 
     Returns:
         float32 (H, W, 3) in [0, 1].
@@ -337,11 +340,23 @@ def tv_denoise(noisy: Any, weight: float, kind: str = "l1", steps: int = 200, le
             loss = 0.5 * tf.reduce_sum(tf.square(image - target)) + lam * tv(image)
         return loss, tape.gradient(loss, image)
 
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm  # lazy: only when a bar is asked for
+
+        bar = tqdm(total=int(steps), unit="step", desc=f"{kind.upper()} denoising, weight {weight:g}", leave=True)
+
     def value_and_grad(x: np.ndarray) -> tuple[float, np.ndarray]:
         loss, grad = value_and_grad_tf(tf.constant(x))
+        if bar is not None:
+            bar.update(1)
         return float(loss), grad.numpy()
 
-    return adam(value_and_grad, target.numpy(), int(steps), learning_rate=learning_rate)
+    try:
+        return adam(value_and_grad, target.numpy(), int(steps), learning_rate=learning_rate)
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 # --------------------------------------------------------------------------- lesson 6: ratio grid
@@ -410,73 +425,3 @@ def ratio_grid_results(content: Any = DEFAULT_CONTENT, style: Any = DEFAULT_STYL
     return RatioGrid(content=transfer.content, style=resize_to(transfer.style_sources[0], max(shape)),
                      content_weight=float(content_weight), style_weights=weights, results=results, steps=steps,
                      size=int(transfer.size), transfer=transfer)
-
-
-@dataclass
-class ScaleComparison:
-    """Results of :func:`weight_scale_comparison`, in order: the weights, all of them scaled, the style alone scaled.
-
-    Attributes:
-        weights: label -> (content_weight, style_weight, tv_weight) of each run.
-        results: label -> its :class:`~labhelpers.transfer.run.StyleTransferResult`.
-        differences: label -> mean absolute difference from the first run's picture, in grey levels
-            (0-255 per colour value; 0 for the first run itself).
-    """
-
-    weights: dict[str, tuple[float, float, float]]
-    results: dict[str, StyleTransferResult]
-    differences: dict[str, float]
-
-    @property
-    def ratios(self) -> dict[str, float]:
-        """label -> style_weight / content_weight of each run."""
-        return {label: s / c for label, (c, s, _t) in self.weights.items()}
-
-
-def weight_scale_comparison(transfer: StyleTransfer, *, steps: int, weights: tuple[float, float, float] = (1.0, 10.0, 1.0),
-                            scale: float = 10.0, reuse: StyleTransferResult | None = None,
-                            **run_options: Any) -> ScaleComparison:
-    """The same picture from weights at two scales, and a different picture from a different ratio.
-
-    Three runs on ``transfer`` (same start, same number of evaluations): ``weights``, all three weights
-    times ``scale`` (the same ratios: the loss is only multiplied by ``scale``, and L-BFGS's steps do
-    not depend on that), and only the style weight times ``scale`` (a different style : content ratio).
-
-    Args:
-        transfer: a prepared :class:`~labhelpers.transfer.run.StyleTransfer` (e.g. ``RatioGrid.transfer``).
-        steps: evaluations per run.
-        weights: (content_weight, style_weight, tv_weight) of the first run.
-        scale: the factor (> 0, not 1).
-        reuse: a result already computed on ``transfer`` with ``weights`` and ``steps`` (it is used as
-            the first run instead of computing it again).
-        **run_options: more arguments of :meth:`~labhelpers.transfer.run.StyleTransfer.run` (e.g. ``progress=True``).
-
-    Raises:
-        ValueError: ``scale`` is not a number > 0 other than 1, or ``reuse`` was made with other weights or steps.
-    """
-    if not (float(scale) > 0 and float(scale) != 1.0):
-        raise ValueError(f"scale must be a number > 0 other than 1, such as 10, not {scale!r}.")
-    content, style, tv = (float(w) for w in weights)
-    runs = {f"weights {format_weights(content, style, tv)}": (content, style, tv),
-            f"all x{scale:g}: {format_weights(content * scale, style * scale, tv * scale)}":
-                (content * scale, style * scale, tv * scale),
-            f"style only x{scale:g}: {format_weights(content, style * scale, tv)}": (content, style * scale, tv)}
-    results: dict[str, StyleTransferResult] = {}
-    for index, (label, (c, s, t)) in enumerate(runs.items()):
-        if index == 0 and reuse is not None:
-            used = tuple(float(reuse.options.get(k, float("nan"))) for k in ("content_weight", "style_weight", "tv_weight"))
-            if used != (c, s, t) or int(reuse.options.get("steps", -1)) != int(steps):
-                raise ValueError(f"reuse was made with weights {used} and {reuse.options.get('steps')} steps, not "
-                                 f"{(c, s, t)} and {int(steps)}; leave reuse out to compute the first run here.")
-            results[label] = reuse
-            continue
-        results[label] = transfer.run(steps=int(steps), content_weight=c, style_weight=s, tv_weight=t, **run_options)
-    first = np.asarray(next(iter(results.values())).image, np.float64)
-    differences = {label: float(np.mean(np.abs(np.asarray(r.image, np.float64) - first)) * 255.0)
-                   for label, r in results.items()}
-    return ScaleComparison(weights=runs, results=results, differences=differences)
-
-
-def format_weights(content_weight: float, style_weight: float, tv_weight: float) -> str:
-    """``"content 1, style 10, TV 1"``: three loss weights for a caption."""
-    return f"content {content_weight:g}, style {style_weight:g}, TV {tv_weight:g}"

@@ -241,7 +241,8 @@ def race(photo: Any, painting: Any, extractor: Any, *, size: int, seconds: float
 
 def layer_ratio_grid(photo: Any, painting: Any, extractor: Any, ratios: Sequence[float], *, size: int,
                      steps: int, layer_sets: Mapping[str, Sequence[str]] | None = None,
-                     progress: Callable[[str], Any] | None = None) -> dict[tuple[str, float], np.ndarray]:
+                     progress: Callable[[str], Any] | None = None,
+                     **run_options: Any) -> dict[tuple[str, float], np.ndarray]:
     """Gatys et al.'s Fig. 4 at class size: pictures for each style-layer set and style/content ratio.
 
     Args:
@@ -250,6 +251,7 @@ def layer_ratio_grid(photo: Any, painting: Any, extractor: Any, ratios: Sequence
         size: longest side in pixels; steps: L-BFGS evaluations per picture (from the photo).
         layer_sets: row name -> style layers; default :data:`STYLE_LAYER_SETS`.
         progress: called with a short text before each row (e.g. ``print``).
+        **run_options: more arguments of :meth:`StyleTransfer.run` (e.g. ``progress=True`` for a bar per picture).
 
     Returns:
         ``{(row name, ratio): picture (H, W, 3) float32 in [0, 1]}``.
@@ -261,7 +263,8 @@ def layer_ratio_grid(photo: Any, painting: Any, extractor: Any, ratios: Sequence
             progress(f"style layers {row}: {len(ratios)} pictures")
         transfer = StyleTransfer(photo, painting, size=size, extractor=extractor, style_layers=list(layers))
         for ratio in ratios:
-            result = transfer.run(steps=steps, content_weight=1.0, style_weight=float(ratio), tv_weight=1.0)
+            result = transfer.run(steps=steps, content_weight=1.0, style_weight=float(ratio), tv_weight=1.0,
+                                  **run_options)
             pictures[(row, float(ratio))] = np.asarray(result.image, np.float32)
     return pictures
 

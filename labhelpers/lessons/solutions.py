@@ -129,6 +129,14 @@ SOLUTIONS: dict[str, Callable[..., Any]] = {
 
 #: Answer keys of the lessons' Questions, printed by print_answers when LAB_SOLUTIONS is on (lesson notebook name -> text).
 ANSWERS: dict[str, str] = {
+    "00_setup": """\
+Why the time of one step grows with the number of pixels: every convolution of VGG16 is applied at
+every position of its input (and the deeper ones at every position of their smaller maps), forwards
+and backwards, so the work is proportional to the number of pixels. Doubling the side gives four
+times the pixels and about four times the time; a bit less on small pictures, where fixed costs
+(starting the operations, the optimiser's own work) count. That is why the lessons use 128 px for
+experiments with many runs and 256 px only for the panel.
+""",
     "01_feature_hierarchy": """\
 1. Many different pictures give the same deep feature maps: at 128 px `block5_conv2` has only 8 x 5
    positions, each summarising a 164-px patch in 512 numbers, so exact colours, fine texture and
@@ -202,6 +210,30 @@ ANSWERS: dict[str, str] = {
    near the edge, so the border (and anything the scan shows around the painting) weighs a lot in
    the deep Gram matrices. Enlarge the painting, or give the deep layers less weight.
 """,
+    "04_total_variation": """\
+1. The optimiser follows the gradient of the *sum* of the terms, so what counts is how large each
+   term's gradient is compared with the others. The TV term is measured in pixel values, the
+   content and style terms in (normalised) feature errors: different units, so some number has to
+   say how much one unit of smoothness is worth against one unit of likeness. Too small a weight
+   and the grain stays; too large and the TV term wins: flat patches, no strokes (the row of
+   pictures shows both ends).
+2. L1. It charges an edge only its height, once, however sharp it is, so an object's outline costs
+   little and survives; L2 charges the square of each step, so one big step costs far more than many
+   small ones and is blurred away together with the noise (the denoising row shows it).
+3. Vertical pairs: (H - 1) x W, horizontal pairs: H x (W - 1), per channel, so
+   3 x ((H - 1) W + H (W - 1)) = 3 (2HW - H - W) differences, about 6HW. Doubling the side gives
+   about 4x as many terms: the raw TV of grain grows about 4x (of smooth regions about 2x, as their
+   steps halve), while the content and style losses are means and stay about the same. So
+   `tv_weight` would have to shrink 2-4x to give the same picture. `labhelpers` divides the TV by the
+   number of pixels, so the weight keeps its meaning at any size.
+4. At 48 x 64 px: 1-px squares 3 x (48 x 63 + 64 x 47) = 18,096, 16-px squares 3 x (48 x 3 + 64 x 2)
+   = 816, about 22 times less. A board's TV is (number of boundaries) x (their length) x 3: with
+   squares of side k there are about W/k + H/k boundary lines, so the TV grows like 1/k, the finer the
+   more. One-pixel grain is the most expensive pattern there is per pixel, so the gradient of a TV
+   term pushes hardest on it: a small weight already removes the optimiser's grain, and only a large
+   one starts to flatten the brush strokes and the cat's outline (the sweep's pictures).
+   The exercise: checkerboard_tv = 3 * (((width - 1) // cell) * height + ((height - 1) // cell) * width).
+""",
     "05_optimization": """\
 1. The optimiser would also move VGG16's kernels and biases downhill on the same loss: the network
    would learn to call this picture "like the painting" instead of the picture becoming like it.
@@ -226,7 +258,57 @@ ANSWERS: dict[str, str] = {
 6. The loss is not convex: it has many minima (and flat directions) that are all "good" pictures.
    Gradient-based optimisers find one near the start, so the start is part of the method: from the
    photo the layout survives, from the painting its composition leaks in, from noise anything goes.
+7. With m = v = 0 before it, the first step has m_hat = g and v_hat = g^2, so m_hat / sqrt(v_hat) is
+   +1 or -1 (0 where g = 0): every pixel moves by exactly the learning rate against the sign of its
+   gradient, whatever the gradient's size (first_adam_change = -learning_rate * sign(gradient), up to
+   epsilon). Later steps are at most about as long. So a pixel needs at least 1 / 0.02 = 50 steps from
+   black to white: LEARNING_RATE is a step length in pixel values, which is what the comment in the
+   parameters cell says. With every loss weight 100 times larger the gradients are 100 times larger
+   and Adam's steps do not change at all; plain gradient descent (SGD) steps by learning rate x
+   gradient, 100 times further, and would overshoot: its learning rate must be retuned whenever the
+   loss's scale changes.
 """,
+    "06_style_transfer": """\
+Exercise (predict, then run): the picture with all three weights x 10 is the same picture as the
+(1, 1, 1) one, the one with only the style weight x 10 is not. Multiplying every weight by 10
+multiplies the loss and its gradient by 10 and nothing else, so the lowest point is the same
+picture; L-BFGS scales its first step by the gradient's length and its later ones by the curvature
+it has measured, and its line search asks for relative decreases, so its steps come out the same.
+The pixels still differ by a few grey levels on average, in fine detail: the arithmetic is rounded
+differently when every number is ten times larger, and a line search that accepts or rejects a
+trial a little differently sends the optimisation along a slightly different path. The content and
+style errors (each term at weight 1) agree within a few per cent. Raising only the style weight
+moves the lowest point: the content error grows several times, the style error falls, the pixels
+differ about twice as much and the picture is visibly more painted.
+
+1. The loss is ten times larger everywhere, so its lowest point is the same picture, and every
+   optimiser whose steps do not depend on the size of the loss takes the same steps: L-BFGS (see
+   above) and Adam too, since m_hat / sqrt(v_hat) does not change when every gradient is 10 times
+   larger (lesson 05, Exercise 3: the first step is the learning rate whatever the gradient).
+   Plain gradient descent would take ten times longer steps. Only the ratios matter: style : content
+   and TV : content.
+2. From the photo the content loss starts at 0 and grows with every change, the style loss can only
+   fall. The optimum of content_weight x content + style_weight x style lies where a change gains as
+   much style as it costs content; with a tiny style weight that point is very close to the photo.
+   In the curves the style term falls only a little and the content term stays near 0.
+3. Brush strokes are exactly the small-scale differences between neighbouring pixels that TV
+   charges for. With the largest weight the optimiser flattens them into smooth patches: the picture
+   gets blurry or poster-like; the painting's colours stay, its texture fades.
+4. Usually L-BFGS, in the same number of evaluations: it estimates the curvature and chooses its step
+   lengths by a line search, while Adam moves each pixel by at most about its learning rate per step
+   (lesson 05, Exercise 3), so from the photo it needs many steps to go far. L-BFGS's curve has spikes
+   (line-search trials); compare the best values, not the last ones.
+5. Luminance keeps the photo's colours exactly: only the brightness is stylised and the photo's colour
+   is put back, so the painting's colour texture (blue and yellow swirls) is lost. Histogram matching
+   recolours the painting to the photo's colour mean and covariance first: the colours are close to the
+   photo's overall, but the variation of colour inside the strokes survives, so more of the painting's
+   texture is kept.
+6. Open. A Gram matrix keeps which features occur together, summed over every position, and throws
+   away where they are, so the painting's textures are spread over the whole photo whatever is where.
+   Paintings whose character is a texture that fills the canvas (Starry Night's swirls, a mosaic,
+   pointillism) suit almost any photo; paintings whose character is their composition (a face, a
+   horizon) do not carry it over. Photos with large, clear shapes keep their layout best.
+"""
 }
 
 
