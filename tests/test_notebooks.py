@@ -149,3 +149,49 @@ def test_notebook_with_solutions_passes_its_checks(path: Path, monkeypatch):
     assert "def " in printed  # the solution's source was shown
     if "print_answers(" in "\n".join(cell.source for cell in notebook.cells):
         assert "Answer key" in printed  # and the answer key of the Questions
+
+
+def _cell_names(source: str) -> tuple[set[str], set[str]]:
+    """(names the cell binds anywhere, names it reads that it does not bind itself)."""
+    import ast
+
+    code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("!", "%")))
+    tree = ast.parse(code)
+    bound, read = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (bound if isinstance(node.ctx, (ast.Store, ast.Del)) else read).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    return bound, read - bound
+
+
+NO_HIDDEN_STATE = [path for path in NOTEBOOKS if path.stem in ("01_feature_hierarchy", "02_content_loss", "03_style_loss")]
+
+
+@pytest.mark.parametrize("path", NO_HIDDEN_STATE, ids=_ids(NO_HIDDEN_STATE))
+def test_every_name_read_from_another_cell_has_one_meaning(path: Path):
+    """A cell that reads a name from another cell must get the same thing whatever earlier cell was re-run.
+
+    So each such name is bound by one cell only, or by an exercise's pair: the student's ``def name``
+    and the next code cell's ``name = labhelpers.use_if_correct(name, ...)``.
+    """
+    cells = [cell.source for cell in _read(path).cells if cell.cell_type == "code"]
+    names = [_cell_names(source) for source in cells]
+    binders: dict[str, list[int]] = {}
+    for index, (bound, _) in enumerate(names):
+        for name in bound:
+            binders.setdefault(name, []).append(index)
+    ambiguous = {}
+    for index, (_, read) in enumerate(names):
+        for name in read:
+            where = binders.get(name, [])
+            exercise = (len(where) == 2 and where[1] == where[0] + 1
+                        and f"{name} = labhelpers.use_if_correct({name}," in cells[where[1]])
+            if len(where) > 1 and not exercise:
+                ambiguous[name] = (index, where)
+    assert not ambiguous, f"{path.name}: names read by code cell (index) but bound in several code cells: {ambiguous}"
