@@ -56,17 +56,17 @@ LESSON_RUNS: dict[str, tuple[LessonRun, ...]] = {
         LessonRun("texture synthesis (picture and widget)", 3, 128, 200, 1.0),
     ),
     "04_total_variation": (
-        LessonRun("style transfer from noise at four TV weights", 4, 128, 100, 1.0),
+        LessonRun("style transfer from noise at four TV weights", 4, 128, 60, 1.0),
     ),
     "05_optimization": (
-        LessonRun("your Adam loop, then raw and normalised weights on a x10 network", 3, 128, 120, 1.0),
-        LessonRun("Gatys Fig. 4: five style-layer sets x three style/content ratios", 15, 112, 30, 1.0),
-        LessonRun("Gatys Fig. 5 starts (photo, painting, noise) and two colour modes", 5, 128, 60, 1.0),
-        LessonRun("Adam against L-BFGS, 15 s each (time-limited: about 100 evaluations at 128 px)", 2, 128, 100, 1.0),
+        LessonRun("your Adam loop, then raw and normalised weights on a x10 network", 3, 128, 80, 1.0),
+        LessonRun("Gatys Fig. 4: five style-layer sets x three style/content ratios", 15, 96, 20, 1.0),
+        LessonRun("Gatys Fig. 5 starts (photo, painting, noise) and two colour modes", 5, 112, 40, 1.0),
+        LessonRun("Adam against L-BFGS, 8 s each (time-limited: about 50 evaluations at 128 px)", 2, 128, 50, 1.0),
     ),
     "06_style_transfer": (
-        LessonRun("the panel's run (run once by the notebook; each Run click adds one)", 1, 256, 100, 1.0),
-        LessonRun("style : content ratio grid, three style weights", 3, 128, 40, 1.0),
+        LessonRun("the panel's run (run once by the notebook; each Run click adds one)", 1, 256, 60, 1.0),
+        LessonRun("style : content ratio grid (three style weights), then all weights x10", 4, 128, 40, 1.0),
     ),
 }
 
