@@ -15,7 +15,7 @@ from labhelpers.config import fast_mode
 from labhelpers.device import SETUP_SECONDS, time_evaluation
 from labhelpers.network.layers import VGG16_LAYERS, forward_cost
 
-__all__ = ["MEASURED_LAYER", "FIXED_SHARE", "seconds_per_evaluation", "estimate_seconds", "print_time_estimate"]
+__all__ = ["MEASURED_LAYER", "FIXED_SHARE", "COARSE_TO_FINE_SHARE", "seconds_per_evaluation", "estimate_seconds", "print_time_estimate"]
 
 #: The deepest layer of the evaluation :func:`labhelpers.device.time_evaluation` times (the default layers).
 MEASURED_LAYER = "block5_conv1"
@@ -51,8 +51,13 @@ def _deepest(layers: str | Sequence[str]) -> str:
     return max(names, key=VGG16_LAYERS.index)
 
 
+#: Cost of a coarse-to-fine run relative to a plain one of as many evaluations: half of them at half
+#: the side (a quarter of the pixels), half at the full size.
+COARSE_TO_FINE_SHARE = 0.5 * 0.25 + 0.5
+
+
 def estimate_seconds(run_layers: Sequence[str | Sequence[str]], size: int, steps: int, measured: tuple[int, float],
-                     setup_seconds: float = SETUP_SECONDS) -> float:
+                     setup_seconds: float = SETUP_SECONDS, coarse_to_fine: bool = False) -> float:
     """Expected seconds of one optimisation per entry of ``run_layers``.
 
     Args:
@@ -61,6 +66,8 @@ def estimate_seconds(run_layers: Sequence[str | Sequence[str]], size: int, steps
         measured: ``(size px, seconds)`` of one evaluation up to :data:`MEASURED_LAYER`
             (:func:`seconds_per_evaluation`).
         setup_seconds: added per optimisation (targets, first trace).
+        coarse_to_fine: the runs start at half the size (``coarse_to_fine=True``): their evaluations
+            cost :data:`COARSE_TO_FINE_SHARE` of full-size ones.
 
     Returns:
         Seconds: sum over the runs of steps x measured seconds x (size / measured size)^2 x depth, plus
@@ -68,7 +75,7 @@ def estimate_seconds(run_layers: Sequence[str | Sequence[str]], size: int, steps
         deepest layer / those up to MEASURED_LAYER).
     """
     measured_size, seconds = measured
-    pixels = (float(size) / float(measured_size)) ** 2
+    pixels = (float(size) / float(measured_size)) ** 2 * (COARSE_TO_FINE_SHARE if coarse_to_fine else 1.0)
     total = 0.0
     for layers in run_layers:
         depth = FIXED_SHARE + (1 - FIXED_SHARE) * forward_cost(_deepest(layers)) / forward_cost(MEASURED_LAYER)
@@ -77,7 +84,7 @@ def estimate_seconds(run_layers: Sequence[str | Sequence[str]], size: int, steps
 
 
 def print_time_estimate(what: str, run_layers: Sequence[str | Sequence[str]], *, size: int, steps: int,
-                        extractor: Any = None) -> float:
+                        extractor: Any = None, coarse_to_fine: bool = False) -> float:
     """Print ``what: N optimisations of S evaluations at P px, about T s on this computer`` and return T.
 
     Args:
@@ -85,11 +92,13 @@ def print_time_estimate(what: str, run_layers: Sequence[str | Sequence[str]], *,
         run_layers: per optimisation, its layer or layers (see :func:`estimate_seconds`).
         size: longest side in px; steps: evaluations per optimisation.
         extractor: the lesson's feature extractor (timed once per session; default: built here).
+        coarse_to_fine: the runs start at half the size (see :func:`estimate_seconds`).
     """
     measured = seconds_per_evaluation(extractor)
-    seconds = estimate_seconds(run_layers, size, steps, measured)
+    seconds = estimate_seconds(run_layers, size, steps, measured, coarse_to_fine=coarse_to_fine)
     count = len(run_layers)
     runs = f"{count} optimisation{'s' if count != 1 else ''} of {int(steps)} evaluations at {int(size)} px"
+    runs += " (the first half at half the size)" if coarse_to_fine else ""
     when = f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
     print(f"{what}: {runs}, about {when} on this computer "
           f"(one evaluation at {measured[0]} px takes {measured[1]:.2f} s here).")

@@ -40,3 +40,9 @@ def test_printed_line(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "textures: 2 optimisations of 100 evaluations at 128 px" in out
     assert f"about {seconds:.0f} s on this computer" in out and "0.25 s here" in out
+
+
+def test_coarse_to_fine_runs_cost_less():
+    plain = timing.estimate_seconds(["block5_conv1"], 128, 100, (128, 0.2), setup_seconds=0.0)
+    staged = timing.estimate_seconds(["block5_conv1"], 128, 100, (128, 0.2), setup_seconds=0.0, coarse_to_fine=True)
+    assert staged == pytest.approx(plain * (0.5 * 0.25 + 0.5))
