@@ -25,8 +25,8 @@ from labhelpers.losses import total_variation_loss
 
 tf = import_tensorflow()  # TensorFlow without its CUDA start-up noise (see labhelpers.config)
 
-__all__ = ["checkerboard_tv_reference", "first_adam_change_reference", "check_checkerboard_tv",
-           "check_first_adam_change", "ADAM_BETAS"]
+__all__ = ["checkerboard_tv", "checkerboard_tv_reference", "first_adam_change", "first_adam_change_reference",
+           "check_checkerboard_tv", "check_first_adam_change", "ADAM_BETAS"]
 
 #: Keras's default Adam moment decay rates (beta_1, beta_2), the ones the lesson's optimiser uses.
 ADAM_BETAS = (0.9, 0.999)
@@ -35,10 +35,13 @@ ADAM_BETAS = (0.9, 0.999)
 # --------------------------------------------------------------------------- references (the real thing)
 
 
-def checkerboard_tv_reference(height: int, width: int, cell: int) -> float:
+def checkerboard_tv(height: int, width: int, cell: int) -> float:
     """The TV of :func:`labhelpers.lessons.pictures.checkerboard` (height, width, cell), computed on the picture."""
     board = checkerboard(int(height), int(width), int(cell))
     return float(total_variation_loss(tf.constant(board[None], tf.float64)))
+
+
+checkerboard_tv_reference = checkerboard_tv
 
 
 def first_adam_change(gradient: np.ndarray, learning_rate: float) -> np.ndarray:
