@@ -45,22 +45,24 @@ class LessonRun:
 #: The optimisations each lesson runs at full size (not in fast mode). ``tests/test_notebooks.py``
 #: checks these numbers against the notebooks' parameters cells.
 LESSON_RUNS: dict[str, tuple[LessonRun, ...]] = {
+    # depth of 01-03: lessons.timing's model (a fixed share plus VGG16's multiply-adds up to the runs'
+    # deepest layers, averaged over the runs), times its coarse-to-fine share for runs that start small
     "01_feature_hierarchy": (
-        LessonRun("content reconstructions, block1..block5", 5, 128, 150, 0.8),
-        LessonRun("style reconstructions, growing layer sets", 5, 128, 150, 0.8),
+        LessonRun("content reconstructions, block1..block5", 5, 128, 80, 0.72),
+        LessonRun("style reconstructions, growing layer sets, coarse to fine", 5, 128, 100, 0.41),
     ),
     "02_content_loss": (
-        LessonRun("content reconstructions from four layers", 4, 160, 200, 0.8),
+        LessonRun("content reconstructions from four layers", 4, 160, 100, 0.76),
     ),
     "03_style_loss": (
-        LessonRun("texture synthesis (picture and widget)", 3, 128, 200, 1.0),
+        LessonRun("texture synthesis, coarse to fine (each widget click adds one)", 3, 128, 120, 0.52),
     ),
     "04_total_variation": (
         LessonRun("style transfer from noise at four TV weights", 4, 128, 60, 1.0),
     ),
     "05_optimization": (
-        LessonRun("your Adam loop, then raw and normalised weights on a x10 network", 3, 128, 80, 1.0),
-        LessonRun("Gatys Fig. 4: five style-layer sets x three style/content ratios", 15, 96, 20, 1.0),
+        LessonRun("your Adam loop, then raw and normalised weights on a x10 network", 3, 128, 60, 1.0),
+        LessonRun("Gatys Fig. 4: five style-layer sets x two style/content ratios", 10, 96, 20, 1.0),
         LessonRun("Gatys Fig. 5 starts (photo, painting, noise) and two colour modes", 5, 112, 40, 1.0),
         LessonRun("Adam against L-BFGS, 8 s each (time-limited: about 50 evaluations at 128 px)", 2, 128, 50, 1.0),
     ),
