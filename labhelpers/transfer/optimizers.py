@@ -32,6 +32,8 @@ __all__ = [
     "stage_sizes",
     "split_steps",
     "RunStopped",
+    "StageDone",
+    "stage_deadlines",
     "RunRecorder",
     "STOP_REASONS",
     "stop_message",
@@ -95,20 +97,28 @@ class _EvaluationsUsed(Exception):
     """Raised inside :func:`lbfgs`'s wrapper when its evaluations are used up (never leaves lbfgs)."""
 
 
-def lbfgs(value_and_grad: ValueAndGrad, start: np.ndarray, evaluations: int, history: int = 10) -> np.ndarray:
+def lbfgs(value_and_grad: ValueAndGrad, start: np.ndarray, evaluations: int, history: int = 10,
+          first_step: float | None = None) -> np.ndarray:
     """Minimise with scipy's L-BFGS-B inside the box [0, 1] for exactly ``evaluations`` evaluations.
 
     scipy may end early (converged, or a line search that cannot improve); it is then restarted from
-    its last point while evaluations remain and it still makes progress. (Its first trial step, of
-    length 1 -- an RMS change of 1/sqrt(n) per pixel value -- often overshoots and is cut back by
-    the line search; rescaling the variables to shorten it gave slightly higher losses after 60
-    steps at 256 px, so scipy's default is kept.)
+    its last point while evaluations remain and it still makes progress.
+
+    The first step. With bounds, scipy's first trial step is the whole gradient (step length 1),
+    whatever its size: for style transfer's normalised losses that moves pixel values by far more than
+    their range, the trial picture is clipped to coloured noise and its loss jumps 10-40 times before
+    the line search cuts the step back. ``first_step`` fixes that: the loss (and gradient) that scipy
+    sees is multiplied by ``first_step / max|gradient at the start|``, so the first trial step changes
+    no pixel value by more than ``first_step``. L-BFGS's later steps do not depend on the loss's scale
+    (its curvature estimate scales with it), so only the first step changes.
 
     Args:
         value_and_grad: ``f(x) -> (loss, gradient)`` for ``x`` of ``start``'s shape, float32.
         start: the first ``x`` (values outside [0, 1] are clipped).
         evaluations: the most calls of ``value_and_grad``.
         history: how many curvature pairs L-BFGS keeps (scipy's ``maxcor``).
+        first_step: the largest change of one value in the first trial step (for pictures in [0, 1],
+            e.g. 0.05); None: scipy's own first step (the whole gradient).
 
     Returns:
         The last point scipy reached, float32, ``start``'s shape.
@@ -118,7 +128,7 @@ def lbfgs(value_and_grad: ValueAndGrad, start: np.ndarray, evaluations: int, his
     shape = start.shape
     n = int(np.prod(shape))
     bounds = Bounds(np.zeros(n), np.ones(n))
-    state = {"x": np.clip(start, 0.0, 1.0).astype(np.float64).ravel(), "calls": 0}
+    state = {"x": np.clip(start, 0.0, 1.0).astype(np.float64).ravel(), "calls": 0, "scale": None}
 
     def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
         if state["calls"] >= evaluations:
@@ -126,7 +136,11 @@ def lbfgs(value_and_grad: ValueAndGrad, start: np.ndarray, evaluations: int, his
         state["calls"] += 1
         state["x"] = x
         total, grad = value_and_grad(x.reshape(shape).astype(np.float32))
-        return total, np.asarray(grad, dtype=np.float64).ravel()
+        grad = np.asarray(grad, dtype=np.float64).ravel()
+        if state["scale"] is None:  # the first call is at the start: fix the loss's scale once
+            largest = float(np.max(np.abs(grad))) if grad.size else 0.0
+            state["scale"] = first_step / largest if first_step is not None and largest > 0 else 1.0
+        return float(total) * state["scale"], grad * state["scale"]
 
     try:
         while state["calls"] < evaluations:
@@ -185,6 +199,30 @@ def split_steps(steps: int, stages: int) -> list[int]:
         counts[np.argmax(counts)] -= 1
         counts[-1] += 1
     return [int(c) for c in counts]
+
+
+def stage_deadlines(budget_s: float | None, counts: list[int], pixels: list[int]) -> list[float | None]:
+    """When each stage must end (seconds since the run started) for a time budget shared like the work.
+
+    Each stage's share of ``budget_s`` is its evaluations times its pixel count (one evaluation's cost
+    grows with the pixels), so coarse stages get the share their steps need and the last stage's
+    deadline is the whole budget. None (no budget) gives None for every stage.
+
+    Args:
+        budget_s: the run's time budget in seconds, or None.
+        counts: evaluations per stage, coarse to fine.
+        pixels: pixels (H * W) of each stage's picture.
+    """
+    if budget_s is None:
+        return [None] * len(counts)
+    work = np.cumsum([float(c) * float(p) for c, p in zip(counts, pixels)])
+    deadlines = [float(budget_s) * w / work[-1] for w in work]
+    deadlines[-1] = float(budget_s)  # exactly the budget, whatever the rounding
+    return deadlines
+
+
+class StageDone(Exception):
+    """Ends a coarse stage whose share of the time budget is used up; the run goes on with the next stage."""
 
 
 class RunStopped(Exception):
@@ -265,6 +303,8 @@ class RunRecorder:
         self.start = time.perf_counter()
         self._first_total: float | None = None
         self._stage_size = 0
+        self._stage_deadline_s: float | None = None
+        self._last_stage = True
         self._show: Callable[[np.ndarray], np.ndarray] = lambda picture: picture
         self._bar = None
         if progress:
@@ -272,13 +312,18 @@ class RunRecorder:
 
             self._bar = tqdm(total=steps, unit="eval", desc="stylize", leave=True)
 
-    def begin_stage(self, stage_size: int, show: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
+    def begin_stage(self, stage_size: int, show: Callable[[np.ndarray], np.ndarray] | None = None,
+                    deadline_s: float | None = None, last: bool = True) -> None:
         """A new stage of ``stage_size`` px: best picture and divergence reference restart at this scale.
 
         ``show(picture) -> picture`` turns the optimised picture into the one the callback sees
-        (luminance mode puts the photo's colours back).
+        (luminance mode puts the photo's colours back). ``deadline_s`` (seconds since the run
+        started; see :func:`stage_deadlines`) ends a stage that is not the ``last`` with
+        :class:`StageDone` after its first evaluation that finishes later; the last stage's
+        deadline is the run's time budget. Every stage does at least one evaluation.
         """
         self._stage_size = stage_size
+        self._stage_deadline_s, self._last_stage = deadline_s, last
         self._show = show or (lambda picture: picture)
         self.best_total, self._first_total = math.inf, None
 
@@ -324,8 +369,10 @@ class RunRecorder:
                 self._call_user("the callback", self.callback, self.step, self._show(self.best_image), entry)
             if self.should_stop is not None and self._call_user("should_stop", self.should_stop):
                 raise RunStopped("stop")
-            if self.time_budget_s is not None and entry["seconds"] >= self.time_budget_s:
+            if self._last_stage and self.time_budget_s is not None and entry["seconds"] >= self.time_budget_s:
                 raise RunStopped("time_budget")
+            if not self._last_stage and self._stage_deadline_s is not None and entry["seconds"] >= self._stage_deadline_s:
+                raise StageDone()
             return total, grad
 
         return value_and_grad

@@ -34,7 +34,8 @@ from labhelpers.images import MAX_SIDE, load_image, resize_to
 from labhelpers.network.layers import VGG16_LAYERS, min_side_px
 from labhelpers.transfer.limits import available_memory_bytes, check_memory, check_min_side, largest_size_that_fits
 from labhelpers.transfer.objective import Objective, resolve_precision
-from labhelpers.transfer.optimizers import RunRecorder, RunStopped, adam, lbfgs, split_steps, stage_sizes
+from labhelpers.transfer.optimizers import (RunRecorder, RunStopped, StageDone, adam, lbfgs, split_steps, stage_deadlines,
+                                            stage_sizes)
 from labhelpers.transfer.settings import SETUP_FIELDS, TransferSettings
 from labhelpers.transfer.targets import Targets, blend_weights, compute_targets, resize_exact
 
@@ -259,17 +260,26 @@ class StyleTransfer:
         recorder = RunRecorder(settings.steps, callback, settings.callback_every, should_stop,
                                settings.time_budget_s, settings.progress)
         start: np.ndarray | None = None
+        deadlines = stage_deadlines(settings.time_budget_s, [n for _, _, n in plan],
+                                    [shape[0] * shape[1] for _, shape, _ in plan])
         try:
-            for index, (stage_size, shape, count) in enumerate(plan):
+            for index, ((stage_size, shape, count), deadline_s) in enumerate(zip(plan, deadlines)):
                 targets = self.targets(shape, color_mode)
                 if index == 0:
                     start = self._initial_image(settings, targets)
                 else:
                     start = resize_exact(recorder.best_image if recorder.best_image is not None else start, shape)
-                recorder.begin_stage(stage_size, lambda picture, t=targets: self._shown(picture, t))
+                recorder.begin_stage(stage_size, lambda picture, t=targets: self._shown(picture, t), deadline_s,
+                                     last=index == len(plan) - 1)
                 objective = Objective(self.features, targets, settings)
                 value_and_grad = recorder.wrap(objective.evaluate, objective.record)
-                (lbfgs if settings.optimizer == "lbfgs" else adam)(value_and_grad, start, count)
+                try:
+                    if settings.optimizer == "lbfgs":
+                        lbfgs(value_and_grad, start, count, settings.lbfgs_history, settings.lbfgs_first_step)
+                    else:
+                        adam(value_and_grad, start, count)
+                except StageDone:
+                    pass  # this stage's share of the time budget is used up: on to the next stage
         except RunStopped as stop:
             recorder.stop(stop.reason, stop.detail, stop.error)
         except KeyboardInterrupt:

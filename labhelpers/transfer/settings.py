@@ -97,6 +97,16 @@ def check_weight(value: Any, name: str) -> float:
     return number
 
 
+def check_optional_weight(value: Any, name: str) -> float | None:
+    """None or a finite number > 0; ValueError naming ``name`` otherwise."""
+    if value is None:
+        return None
+    number = check_weight(value, name)
+    if number <= 0:
+        raise ValueError(f"{name} must be a number > 0 (e.g. {name}=0.05) or None, not {value!r}.")
+    return number
+
+
 def check_color_mode(value: Any) -> str | None:
     """None / ``"luminance"`` / ``"histogram"`` (``"none"``, ``""`` and False mean None)."""
     if value in (None, False, "none", "None", ""):
@@ -269,6 +279,11 @@ class TransferSettings:
     style_weight: float = _opt(10.0, check=partial(check_weight, name="style_weight"), flag="--style-weight", metavar="W", help="weight of the normalised style loss")
     tv_weight: float = _opt(1.0, check=partial(check_weight, name="tv_weight"), flag="--tv-weight", metavar="W", help="weight of the per-pixel total-variation loss")
     optimizer: str = _opt("lbfgs", check=partial(check_choice, name="optimizer", choices=OPTIMIZERS), flag="--optimizer", metavar="{lbfgs,adam}", help="lbfgs (fastest to a good picture) or adam")
+    lbfgs_history: int = _opt(10, check=partial(check_positive_int, name="lbfgs_history", example=10),
+                              help="how many curvature pairs L-BFGS keeps (scipy's maxcor)")
+    lbfgs_first_step: float | None = _opt(None, check=partial(check_optional_weight, name="lbfgs_first_step"),
+                                          help="largest change of a pixel value (0-1) in L-BFGS's first trial step "
+                                               "(None: scipy's own, the whole gradient)")
     init: Any = _opt("content", check=check_init, flag="--init", metavar="{content,style,noise}",
                      help="starting picture: content, style or noise (in Python also an image array)")
     seed: int = _opt(0, check=check_seed, flag="--seed", parse=parse_whole_number, help="random seed for init='noise'")

@@ -11,8 +11,8 @@ import math
 import numpy as np
 import pytest
 
-from labhelpers.transfer.optimizers import (STOP_REASONS, RunRecorder, RunStopped, adam, lbfgs, split_steps,
-                                            stage_sizes, stop_message)
+from labhelpers.transfer.optimizers import (STOP_REASONS, RunRecorder, RunStopped, StageDone, adam, lbfgs,
+                                            split_steps, stage_deadlines, stage_sizes, stop_message)
 
 #: A quadratic sum(a * (x - c)^2) with some centres outside [0, 1]: the box minimum is clip(c, 0, 1).
 CENTRE = np.array([[0.2, 0.9, -0.5], [1.7, 0.5, 0.33]], dtype=np.float32)
@@ -36,6 +36,43 @@ def test_lbfgs_finds_the_box_minimum_in_the_evaluations_given():
     calls.clear()
     lbfgs(counted, np.full(CENTRE.shape, 0.5, np.float32), evaluations=3)
     assert len(calls) == 3
+
+
+def test_lbfgs_first_step_is_capped_and_the_minimum_still_found():
+    """A steep quadratic: scipy's own first trial (the whole gradient) jumps to the box's corners."""
+    steep = lambda x: tuple(1000 * v for v in quadratic(x))  # noqa: E731
+    start = np.full(CENTRE.shape, 0.5, np.float32)
+    for first_step, largest_change in ((None, 0.5), (0.05, 0.05)):
+        points = []
+
+        def seen(x):
+            points.append(np.array(x))
+            return steep(x)
+
+        x = lbfgs(seen, start, evaluations=60, first_step=first_step)
+        # the first trial point: 0.5 away from the start (the corner) by default, 0.05 with the cap
+        assert np.max(np.abs(points[1] - start)) == pytest.approx(largest_change, rel=1e-5)
+        np.testing.assert_allclose(x, np.clip(CENTRE, 0, 1), atol=1e-4)  # the cap changes only the start
+
+
+def test_stage_deadlines_share_the_budget_like_the_work():
+    # work = evaluations x pixels: 40 x 16 = 640, 20 x 64 = 1280, 10 x 256 = 2560; total 4480, by hand
+    deadlines = stage_deadlines(44.8, [40, 20, 10], [16, 64, 256])
+    assert deadlines == pytest.approx([6.4, 19.2, 44.8])
+    assert stage_deadlines(None, [2, 1], [4, 16]) == [None, None]
+
+
+def test_a_coarse_stage_past_its_deadline_ends_with_stage_done_and_the_last_with_the_budget():
+    recorder = RunRecorder(steps=10, time_budget_s=1e-9)
+    evaluate = lambda image: (1.0, np.zeros(1), np.zeros_like(image))  # noqa: E731
+    record = lambda terms: {"total": 1.0}  # noqa: E731
+    recorder.begin_stage(16, deadline_s=1e-12, last=False)
+    with pytest.raises(StageDone):
+        recorder.wrap(evaluate, record)(np.zeros((2, 2, 3), np.float32))
+    recorder.begin_stage(32, last=True)
+    with pytest.raises(RunStopped, match="time_budget"):
+        recorder.wrap(evaluate, record)(np.zeros((4, 4, 3), np.float32))
+    assert [r["stage_size"] for r in recorder.history] == [16, 32]
 
 
 def test_adam_steps_by_the_learning_rate_and_stays_in_the_box():

@@ -35,6 +35,9 @@ BAD_VALUES = {
     "time_budget_s": [("abc", "time_budget_s must be a number of seconds > 0"), (0, "time_budget_s"),
                       (float("inf"), "time_budget_s"), (True, "time_budget_s")],
     "callback_every": [(0, "callback_every must be a positive whole number")],
+    "lbfgs_history": [(0, "lbfgs_history must be a positive whole number"), (2.5, "lbfgs_history")],
+    "lbfgs_first_step": [(0, "lbfgs_first_step must be a number > 0"), (-0.1, "lbfgs_first_step must be a finite"),
+                         ("x", "lbfgs_first_step must be a number")],
 }
 #: Switches that take any value and keep its truth value (no bad value exists).
 COERCED = ("jit_compile", "normalize_losses", "progress")
