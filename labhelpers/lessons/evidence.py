@@ -112,13 +112,18 @@ def plot_channel_overlays(photo: Any, features: Any, layer: str = "", channels: 
         channels: how many channels to show.
         height_in: height of one picture in inches.
     """
-    from labhelpers.lessons.plots import image_grid
-
+    plt = __import__("matplotlib.pyplot", fromlist=["pyplot"])
     picture = as_float_image(photo)
     chosen = peaked_channels(features, channels)
     overlays = [_overlay(picture, upsample_map(features, int(c), picture.shape[:2])) for c in chosen]
-    return image_grid([picture, *overlays], ["photo"] + [f"{layer} channel {int(c)}" for c in chosen],
-                      height_in=height_in)
+    ratio = picture.shape[1] / picture.shape[0]
+    figure, axes = plt.subplots(1, len(chosen) + 1, figsize=(height_in * ratio * (len(chosen) + 1), height_in + 0.3),
+                                squeeze=False, layout="constrained")
+    for ax, shown, title in zip(axes[0], [picture, *overlays], ["photo"] + [f"{layer} channel {int(c)}" for c in chosen]):
+        ax.imshow(shown)
+        ax.set_title(title, fontsize=9)
+        ax.set_axis_off()
+    return figure
 
 
 def plot_shifted_channel(photo: Any, moved: Any, extractor: "FeatureExtractor", layer: str = "block5_conv1",
