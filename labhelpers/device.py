@@ -67,7 +67,7 @@ LESSON_RUNS: dict[str, tuple[LessonRun, ...]] = {
         LessonRun("Adam against L-BFGS, 8 s each (time-limited: about 50 evaluations at 128 px)", 2, 128, 50, 1.0),
     ),
     "06_style_transfer": (
-        LessonRun("the panel's run (run once by the notebook; each Run click adds one)", 1, 256, 60, 1.0),
+        LessonRun("the panel's run (run once by the notebook; each Run click adds one)", 1, 256, 40, 1.0),
         LessonRun("style : content ratio grid (three style weights), then all weights x10", 4, 128, 40, 1.0),
     ),
 }

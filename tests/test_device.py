@@ -13,8 +13,8 @@ def test_gpu_estimate_is_the_cpu_formula_with_the_t4_step_time():
     # by hand, with 10 ms per evaluation at 128 px, 3 s set-up per optimisation, 15 s per lesson:
     # 04: 4 runs x (60 x 0.010 s + 3 s) + 15 s = 29.4 s
     assert gpu["04_total_variation"] == pytest.approx(29.4)
-    # 06: (60 x 0.010 x (256/128)^2 + 3) + 4 x (40 x 0.010 + 3) + 15 = 5.4 + 13.6 + 15 = 34 s
-    assert gpu["06_style_transfer"] == pytest.approx(34.0)
+    # 06: (40 x 0.010 x (256/128)^2 + 3) + 4 x (40 x 0.010 + 3) + 15 = 4.6 + 13.6 + 15 = 33.2 s
+    assert gpu["06_style_transfer"] == pytest.approx(33.2)
 
 
 def test_gpu_is_estimated_faster_than_this_kind_of_cpu():
