@@ -207,8 +207,9 @@ experiments with many runs and 256 px only for the panel.
 4. The strip counts far more with the deep weighting (in the run this lesson was written with, a
    relative style distance of 0.0017 with block1 + block2 and 0.10 with block4 + block5, about 60
    times more; the photo: 1.3 and 5.1). A shallow unit sees a few pixels, so only the positions inside
-   the 16-px strip change, a few per cent of them; a deep unit sees 100-200 px, so every position within about one receptive field of the
-   edge sees part of the reflected strip, a large part of the deep map's few positions. A style
+   the 16-px strip change, a few per cent of them; a deep unit sees 100-200 px, so every position
+   within about one receptive field of the edge sees part of the reflected strip, a large part of
+   the deep map's few positions. A style
    transfer with a small painting has the same problem in the deep layers: few positions, many of them
    near the edge, so the border (and anything the scan shows around the painting) weighs a lot in
    the deep Gram matrices. Enlarge the painting, or give the deep layers less weight.
