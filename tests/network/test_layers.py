@@ -108,3 +108,27 @@ def test_table_is_consistent():
     assert len(VGG16_LAYERS) == len(VGG16_CHANNELS) == 13
     assert [name for name in VGG16_SEQUENCE if "conv" in name] == list(VGG16_LAYERS)
     assert sum("pool" in name for name in VGG16_SEQUENCE) == 5
+
+
+def test_layer_geometry_lists_kernels_and_strides():
+    from labhelpers.network.layers import layer_geometry
+
+    full = layer_geometry()
+    assert [name for name, _, _ in full] == list(VGG16_SEQUENCE)
+    assert all((k, s) == ((2, 2) if name.endswith("pool") else (3, 1)) for name, k, s in full)
+    assert layer_geometry("block2_conv1") == full[:4]
+    with pytest.raises(ValueError, match="choose from"):
+        layer_geometry("fc6")
+
+
+def test_forward_cost_by_hand():
+    from labhelpers.network.layers import forward_cost
+
+    first = 224 * 224 * 9 * 3 * 64                       # block1_conv1: every position, 3x3x3 inputs, 64 outputs
+    assert forward_cost("block1_conv1") == first
+    assert forward_cost("block1_conv2") == first + 224 * 224 * 9 * 64 * 64
+    assert forward_cost("block2_conv1", 224, 224) - forward_cost("block1_conv2") == 112 * 112 * 9 * 64 * 128  # after a pool
+    assert forward_cost("block5_conv3") / 1e9 == pytest.approx(15.35, abs=0.01)  # VGG16's published 15.3 G multiply-adds
+    assert forward_cost("block3_conv1", 112, 112) == pytest.approx(forward_cost("block3_conv1") / 4, rel=0.01)
+    with pytest.raises(ValueError, match="choose from"):
+        forward_cost("block1_pool")
