@@ -48,8 +48,8 @@ LESSON_RUNS: dict[str, tuple[LessonRun, ...]] = {
     # depth of 01-03: lessons.timing's model (a fixed share plus VGG16's multiply-adds up to the runs'
     # deepest layers, averaged over the runs), times its coarse-to-fine share for runs that start small
     "01_feature_hierarchy": (
-        LessonRun("content reconstructions, block1..block5", 5, 128, 80, 0.72),
-        LessonRun("style reconstructions, growing layer sets, coarse to fine", 5, 128, 100, 0.41),
+        LessonRun("content reconstructions, block1..block5", 5, 128, 70, 0.72),
+        LessonRun("style reconstructions, growing layer sets, coarse to fine", 5, 128, 80, 0.41),
     ),
     "02_content_loss": (
         LessonRun("content reconstructions from four layers", 4, 160, 100, 0.76),
