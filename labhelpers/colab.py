@@ -56,7 +56,8 @@ def colab_setup_code() -> str:
     ``$LAB_REPO_URL`` (default :data:`REPO_URL`) at ``$LAB_REPO_REF`` (default :data:`BRANCH`) into
     :data:`CLONE_DIR`, ``pip install -e`` it, put it first on ``sys.path`` (the kernel started
     before the install, so it would not see an editable install yet) and print what they did and
-    how many seconds it took. When the folder is already there (the runtime ran a notebook of the
+    how many seconds it took. When the clone did not arrive they stop with a message that says what
+    to check, instead of a bare "No module named 'labhelpers'" one line later. When the folder is already there (the runtime ran a notebook of the
     lab before), they only say so: running them twice is harmless.
 
     Colab already has TensorFlow, Keras, NumPy, Matplotlib, ipywidgets, Pillow, SciPy and tqdm in
@@ -71,6 +72,11 @@ def colab_setup_code() -> str:
         f'    _url = os.environ.get("{REPO_URL_VARIABLE}", "{REPO_URL}")',
         f'    _ref, _start = os.environ.get("{REPO_REF_VARIABLE}", "{BRANCH}"), time.time()',
         f'    !test -d {CLONE_DIR} && echo "Colab: {CLONE_DIR}/ is already here" || ({clone})',
+        f'    if not os.path.isdir("{CLONE_DIR}/labhelpers"):',
+        f'        raise RuntimeError(f"Colab set-up failed: no {CLONE_DIR}/labhelpers after cloning {{_url}} ({{_ref}}). "',
+        f'                           "Read the git/pip message above, check the address ({REPO_URL_VARIABLE}, "',
+        f'                           "{REPO_REF_VARIABLE}) and the network, delete a half-made {CLONE_DIR}/ folder, "',
+        '                           "then run this cell again.")',
         f'    sys.path.insert(0, "{CLONE_DIR}")',
         '    print(f"Colab set-up: {time.time() - _start:.0f} s")',
     ])

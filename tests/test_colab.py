@@ -41,7 +41,9 @@ def _as_python(code: str) -> str:
     return TransformerManager().transform_cell(code)
 
 
-def test_setup_code_clones_the_overridable_address_and_reports(monkeypatch):
+def test_setup_code_clones_the_overridable_address_and_reports(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / colab.CLONE_DIR / "labhelpers").mkdir(parents=True)  # what the clone leaves
     monkeypatch.setattr(colab, "REPO_URL", "https://github.com/a-course/its-fork")
     monkeypatch.setattr(colab, "BRANCH", "spring")
     code = colab.colab_setup_code()
@@ -71,6 +73,20 @@ def test_setup_code_clones_the_overridable_address_and_reports(monkeypatch):
     command = commands[1]
     assert "git clone -q --depth 1 --branch {_ref} {_url} style-transfer-lab" in command
     assert command.startswith("test -d style-transfer-lab && echo") and "pip install -q -e style-transfer-lab" in command
+
+
+def test_a_failed_clone_stops_with_what_to_check(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # nothing was cloned here (the fake shell runs no git)
+    monkeypatch.setitem(sys.modules, "google.colab", object())
+    monkeypatch.setenv(colab.REPO_URL_VARIABLE, "file:///nowhere/lab.git")
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    namespace = {"get_ipython": lambda: type("Shell", (), {"system": lambda self, command: None})()}
+    with pytest.raises(RuntimeError) as info:
+        exec(_as_python(colab.colab_setup_code()), namespace)  # noqa: S102 - our own code
+    message = str(info.value)
+    assert "Colab set-up failed" in message and "file:///nowhere/lab.git" in message
+    assert "LAB_REPO_URL" in message and "run this cell again" in message
+    assert colab.CLONE_DIR not in sys.path
 
 
 def test_setup_code_does_nothing_outside_colab(monkeypatch):
