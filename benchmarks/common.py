@@ -186,16 +186,18 @@ def race(transfer: Any, distances: Distances, target: dict[str, float], max_step
     Returns:
         ``reached`` (bool), ``units`` (evaluations weighted by pixels / final pixels, at the moment
         reached, or in total if never), ``evaluations``, ``wall_seconds`` (the run's own time, distance
-        checks excluded), ``final`` (the distances of the returned picture), ``stages``, ``stage_steps``.
+        checks excluded), ``final`` (the distances of the returned picture), ``stages``, ``stage_steps``,
+        ``trajectory`` (the distances of the best picture at each check, with its step and units).
     """
     final_shape = transfer.content.shape
-    state = {"overhead": 0.0, "reached": None, "best": None}
+    state = {"overhead": 0.0, "reached": None, "trajectory": []}
 
     def callback(step: int, picture: np.ndarray, record: dict) -> None:
         if picture.shape != final_shape or step % check_every:
             return
         t = time.perf_counter()
         d = distances(picture)
+        state["trajectory"].append({"step": step, **d})
         if d["style"] <= target["style"] and d["content"] <= target["content"]:
             state["reached"] = {"step": step, "seconds": record["seconds"] - state["overhead"], **d}
         state["overhead"] += time.perf_counter() - t
@@ -208,11 +210,13 @@ def race(transfer: Any, distances: Distances, target: dict[str, float], max_step
         scale = size / max(final_shape[:2])
         sizes[size] = max(1, round(final_shape[0] * scale)) * max(1, round(final_shape[1] * scale)) / pixels
     sizes[max(final_shape[:2])] = 1.0
-    units = float(sum(sizes[r["stage_size"]] for r in result.history))
+    cumulative = np.cumsum([sizes[r["stage_size"]] for r in result.history]) if result.history else [0.0]
+    units = float(cumulative[-1])
+    trajectory = [{**point, "units": float(cumulative[point["step"] - 1])} for point in state["trajectory"]]
     reached = state["reached"]
     return {"reached": reached is not None, "units": units, "evaluations": len(result.history),
             "wall_seconds": reached["seconds"] if reached else result.seconds - state["overhead"],
             "final": distances(result.image), "stages": result.options["coarse_to_fine"],
             "stage_steps": [sum(1 for r in result.history if r["stage_size"] == s) for s in result.options["coarse_to_fine"]],
-            "image": result.image, "first_total": result.history[0]["total"] if result.history else None,
+            "image": result.image, "trajectory": trajectory, "first_total": result.history[0]["total"] if result.history else None,
             "max_total": max(r["total"] for r in result.history) if result.history else None}

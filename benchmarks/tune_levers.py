@@ -78,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{race['final']['style']:.3f} content {race['final']['content']:.3f} stages {race['stage_steps']} "
               f"first/max total {race['first_total']:.3g}/{race['max_total']:.3g} "
               f"({time.perf_counter() - t:.0f} s)", flush=True)
+        print("    trajectory (units: style, content): " + ", ".join(
+            f"{p['units']:.0f}: {p['style']:.3f}, {p['content']:.3f}" for p in race["trajectory"][::5]), flush=True)
         if args.save_dir:
             Path(args.save_dir).mkdir(parents=True, exist_ok=True)
             save_image(image, Path(args.save_dir) / f"{name}.png", overwrite=True)

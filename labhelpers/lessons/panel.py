@@ -45,6 +45,10 @@ from labhelpers.lessons.runner import RunEvents, RunRequest, TransferRunner, sta
 from labhelpers.network.layers import min_side_px
 from labhelpers.transfer.settings import TransferSettings
 
+#: Evaluations of the panel's default Run (normal, ``LAB_FAST``): at 256 px auto coarse-to-fine runs
+#: 16 at 128 px and 8 at 256 px, about 12 tutorial-step times of work (the target is 15).
+PANEL_STEPS, PANEL_FAST_STEPS = 24, 10
+
 if TYPE_CHECKING:  # pragma: no cover - only for type checkers
     from labhelpers.network.extractor import FeatureExtractor
 
@@ -243,7 +247,8 @@ class StyleTransferPanel:
         content, style: the first content photo and style painting: bundled names
             (see :func:`labhelpers.list_images`).
         size: longest side of the result in px (default 256, or 64 with ``LAB_FAST=1``).
-        steps: loss-and-gradient evaluations per run (default 60, or 10 with ``LAB_FAST=1``).
+        steps: loss-and-gradient evaluations per run (default :data:`PANEL_STEPS` = 24, or 10 with
+            ``LAB_FAST=1``: a finished picture in a few seconds; the slider offers more).
         extractor: a FeatureExtractor to use; by default one is built from ``vgg_weights`` when the
             first run starts.
         vgg_weights: where VGG16's parameters come from when ``extractor`` is None (``"auto"``,
@@ -266,8 +271,9 @@ class StyleTransferPanel:
 
             background = not in_colab()
         self.background = bool(background)
-        self.base_settings = TransferSettings(vgg_weights=vgg_weights, **({} if size is None else {"size": size}),
-                                              **({} if steps is None else {"steps": steps}))
+        steps = (PANEL_FAST_STEPS if config.fast_mode() else PANEL_STEPS) if steps is None else steps
+        self.base_settings = TransferSettings(vgg_weights=vgg_weights, steps=steps,
+                                              **({} if size is None else {"size": size}))
         self.output_dir = Path(output_dir) if output_dir is not None else _default_output_dir()
         self.runner = TransferRunner(_PanelEvents(self), extractor)
         self.image: np.ndarray | None = None

@@ -174,7 +174,8 @@ class StyleTransfer:
         #: how many times targets were computed (one per picture size and colour mode).
         self.target_computations = 0
         self._targets: dict[tuple[tuple[int, int], str | None], Targets] = {}
-        self.targets(self.content.shape[:2], None)  # the common case, prepared right away
+        for _size, shape, _count in self._stages(settings):  # the common case (every stage), prepared right away
+            self.targets(shape, None)
 
     def _check_thin(self, what: str, source: Any, picture: np.ndarray, layers: list[str]) -> None:
         """check_min_side at the final size, naming the picture's full size (reloaded only when too thin)."""

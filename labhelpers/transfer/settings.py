@@ -164,7 +164,7 @@ def check_coarse_to_fine(value: Any) -> Any:
         return value
     if isinstance(value, (list, tuple)):
         return tuple(check_positive_int(v, "each coarse_to_fine size", 256) for v in value)
-    raise ValueError(f"coarse_to_fine must be None (auto: on above 512 px), True, False or a list of smaller sizes "
+    raise ValueError(f"coarse_to_fine must be None (auto: on from 256 px), True, False or a list of smaller sizes "
                      f"in px such as [256, 512], not {value!r}.")
 
 
@@ -281,9 +281,10 @@ class TransferSettings:
     optimizer: str = _opt("lbfgs", check=partial(check_choice, name="optimizer", choices=OPTIMIZERS), flag="--optimizer", metavar="{lbfgs,adam}", help="lbfgs (fastest to a good picture) or adam")
     lbfgs_history: int = _opt(10, check=partial(check_positive_int, name="lbfgs_history", example=10),
                               help="how many curvature pairs L-BFGS keeps (scipy's maxcor)")
-    lbfgs_first_step: float | None = _opt(None, check=partial(check_optional_weight, name="lbfgs_first_step"),
+    lbfgs_first_step: float | None = _opt(0.5, check=partial(check_optional_weight, name="lbfgs_first_step"),
                                           help="largest change of a pixel value (0-1) in L-BFGS's first trial step "
-                                               "(None: scipy's own, the whole gradient)")
+                                               "(default 0.2; None: scipy's own, the whole gradient, which "
+                                               "overshoots to coloured noise)")
     init: Any = _opt("content", check=check_init, flag="--init", metavar="{content,style,noise}",
                      help="starting picture: content, style or noise (in Python also an image array)")
     seed: int = _opt(0, check=check_seed, flag="--seed", parse=parse_whole_number, help="random seed for init='noise'")
@@ -291,7 +292,7 @@ class TransferSettings:
                                       help="keep the photo's colours: none, luminance or histogram")
     coarse_to_fine: Any = _opt(None, check=check_coarse_to_fine, flag="--coarse-to-fine", parse=parse_coarse_to_fine,
                                metavar="{auto,on,off}",
-                               help="optimise at smaller sizes first: auto/None (on above 512 px; the default), "
+                               help="optimise at smaller sizes first: auto/None (on from 256 px; the default), "
                                     "on/True, off/False, or a list of smaller sizes in px")
     normalize_losses: bool = _opt(True, check=bool, help="divide each layer's loss by its target's mean square "
                                              "(False: the lecture's raw losses)")

@@ -16,7 +16,9 @@ import pytest
 ipywidgets = pytest.importorskip("ipywidgets")
 
 from labhelpers.lessons import experiments, panel_layout, plots  # noqa: E402
-from labhelpers.lessons.panel import StyleTransferPanel, describe_ratio, parse_upload, safe_file_stem  # noqa: E402
+from labhelpers.lessons.panel import (PANEL_STEPS, StyleTransferPanel, describe_ratio, parse_upload,  # noqa: E402
+                                      safe_file_stem)
+from labhelpers.transfer.optimizers import split_steps, stage_sizes  # noqa: E402
 from labhelpers.transfer import run as transfer_module  # noqa: E402
 from labhelpers.transfer.settings import TransferSettings  # noqa: E402
 
@@ -147,9 +149,39 @@ def test_describe_ratio_explains_the_balance():
 # ------------------------------------------------------------------------------------ runs
 
 
+def test_the_default_run_at_256_px_is_a_coarse_stage_then_about_12_tutorial_steps_of_work(monkeypatch, tmp_path):
+    monkeypatch.setenv("LAB_FAST", "0")
+    settings = StyleTransferPanel(background=True, output_dir=tmp_path).settings()
+    assert (settings.size, settings.steps, settings.coarse_to_fine) == (256, PANEL_STEPS, None)
+    sizes = stage_sizes(settings.size, settings.coarse_to_fine)
+    counts = split_steps(settings.steps, len(sizes))
+    assert (sizes, counts) == ([128, 256], [16, 8])  # a 128 px stage first: an early preview
+    # one evaluation costs about its pixels: 16 x (128/256)^2 + 8 = 12 tutorial-step times (target 15)
+    assert sum(n * (size / 256) ** 2 for size, n in zip(sizes, counts)) == pytest.approx(12.0)
+
+
+def test_the_preview_never_shows_a_picture_worse_than_the_start(panel):
+    """Even with scipy's own first step (which overshoots), every preview is the best picture so far."""
+    panel.base_settings = panel.base_settings.replace(lbfgs_first_step=None)
+    panel.style_weight_slider.value = 10 ** 3
+    shown = []
+    original = panel.runner.events.preview
+    panel.runner.events.preview = lambda step, steps, image, record: (shown.append(image), original(step, steps, image, record))
+    panel.runner.preview_interval_s = 0.0
+    result = panel.run(wait=True)
+    start_total = result.history[0]["total"]
+    assert max(r["total"] for r in result.history) > start_total  # a trial point was worse than the start ...
+    transfer = panel.transfer_for()
+    totals = [transfer.losses(image, panel.settings())["total"] for image in shown]
+    assert len(shown) == STEPS and max(totals) <= start_total * (1 + 1e-4)  # ... but never shown
+
+
 def test_moving_the_style_slider_changes_the_next_result(panel):
+    # 10 steps: L-BFGS's first trial step changes no pixel value by more than 0.05 (lbfgs_first_step),
+    # so 4 steps move a 32 px picture too little to tell the two weights apart reliably
+    panel.steps_slider.value = 10
     first = panel.run(wait=True)
-    assert first is not None and first.stopped is None and len(first.history) == STEPS
+    assert first is not None and first.stopped is None and len(first.history) == 10
     assert first.image.dtype == np.float32 and first.image.shape[2] == 3 and max(first.image.shape[:2]) == SIZE
     loss_text = panel.loss_html.value
 
@@ -163,7 +195,7 @@ def test_moving_the_style_slider_changes_the_next_result(panel):
     assert panel.loss_html.value != loss_text and "style 10000" in panel.loss_html.value
     assert panel.result is second
     assert panel.curves.value, "the loss curves are drawn at the end of a run"
-    assert panel.progress.value == STEPS
+    assert panel.progress.value == 10
     assert not panel.run_button.disabled and panel.stop_button.disabled and not panel.save_button.disabled
 
 

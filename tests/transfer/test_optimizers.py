@@ -53,6 +53,12 @@ def test_lbfgs_first_step_is_capped_and_the_minimum_still_found():
         # the first trial point: 0.5 away from the start (the corner) by default, 0.05 with the cap
         assert np.max(np.abs(points[1] - start)) == pytest.approx(largest_change, rel=1e-5)
         np.testing.assert_allclose(x, np.clip(CENTRE, 0, 1), atol=1e-4)  # the cap changes only the start
+    # a gradient smaller than the cap is left alone: the same points as scipy's own first step
+    gentle = lambda x: tuple(v / 1000 for v in quadratic(x))  # noqa: E731 - largest gradient 0.008
+    runs = [[], []]
+    for points, first_step in zip(runs, (None, 0.05)):
+        lbfgs(lambda x, p=points: (p.append(np.array(x)), gentle(x))[1], start, evaluations=5, first_step=first_step)
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])
 
 
 def test_stage_deadlines_share_the_budget_like_the_work():
@@ -88,7 +94,9 @@ def test_adam_steps_by_the_learning_rate_and_stays_in_the_box():
 
 
 def test_stage_sizes_and_split_steps():
-    assert stage_sizes(256) == [256]
+    assert stage_sizes(128) == [128] and stage_sizes(255) == [255]  # auto: one stage below 256 px
+    assert stage_sizes(256) == [128, 256] and stage_sizes(512) == [256, 512]
+    assert stage_sizes(256, False) == [256]
     assert stage_sizes(1024) == [512, 1024]
     assert stage_sizes(2048) == [512, 1024, 2048]
     assert stage_sizes(64, True) == [32, 64]

@@ -69,6 +69,7 @@ def test_defaults_and_normalised_values(monkeypatch):
     assert (settings.size, settings.steps) == (256, 60)
     assert (settings.content_weight, settings.style_weight, settings.tv_weight) == (1.0, 10.0, 1.0)
     assert list(settings.style_layers) == list(DEFAULT_STYLE_LAYERS)
+    assert (settings.lbfgs_first_step, settings.lbfgs_history, settings.coarse_to_fine) == (0.5, 10, None)
     assert settings.style_layers["block3_conv1"] == pytest.approx(1 / 5)
     assert list(settings.content_layers) == list(DEFAULT_CONTENT_LAYERS)
     monkeypatch.setenv("LAB_FAST", "1")

@@ -1,0 +1,100 @@
+"""Benchmark: the lesson panel's default Run at 256 px, in tutorial-step times measured in the same run.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_panel.py [--runs 3]
+
+How it counts: the panel is built with its defaults (256 px, the default steps and weights) and the
+transfer prepared before the clock starts (``panel.transfer_for()``: VGG16 loaded, the targets of
+every stage computed), as it is once a first Run has happened. The clock starts when Run is pressed
+(``panel.run(wait=True)``) and records the first preview shown and the run's end. Run 1 also traces
+the compiled loss (once per process); runs 2.. are what a student sees on every later slider move.
+One tutorial step (256 px, ``common.build_tutorial``) is timed before and after. Targets: first
+preview within 2 tutorial-step times, finished within 15. Writes ``benchmarks/results/panel.md|json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import common  # noqa: E402
+
+
+def tutorial_step_seconds(features, rounds: int = 6) -> float:
+    content, style = common.load_pair(*common.PAIRS[0], 256)
+    train_step, image = common.build_tutorial(features, content, style)
+    train_step(image).numpy()
+    times = []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        train_step(image).numpy()
+        times.append(time.perf_counter() - t)
+    return float(sorted(times)[len(times) // 2])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args(argv)
+    os.environ.pop("LAB_FAST", None)
+    from labhelpers.lessons.panel import StyleTransferPanel
+
+    features = common.extractor()
+    before = tutorial_step_seconds(features)
+    panel = StyleTransferPanel(extractor=features, background=False, output_dir="/tmp")
+    panel.transfer_for()
+    events = panel.runner.events
+    shown = {"first": None, "start": 0.0, "max_total": 0.0, "first_total": None}
+    original = events.preview
+
+    def preview(step, steps, image, record):
+        if shown["first"] is None:
+            shown["first"] = time.perf_counter() - shown["start"]
+        original(step, steps, image, record)
+
+    events.preview = preview
+    rows = []
+    for run in range(1, args.runs + 1):
+        shown["first"], shown["start"] = None, time.perf_counter()
+        result = panel.run(wait=True)
+        total = time.perf_counter() - shown["start"]
+        totals = [r["total"] for r in result.history]
+        rows.append({"run": run, "first_preview_s": shown["first"], "finished_s": total,
+                     "evaluations": len(result.history), "stages": result.options["coarse_to_fine"],
+                     "stage_steps": result.options["stage_steps"], "first_total": totals[0],
+                     "max_total": max(totals), "final_total": result.final["total"]})
+    after = tutorial_step_seconds(features)
+    step = 0.5 * (before + after)
+    for row in rows:
+        row["first_preview_steps"] = row["first_preview_s"] / step
+        row["finished_steps"] = row["finished_s"] / step
+    cpu = common.cpu_flags()
+    figures = {"cpu": cpu, "tutorial_step_seconds": {"before": before, "after": after}, "rows": rows,
+               "settings": {k: (v if isinstance(v, (int, float, str, type(None), list, tuple)) else str(v))
+                            for k, v in panel.settings().as_dict().items()}, "load": os.getloadavg()[0]}
+    (common.RESULTS / "panel.json").write_text(json.dumps(figures, indent=1, default=str))
+    lines = ["# The panel's default Run at 256 px", "",
+             f"CPU: {cpu['model']}, {cpu['cores']} cores; load {figures['load']:.1f}. One tutorial step: "
+             f"{before:.3f} s before, {after:.3f} s after. Settings: steps {panel.settings().steps}, stages "
+             f"{rows[0]['stages']} ({rows[0]['stage_steps']} evaluations).", "",
+             "| run | first preview (s) | in tutorial steps (target 2) | finished (s) | in tutorial steps (target 15) "
+             "| first total | largest total | final total |", "|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        lines.append(f"| {row['run']} | {row['first_preview_s']:.2f} | {row['first_preview_steps']:.1f} | "
+                     f"{row['finished_s']:.1f} | {row['finished_steps']:.1f} | {row['first_total']:.3g} | "
+                     f"{row['max_total']:.3g} | {row['final_total']:.3g} |")
+    (common.RESULTS / "panel.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
