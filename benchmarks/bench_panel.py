@@ -71,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
                      "evaluations": len(result.history), "stages": result.options["coarse_to_fine"],
                      "stage_steps": result.options["stage_steps"], "first_total": totals[0],
                      "max_total": max(totals), "final_total": result.final["total"]})
+    from labhelpers.images import save_image
+
+    save_image(result.image, "/tmp/panel_default_run.png", overwrite=True)  # to look at
     after = tutorial_step_seconds(features)
     step = 0.5 * (before + after)
     for row in rows:

@@ -46,8 +46,8 @@ from labhelpers.network.layers import min_side_px
 from labhelpers.transfer.settings import TransferSettings
 
 #: Evaluations of the panel's default Run (normal, ``LAB_FAST``): at 256 px auto coarse-to-fine runs
-#: 16 at 128 px and 8 at 256 px, about 12 tutorial-step times of work (the target is 15).
-PANEL_STEPS, PANEL_FAST_STEPS = 24, 10
+#: 14 at 128 px and 7 at 256 px, 10.5 tutorial-step times of work (the target is 15 with the overhead).
+PANEL_STEPS, PANEL_FAST_STEPS = 21, 10
 
 if TYPE_CHECKING:  # pragma: no cover - only for type checkers
     from labhelpers.network.extractor import FeatureExtractor
@@ -247,7 +247,7 @@ class StyleTransferPanel:
         content, style: the first content photo and style painting: bundled names
             (see :func:`labhelpers.list_images`).
         size: longest side of the result in px (default 256, or 64 with ``LAB_FAST=1``).
-        steps: loss-and-gradient evaluations per run (default :data:`PANEL_STEPS` = 24, or 10 with
+        steps: loss-and-gradient evaluations per run (default :data:`PANEL_STEPS` = 21, or 10 with
             ``LAB_FAST=1``: a finished picture in a few seconds; the slider offers more).
         extractor: a FeatureExtractor to use; by default one is built from ``vgg_weights`` when the
             first run starts.

@@ -46,8 +46,9 @@ __all__ = ["RunRequest", "RunEvents", "TransferRunner", "status_line", "PREVIEW_
 
 #: The preview is redrawn at most this often (seconds), and after the last step.
 PREVIEW_INTERVAL_S = 0.2
-#: The loss curves are redrawn at most this often during a run (seconds), and at the end.
-CURVES_INTERVAL_S = 2.0
+#: The loss curves are redrawn at most this often during a run (seconds), and at the end (each
+#: drawing takes a few tenths of a second, time the run does not get).
+CURVES_INTERVAL_S = 4.0
 #: How many prepared (content, style, set-up) transfers the runner keeps.
 CACHE_SIZE = 3
 

@@ -149,15 +149,16 @@ def test_describe_ratio_explains_the_balance():
 # ------------------------------------------------------------------------------------ runs
 
 
-def test_the_default_run_at_256_px_is_a_coarse_stage_then_about_12_tutorial_steps_of_work(monkeypatch, tmp_path):
+def test_the_default_run_at_256_px_is_a_coarse_stage_then_about_10_tutorial_steps_of_work(monkeypatch, tmp_path):
     monkeypatch.setenv("LAB_FAST", "0")
     settings = StyleTransferPanel(background=True, output_dir=tmp_path).settings()
     assert (settings.size, settings.steps, settings.coarse_to_fine) == (256, PANEL_STEPS, None)
     sizes = stage_sizes(settings.size, settings.coarse_to_fine)
     counts = split_steps(settings.steps, len(sizes))
-    assert (sizes, counts) == ([128, 256], [16, 8])  # a 128 px stage first: an early preview
-    # one evaluation costs about its pixels: 16 x (128/256)^2 + 8 = 12 tutorial-step times (target 15)
-    assert sum(n * (size / 256) ** 2 for size, n in zip(sizes, counts)) == pytest.approx(12.0)
+    assert (sizes, counts) == ([128, 256], [14, 7])  # a 128 px stage first: an early preview
+    # one evaluation costs about its pixels: 14 x (128/256)^2 + 7 = 10.5 tutorial-step times (target 15
+    # with previews, curves and scipy's bookkeeping; benchmarks/bench_panel.py measures it)
+    assert sum(n * (size / 256) ** 2 for size, n in zip(sizes, counts)) == pytest.approx(10.5)
 
 
 def test_the_preview_never_shows_a_picture_worse_than_the_start(panel):
