@@ -69,7 +69,7 @@ def test_normalised_losses_are_equal(transfers, rng):
 # The two networks round differently (float32). L-BFGS amplifies such differences several-fold
 # per step on this small picture (its line search and curvature pairs react to the last digits;
 # after 15 steps the pictures differ by up to ~0.08 while their losses agree to <1%), so it is
-# compared after 10 steps (6 before L-BFGS's first step was capped at 0.05), when the picture has changed a lot; Adam's sign-like steps are
+# compared after 10 steps (6 before L-BFGS's first trial step was capped, lbfgs_first_step), when the picture has changed a lot; Adam's sign-like steps are
 # insensitive to rounding and are compared after 15.
 @pytest.mark.parametrize("optimizer, steps", [("lbfgs", 10), ("adam", STEPS)])
 def test_same_picture_from_both_networks(transfers, optimizer, steps):
