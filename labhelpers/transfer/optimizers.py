@@ -84,7 +84,8 @@ def adam(value_and_grad: ValueAndGrad, start: np.ndarray, steps: int, learning_r
         The last ``x`` (float32, ``start``'s shape).
     """
     b1, b2 = betas
-    low, high = bounds
+    # None means "no bound"; -inf/+inf rather than None because NumPy 1.x's clip refuses (None, None)
+    low, high = (-np.inf if bounds[0] is None else bounds[0]), (np.inf if bounds[1] is None else bounds[1])
     x = np.clip(np.asarray(start, dtype=np.float32), low, high).astype(np.float32)
     m = np.zeros_like(x)
     v = np.zeros_like(x)
