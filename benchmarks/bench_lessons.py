@@ -47,8 +47,11 @@ def tutorial_step_seconds(rounds: int = 8) -> float:
     return float(sorted(times[2:])[len(times[2:]) // 2])
 
 
-def run_notebook(path: Path, fast: bool, timeout_s: int) -> dict:
-    """Execute a temporary copy of ``path``; seconds and whether it ran to the end."""
+def run_notebook(path: Path, fast: bool, timeout_s: int, keep: Path | None = None) -> dict:
+    """Execute a temporary copy of ``path``; seconds and whether it ran to the end.
+
+    With ``keep``, the executed copy (with its outputs, to look at the pictures) is written there.
+    """
     import nbformat
     from nbclient import NotebookClient
 
@@ -67,7 +70,11 @@ def run_notebook(path: Path, fast: bool, timeout_s: int) -> dict:
             client.execute()
         except Exception as exc:  # noqa: BLE001 - reported in the table, the other notebooks still run
             error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:200]
-        return {"notebook": path.stem, "seconds": time.perf_counter() - start, "error": error}
+        seconds = time.perf_counter() - start
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            nbformat.write(notebook, keep / path.name)
+        return {"notebook": path.stem, "seconds": seconds, "error": error}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,24 +83,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="LAB_FAST=1 (tiny pictures; a smoke run)")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
     parser.add_argument("--out", default=str(common.RESULTS), help="folder for lessons.md / lessons.json")
+    parser.add_argument("--keep", default=None, help="write the executed notebooks (with outputs) into this folder")
     args = parser.parse_args(argv)
 
     notebooks = sorted((common.ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     if args.names:
         notebooks = [p for p in notebooks if any(p.stem.startswith(n) for n in args.names)]
-    before = tutorial_step_seconds()
+    # one tutorial step is timed before the first notebook and after each one; a notebook is counted
+    # in the mean of the steps timed just before and just after it (the same load, as near as can be)
+    steps = [tutorial_step_seconds()]
+    before = steps[0]
     print(f"one tutorial step (256 px): {before:.3f} s; load {os.getloadavg()[0]:.2f}", flush=True)
     rows = []
     for path in notebooks:
-        row = run_notebook(path, args.quick, args.timeout)
+        row = run_notebook(path, args.quick, args.timeout, Path(args.keep) if args.keep else None)
         row["load"] = os.getloadavg()[0]
+        steps.append(tutorial_step_seconds())
+        row["tutorial_step_seconds"] = 0.5 * (steps[-2] + steps[-1])
+        row["tutorial_steps"] = row["seconds"] / row["tutorial_step_seconds"]
         rows.append(row)
-        print(f"{row['notebook']:24s} {row['seconds']:7.1f} s  {'ERROR ' + row['error'] if row['error'] else ''}",
+        print(f"{row['notebook']:24s} {row['seconds']:7.1f} s = {row['tutorial_steps']:5.0f} tutorial steps "
+              f"({row['tutorial_step_seconds']:.3f} s each) {'ERROR ' + row['error'] if row['error'] else ''}",
               flush=True)
-    after = tutorial_step_seconds()
+    after = steps[-1]
     step = 0.5 * (before + after)
-    for row in rows:
-        row["tutorial_steps"] = row["seconds"] / step
     figures = {"cpu": common.cpu_flags(), "tutorial_step_seconds": {"before": before, "after": after, "used": step},
                "fast_mode": args.quick, "target_tutorial_steps": TARGET_STEPS, "notebooks": rows}
     out = Path(args.out)
@@ -105,9 +118,11 @@ def main(argv: list[str] | None = None) -> int:
              "", f"CPU: {cpu['model']}, {cpu['cores']} cores; avx2 {cpu['avx2']}, avx512f {cpu['avx512f']}, "
              f"avx512_bf16 {cpu['avx512_bf16']}, amx_bf16 {cpu['amx_bf16']}. One tutorial step (256 px): "
              f"{before:.3f} s before, {after:.3f} s after the notebooks.", "",
-             "| notebook | seconds | tutorial steps | target | load | error |", "|---|---|---|---|---|---|"]
+             "| notebook | seconds | tutorial step (s, around it) | tutorial steps | target | load | error |",
+             "|---|---|---|---|---|---|---|"]
     for row in rows:
-        lines.append(f"| {row['notebook']} | {row['seconds']:.1f} | {row['tutorial_steps']:.0f} | "
+        lines.append(f"| {row['notebook']} | {row['seconds']:.1f} | {row['tutorial_step_seconds']:.3f} | "
+                     f"{row['tutorial_steps']:.0f} | "
                      f"{'met' if row['tutorial_steps'] <= TARGET_STEPS else 'not met'} | {row['load']:.1f} | "
                      f"{row['error'] or ''} |")
     (out / f"lessons{suffix}.md").write_text("\n".join(lines) + "\n")
