@@ -70,6 +70,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import common  # noqa: E402 (after sys.path)
 
 from labhelpers.network.layers import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS  # noqa: E402 (after sys.path)
 
@@ -182,42 +185,12 @@ def worker_matmul(config: dict) -> dict:
 
 def build_baseline(extractor: Any, content: Any, style: Any, scale: float = FEATURE_SCALE,
                    tv_weight: float = TUTORIAL_TV_WEIGHT):
-    """The tutorial's set-up: returns (train_step, image variable). One call of train_step is one
-    loss-and-gradient evaluation plus the Adam update and the clipping."""
-    import keras
-    import tensorflow as tf
+    """The tutorial's set-up (``common.build_tutorial``): returns (train_step, image variable). One call
+    of train_step is one loss-and-gradient evaluation plus the Adam update and the clipping."""
+    import numpy as np
 
-    layers = [n for n in extractor.layers if n in STYLE_LAYERS + (CONTENT_LAYER,)]
-    features = extractor.with_layers(layers)
-
-    def gram(tensor):  # the tutorial's Gram matrix: F^T F / (H W)
-        result = tf.einsum("bijc,bijd->bcd", tensor, tensor)
-        shape = tf.shape(tensor)
-        return result / tf.cast(shape[1] * shape[2], tf.float32)
-
-    def outputs(image):
-        maps = features(image)
-        return ({n: gram(scale * maps[n]) for n in STYLE_LAYERS}, scale * maps[CONTENT_LAYER])
-
-    style_targets, _ = outputs(style[None])
-    _, content_target = outputs(content[None])
-    image = tf.Variable(content[None])
-    optimizer = keras.optimizers.Adam(learning_rate=0.02, beta_1=0.99, epsilon=1e-1)
-
-    @tf.function()
-    def train_step(image):
-        with tf.GradientTape() as tape:
-            grams, content_map = outputs(image)
-            style_loss = tf.add_n([tf.reduce_mean((grams[n] - style_targets[n]) ** 2) for n in STYLE_LAYERS])
-            style_loss *= TUTORIAL_STYLE_WEIGHT / len(STYLE_LAYERS)
-            content_loss = tf.reduce_mean((content_map - content_target) ** 2) * TUTORIAL_CONTENT_WEIGHT
-            loss = style_loss + content_loss + tv_weight * tf.reduce_sum(tf.image.total_variation(image))
-        grad = tape.gradient(loss, image)
-        optimizer.apply_gradients([(grad, image)])
-        image.assign(tf.clip_by_value(image, 0.0, 1.0))
-        return loss
-
-    return train_step, image
+    return common.build_tutorial(extractor, np.asarray(content, np.float32), np.asarray(style, np.float32),
+                                 feature_scale=scale, tv_weight=tv_weight)
 
 
 def worker_baseline(config: dict) -> dict:

@@ -101,8 +101,13 @@ class Distances:
         return {"style": sum(style) / len(style), "content": content}
 
 
-def build_tutorial(features: Any, content: np.ndarray, style: np.ndarray):
-    """The tutorial's set-up: ``(train_step, image variable)``; one train step is one evaluation + Adam."""
+def build_tutorial(features: Any, content: np.ndarray, style: np.ndarray, feature_scale: float = FEATURE_SCALE,
+                   tv_weight: float = TUTORIAL_TV_WEIGHT):
+    """The tutorial's set-up: ``(train_step, image variable)``; one train step is one evaluation + Adam.
+
+    ``feature_scale`` multiplies the torchvision features before the loss (the tutorial's weights
+    assume Caffe-sized activations); ``tv_weight`` is the tutorial's TV weight (30).
+    """
     import keras
     import tensorflow as tf
 
@@ -114,7 +119,7 @@ def build_tutorial(features: Any, content: np.ndarray, style: np.ndarray):
 
     def outputs(image):
         maps = maps_of(image)
-        return {n: gram(FEATURE_SCALE * maps[n]) for n in STYLE_LAYERS}, FEATURE_SCALE * maps[CONTENT_LAYER]
+        return {n: gram(feature_scale * maps[n]) for n in STYLE_LAYERS}, feature_scale * maps[CONTENT_LAYER]
 
     style_targets, _ = outputs(style[None])
     _, content_target = outputs(content[None])
@@ -128,7 +133,7 @@ def build_tutorial(features: Any, content: np.ndarray, style: np.ndarray):
             style_loss = tf.add_n([tf.reduce_mean((grams[n] - style_targets[n]) ** 2) for n in STYLE_LAYERS])
             style_loss *= TUTORIAL_STYLE_WEIGHT / len(STYLE_LAYERS)
             content_loss = tf.reduce_mean((content_map - content_target) ** 2) * TUTORIAL_CONTENT_WEIGHT
-            loss = style_loss + content_loss + TUTORIAL_TV_WEIGHT * tf.reduce_sum(tf.image.total_variation(image))
+            loss = style_loss + content_loss + tv_weight * tf.reduce_sum(tf.image.total_variation(image))
         grad = tape.gradient(loss, image)
         optimizer.apply_gradients([(grad, image)])
         image.assign(tf.clip_by_value(image, 0.0, 1.0))
