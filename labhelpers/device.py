@@ -61,10 +61,10 @@ LESSON_RUNS: dict[str, tuple[LessonRun, ...]] = {
         LessonRun("style transfer from noise at four TV weights", 4, 128, 60, 1.0),
     ),
     "05_optimization": (
-        LessonRun("your Adam loop, then raw and normalised weights on a x10 network", 3, 128, 60, 1.0),
+        LessonRun("your Adam loop, then raw and normalised weights on a x10 network", 3, 128, 50, 1.0),
         LessonRun("Gatys Fig. 4: five style-layer sets x two style/content ratios", 10, 96, 20, 1.0),
-        LessonRun("Gatys Fig. 5 starts (photo, painting, noise) and two colour modes", 5, 112, 40, 1.0),
-        LessonRun("Adam against L-BFGS, 8 s each (time-limited: about 50 evaluations at 128 px)", 2, 128, 50, 1.0),
+        LessonRun("Gatys Fig. 5 starts (photo, painting, noise) and two colour modes", 5, 112, 30, 1.0),
+        LessonRun("Adam against L-BFGS, 6 s each (time-limited: about 38 evaluations at 128 px)", 2, 128, 38, 1.0),
     ),
     "06_style_transfer": (
         LessonRun("the panel's run (run once by the notebook; each Run click adds one)", 1, 256, 40, 1.0),
