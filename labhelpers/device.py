@@ -48,11 +48,11 @@ LESSON_RUNS: dict[str, tuple[LessonRun, ...]] = {
     # depth of 01-03: lessons.timing's model (a fixed share plus VGG16's multiply-adds up to the runs'
     # deepest layers, averaged over the runs), times its coarse-to-fine share for runs that start small
     "01_feature_hierarchy": (
-        LessonRun("content reconstructions, block1..block5", 5, 128, 70, 0.72),
-        LessonRun("style reconstructions, growing layer sets, coarse to fine", 5, 128, 80, 0.41),
+        LessonRun("content reconstructions, block1..block5", 5, 128, 40, 0.72),
+        LessonRun("style reconstructions, growing layer sets, coarse to fine", 5, 128, 50, 0.41),
     ),
     "02_content_loss": (
-        LessonRun("content reconstructions from four layers", 4, 160, 100, 0.76),
+        LessonRun("content reconstructions from four layers", 4, 160, 75, 0.76),
     ),
     "03_style_loss": (
         LessonRun("texture synthesis, coarse to fine (each widget click adds one)", 3, 128, 120, 0.52),
@@ -61,10 +61,10 @@ LESSON_RUNS: dict[str, tuple[LessonRun, ...]] = {
         LessonRun("style transfer from noise at four TV weights", 4, 128, 60, 1.0),
     ),
     "05_optimization": (
-        LessonRun("your Adam loop, then raw and normalised weights on a x10 network", 3, 128, 50, 1.0),
-        LessonRun("Gatys Fig. 4: five style-layer sets x two style/content ratios", 10, 96, 20, 1.0),
-        LessonRun("Gatys Fig. 5 starts (photo, painting, noise) and two colour modes", 5, 112, 30, 1.0),
-        LessonRun("Adam against L-BFGS, 6 s each (time-limited: about 38 evaluations at 128 px)", 2, 128, 38, 1.0),
+        LessonRun("your Adam loop, then raw and normalised weights on a x10 network", 3, 128, 40, 1.0),
+        LessonRun("Gatys Fig. 4: five style-layer sets x two style/content ratios", 10, 96, 15, 1.0),
+        LessonRun("Gatys Fig. 5 starts (photo, painting, noise) and two colour modes", 5, 96, 25, 1.0),
+        LessonRun("Adam against L-BFGS, 4 s each (time-limited: about 30 evaluations at 128 px)", 2, 128, 30, 1.0),
     ),
     "06_style_transfer": (
         LessonRun("the panel's run (run once by the notebook; each Run click adds one)", 1, 256, 40, 1.0),

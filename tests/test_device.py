@@ -20,7 +20,10 @@ def test_gpu_estimate_is_the_cpu_formula_with_the_t4_step_time():
 def test_gpu_is_estimated_faster_than_this_kind_of_cpu():
     cpu = device.estimate_lesson_times(seconds_per_evaluation=0.17, size=128)  # measured on 2 CPU cores
     gpu = device.estimate_gpu_lesson_times()
-    assert all(gpu[lesson] < cpu[lesson] / 2 for lesson in cpu)
+    # Loading VGG16 and tracing cost the same on both (they run on the CPU), so the GPU saves only
+    # the evaluations: at least a third of every lesson, more than half of the whole series.
+    assert all(gpu[lesson] < cpu[lesson] / 1.5 for lesson in cpu)
+    assert sum(gpu.values()) < sum(cpu.values()) / 2
     assert 0.001 < device.GPU_SECONDS_PER_EVALUATION < 0.17
 
 

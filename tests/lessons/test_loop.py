@@ -112,6 +112,40 @@ def test_live_view_updates_three_outputs_in_place(monkeypatch):
     assert pictures == ["Image"] * 3 and progress == ["HTML"] * 3  # steps 2 and 4, then the final view
 
 
+def test_live_curves_are_redrawn_at_most_every_few_seconds_and_at_the_end(monkeypatch):
+    """Steps 1 s apart, every step shown: curves at 0 s, then each CURVES_EVERY_S (3 s), and at the end."""
+    curves = []
+
+    class Handle:
+        def __init__(self, index):
+            self.index = index
+
+        def update(self, obj):
+            if self.index == 1:
+                curves.append(clock[0])
+
+    handles, clock = [], [0.0]
+
+    def fake_display(obj, display_id=None):
+        handles.append(Handle(len(handles)))
+        return handles[-1]
+
+    import IPython.display
+
+    monkeypatch.setattr(IPython.display, "display", fake_display)
+
+    class SlowStep(ScriptedStep):  # each step takes one (fake) second
+        def __call__(self, image, loss_fn, optimizer):
+            clock[0] += 1.0
+            return super().__call__(image, loss_fn, optimizer)
+
+    monkeypatch.setattr(loop.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(loop, "CURVES_EVERY_S", 3.0)
+    run_steps(SlowStep([10.0 - k for k in range(8)]), _picture(), lambda x: tf.constant(0.1), None, 8, every=1,
+              live=True)
+    assert curves == [1.0, 4.0, 7.0, 8.0]  # steps 1, 4, 7 (3 s apart), then the final view
+
+
 def test_bad_arguments_say_what_to_pass():
     with pytest.raises(ValueError, match="steps must be a whole number >= 1"):
         run_steps(ScriptedStep([]), _picture(), lambda x: 0.0, None, 0, live=False)

@@ -95,8 +95,17 @@ def test_activation_grid_and_block_activations(rng):
 
 
 def test_plot_filters_draws_64_pictures(random_extractor):
+    """One mosaic: filter i at row i // 8, column i % 8 (3 px tiles, 1 px apart, 2 px above), numbered."""
     figure = plots.plot_filters(random_extractor)
-    assert sum(1 for ax in figure.axes if ax.images) == 64
+    (ax,) = figure.axes
+    mosaic = np.asarray(ax.images[0].get_array())
+    kernel = random_extractor.base_model.get_layer("block1_conv1").get_weights()[0]  # (3, 3, 3, 64)
+    for index in (0, 10, 63):
+        weights = kernel[..., index]
+        expected = 0.5 + 0.5 * weights / np.abs(weights).max()          # grey = 0, largest weight at 0 or 1
+        top, left = (index // 8) * 5 + 2, (index % 8) * 4
+        np.testing.assert_allclose(mosaic[top:top + 3, left:left + 3], expected, atol=1e-6)
+    assert sorted(int(text.get_text()) for text in ax.texts) == list(range(64))
 
 
 def test_plot_differences_titles_carry_the_tv(rng):
