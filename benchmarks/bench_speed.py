@@ -69,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=int, default=len(common.PAIRS), help="how many of common.PAIRS")
     parser.add_argument("--tutorial-steps", type=int, default=common.TUTORIAL_STEPS)
     parser.add_argument("--max-steps", type=int, default=300)
+    parser.add_argument("--stem", default=None,
+                        help="results file name in benchmarks/results/ (default: speed, or speed_quick with --quick)")
     parser.add_argument("--quick", action="store_true", help="128 px, one pair, 100 tutorial steps")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -96,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{size} px {content} x {style}: tutorial (style {t['style']:.3f}, content {t['content']:.3f}); "
                   f"default run reached={r['reached']} in {r['units']:.1f} units = {row['ratio']:.3f} of the "
                   f"tutorial's time (wall {row['wall_ratio']:.3f}); peak {row['peak_rss_mb']:.0f} MB", flush=True)
-    write(rows, "speed_quick" if args.quick else "speed")
+    write(rows, args.stem or ("speed_quick" if args.quick else "speed"))
     return 0
 
 

@@ -83,10 +83,12 @@ GPU_SECONDS_PER_EVALUATION = 0.010
 #: The picture size (px, longest side) that :data:`GPU_SECONDS_PER_EVALUATION` refers to.
 GPU_ESTIMATE_SIZE = 128
 
-#: Seconds of set-up per optimisation (targets, tracing the compiled loss), measured on 2 CPU cores.
-SETUP_SECONDS = 3.0
-#: Seconds per lesson outside the optimisations (loading VGG16, plots).
-FIXED_SECONDS = 15.0
+#: Seconds of set-up per optimisation (targets, tracing the compiled loss) and per lesson outside
+#: the optimisations (starting the kernel, loading VGG16, plots), fitted to the seven lessons'
+#: full-size runs on 2 otherwise idle CPU cores (benchmarks/results/lessons.md; 0.10 s per
+#: evaluation at 128 px there). With these the estimates were within about 25 % of those runs.
+SETUP_SECONDS = 1.2
+FIXED_SECONDS = 12.0
 
 
 def device_summary() -> dict[str, Any]:

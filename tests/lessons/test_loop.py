@@ -86,17 +86,16 @@ def test_terms_are_recorded_every_few_steps(capsys):
     assert result.terms[0]["style"] == 2.0
 
 
-def test_live_view_updates_three_outputs_in_place(monkeypatch):
-    updates = []
+def _fake_outputs(monkeypatch, clock=None):
+    """Replace IPython's display: returns (created display ids, updates as (output index, kind, clock))."""
+    created, updates = [], []
 
     class Handle:
         def __init__(self, index):
             self.index = index
 
         def update(self, obj):
-            updates.append((self.index, type(obj).__name__))
-
-    created = []
+            updates.append((self.index, type(obj).__name__, clock[0] if clock else None))
 
     def fake_display(obj, display_id=None):
         created.append(display_id)
@@ -105,34 +104,22 @@ def test_live_view_updates_three_outputs_in_place(monkeypatch):
     import IPython.display
 
     monkeypatch.setattr(IPython.display, "display", fake_display)
+    return created, updates
+
+
+def test_live_view_updates_three_outputs_in_place(monkeypatch):
+    created, updates = _fake_outputs(monkeypatch)
     run_steps(ScriptedStep([3.0, 2.0, 1.0, 0.5]), _picture(), lambda x: tf.constant(0.1), None, 4, every=2, live=True)
     assert created == [True, True, True]                       # three outputs, made once
-    pictures = [kind for index, kind in updates if index == 0]
-    progress = [kind for index, kind in updates if index == 2]
+    pictures = [kind for index, kind, _ in updates if index == 0]
+    progress = [kind for index, kind, _ in updates if index == 2]
     assert pictures == ["Image"] * 3 and progress == ["HTML"] * 3  # steps 2 and 4, then the final view
 
 
 def test_live_curves_are_redrawn_at_most_every_few_seconds_and_at_the_end(monkeypatch):
     """Steps 1 s apart, every step shown: curves at 0 s, then each CURVES_EVERY_S (3 s), and at the end."""
-    curves = []
-
-    class Handle:
-        def __init__(self, index):
-            self.index = index
-
-        def update(self, obj):
-            if self.index == 1:
-                curves.append(clock[0])
-
-    handles, clock = [], [0.0]
-
-    def fake_display(obj, display_id=None):
-        handles.append(Handle(len(handles)))
-        return handles[-1]
-
-    import IPython.display
-
-    monkeypatch.setattr(IPython.display, "display", fake_display)
+    clock = [0.0]
+    _, updates = _fake_outputs(monkeypatch, clock)
 
     class SlowStep(ScriptedStep):  # each step takes one (fake) second
         def __call__(self, image, loss_fn, optimizer):
@@ -143,6 +130,7 @@ def test_live_curves_are_redrawn_at_most_every_few_seconds_and_at_the_end(monkey
     monkeypatch.setattr(loop, "CURVES_EVERY_S", 3.0)
     run_steps(SlowStep([10.0 - k for k in range(8)]), _picture(), lambda x: tf.constant(0.1), None, 8, every=1,
               live=True)
+    curves = [at for index, _, at in updates if index == 1]
     assert curves == [1.0, 4.0, 7.0, 8.0]  # steps 1, 4, 7 (3 s apart), then the final view
 
 
