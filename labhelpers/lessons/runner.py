@@ -289,7 +289,8 @@ class _StepTracker:
     def __init__(self, runner: TransferRunner, steps: int):
         self.runner, self.steps = runner, steps
         self.history: list[dict[str, Any]] = []
-        self.last_preview = self.last_curves = -float("inf")
+        self.last_preview = -float("inf")     # the first picture is shown at once ...
+        self.last_curves = time.perf_counter()  # ... the curves only once they have a few points
 
     def __call__(self, step: int, image: np.ndarray, record: Mapping[str, Any]) -> None:
         events = self.runner.events
