@@ -86,7 +86,7 @@ GPU_ESTIMATE_SIZE = 128
 #: Seconds of set-up per optimisation (targets, tracing the compiled loss) and per lesson outside
 #: the optimisations (starting the kernel, loading VGG16, plots), fitted to the seven lessons'
 #: full-size runs on 2 otherwise idle CPU cores (benchmarks/results/lessons.md; 0.10 s per
-#: evaluation at 128 px there). With these the estimates were within about 25 % of those runs.
+#: evaluation at 128 px there). With these the estimates were within 20 % of those runs.
 SETUP_SECONDS = 1.2
 FIXED_SECONDS = 12.0
 

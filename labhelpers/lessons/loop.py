@@ -26,11 +26,11 @@ from labhelpers.images import to_uint8
 if TYPE_CHECKING:  # pragma: no cover - only for type checkers
     from matplotlib.figure import Figure
 
-__all__ = ["LoopResult", "run_steps", "format_progress", "plot_loop_losses", "CURVES_EVERY_S"]
+__all__ = ["LoopResult", "run_steps", "format_progress", "plot_loop_losses", "CURVES_INTERVAL_S"]
 
 #: The live loss curves are redrawn at most this often (seconds) and after the last step: drawing
 #: them takes about 0.25 s on two CPU cores, a quarter of a second that the optimisation waits.
-CURVES_EVERY_S = 3.0
+CURVES_INTERVAL_S = 3.0
 
 
 @dataclass
@@ -146,7 +146,7 @@ class _View:
 
     def show(self, image: np.ndarray, result: LoopResult, line: str, final: bool = False) -> None:
         """Show the picture and the progress; the curves too when ``final`` (the loop has ended) or
-        :data:`CURVES_EVERY_S` have passed since they were last drawn."""
+        :data:`CURVES_INTERVAL_S` have passed since they were last drawn."""
         if self.handles is None:
             print(line, flush=True)
             return
@@ -154,7 +154,7 @@ class _View:
 
         self.handles[0].update(Image(data=_png(image)))
         now = time.perf_counter()
-        if (final or now - self.curves_drawn_at >= CURVES_EVERY_S) and (result.losses or result.terms):
+        if (final or now - self.curves_drawn_at >= CURVES_INTERVAL_S) and (result.losses or result.terms):
             self.handles[1].update(Image(data=_figure_png(result, self.title)))
             self.curves_drawn_at = now
         self.handles[2].update(HTML(f"<progress value='{result.steps_done}' max='{self.steps}' "

@@ -117,7 +117,7 @@ def test_live_view_updates_three_outputs_in_place(monkeypatch):
 
 
 def test_live_curves_are_redrawn_at_most_every_few_seconds_and_at_the_end(monkeypatch):
-    """Steps 1 s apart, every step shown: curves at 0 s, then each CURVES_EVERY_S (3 s), and at the end."""
+    """Steps 1 s apart, every step shown: curves at 0 s, then each CURVES_INTERVAL_S (3 s), and at the end."""
     clock = [0.0]
     _, updates = _fake_outputs(monkeypatch, clock)
 
@@ -127,7 +127,7 @@ def test_live_curves_are_redrawn_at_most_every_few_seconds_and_at_the_end(monkey
             return super().__call__(image, loss_fn, optimizer)
 
     monkeypatch.setattr(loop.time, "perf_counter", lambda: clock[0])
-    monkeypatch.setattr(loop, "CURVES_EVERY_S", 3.0)
+    monkeypatch.setattr(loop, "CURVES_INTERVAL_S", 3.0)
     run_steps(SlowStep([10.0 - k for k in range(8)]), _picture(), lambda x: tf.constant(0.1), None, 8, every=1,
               live=True)
     curves = [at for index, _, at in updates if index == 1]
