@@ -3,7 +3,7 @@
 Usage::
 
     .venv/bin/python benchmarks/bench_lessons.py                      # every notebook in notebooks/
-    .venv/bin/python benchmarks/bench_lessons.py 02_content_loss 06   # the ones whose names start so
+    .venv/bin/python benchmarks/bench_lessons.py 02_content_loss 07   # the ones whose names start so
     .venv/bin/python benchmarks/bench_lessons.py --quick              # LAB_FAST=1 (a smoke run, ~2 min)
 
 Each notebook is copied to a temporary folder and executed there with nbclient (outputs are never

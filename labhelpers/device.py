@@ -62,11 +62,13 @@ LESSON_RUNS: dict[str, tuple[LessonRun, ...]] = {
     ),
     "05_optimization": (
         LessonRun("your Adam loop, then raw and normalised weights on a x10 network", 3, 128, 40, 1.0),
-        LessonRun("Gatys Fig. 4: five style-layer sets x two style/content ratios", 10, 96, 15, 1.0),
-        LessonRun("Gatys Fig. 5 starts (photo, painting, noise) and two colour modes", 5, 96, 25, 1.0),
         LessonRun("Adam against L-BFGS, 4 s each (time-limited: about 30 evaluations at 128 px)", 2, 128, 30, 1.0),
     ),
-    "06_style_transfer": (
+    "06_paper_figures": (
+        LessonRun("Gatys Fig. 4: five style-layer sets x two style/content ratios", 10, 96, 15, 1.0),
+        LessonRun("Gatys Fig. 5 starts (photo, painting, noise) and two colour modes", 5, 96, 25, 1.0),
+    ),
+    "07_style_transfer": (
         LessonRun("the panel's run (run once by the notebook; each Run click adds one)", 1, 256, 40, 1.0),
         LessonRun("style : content ratio grid (three style weights), then all weights x10", 4, 128, 40, 1.0),
     ),

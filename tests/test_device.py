@@ -13,8 +13,8 @@ def test_gpu_estimate_is_the_cpu_formula_with_the_t4_step_time():
     # by hand, with 10 ms per evaluation at 128 px, 1.2 s set-up per optimisation, 12 s per lesson:
     # 04: 4 runs x (60 x 0.010 s + 1.2 s) + 12 s = 19.2 s
     assert gpu["04_total_variation"] == pytest.approx(19.2)
-    # 06: (40 x 0.010 x (256/128)^2 + 1.2) + 4 x (40 x 0.010 + 1.2) + 12 = 2.8 + 6.4 + 12 = 21.2 s
-    assert gpu["06_style_transfer"] == pytest.approx(21.2)
+    # 07: (40 x 0.010 x (256/128)^2 + 1.2) + 4 x (40 x 0.010 + 1.2) + 12 = 2.8 + 6.4 + 12 = 21.2 s
+    assert gpu["07_style_transfer"] == pytest.approx(21.2)
 
 
 def test_gpu_is_estimated_faster_than_this_kind_of_cpu():

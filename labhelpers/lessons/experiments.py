@@ -359,7 +359,7 @@ def tv_denoise(noisy: Any, weight: float, kind: str = "l1", steps: int = 200, le
             bar.close()
 
 
-# --------------------------------------------------------------------------- lesson 6: ratio grid
+# --------------------------------------------------------------------------- lesson 7: ratio grid
 
 
 @dataclass

@@ -5,12 +5,10 @@
   each term divided by the size of its target) and one optimisation step (:func:`optimization_step`).
 * :func:`loss_terms`: the weighted terms of any total-loss function with that signature, for the
   live loss curves.
-* The experiments after the exercises, run with :mod:`labhelpers.transfer`: Adam against L-BFGS in
-  the same wall-clock time (:func:`race`), Gatys et al.'s Fig. 4 (style layers against the
-  style/content ratio, :func:`layer_ratio_grid`) and Fig. 5 (the starting picture,
-  :func:`start_comparison`), colour preservation (:func:`color_comparison`), and the one plot the
-  lesson needs beyond :mod:`labhelpers.lessons.plots`: loss against seconds
-  (:func:`plot_loss_against_time`).
+* The experiment after the exercises, run with :mod:`labhelpers.transfer`: Adam against L-BFGS in
+  the same wall-clock time (:func:`race`), and the one plot the lesson needs beyond
+  :mod:`labhelpers.lessons.plots`: loss against seconds (:func:`plot_loss_against_time`).
+  Gatys et al.'s figures, run the same way, are lesson 06's (:mod:`labhelpers.lessons.paper_figures`).
 
 Conventions: pictures are float32 RGB in [0, 1], ``(H, W, 3)`` or with a batch axis
 ``(1, H, W, 3)``; feature maps are ``(1, h, w, C)``; Gram matrices ``(C, C)``; sizes are pixels of
@@ -28,7 +26,6 @@ import numpy as np
 from labhelpers import losses
 from labhelpers.config import import_tensorflow
 from labhelpers.images import resize_to
-from labhelpers.network.layers import BLOCK_FIRST_LAYERS
 from labhelpers.transfer.run import StyleTransfer, StyleTransferResult
 
 tf = import_tensorflow()  # TensorFlow without its CUDA start-up noise (see labhelpers.config)
@@ -44,19 +41,9 @@ __all__ = [
     "scaled_extractor",
     "targets",
     "terms_at",
-    "STYLE_LAYER_SETS",
     "race",
-    "layer_ratio_grid",
-    "start_comparison",
-    "color_comparison",
     "plot_loss_against_time",
 ]
-
-#: Gatys et al.'s Fig. 4 rows: conv1 only, conv1 + conv2, ..., conv1 ... conv5 (first conv of each block).
-STYLE_LAYER_SETS: dict[str, tuple[str, ...]] = {
-    ("conv1" if n == 1 else f"conv1-{n}"): tuple(BLOCK_FIRST_LAYERS[:n]) for n in range(1, 6)
-}
-
 
 # --------------------------------------------------------------------------- the exercises' references
 
@@ -237,60 +224,6 @@ def race(photo: Any, painting: Any, extractor: Any, *, size: int, seconds: float
     transfer.run(steps=1, optimizer="adam")  # trace the compiled loss once, outside the timed runs
     return {name: _call(transfer.run, steps=100_000, optimizer=name, time_budget_s=float(seconds), **weights)
             for name in optimizers}
-
-
-def layer_ratio_grid(photo: Any, painting: Any, extractor: Any, ratios: Sequence[float], *, size: int,
-                     steps: int, layer_sets: Mapping[str, Sequence[str]] | None = None,
-                     progress: Callable[[str], Any] | None = None,
-                     **run_options: Any) -> dict[tuple[str, float], np.ndarray]:
-    """Gatys et al.'s Fig. 4 at class size: pictures for each style-layer set and style/content ratio.
-
-    Args:
-        photo, painting, extractor: as in :func:`race`.
-        ratios: style weight / content weight values (content weight 1), the grid's columns.
-        size: longest side in pixels; steps: L-BFGS evaluations per picture (from the photo).
-        layer_sets: row name -> style layers; default :data:`STYLE_LAYER_SETS`.
-        progress: called with a short text before each row (e.g. ``print``).
-        **run_options: more arguments of :meth:`StyleTransfer.run` (e.g. ``progress=True`` for a bar per picture).
-
-    Returns:
-        ``{(row name, ratio): picture (H, W, 3) float32 in [0, 1]}``.
-    """
-    layer_sets = STYLE_LAYER_SETS if layer_sets is None else layer_sets
-    pictures = {}
-    for row, layers in layer_sets.items():
-        if progress is not None:
-            progress(f"style layers {row}: {len(ratios)} pictures")
-        transfer = StyleTransfer(photo, painting, size=size, extractor=extractor, style_layers=list(layers))
-        for ratio in ratios:
-            result = transfer.run(steps=steps, content_weight=1.0, style_weight=float(ratio), tv_weight=1.0,
-                                  **run_options)
-            pictures[(row, float(ratio))] = np.asarray(result.image, np.float32)
-    return pictures
-
-
-def start_comparison(photo: Any, painting: Any, extractor: Any, *, size: int, steps: int,
-                     starts: Sequence[str] = ("content", "style", "noise"),
-                     **weights: float) -> dict[str, StyleTransferResult]:
-    """Gatys et al.'s Fig. 5 idea: the same optimisation started from the photo, the painting and noise.
-
-    Returns:
-        ``{start: result}`` (same weights, same number of L-BFGS evaluations).
-    """
-    transfer = StyleTransfer(photo, painting, size=size, extractor=extractor)
-    return {start: transfer.run(steps=steps, init=start, seed=0, **weights) for start in starts}
-
-
-def color_comparison(photo: Any, painting: Any, extractor: Any, *, size: int, steps: int,
-                     modes: Sequence[str | None] = (None, "luminance", "histogram"),
-                     **weights: float) -> dict[str, StyleTransferResult]:
-    """The plain result next to the two colour-preserving ones (Gatys et al. 2017).
-
-    Returns:
-        ``{"plain" | "luminance" | "histogram": result}``.
-    """
-    transfer = StyleTransfer(photo, painting, size=size, extractor=extractor)
-    return {(mode or "plain"): transfer.run(steps=steps, preserve_color=mode, **weights) for mode in modes}
 
 
 def plot_loss_against_time(histories: Mapping[str, Sequence[Mapping[str, Any]]], title: str | None = None,

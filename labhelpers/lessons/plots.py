@@ -470,7 +470,7 @@ def loss_curves_png(history: Sequence[Mapping[str, Any]], title: str | None = No
     return buffer.getvalue()
 
 
-# --------------------------------------------------------------------------- lesson 6: ratio grid
+# --------------------------------------------------------------------------- lesson 7: ratio grid
 
 
 def plot_ratio_grid(grid: "RatioGrid", height_in: float = 2.4) -> "Figure":

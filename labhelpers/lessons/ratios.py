@@ -1,4 +1,4 @@
-"""Lesson 06: what decides the picture is the *ratio* of the loss weights, shown rather than told.
+"""Lesson 07: what decides the picture is the *ratio* of the loss weights, shown rather than told.
 
 :func:`weight_scale_comparison` runs one prepared transfer with some weights, with all of them
 multiplied by the same factor (the same ratios: the loss is only multiplied by that factor) and with

@@ -256,13 +256,7 @@ experiments with many runs and 256 px only for the panel.
    and gradient, a full forward and backward pass) and then tried a shorter one. Each trial costs
    as much as a whole Adam step, so evaluations, not iterations, are the fair unit of work and of
    time; an L-BFGS iteration may use one evaluation or several.
-5. A deeper layer's unit sees a larger patch of the picture (its receptive field grows with every
-   convolution and pooling), so its Gram matrix describes which larger patterns occur together.
-   Matching it forces the painting's larger structures; conv1 alone sees 3x3 pixels: colour and grain.
-6. The loss is not convex: it has many minima (and flat directions) that are all "good" pictures.
-   Gradient-based optimisers find one near the start, so the start is part of the method: from the
-   photo the layout survives, from the painting its composition leaks in, from noise anything goes.
-7. With m = v = 0 before it, the first step has m_hat = g and v_hat = g^2, so m_hat / sqrt(v_hat) is
+5. With m = v = 0 before it, the first step has m_hat = g and v_hat = g^2, so m_hat / sqrt(v_hat) is
    +1 or -1 (0 where g = 0): every pixel moves by exactly the learning rate against the sign of its
    gradient, whatever the gradient's size (first_adam_change = -learning_rate * sign(gradient), up to
    epsilon). Later steps are at most about as long. So a pixel needs at least 1 / 0.02 = 50 steps from
@@ -272,7 +266,24 @@ experiments with many runs and 256 px only for the panel.
    gradient, 100 times further, and would overshoot: its learning rate must be retuned whenever the
    loss's scale changes.
 """,
-    "06_style_transfer": """\
+    "06_paper_figures": """\
+1. A deeper layer's unit sees a larger patch of the picture (its receptive field grows with every
+   convolution and pooling), so its Gram matrix describes which larger patterns occur together.
+   Matching it forces the painting's larger structures; conv1 alone sees 3x3 pixels: colour and grain.
+2. The loss is not convex: it has many minima (and flat directions) that are all "good" pictures.
+   Gradient-based optimisers find one near the start, so the start is part of the method: from the
+   photo the layout survives, from the painting its composition leaks in, from noise anything goes.
+   The start from the photo usually ends lowest (its content loss starts at 0), but a lower loss is
+   not a better picture by itself: the loss only counts feature statistics, and the weights decide
+   how much photo you get; which picture you like is a judgement the loss cannot make.
+3. Luminance-only transfer keeps the photo's I and Q at every pixel and changes only Y, so each
+   place keeps the photo's hue (only brightness, and through clipping a little saturation, move):
+   the strokes are there in light and dark, not in colour. Histogram matching only gives the
+   painting the photo's *overall* colour mean and covariance; the optimiser then paints strokes with
+   the recoloured painting's colour variation wherever the style loss wants them, so a stroke can
+   take a colour that the photo has elsewhere (the sky's blue) but not at that place (the cat).
+""",
+    "07_style_transfer": """\
 Exercise (predict, then run): the picture with all three weights x 10 is the same picture as the
 (1, 1, 1) one, the one with only the style weight x 10 is not. Multiplying every weight by 10
 multiplies the loss and its gradient by 10 and nothing else, so the lowest point is the same

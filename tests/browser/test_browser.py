@@ -38,7 +38,7 @@ ARTIFACTS = REPO / "artifacts" / "browser"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run", "--disable-sync"]
-LESSON_PANEL = "06_style_transfer.ipynb"
+LESSON_PANEL = "07_style_transfer.ipynb"
 LESSON_1 = "01_feature_hierarchy.ipynb"
 
 #: Console errors that say nothing about the lesson widgets, as (substring, why it is ignored).

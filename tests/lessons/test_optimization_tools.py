@@ -1,4 +1,4 @@
-"""labhelpers.lessons.optimization: the lesson-05 references, the scaled network and the experiment runs.
+"""labhelpers.lessons.optimization: the lesson-05 references, the scaled network and the race.
 
 Network-dependent properties use VGG16 with seeded random weights (no download, fast); the
 expected values come from NumPy or from the mathematics of ReLU networks, not from the code.
@@ -11,7 +11,6 @@ import pytest
 import tensorflow as tf
 
 from labhelpers.lessons import optimization as lesson
-from labhelpers.network.layers import BLOCK_FIRST_LAYERS
 
 CONTENT, STYLE = ["block4_conv2"], ["block1_conv1", "block3_conv1", "block5_conv1"]
 
@@ -90,13 +89,6 @@ def test_terms_at_works_at_another_size(network, pictures):
     assert set(terms) == {"content", "style", "tv", "total"} and all(np.isfinite(v) for v in terms.values())
 
 
-def test_style_layer_sets_grow_one_block_at_a_time():
-    rows = list(lesson.STYLE_LAYER_SETS.values())
-    assert list(lesson.STYLE_LAYER_SETS) == ["conv1", "conv1-2", "conv1-3", "conv1-4", "conv1-5"]
-    assert [len(r) for r in rows] == [1, 2, 3, 4, 5]
-    assert rows[-1] == tuple(BLOCK_FIRST_LAYERS) and all(r[:-1] == s for s, r in zip(rows, rows[1:]))
-
-
 def test_race_gives_each_optimiser_the_same_time(random_extractor, pictures):
     photo, painting, _ = pictures
     results = lesson.race(photo, painting, random_extractor, size=32, seconds=0.6)
@@ -106,16 +98,6 @@ def test_race_gives_each_optimiser_the_same_time(random_extractor, pictures):
         assert len(seconds) >= 1 and seconds == sorted(seconds)
         # The run stops after the first evaluation that ends past the budget: all but the last are within it.
         assert all(s < 0.6 for s in seconds[:-1])
-
-
-def test_layer_ratio_grid_has_one_picture_per_row_and_ratio(random_extractor, pictures):
-    photo, painting, _ = pictures
-    rows = {"conv1": ("block1_conv1",), "conv1-2": ("block1_conv1", "block2_conv1")}
-    grid = lesson.layer_ratio_grid(photo, painting, random_extractor, [1.0, 10.0], size=24, steps=2, layer_sets=rows)
-    assert list(grid) == [("conv1", 1.0), ("conv1", 10.0), ("conv1-2", 1.0), ("conv1-2", 10.0)]
-    for picture in grid.values():
-        assert picture.shape == (20, 24, 3) and picture.dtype == np.float32
-        assert 0.0 <= picture.min() and picture.max() <= 1.0
 
 
 def test_plot_loss_against_time_draws_each_run_and_its_best_so_far():

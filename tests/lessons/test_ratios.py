@@ -1,4 +1,4 @@
-"""Tests of labhelpers.lessons.ratios (lesson 06): the same ratio at two scales gives the same picture,
+"""Tests of labhelpers.lessons.ratios (lesson 07): the same ratio at two scales gives the same picture,
 another ratio does not; reused runs are not computed again; the figure has one picture per run."""
 
 from __future__ import annotations
