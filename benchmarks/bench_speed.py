@@ -5,6 +5,8 @@ Usage::
     .venv/bin/python benchmarks/bench_speed.py                    # 256 and 512 px, the 4 pairs (long: ~1 h)
     .venv/bin/python benchmarks/bench_speed.py --sizes 256 --pairs 1
     .venv/bin/python benchmarks/bench_speed.py --quick            # 128 px, one pair, 100 tutorial steps (~3 min)
+    .venv/bin/python benchmarks/bench_speed.py --sizes 512 --only 2 3 4 --append --stem speed_512
+                                                                  # pairs 2-4 added to an earlier file's rows
 
 For each pair (``common.PAIRS``: each painting with a different photo, plus the default
 chelsea_cat x starry_night) and size, in one process each (so the peak memory is that size's):
@@ -67,6 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
     parser.add_argument("--pairs", type=int, default=len(common.PAIRS), help="how many of common.PAIRS")
+    parser.add_argument("--only", type=int, nargs="+", default=None,
+                        help="run only these pairs (1-based numbers in common.PAIRS) instead of the first --pairs")
+    parser.add_argument("--append", action="store_true",
+                        help="keep the rows already in the results file (other sizes or pairs) and add these")
     parser.add_argument("--tutorial-steps", type=int, default=common.TUTORIAL_STEPS)
     parser.add_argument("--max-steps", type=int, default=300)
     parser.add_argument("--stem", default=None,
@@ -79,9 +85,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.quick:
         args.sizes, args.pairs, args.tutorial_steps, args.max_steps = [128], 1, 100, 100
-    rows = []
+    if args.only and not all(1 <= number <= len(common.PAIRS) for number in args.only):
+        parser.error(f"--only takes pair numbers from 1 to {len(common.PAIRS)}")
+    pairs = [common.PAIRS[number - 1] for number in args.only] if args.only else common.PAIRS[:args.pairs]
+    stem = args.stem or ("speed_quick" if args.quick else "speed")
+    earlier = common.RESULTS / f"{stem}.json"
+    rows = json.loads(earlier.read_text())["rows"] if args.append and earlier.exists() else []
     for size in args.sizes:
-        for content, style in common.PAIRS[:args.pairs]:
+        for content, style in pairs:
             config = {"content": content, "style": style, "size": size, "tutorial_steps": args.tutorial_steps,
                       "max_steps": args.max_steps}
             env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -98,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{size} px {content} x {style}: tutorial (style {t['style']:.3f}, content {t['content']:.3f}); "
                   f"default run reached={r['reached']} in {r['units']:.1f} units = {row['ratio']:.3f} of the "
                   f"tutorial's time (wall {row['wall_ratio']:.3f}); peak {row['peak_rss_mb']:.0f} MB", flush=True)
-    write(rows, args.stem or ("speed_quick" if args.quick else "speed"))
+    write(rows, stem)
     return 0
 
 

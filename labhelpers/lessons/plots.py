@@ -54,6 +54,7 @@ __all__ = [
     "plot_ratio_grid",
     "format_weight",
     "image_grid",
+    "GRID_MAX_WIDTH_IN",
     "plot_channel_overlays",
     "plot_shifted_channel",
     "plot_gram_entry",
@@ -68,6 +69,10 @@ def _pyplot() -> Any:
     return plt
 
 
+#: The widest an :func:`image_grid` figure gets (inches); wider grids are scaled down to it.
+GRID_MAX_WIDTH_IN = 14.0
+
+
 def image_grid(images: Sequence[Any], titles: Sequence[str] | None = None, columns: int | None = None,
                height_in: float = 2.6, suptitle: str | None = None) -> "Figure":
     """Several images in a grid of small pictures without axes.
@@ -76,7 +81,9 @@ def image_grid(images: Sequence[Any], titles: Sequence[str] | None = None, colum
         images: arrays (H, W, 3) in [0, 1] (or uint8); they may differ in size.
         titles: one title per picture (optional).
         columns: pictures per row; default all in one row.
-        height_in: height of one picture in inches.
+        height_in: height of one picture in inches; each cell is as wide as the widest picture's
+            shape asks (so landscape pictures leave no empty bands between rows), and the whole
+            figure is scaled down to at most :data:`GRID_MAX_WIDTH_IN` inches wide.
         suptitle: a title over the whole grid.
     """
     plt = _pyplot()
@@ -85,8 +92,12 @@ def image_grid(images: Sequence[Any], titles: Sequence[str] | None = None, colum
         raise ValueError("image_grid needs at least one image.")
     columns = count if columns is None else max(1, min(columns, count))
     rows = -(-count // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(height_in * columns, height_in * rows + (0.4 if suptitle else 0.2)),
-                                squeeze=False, layout="constrained")
+    aspect = max(np.shape(image)[1] / max(1, np.shape(image)[0]) for image in images)
+    scale = min(1.0, GRID_MAX_WIDTH_IN / (height_in * aspect * columns))
+    title_in = 0.3 if titles is not None else 0.0
+    figsize = (height_in * scale * aspect * columns,
+               (height_in * scale + title_in) * rows + (0.4 if suptitle else 0.1))
+    figure, axes = plt.subplots(rows, columns, figsize=figsize, squeeze=False, layout="constrained")
     for index, ax in enumerate(axes.ravel()):
         ax.set_axis_off()
         if index >= count:

@@ -144,6 +144,17 @@ def test_image_grid_and_plot_reconstructions(rng):
     assert sum(1 for ax in plots.plot_reconstructions(pictures[0], [rec]).axes if ax.images) == 2
 
 
+def test_image_grid_cells_follow_the_pictures_shape():
+    """Landscape pictures (2:1) in 5 rows x 2 columns: the figure is about 4 wide to 5 high, not
+    square cells with empty bands between the rows; a long row is capped at GRID_MAX_WIDTH_IN."""
+    wide = [np.zeros((50, 100, 3))] * 10
+    width_in, height_in = plots.image_grid(wide, columns=2, height_in=2.0).get_size_inches()
+    assert width_in / height_in == pytest.approx((2 * 2) / 5, rel=0.05)
+    width_in, height_in = plots.image_grid(wide, height_in=2.0).get_size_inches()
+    assert width_in == pytest.approx(plots.GRID_MAX_WIDTH_IN)
+    assert height_in == pytest.approx(plots.GRID_MAX_WIDTH_IN / 20 + 0.1)  # cells 2:1, plus the 0.1 in margin
+
+
 def test_loss_curves_are_not_squashed_by_a_near_zero_first_value():
     import matplotlib
 
@@ -187,4 +198,5 @@ def test_plot_ratio_grid_titles_each_picture_with_its_ratio(rng):
     titles = [ax.get_title() for ax in figure.axes if ax.get_title()]
     assert titles == ["photo (content)", "painting (style)", "style ÷ content = 0.5", "style ÷ content = 1000"]
     assert "7 steps at 48 px" in figure.get_suptitle()
-    assert tuple(figure.get_size_inches()) == pytest.approx((4.0, 1.4))
+    # four 40 x 48 pictures 1 inch high: 4 x 1.2 wide; 1 + 0.3 (titles) + 0.4 (the suptitle) high
+    assert tuple(figure.get_size_inches()) == pytest.approx((4.8, 1.7))
