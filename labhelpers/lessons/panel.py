@@ -31,7 +31,8 @@ from labhelpers import config
 from labhelpers.cli import safe_file_stem  # the one file-name cleaner (re-exported here)
 from labhelpers.images import DEFAULT_CONTENT, DEFAULT_STYLE, ImageError, load_image, save_image
 from labhelpers.lessons.pictures import image_to_png_bytes
-from labhelpers.lessons.plots import format_weight, loss_curves_png
+from labhelpers.lessons.curves import loss_curves_png
+from labhelpers.lessons.plots import format_weight
 from labhelpers.lessons.panel_layout import (
     COLOR_CHOICES,
     MAX_STEPS,

@@ -177,6 +177,19 @@ def test_loss_curves_png_is_a_png_of_the_asked_size():
         plots.loss_curves_png([])
 
 
+@pytest.mark.parametrize("title", [None, "a title"])
+def test_loss_curves_png_keeps_every_label_inside_the_picture(title):
+    """Fixed margins (not constrained layout): nothing drawn may touch the picture's edges, where a
+    cut-off axis label or title would show."""
+    history = [{"step": i + 1, "total": 1e4 / (i + 1), "content": 1.0, "style": 2e3 / (i + 1), "tv": 0.5}
+               for i in range(300)]
+    picture = _decode_png(plots.loss_curves_png(history, title=title))[..., :3].astype(int)
+    ink = np.abs(picture - 255).sum(axis=-1) > 30  # anything not white
+    assert ink[:, 8:-8].any(axis=0).sum() > 0.8 * (ink.shape[1] - 16), "the plot is drawn"
+    edges = {"left": ink[:, :2], "right": ink[:, -2:], "top": ink[:2, :], "bottom": ink[-2:, :]}
+    assert not any(band.any() for band in edges.values()), [k for k, band in edges.items() if band.any()]
+
+
 def test_format_weight_gives_three_significant_digits_without_exponents():
     assert [plots.format_weight(v) for v in (316.2278, 0.0316228, 1.0, 10000.0, 1.78)] == [
         "316", "0.0316", "1", "10000", "1.78"]
