@@ -90,7 +90,11 @@ def main(argv: list[str] | None = None) -> int:
     pairs = [common.PAIRS[number - 1] for number in args.only] if args.only else common.PAIRS[:args.pairs]
     stem = args.stem or ("speed_quick" if args.quick else "speed")
     earlier = common.RESULTS / f"{stem}.json"
-    rows = json.loads(earlier.read_text())["rows"] if args.append and earlier.exists() else []
+    rows = []
+    if args.append and earlier.exists():
+        before = json.loads(earlier.read_text())
+        # each row names its CPU; the rows of older files took it from the file's "cpu"
+        rows = [{"cpu": before.get("cpu", before.get("written_on")), **row} for row in before["rows"]]
     for size in args.sizes:
         for content, style in pairs:
             config = {"content": content, "style": style, "size": size, "tutorial_steps": args.tutorial_steps,
@@ -103,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             if not lines:
                 print(f"{content} x {style} at {size} px failed:\n{proc.stderr[-2000:]}", flush=True)
                 continue
-            row = json.loads(lines[-1][len("RESULT "):])
+            row = {"cpu": common.cpu_flags(), **json.loads(lines[-1][len("RESULT "):])}
             rows.append(row)
             r, t = row["race"], row["tutorial"]["final"]
             print(f"{size} px {content} x {style}: tutorial (style {t['style']:.3f}, content {t['content']:.3f}); "
@@ -117,18 +121,20 @@ def write(rows: list[dict], stem: str) -> None:
     """``benchmarks/results/<stem>.json`` and ``.md``."""
     cpu = common.cpu_flags()
     common.RESULTS.mkdir(parents=True, exist_ok=True)
-    (common.RESULTS / f"{stem}.json").write_text(json.dumps({"cpu": cpu, "rows": rows}, indent=1))
-    lines = ["# Time to the tutorial's 300-step quality (default settings, float32)", "",
-             f"CPU: {cpu['model']}, {cpu['cores']} cores; avx2 {cpu['avx2']}, avx512f {cpu['avx512f']}, "
-             f"avx512_bf16 {cpu['avx512_bf16']}, amx_bf16 {cpu['amx_bf16']}.", "",
-             "| size | pair | tutorial (style, content) | default run's best (style, content) | reached | units | "
-             "ratio (evaluations x s/eval in turns) | target | wall ratio | peak MB | load |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    (common.RESULTS / f"{stem}.json").write_text(json.dumps({"written_on": cpu, "rows": rows}, indent=1))
+    cpus = {row.get("cpu", cpu)["model"]: row.get("cpu", cpu) for row in rows} or {cpu["model"]: cpu}
+    lines = ["# Time to the tutorial's 300-step quality (default settings, float32)", ""]
+    lines += [f"CPU: {c['model']}, {c['cores']} cores; avx2 {c['avx2']}, avx512f {c['avx512f']}, "
+              f"avx512_bf16 {c['avx512_bf16']}, amx_bf16 {c['amx_bf16']}." for c in cpus.values()]
+    lines += ["", "| size | pair | CPU | tutorial (style, content) | default run's best (style, content) | reached | "
+              "units | ratio (evaluations x s/eval in turns) | target | wall ratio | peak MB | load |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         t, r = row["tutorial"]["final"], row["race"]
         target = TARGETS.get(row["size"])
         verdict = "" if target is None else ("met" if r["reached"] and row["ratio"] <= target else "not met")
-        lines.append(f"| {row['size']} | {row['content']} x {row['style']} | ({t['style']:.3f}, {t['content']:.3f}) | "
+        lines.append(f"| {row['size']} | {row['content']} x {row['style']} | {row.get('cpu', cpu)['model']} | "
+                     f"({t['style']:.3f}, {t['content']:.3f}) | "
                      f"({r['final']['style']:.3f}, {r['final']['content']:.3f}) | {r['reached']} | {r['units']:.1f} | "
                      f"{row['ratio']:.3f} | {verdict} | {row['wall_ratio']:.3f} | {row['peak_rss_mb']:.0f} | "
                      f"{row['load']:.1f} |")
