@@ -31,7 +31,7 @@ def run_cli(argv: list[str]) -> int:
     (["--content-weight", "nan"], "argument --content-weight: content_weight must be a finite number >= 0"),
     (["--tv-weight", "x"], "argument --tv-weight: tv_weight must be a number >= 0"),
     (["--optimizer", "sgd"], "optimizer must be 'lbfgs' or 'adam', not 'sgd'"),
-    (["--init", "zeros"], "init must be 'content', 'style', 'noise'"),
+    (["--init", "zeros"], "init must be 'content', 'recolored', 'style', 'noise'"),
     (["--preserve-color", "sepia"], "preserve_color must be None, 'luminance' or 'histogram'"),
     (["--time-budget-s", "0"], "argument --time-budget-s: time_budget_s must be a number of seconds > 0"),
     (["--time-budget-s", "abc"], "time_budget_s must be a number of seconds > 0 such as 30 (or None), not 'abc'"),

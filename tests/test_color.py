@@ -115,3 +115,40 @@ def test_wrong_shapes_say_what_to_pass():
         color.rgb_to_yiq(np.zeros((4, 4)))
     with pytest.raises(ValueError, match="3 colour channels"):
         color.match_color_statistics(np.zeros((4, 4, 4)), np.zeros((4, 4, 3)))
+
+
+def test_blended_statistics_are_those_of_the_pooled_pixels(rng):
+    # Reference: pool the pixels themselves, each image repeated in proportion to its weight.
+    a = rng.random((4, 6, 3)) * [1.0, 0.5, 0.2]
+    b = rng.random((3, 8, 3)) * 0.3 + 0.6  # also 24 pixels
+    pooled = np.concatenate([a.reshape(-1, 3)] * 3 + [b.reshape(-1, 3)])  # weights 3 : 1
+    mean, cov = color.blended_color_statistics([a, b], [3, 1])
+    np.testing.assert_allclose(mean, pooled.mean(axis=0), atol=1e-12)
+    np.testing.assert_allclose(cov, np.cov(pooled.T, bias=True), atol=1e-12)
+    one_mean, one_cov = color.blended_color_statistics([a])
+    np.testing.assert_allclose(one_cov, np.cov(a.reshape(-1, 3).T, bias=True), atol=1e-12)
+    np.testing.assert_allclose(one_mean, a.reshape(-1, 3).mean(axis=0), atol=1e-12)
+    for bad in ([1], [1, -1], [0, 0], [1, float("nan")]):
+        with pytest.raises(ValueError, match="finite numbers >= 0"):
+            color.blended_color_statistics([a, b], bad)
+    with pytest.raises(ValueError, match="at least one image"):
+        color.blended_color_statistics([])
+
+
+def test_recolor_to_gives_the_asked_mean_and_covariance(rng):
+    photo = rng.random((20, 30, 3))
+    # A target well inside [0, 1], so that no pixel is clipped and the statistics match exactly.
+    mean = np.array([0.55, 0.45, 0.4])
+    root = np.array([[0.08, 0.02, 0.0], [0.0, 0.06, 0.01], [0.0, 0.0, 0.05]])
+    covariance = root @ root.T
+    out = color.recolor_to(photo, mean, covariance)
+    assert out.shape == photo.shape and out.dtype == np.float32
+    assert out.min() >= 0.0 and out.max() <= 1.0
+    got_mean, got_cov = color.color_statistics(out)
+    np.testing.assert_allclose(got_mean, mean, atol=1e-6)
+    np.testing.assert_allclose(got_cov, covariance, atol=1e-6)
+    # An affine map of the colours: the pixels keep their order along every channel's blend.
+    flat, source = out.reshape(-1, 3).astype(np.float64), photo.reshape(-1, 3)
+    design = np.hstack([source, np.ones((len(source), 1))])
+    fit, *_ = np.linalg.lstsq(design, flat, rcond=None)
+    np.testing.assert_allclose(design @ fit, flat, atol=1e-5)

@@ -325,6 +325,9 @@ class StyleTransfer:
         if isinstance(init, str):
             if init == "content":
                 return targets.content.astype(np.float32, copy=True)
+            if init == "recolored":  # the photo in the paintings' colours (as the run sees both)
+                mean, covariance = color.blended_color_statistics(targets.styles, self.blend)
+                return color.recolor_to(targets.content, mean, covariance)
             if init == "style":
                 return resize_exact(targets.styles[0], shape)
             noise = np.random.default_rng(settings.seed).uniform(0.0, 1.0, size=(*shape, 3)).astype(np.float32)

@@ -59,7 +59,7 @@ DEFAULT_SIZE, FAST_SIZE = 256, 64
 DEFAULT_STEPS, FAST_STEPS = 60, 10
 
 OPTIMIZERS = ("lbfgs", "adam")
-INITS = ("content", "style", "noise")
+INITS = ("content", "recolored", "style", "noise")
 PRECISIONS = ("float32", "bfloat16", "auto")
 COLOR_MODES = ("luminance", "histogram")
 
@@ -189,9 +189,9 @@ def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
 
 
 def check_init(value: Any) -> Any:
-    """``"content"``, ``"style"``, ``"noise"`` or an image (array; any non-string is loaded later)."""
+    """``"content"``, ``"recolored"``, ``"style"``, ``"noise"`` or an image (any non-string is loaded later)."""
     if isinstance(value, str) and value not in INITS:
-        raise ValueError(f"init must be 'content', 'style', 'noise' or an image array, not {value!r}.")
+        raise ValueError(f"init must be 'content', 'recolored', 'style', 'noise' or an image array, not {value!r}.")
     return value
 
 
@@ -285,8 +285,9 @@ class TransferSettings:
                                           help="largest change of a pixel value (0-1) in L-BFGS's first trial step "
                                                "(default 0.2; None: scipy's own, the whole gradient, which "
                                                "overshoots to coloured noise)")
-    init: Any = _opt("content", check=check_init, flag="--init", metavar="{content,style,noise}",
-                     help="starting picture: content, style or noise (in Python also an image array)")
+    init: Any = _opt("content", check=check_init, flag="--init", metavar="{content,recolored,style,noise}",
+                     help="starting picture: content, recolored (the photo in the painting's colours), style "
+                          "or noise (in Python also an image array)")
     seed: int = _opt(0, check=check_seed, flag="--seed", parse=parse_whole_number, help="random seed for init='noise'")
     preserve_color: str | None = _opt(None, check=check_color_mode, flag="--preserve-color", metavar="{none,luminance,histogram}",
                                       help="keep the photo's colours: none, luminance or histogram")

@@ -28,7 +28,7 @@ BAD_VALUES = {
     "style_weight": [(float("inf"), "style_weight must be a finite number"), ("x", "style_weight must be a number")],
     "tv_weight": [(None, "tv_weight must be a number"), (True, "tv_weight must be a number")],
     "optimizer": [("sgd", "optimizer must be 'lbfgs' or 'adam'")],
-    "init": [("zeros", "init must be 'content', 'style', 'noise'")],
+    "init": [("zeros", "init must be 'content', 'recolored', 'style', 'noise'")],
     "seed": [(-1, "seed must be a whole number >= 0"), (1.5, "seed must be")],
     "preserve_color": [("sepia", "preserve_color must be None, 'luminance' or 'histogram'")],
     "coarse_to_fine": [("maybe", "coarse_to_fine must be None"), ([0, 128], "each coarse_to_fine size")],
