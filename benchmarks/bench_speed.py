@@ -7,6 +7,8 @@ Usage::
     .venv/bin/python benchmarks/bench_speed.py --quick            # 128 px, one pair, 100 tutorial steps (~3 min)
     .venv/bin/python benchmarks/bench_speed.py --sizes 512 --only 2 3 4 --append --stem speed_512
                                                                   # pairs 2-4 added to an earlier file's rows
+    .venv/bin/python benchmarks/bench_speed.py --settings '{"init": "recolored", "style_weight": 0.55, "tv_weight": 0}' \
+        --stem speed_recolored                                    # other run settings than the defaults
 
 For each pair (``common.PAIRS``: each painting with a different photo, plus the default
 chelsea_cat x starry_night) and size, in one process each (so the peak memory is that size's):
@@ -15,8 +17,9 @@ chelsea_cat x starry_night) and size, in one process each (so the peak memory is
    (style: mean relative Gram error over five layers; content: relative block4_conv2 error) are
    the target;
 2. one tutorial step and one ``stylize`` evaluation timed in turns (load-independent ratio);
-3. :class:`labhelpers.transfer.run.StyleTransfer` with its **default** settings (float32) races
-   to a picture at least as good in both distances (``common.race``, up to ``--max-steps``).
+3. :class:`labhelpers.transfer.run.StyleTransfer` with its **default** settings (float32), or the
+   run settings given as ``--settings`` JSON, races to a picture at least as good in both
+   distances (``common.race``, up to ``--max-steps``).
 
 Reported: the work in tutorial-step units (evaluations weighted by their pixels), the ratio
 ``units x s/evaluation / (300 x s/tutorial step)`` (target: <= 1/8 at 256 px, <= 1/6 at 512 px),
@@ -57,10 +60,12 @@ def worker(config: dict) -> dict:
     prepare_s = time.perf_counter() - start
     turns = common.seconds_per_step_in_turns(features, content, style, transfer.objective(), transfer.content,
                                              rounds=4)
-    race = common.race(transfer, distances, tutorial["final"], max_steps=int(config["max_steps"]))
+    race = common.race(transfer, distances, tutorial["final"], max_steps=int(config["max_steps"]),
+                       **config.get("settings", {}))
     race.pop("image")
     ratio = race["units"] * turns["evaluation"] / (tutorial["steps"] * turns["tutorial_step"])
-    return {"content": content_name, "style": style_name, "size": size, "tutorial": tutorial, "turns": turns,
+    return {"content": content_name, "style": style_name, "size": size, "settings": config.get("settings", {}),
+            "tutorial": tutorial, "turns": turns,
             "race": race, "ratio": ratio, "wall_ratio": (prepare_s + race["wall_seconds"]) / tutorial["wall_seconds"],
             "prepare_seconds": prepare_s, "peak_rss_mb": common.peak_rss_mb(), "load": os.getloadavg()[0]}
 
@@ -78,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stem", default=None,
                         help="results file name in benchmarks/results/ (default: speed, or speed_quick with --quick)")
     parser.add_argument("--quick", action="store_true", help="128 px, one pair, 100 tutorial steps")
+    parser.add_argument("--settings", default="{}", type=json.loads,
+                        help="JSON of the run settings to race with (TransferSettings run fields; default: the defaults)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -98,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     for size in args.sizes:
         for content, style in pairs:
             config = {"content": content, "style": style, "size": size, "tutorial_steps": args.tutorial_steps,
-                      "max_steps": args.max_steps}
+                      "max_steps": args.max_steps, "settings": args.settings}
             env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
             env.pop("LAB_FAST", None)
             proc = subprocess.run([sys.executable, __file__, "--worker", json.dumps(config)], capture_output=True,
@@ -111,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(row)
             r, t = row["race"], row["tutorial"]["final"]
             print(f"{size} px {content} x {style}: tutorial (style {t['style']:.3f}, content {t['content']:.3f}); "
-                  f"default run reached={r['reached']} in {r['units']:.1f} units = {row['ratio']:.3f} of the "
+                  f"run {json.dumps(args.settings) if args.settings else '(defaults)'} reached={r['reached']} in {r['units']:.1f} units = {row['ratio']:.3f} of the "
                   f"tutorial's time (wall {row['wall_ratio']:.3f}); peak {row['peak_rss_mb']:.0f} MB", flush=True)
     write(rows, stem)
     return 0
@@ -123,18 +130,18 @@ def write(rows: list[dict], stem: str) -> None:
     common.RESULTS.mkdir(parents=True, exist_ok=True)
     (common.RESULTS / f"{stem}.json").write_text(json.dumps({"written_on": cpu, "rows": rows}, indent=1))
     cpus = {row.get("cpu", cpu)["model"]: row.get("cpu", cpu) for row in rows} or {cpu["model"]: cpu}
-    lines = ["# Time to the tutorial's 300-step quality (default settings, float32)", ""]
+    lines = ["# Time to the tutorial's 300-step quality (float32)", ""]
     lines += [f"CPU: {c['model']}, {c['cores']} cores; avx2 {c['avx2']}, avx512f {c['avx512f']}, "
               f"avx512_bf16 {c['avx512_bf16']}, amx_bf16 {c['amx_bf16']}." for c in cpus.values()]
-    lines += ["", "| size | pair | CPU | tutorial (style, content) | default run's best (style, content) | reached | "
-              "units | ratio (evaluations x s/eval in turns) | target | wall ratio | peak MB | load |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines += ["", "| size | pair | CPU | run settings | tutorial (style, content) | run's best (style, content) | "
+              "reached | units | ratio (evaluations x s/eval in turns) | target | wall ratio | peak MB | load |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         t, r = row["tutorial"]["final"], row["race"]
         target = TARGETS.get(row["size"])
         verdict = "" if target is None else ("met" if r["reached"] and row["ratio"] <= target else "not met")
         lines.append(f"| {row['size']} | {row['content']} x {row['style']} | {row.get('cpu', cpu)['model']} | "
-                     f"({t['style']:.3f}, {t['content']:.3f}) | "
+                     f"{json.dumps(row['settings']) if row.get('settings') else 'defaults'} | ({t['style']:.3f}, {t['content']:.3f}) | "
                      f"({r['final']['style']:.3f}, {r['final']['content']:.3f}) | {r['reached']} | {r['units']:.1f} | "
                      f"{row['ratio']:.3f} | {verdict} | {row['wall_ratio']:.3f} | {row['peak_rss_mb']:.0f} | "
                      f"{row['load']:.1f} |")
