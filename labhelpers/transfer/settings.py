@@ -283,7 +283,7 @@ class TransferSettings:
                               help="how many curvature pairs L-BFGS keeps (scipy's maxcor)")
     lbfgs_first_step: float | None = _opt(0.5, check=partial(check_optional_weight, name="lbfgs_first_step"),
                                           help="largest change of a pixel value (0-1) in L-BFGS's first trial step "
-                                               "(default 0.2; None: scipy's own, the whole gradient, which "
+                                               "(default 0.5; None: scipy's own, the whole gradient, which "
                                                "overshoots to coloured noise)")
     init: Any = _opt("content", check=check_init, flag="--init", metavar="{content,recolored,style,noise}",
                      help="starting picture: content, recolored (the photo in the painting's colours), style "
