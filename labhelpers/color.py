@@ -190,11 +190,7 @@ def match_color_statistics(source: Any, target: Any, clip: bool = False, eps: fl
     Returns:
         float32 array with ``source``'s shape.
     """
-    src = _as_colors(source, "source")
-    mu_s, cov_s = color_statistics(src)
-    mu_t, cov_t = color_statistics(target)
-    a = symmetric_matrix_power(cov_t, 0.5, eps) @ symmetric_matrix_power(cov_s, -0.5, eps)
-    out = (src - mu_s) @ a.T + mu_t
+    out = _affine_recolor(_as_colors(source, "source"), *color_statistics(target), eps)
     if clip:
         out = np.clip(out, 0.0, 1.0)
     return out.astype(np.float32)
@@ -235,8 +231,12 @@ def recolor_to(source: Any, mean: Any, covariance: Any, eps: float = 1e-10) -> n
     Returns:
         float32 array with ``source``'s shape, values in [0, 1].
     """
-    src = _as_colors(source, "source")
+    out = _affine_recolor(_as_colors(source, "source"), np.asarray(mean, dtype=np.float64), covariance, eps)
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+def _affine_recolor(src: np.ndarray, mean: np.ndarray, covariance: Any, eps: float) -> np.ndarray:
+    """``A (x - mu_s) + mean`` with ``A = covariance^(1/2) Sigma_s^(-1/2)``, float64, not clipped."""
     mu_s, cov_s = color_statistics(src)
-    mean = np.asarray(mean, dtype=np.float64)
     a = symmetric_matrix_power(covariance, 0.5, eps) @ symmetric_matrix_power(cov_s, -0.5, eps)
-    return np.clip((src - mu_s) @ a.T + mean, 0.0, 1.0).astype(np.float32)
+    return (src - mu_s) @ a.T + mean
