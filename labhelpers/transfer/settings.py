@@ -142,6 +142,8 @@ def layer_weights(layers: Any, default: tuple[str, ...], kind: str) -> dict[str,
     total = sum(w for _, w in items)
     if total <= 0:
         raise ValueError(f"The {kind} layer weights add up to 0; give at least one layer a positive weight.")
+    if abs(total - 1.0) <= 1e-9:  # already normalised: keep the floats, so that checking twice changes nothing
+        return dict(items)
     return {n: w / total for n, w in items}
 
 

@@ -400,6 +400,18 @@ def test_bad_layers_say_what_to_pass(random_extractor):
     assert weighted.style_layers == {"block1_conv1": 0.75, "block3_conv1": 0.25}
 
 
+def test_layer_weights_that_sum_to_one_only_roughly_still_allow_run_overrides(random_extractor):
+    # 0.35 + 0.3 + 0.17 + 0.1 + 0.08 is 1.0000000000000002 in floats; dividing by it on every check
+    # used to change the weights by an ulp, so a run override was taken for a set-up change.
+    weights = {"block1_conv1": 0.35, "block2_conv1": 0.3, "block3_conv1": 0.17, "block4_conv1": 0.1,
+               "block5_conv1": 0.08}
+    transfer = StyleTransfer(DEFAULT_CONTENT, DEFAULT_STYLE, size=32, extractor=random_extractor, style_layers=weights)
+    result = transfer.run(steps=2, style_weight=3.0, progress=False)
+    assert result.options["style_weight"] == 3.0
+    assert sum(transfer.style_layers.values()) == pytest.approx(1.0)
+    assert transfer.style_layers["block1_conv1"] == pytest.approx(0.35)
+
+
 def test_images_are_taken_in_any_form(random_extractor):
     array = load_image(DEFAULT_CONTENT)
     transfer = StyleTransfer(array, load_image(DEFAULT_STYLE), size=32, extractor=random_extractor)
