@@ -47,21 +47,25 @@ TARGETS = {256: 1 / 8, 512: 1 / 6}
 
 def worker(config: dict) -> dict:
     """One pair at one size: tutorial, turns, the default run's race (in this process)."""
+    from labhelpers.transfer import SETUP_FIELDS
     from labhelpers.transfer.run import StyleTransfer
 
     content_name, style_name, size = config["content"], config["style"], int(config["size"])
+    given = config.get("settings", {})  # set-up fields (style_layers, ...) prepare the transfer; the rest run it
+    setup = {k: v for k, v in given.items() if k in SETUP_FIELDS}
+    run_settings = {k: v for k, v in given.items() if k not in SETUP_FIELDS}
     features = common.extractor()
     content, style = common.load_pair(content_name, style_name, size)
     distances = common.Distances(features, content, style)
     tutorial = common.tutorial_loop(features, content, style, steps=int(config["tutorial_steps"]), distances=distances)
     tutorial.pop("image")
     start = time.perf_counter()
-    transfer = StyleTransfer(content_name, style_name, size=size, extractor=features)
+    transfer = StyleTransfer(content_name, style_name, size=size, extractor=features, **setup)
     prepare_s = time.perf_counter() - start
     turns = common.seconds_per_step_in_turns(features, content, style, transfer.objective(), transfer.content,
                                              rounds=4)
     race = common.race(transfer, distances, tutorial["final"], max_steps=int(config["max_steps"]),
-                       **config.get("settings", {}))
+                       **run_settings)
     race.pop("image")
     ratio = race["units"] * turns["evaluation"] / (tutorial["steps"] * turns["tutorial_step"])
     return {"content": content_name, "style": style_name, "size": size, "settings": config.get("settings", {}),
@@ -84,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="results file name in benchmarks/results/ (default: speed, or speed_quick with --quick)")
     parser.add_argument("--quick", action="store_true", help="128 px, one pair, 100 tutorial steps")
     parser.add_argument("--settings", default="{}", type=json.loads,
-                        help="JSON of the run settings to race with (TransferSettings run fields; default: the defaults)")
+                        help="JSON of the settings to race with (TransferSettings fields; set-up fields such as style_layers prepare the transfer; default: the defaults)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:

@@ -5,12 +5,14 @@ What a student types stays short; each name lives in one module and is imported 
 - pictures:   ``load_image``, ``save_image``, ``show_images``, ``list_images``, ``image_path``
               (:mod:`labhelpers.images`)
 - network:    ``build_feature_extractor``, ``FeatureExtractor``, ``prepare_weights``, ``VGG16_LAYERS``,
-              ``BLOCK_FIRST_LAYERS`` (the first convolution of each block), the default layers
+              ``BLOCK_FIRST_LAYERS`` (the first convolution of each block), the default layers,
+              ``SHALLOW_STYLE_LAYERS`` (each block weighted half the one before)
 - losses:     ``content_loss``, ``gram_matrix``, ``style_loss``, ``total_variation_loss``, ...
 - checkers:   ``check_content_loss``, ``check_gram_matrix``, ``check_style_loss``,
               ``check_total_variation_loss``, ``check_total_loss``, ``check_optimization_step``,
               ``use_if_correct``
-- transfer:   ``stylize``, ``StyleTransfer``, ``StyleTransferResult``, ``TransferSettings``
+- transfer:   ``stylize``, ``StyleTransfer``, ``StyleTransferResult``, ``TransferSettings``,
+              ``QUICK_SETTINGS`` (``stylize(content, style, **QUICK_SETTINGS)``: the fast recipe)
 - the panel:  ``StyleTransferPanel``
 
 The lesson tools are reached as submodules, so a notebook needs one import (``import labhelpers``):
@@ -45,7 +47,9 @@ _API = {
     ],
     "network.weights": ["prepare_weights", "WeightsError"],
     "network.extractor": ["build_feature_extractor", "FeatureExtractor"],
-    "network.layers": ["VGG16_LAYERS", "BLOCK_FIRST_LAYERS", "DEFAULT_CONTENT_LAYERS", "DEFAULT_STYLE_LAYERS"],
+    "network.layers": [
+        "VGG16_LAYERS", "BLOCK_FIRST_LAYERS", "DEFAULT_CONTENT_LAYERS", "DEFAULT_STYLE_LAYERS", "SHALLOW_STYLE_LAYERS",
+    ],
     "losses": [
         "content_loss",
         "gram_matrix",
@@ -64,7 +68,7 @@ _API = {
         "use_if_correct",
     ],
     "transfer.run": ["stylize", "StyleTransfer", "StyleTransferResult"],
-    "transfer.settings": ["TransferSettings"],
+    "transfer.settings": ["TransferSettings", "QUICK_SETTINGS"],
     "lessons.panel": ["StyleTransferPanel"],
     "config": ["fast_mode", "show_solutions", "import_tensorflow"],
 }

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from labhelpers.config import fast_mode
-from labhelpers.network.layers import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, VGG16_LAYERS
+from labhelpers.network.layers import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, SHALLOW_STYLE_LAYERS, VGG16_LAYERS
 
 __all__ = [
     "TransferSettings",
@@ -52,6 +52,7 @@ __all__ = [
     "parse_whole_number",
     "parse_coarse_to_fine",
     "RENAMED",
+    "QUICK_SETTINGS",
 ]
 
 #: Longest side in pixels and number of loss-and-gradient evaluations (normal and ``LAB_FAST``).
@@ -364,3 +365,12 @@ def field_names() -> list[str]:
 
 #: The fields that change what is prepared before optimising (see the module docstring).
 SETUP_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(TransferSettings) if f.metadata["setup"])
+
+#: Settings that reach the TensorFlow tutorial's 300-step picture quickly (a variant beside the
+#: lecture's defaults, which paint far more): start from the photo recoloured to the painting's
+#: colours, the style layers weighted shallow-first (:data:`SHALLOW_STYLE_LAYERS`), style weight
+#: 1.4, no TV, one stage. ``stylize(content, style, **QUICK_SETTINGS)``; at 256 px it reached the
+#: tutorial's picture in both weight-free distances in 1/8 of the tutorial's time or less on the
+#: bundled pairs (``benchmarks/results/speed_shallow.md``). Any key can still be overridden.
+QUICK_SETTINGS: dict[str, Any] = {"init": "recolored", "style_layers": dict(SHALLOW_STYLE_LAYERS),
+                                  "style_weight": 1.4, "tv_weight": 0.0, "coarse_to_fine": False}

@@ -138,3 +138,31 @@ def test_one_trace_for_every_size_and_transfer_and_no_retracing_warning(random_e
     assert not [r for r in records if "retracing" in r.getMessage()]
     function = loss_function(random_extractor, ["block4_conv2"], ["block1_conv1", "block2_conv1"])
     assert function.experimental_get_tracing_count() == 1
+
+
+def test_quick_settings_weight_each_block_half_the_one_before(extractor, rng):
+    """QUICK_SETTINGS' loss, recomputed from the lecture's losses with the weights 16/31 ... 1/31 by hand."""
+    import tensorflow as tf
+
+    from labhelpers.losses import content_loss, gram_matrix, style_loss
+    from labhelpers.transfer.settings import QUICK_SETTINGS
+
+    transfer = StyleTransfer(DEFAULT_CONTENT, DEFAULT_STYLE, size=SIZE, extractor=extractor, **QUICK_SETTINGS)
+    objective = transfer.objective()
+    picture = rng.uniform(0, 1, transfer.content.shape).astype(np.float32)
+    total, _, _ = objective.evaluate(picture)
+    style_names = [f"block{b}_conv1" for b in range(1, 6)]
+    features = extractor.with_layers(style_names + ["block4_conv2"])
+    mine, photo = features(picture[None]), features(transfer.content[None])
+    painting = features(transfer.targets(transfer.content.shape[:2]).styles[0][None])  # the painting as the run sees it
+    content = float(content_loss(mine["block4_conv2"], photo["block4_conv2"]))
+    content /= float(tf.reduce_mean(photo["block4_conv2"] ** 2))
+    style = 0.0
+    for b, name in enumerate(style_names, start=1):
+        target = gram_matrix(painting[name])
+        raw = float(style_loss(gram_matrix(mine[name]), target))
+        style += (2.0 ** (5 - b) / 31.0) * raw / float(tf.reduce_mean(target ** 2))
+    assert total == pytest.approx(content + 1.4 * style, rel=1e-4)
+    # and the run starts from the photo in the painting's colours, in one stage
+    result = transfer.run(steps=2, progress=False)
+    assert result.options["coarse_to_fine"] == [SIZE] and result.options["init"] == "recolored"
