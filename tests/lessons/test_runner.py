@@ -192,6 +192,15 @@ def test_preview_and_curves_are_throttled():
     assert len(curves) == 1 and len(curves[-1][1]) == 20
 
 
+def test_curves_are_not_redrawn_in_a_runs_last_quarter():
+    # a 0 s interval asks for curves at every step; from step 16 of 20 on only the end's drawing is left
+    runner, events, _built = make_runner(FakeTransfer(step_s=0.002), preview_interval_s=10.0, curves_interval_s=0.0)
+    runner.run(request(SETTINGS.replace(steps=20)), wait=True)
+    curves = events.names("curves")
+    assert len(curves[-1][1]) == 20, "the end always draws the whole history"
+    assert len(curves) == 15 + 1, "mid-run drawings at steps 1-15 only (3/4 of 20), then the end's"
+
+
 def test_a_failing_run_reports_the_problem_and_frees_the_runner():
     def failing_load(size_px: int):
         raise ValueError("the picture is too thin")
