@@ -30,7 +30,7 @@ def run_cli(argv: list[str]) -> int:
     (["--style-weight", "-1"], "argument --style-weight: style_weight must be a finite number >= 0"),
     (["--content-weight", "nan"], "argument --content-weight: content_weight must be a finite number >= 0"),
     (["--tv-weight", "x"], "argument --tv-weight: tv_weight must be a number >= 0"),
-    (["--optimizer", "sgd"], "optimizer must be 'lbfgs' or 'adam', not 'sgd'"),
+    (["--optimizer", "sgd"], "optimizer must be 'lbfgs', 'adam' or 'projected_lbfgs', not 'sgd'"),
     (["--init", "zeros"], "init must be 'content', 'recolored', 'style', 'noise'"),
     (["--preserve-color", "sepia"], "preserve_color must be None, 'luminance' or 'histogram'"),
     (["--time-budget-s", "0"], "argument --time-budget-s: time_budget_s must be a number of seconds > 0"),

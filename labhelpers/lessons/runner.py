@@ -256,7 +256,7 @@ class TransferRunner:
             s = request.settings
             where = "in the background" if threading.current_thread() is not threading.main_thread() else "here"
             self.events.status(f"Running {where}: {s.steps} steps at {s.size} px "
-                               f"({'L-BFGS' if s.optimizer == 'lbfgs' else 'Adam'}) ...")
+                               f"({'Adam' if s.optimizer == 'adam' else 'L-BFGS'}) ...")
             tracker = _StepTracker(self, s.steps)
             result = transfer.run(s.replace(callback_every=1), callback=tracker, should_stop=self._stop.is_set)
             self.result, self.last_request = result, request

@@ -4,6 +4,7 @@
   The lessons' VGG-free optimisations (``tv_denoise``, reconstructions) call it too.
 * :func:`lbfgs`: scipy's L-BFGS-B with the box [0, 1] for every pixel; every loss-and-gradient
   evaluation, line-search trials included, counts as a step.
+* :func:`projected_lbfgs`: the same idea in numpy, the box kept by projection (no scipy set-up).
 * :func:`stage_sizes` / :func:`split_steps`: coarse-to-fine, the picture first optimised at a
   smaller size and then refined, the steps split over the stages.
 * :class:`RunRecorder`: history, best picture, callback, ``should_stop``, time budget and
@@ -29,6 +30,7 @@ __all__ = [
     "ADAM_LEARNING_RATE",
     "adam",
     "lbfgs",
+    "projected_lbfgs",
     "stage_sizes",
     "split_steps",
     "RunStopped",
@@ -165,6 +167,73 @@ def lbfgs(value_and_grad: ValueAndGrad, start: np.ndarray, evaluations: int, his
     return state["x"].reshape(shape).astype(np.float32)
 
 
+def projected_lbfgs(value_and_grad: ValueAndGrad, start: np.ndarray, evaluations: int, history: int = 10,
+                    first_step: float | None = None) -> np.ndarray:
+    """L-BFGS kept in the box [0, 1] by projection, in numpy: :func:`lbfgs` without scipy's set-up.
+
+    scipy's L-BFGS-B spends pure-Python loops over every pixel value setting up its bounds on each
+    call (0.32 s at 256 px in scipy 1.17, two tutorial steps on a fast CPU). Here, each iteration:
+    the values at a bound whose gradient pushes outwards are frozen; the two-loop recursion over the
+    last ``history`` curvature pairs (s, y) gives the direction on the others; the trial point is
+    ``clip(x + t d, 0, 1)`` with t = 1 (the first iteration: the gradient, capped so that no value
+    moves more than ``first_step``), cut by 0.3 until the loss falls enough (Armijo, 1e-4); a pair
+    is kept when s.y > 0. Per evaluation it reached the same losses as :func:`lbfgs` within about
+    1.5 % either way on three bundled pairs (README, Speed).
+
+    Args / Returns: as :func:`lbfgs`.
+    """
+    shape = start.shape
+    calls = 0
+
+    def evaluate(x: np.ndarray) -> tuple[float, np.ndarray]:
+        nonlocal calls
+        calls += 1
+        total, grad = value_and_grad(x.reshape(shape).astype(np.float32))
+        return float(total), np.asarray(grad, dtype=np.float64).ravel()
+
+    x = np.clip(start, 0.0, 1.0).astype(np.float64).ravel()
+    if evaluations < 1:
+        return x.reshape(shape).astype(np.float32)
+    total, grad = evaluate(x)
+    pairs: list[tuple[np.ndarray, np.ndarray, float]] = []  # (s, y, 1 / s.y), oldest first
+    while calls < evaluations:
+        free = ~(((x <= 0.0) & (grad > 0)) | ((x >= 1.0) & (grad < 0)))
+        direction = -(grad * free)
+        if pairs:
+            coefficients = []
+            for s, y, rho in reversed(pairs):
+                a = rho * float(s @ direction)
+                direction -= a * y
+                coefficients.append(a)
+            s, y, _ = pairs[-1]
+            direction *= float(s @ y) / float(y @ y)
+            for (s, y, rho), a in zip(pairs, reversed(coefficients)):
+                direction += (a - rho * float(y @ direction)) * s
+            direction *= free
+            if float(direction @ grad) >= 0.0:  # not downhill (curvature gone stale): start afresh
+                direction, pairs = -(grad * free), []
+        if not pairs:
+            largest = float(np.max(np.abs(direction))) if direction.size else 0.0
+            if largest == 0.0:
+                break  # nothing can move: a stationary point of the box
+            if first_step is not None and largest > first_step:  # as lbfgs: cap the first trial, never enlarge it
+                direction *= first_step / largest
+        step = 1.0
+        while True:
+            trial = np.clip(x + step * direction, 0.0, 1.0)
+            trial_total, trial_grad = evaluate(trial)
+            if trial_total <= total + 1e-4 * float(grad @ (trial - x)) or calls >= evaluations:
+                break
+            step *= 0.3
+        if trial_total > total:
+            break  # the evaluations ran out inside the line search: keep the better point
+        s, y = trial - x, trial_grad - grad
+        if float(s @ y) > 1e-12 * float(y @ y):
+            pairs = (pairs + [(s, y, 1.0 / float(s @ y))])[-history:]
+        x, total, grad = trial, trial_total, trial_grad
+    return x.reshape(shape).astype(np.float32)
+
+
 def stage_sizes(size: int, coarse_to_fine: Any = None) -> list[int]:
     """The longest sides (px) of the optimisation stages, coarse to fine, ending with ``size``.
 
@@ -259,9 +328,9 @@ def stop_message(reason: str | None, evaluations: int, seconds: float, best_step
         best_step, best_total: the step (1-based) and total loss of the picture returned (None: no
             step finished, the starting picture is returned).
         detail: what went wrong (for ``"diverged"`` and ``"callback_error"``).
-        optimizer: ``"lbfgs"`` or ``"adam"``; ``time_budget_s``: the budget, for ``"time_budget"``.
+        optimizer: ``"lbfgs"``, ``"projected_lbfgs"`` or ``"adam"``; ``time_budget_s``: the budget, for ``"time_budget"``.
     """
-    name = {"lbfgs": "L-BFGS", "adam": "Adam"}.get(optimizer, optimizer)
+    name = {"lbfgs": "L-BFGS", "adam": "Adam", "projected_lbfgs": "projected L-BFGS"}.get(optimizer, optimizer)
     done = f"{evaluations} evaluation(s) ({name}) in {seconds:.1f} s"
     best = (f"best total loss {best_total:.4g} at step {best_step}" if best_step is not None
             else "no step finished, so the starting picture is returned")

@@ -34,7 +34,7 @@ from labhelpers.images import MAX_SIDE, load_image, resize_to
 from labhelpers.network.layers import VGG16_LAYERS, min_side_px
 from labhelpers.transfer.limits import available_memory_bytes, check_memory, check_min_side, largest_size_that_fits
 from labhelpers.transfer.objective import Objective, resolve_precision
-from labhelpers.transfer.optimizers import (RunRecorder, RunStopped, StageDone, adam, lbfgs, split_steps, stage_deadlines,
+from labhelpers.transfer.optimizers import (RunRecorder, RunStopped, StageDone, adam, lbfgs, projected_lbfgs, split_steps, stage_deadlines,
                                             stage_sizes)
 from labhelpers.transfer.settings import SETUP_FIELDS, TransferSettings
 from labhelpers.transfer.targets import Targets, blend_weights, compute_targets, resize_exact
@@ -277,6 +277,8 @@ class StyleTransfer:
                 try:
                     if settings.optimizer == "lbfgs":
                         lbfgs(value_and_grad, start, count, settings.lbfgs_history, settings.lbfgs_first_step)
+                    elif settings.optimizer == "projected_lbfgs":
+                        projected_lbfgs(value_and_grad, start, count, settings.lbfgs_history, settings.lbfgs_first_step)
                     else:
                         adam(value_and_grad, start, count)
                 except StageDone:

@@ -59,7 +59,7 @@ __all__ = [
 DEFAULT_SIZE, FAST_SIZE = 256, 64
 DEFAULT_STEPS, FAST_STEPS = 60, 10
 
-OPTIMIZERS = ("lbfgs", "adam")
+OPTIMIZERS = ("lbfgs", "adam", "projected_lbfgs")
 INITS = ("content", "recolored", "style", "noise")
 PRECISIONS = ("float32", "bfloat16", "auto")
 COLOR_MODES = ("luminance", "histogram")
@@ -281,7 +281,7 @@ class TransferSettings:
     content_weight: float = _opt(1.0, check=partial(check_weight, name="content_weight"), flag="--content-weight", metavar="W", help="weight of the normalised content loss")
     style_weight: float = _opt(10.0, check=partial(check_weight, name="style_weight"), flag="--style-weight", metavar="W", help="weight of the normalised style loss")
     tv_weight: float = _opt(1.0, check=partial(check_weight, name="tv_weight"), flag="--tv-weight", metavar="W", help="weight of the per-pixel total-variation loss")
-    optimizer: str = _opt("lbfgs", check=partial(check_choice, name="optimizer", choices=OPTIMIZERS), flag="--optimizer", metavar="{lbfgs,adam}", help="lbfgs (fastest to a good picture) or adam")
+    optimizer: str = _opt("lbfgs", check=partial(check_choice, name="optimizer", choices=OPTIMIZERS), flag="--optimizer", metavar="{lbfgs,adam,projected_lbfgs}", help="lbfgs (scipy's L-BFGS-B, fastest to a good picture), adam, or projected_lbfgs (L-BFGS in numpy, no scipy set-up per run)")
     lbfgs_history: int = _opt(10, check=partial(check_positive_int, name="lbfgs_history", example=10),
                               help="how many curvature pairs L-BFGS keeps (scipy's maxcor)")
     lbfgs_first_step: float | None = _opt(0.5, check=partial(check_optional_weight, name="lbfgs_first_step"),

@@ -216,7 +216,7 @@ def test_slider_moves_never_recompute_the_targets(panel, monkeypatch):
     for weight in (0.5, 2.0, 50.0):
         panel.set_weights(content_weight=weight, style_weight=weight * 10, tv_weight=weight / 10)
         panel.steps_slider.value = 3
-        panel.optimizer_choice.value = "adam" if panel.optimizer_choice.value == "lbfgs" else "lbfgs"
+        panel.optimizer_choice.value = "adam" if panel.optimizer_choice.value == "projected_lbfgs" else "projected_lbfgs"
         panel.run(wait=True)
     assert built == [SIZE], "a slider move rebuilt the StyleTransfer (recomputed the targets)"
     assert panel.transfers_built == 1

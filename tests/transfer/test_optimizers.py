@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from labhelpers.transfer.optimizers import (STOP_REASONS, RunRecorder, RunStopped, StageDone, adam, lbfgs,
-                                            split_steps, stage_deadlines, stage_sizes, stop_message)
+                                            projected_lbfgs, split_steps, stage_deadlines, stage_sizes, stop_message)
 
 #: A quadratic sum(a * (x - c)^2) with some centres outside [0, 1]: the box minimum is clip(c, 0, 1).
 CENTRE = np.array([[0.2, 0.9, -0.5], [1.7, 0.5, 0.33]], dtype=np.float32)
@@ -59,6 +59,47 @@ def test_lbfgs_first_step_is_capped_and_the_minimum_still_found():
     for points, first_step in zip(runs, (None, 0.05)):
         lbfgs(lambda x, p=points: (p.append(np.array(x)), gentle(x))[1], start, evaluations=5, first_step=first_step)
     np.testing.assert_array_equal(runs[0][1], runs[1][1])
+
+
+def test_projected_lbfgs_finds_the_box_minimum_by_hand_and_stays_in_the_box():
+    points = []
+
+    def seen(x):
+        points.append(np.array(x))
+        return quadratic(x)
+
+    x = projected_lbfgs(seen, np.full(CENTRE.shape, 0.5, np.float32), evaluations=60, first_step=0.5)
+    np.testing.assert_allclose(x, np.clip(CENTRE, 0, 1), atol=1e-4)
+    assert len(points) <= 60 and x.dtype == np.float32 and x.shape == CENTRE.shape
+    assert all(p.min() >= 0.0 and p.max() <= 1.0 for p in points), "every trial point inside [0, 1]"
+    points.clear()
+    projected_lbfgs(seen, np.full(CENTRE.shape, 0.5, np.float32), evaluations=3)
+    assert len(points) == 3
+
+
+def test_projected_lbfgs_agrees_with_scipy_on_a_coupled_quadratic(rng):
+    """x^T A x / 2 - b^T x with A dense (well-conditioned) and its minimum partly outside the box:
+    scipy's L-BFGS-B run to convergence is the independent reference."""
+    from scipy.optimize import minimize
+
+    n = 40
+    q = rng.normal(size=(n, n))
+    a = q @ q.T / n + np.eye(n)
+    b = rng.normal(0.0, 2.0, n)
+
+    def f(x):
+        x = np.asarray(x, np.float64).ravel()
+        return float(0.5 * x @ a @ x - b @ x), (a @ x - b).astype(np.float32)
+
+    reference = minimize(lambda x: (float(0.5 * x @ a @ x - b @ x), a @ x - b), np.full(n, 0.5), jac=True,
+                         method="L-BFGS-B", bounds=[(0.0, 1.0)] * n, options={"ftol": 1e-15, "gtol": 1e-12}).x
+    assert 0 < np.sum((reference <= 1e-9) | (reference >= 1 - 1e-9)) < n, "some values at a bound, some not"
+    x = projected_lbfgs(f, np.full(n, 0.5, np.float32), evaluations=300, first_step=0.5)
+    np.testing.assert_allclose(x, reference, atol=2e-3)
+    first = [np.array(x)]
+    projected_lbfgs(lambda x: (first.append(np.array(x)), f(x))[1], np.full(n, 0.5, np.float32), evaluations=2,
+                    first_step=0.01)
+    assert np.max(np.abs(first[2] - 0.5)) == pytest.approx(0.01, rel=1e-4), "the first trial is capped"
 
 
 def test_stage_deadlines_share_the_budget_like_the_work():

@@ -536,3 +536,15 @@ def test_bad_options_of_stylize_name_the_option(random_extractor):
     with pytest.raises(ValueError, match="make at least one weight > 0"):
         stylize(DEFAULT_CONTENT, DEFAULT_STYLE, size=32, extractor=random_extractor, content_weight=0,
                 style_weight=0, tv_weight=0)
+
+
+def test_projected_lbfgs_runs_a_transfer_about_as_well_as_scipys(extractor):
+    transfer = StyleTransfer(DEFAULT_CONTENT, DEFAULT_STYLE, size=48, extractor=extractor)
+    finals = {}
+    for name in ("lbfgs", "projected_lbfgs"):
+        result = transfer.run(steps=15, optimizer=name, progress=False)
+        assert len(result.history) == 15 and result.image.min() >= 0.0 and result.image.max() <= 1.0
+        finals[name] = result.final["total"]
+        assert finals[name] < 0.5 * result.history[0]["total"], "the loss falls by more than half"
+    assert "projected L-BFGS" in result.message
+    assert finals["projected_lbfgs"] == pytest.approx(finals["lbfgs"], rel=0.15)

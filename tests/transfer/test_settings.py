@@ -27,7 +27,7 @@ BAD_VALUES = {
     "content_weight": [(-1.0, "content_weight must be a finite number >= 0"), (float("nan"), "content_weight")],
     "style_weight": [(float("inf"), "style_weight must be a finite number"), ("x", "style_weight must be a number")],
     "tv_weight": [(None, "tv_weight must be a number"), (True, "tv_weight must be a number")],
-    "optimizer": [("sgd", "optimizer must be 'lbfgs' or 'adam'")],
+    "optimizer": [("sgd", "optimizer must be 'lbfgs', 'adam' or 'projected_lbfgs'")],
     "init": [("zeros", "init must be 'content', 'recolored', 'style', 'noise'")],
     "seed": [(-1, "seed must be a whole number >= 0"), (1.5, "seed must be")],
     "preserve_color": [("sepia", "preserve_color must be None, 'luminance' or 'histogram'")],
