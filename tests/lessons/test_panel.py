@@ -157,12 +157,12 @@ def test_the_default_run_at_256_px_is_a_coarse_stage_then_about_10_tutorial_step
     counts = split_steps(settings.steps, len(sizes))
     assert (sizes, counts) == ([128, 256], [14, 7])  # a 128 px stage first: an early preview
     # one evaluation costs about its pixels: 14 x (128/256)^2 + 7 = 10.5 tutorial-step times (target 15
-    # with previews, curves and scipy's bookkeeping; benchmarks/bench_panel.py measures it)
+    # with previews, curves and the optimiser's bookkeeping; benchmarks/bench_panel.py measures it)
     assert sum(n * (size / 256) ** 2 for size, n in zip(sizes, counts)) == pytest.approx(10.5)
 
 
 def test_the_preview_never_shows_a_picture_worse_than_the_start(panel):
-    """Even with scipy's own first step (which overshoots), every preview is the best picture so far."""
+    """With the first-step cap off (the first trial is the whole gradient, which overshoots), every preview is the best so far."""
     panel.base_settings = panel.base_settings.replace(lbfgs_first_step=None)
     panel.style_weight_slider.value = 10 ** 3
     shown = []
