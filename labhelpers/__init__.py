@@ -35,10 +35,7 @@ __version__ = "0.1.0"
 # Hide TensorFlow's C++ start-up chatter (set before TensorFlow is first imported; a user's own
 # setting wins).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# One OpenBLAS thread for NumPy/SciPy (set before NumPy is first imported; a user's own setting wins).
-# TensorFlow runs VGG16 on its own threads; scipy's L-BFGS-B step (setulb) competing with them on two
-# cores took 0.17 s per evaluation at 128 px, half of each evaluation, and 0.011 s with one thread.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# (BLAS threads: a run limits them itself while it optimises, see labhelpers.config.one_blas_thread.)
 
 _API = {
     "images": [

@@ -60,9 +60,9 @@ def colab_setup_code() -> str:
     to check, instead of a bare "No module named 'labhelpers'" one line later. When the folder is already there (the runtime ran a notebook of the
     lab before), they only say so: running them twice is harmless.
 
-    Colab already has TensorFlow, Keras, NumPy, Matplotlib, ipywidgets, Pillow, SciPy and tqdm in
-    versions that satisfy ``pyproject.toml``, so pip only adds ``labhelpers`` itself (pip keeps
-    installed requirements that are already satisfied).
+    Colab already has TensorFlow, Keras, NumPy, Matplotlib, ipywidgets, Pillow, SciPy, tqdm and
+    threadpoolctl in versions that satisfy ``pyproject.toml``, so pip only adds ``labhelpers``
+    itself (pip keeps installed requirements that are already satisfied).
     """
     clone = (f"git clone -q --depth 1 --branch {{_ref}} {{_url}} {CLONE_DIR} && pip install -q -e {CLONE_DIR}"
              f' && echo "Colab: cloned {{_url}} ({{_ref}}) into {CLONE_DIR}/ and pip-installed it"')

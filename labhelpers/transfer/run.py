@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from labhelpers import color
+from labhelpers.config import one_blas_thread
 from labhelpers.images import MAX_SIDE, load_image, resize_to
 from labhelpers.network.layers import VGG16_LAYERS, min_side_px
 from labhelpers.transfer.limits import available_memory_bytes, check_memory, check_min_side, largest_size_that_fits
@@ -263,32 +264,33 @@ class StyleTransfer:
         start: np.ndarray | None = None
         deadlines = stage_deadlines(settings.time_budget_s, [n for _, _, n in plan],
                                     [shape[0] * shape[1] for _, shape, _ in plan])
-        try:
-            for index, ((stage_size, shape, count), deadline_s) in enumerate(zip(plan, deadlines)):
-                targets = self.targets(shape, color_mode)
-                if index == 0:
-                    start = self._initial_image(settings, targets)
-                else:
-                    start = resize_exact(recorder.best_image if recorder.best_image is not None else start, shape)
-                recorder.begin_stage(stage_size, lambda picture, t=targets: self._shown(picture, t), deadline_s,
-                                     last=index == len(plan) - 1)
-                objective = Objective(self.features, targets, settings)
-                value_and_grad = recorder.wrap(objective.evaluate, objective.record)
-                try:
-                    if settings.optimizer == "lbfgs":
-                        lbfgs(value_and_grad, start, count, settings.lbfgs_history, settings.lbfgs_first_step)
-                    elif settings.optimizer == "projected_lbfgs":
-                        projected_lbfgs(value_and_grad, start, count, settings.lbfgs_history, settings.lbfgs_first_step)
+        with one_blas_thread():  # BLAS threads would fight TensorFlow's for the cores (see there)
+            try:
+                for index, ((stage_size, shape, count), deadline_s) in enumerate(zip(plan, deadlines)):
+                    targets = self.targets(shape, color_mode)
+                    if index == 0:
+                        start = self._initial_image(settings, targets)
                     else:
-                        adam(value_and_grad, start, count)
-                except StageDone:
-                    pass  # this stage's share of the time budget is used up: on to the next stage
-        except RunStopped as stop:
-            recorder.stop(stop.reason, stop.detail, stop.error)
-        except KeyboardInterrupt:
-            recorder.stop("interrupt")
-        finally:
-            recorder.close()
+                        start = resize_exact(recorder.best_image if recorder.best_image is not None else start, shape)
+                    recorder.begin_stage(stage_size, lambda picture, t=targets: self._shown(picture, t), deadline_s,
+                                         last=index == len(plan) - 1)
+                    objective = Objective(self.features, targets, settings)
+                    value_and_grad = recorder.wrap(objective.evaluate, objective.record)
+                    try:
+                        if settings.optimizer == "lbfgs":
+                            lbfgs(value_and_grad, start, count, settings.lbfgs_history, settings.lbfgs_first_step)
+                        elif settings.optimizer == "projected_lbfgs":
+                            projected_lbfgs(value_and_grad, start, count, settings.lbfgs_history, settings.lbfgs_first_step)
+                        else:
+                            adam(value_and_grad, start, count)
+                    except StageDone:
+                        pass  # this stage's share of the time budget is used up: on to the next stage
+            except RunStopped as stop:
+                recorder.stop(stop.reason, stop.detail, stop.error)
+            except KeyboardInterrupt:
+                recorder.stop("interrupt")
+            finally:
+                recorder.close()
         image = recorder.best_image
         if image is None:  # nothing finished: the starting picture
             image = start if start is not None else self.targets(final_shape, color_mode).content
