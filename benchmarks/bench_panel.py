@@ -11,7 +11,7 @@ every stage computed), as it is once a first Run has happened. The clock starts 
 the compiled loss (once per process); runs 2.. are what a student sees on every later slider move.
 One tutorial step (256 px, ``common.build_tutorial``) is timed before and after, and again just before
 each run ("in turns": the machine's speed drifts between runs). Targets: first
-preview within 2 tutorial-step times, finished within 15. Writes ``benchmarks/results/panel.md|json``.
+preview within 2 tutorial-step times, finished within 15. Writes ``benchmarks/results/panel.md|json`` (``--stem`` names other files).
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ def tutorial_step_seconds(features, rounds: int = 6) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--stem", default="panel", help="results file name in benchmarks/results/ (default: panel)")
     args = parser.parse_args(argv)
     os.environ.pop("LAB_FAST", None)
     from labhelpers.lessons.panel import StyleTransferPanel
@@ -97,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     figures = {"cpu": cpu, "tutorial_step_seconds": {"before": before, "after": after}, "rows": rows,
                "settings": {k: (v if isinstance(v, (int, float, str, type(None), list, tuple)) else str(v))
                             for k, v in panel.settings().as_dict().items()}, "load": os.getloadavg()[0]}
-    (common.RESULTS / "panel.json").write_text(json.dumps(figures, indent=1, default=str))
+    (common.RESULTS / f"{args.stem}.json").write_text(json.dumps(figures, indent=1, default=str))
     lines = ["# The panel's default Run at 256 px", "",
              f"CPU: {cpu['model']}, {cpu['cores']} cores; load {figures['load']:.1f}. One tutorial step: "
              f"{before:.3f} s before, {after:.3f} s after. Settings: steps {panel.settings().steps}, stages "
@@ -110,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
                      f"{row['finished_s']:.1f} | {row['finished_steps']:.1f} | {row['finished_steps_in_turns']:.1f} "
                      f"({row['turn_step_s']:.3f} s) | {row['first_total']:.3g} | "
                      f"{row['max_total']:.3g} | {row['final_total']:.3g} |")
-    (common.RESULTS / "panel.md").write_text("\n".join(lines) + "\n")
+    (common.RESULTS / f"{args.stem}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
 

@@ -13,7 +13,8 @@ and CI can change it without editing code:
                         answer keys of its Questions (one switch for the whole series)
 
 Every module of the package imports TensorFlow through :func:`import_tensorflow`, which keeps
-TensorFlow's start-up noise about missing CUDA drivers off the screen (see there).
+TensorFlow's start-up noise about missing CUDA drivers off the screen (see there), and every run
+optimises inside :func:`one_blas_thread`, so that NumPy's BLAS threads leave the cores to TensorFlow.
 """
 
 from __future__ import annotations
