@@ -53,7 +53,7 @@ PANEL_STEPS, PANEL_FAST_STEPS = 21, 10
 if TYPE_CHECKING:  # pragma: no cover - only for type checkers
     from labhelpers.network.extractor import FeatureExtractor
 
-__all__ = ["StyleTransferPanel", "PictureSources", "parse_upload", "describe_ratio", "safe_file_stem", "WEIGHT_SLIDERS",
+__all__ = ["StyleTransferPanel", "PictureSources", "parse_upload", "describe_ratio", "default_save_path", "safe_file_stem", "WEIGHT_SLIDERS",
            "SIZE_CHOICES", "MAX_STEPS", "COLOR_CHOICES"]
 
 def describe_ratio(content_weight: float, style_weight: float) -> str:
@@ -114,6 +114,13 @@ def parse_upload(value: Any) -> list[tuple[str, bytes]]:
             files.append((str(item.get("name") or f"upload-{index + 1}"), _as_bytes(item["content"])))
         return files
     raise ValueError(f"unexpected FileUpload value of type {type(value).__name__}")
+
+
+def default_save_path(output_dir: Path, pictures: "PictureSources", request: RunRequest) -> Path:
+    """Where Save writes a run's picture: ``<output_dir>/<content>-in-<style>-<size>px.png``."""
+    content, style = (pictures.display_name(kind, key) for kind, key in
+                      (("content", request.content_key), ("style", request.style_key)))
+    return Path(output_dir) / f"{safe_file_stem(content)}-in-{safe_file_stem(style)}-{request.settings.size}px.png"
 
 
 def _default_output_dir() -> Path:
@@ -251,7 +258,7 @@ class StyleTransferPanel:
         steps: loss-and-gradient evaluations per run (default :data:`PANEL_STEPS` = 21, or 10 with
             ``LAB_FAST=1``: a finished picture in a few seconds; the slider offers more).
         extractor: a FeatureExtractor to use; by default one is built from ``vgg_weights`` when the
-            first run starts.
+            panel is shown (background mode) or the first run starts.
         vgg_weights: where VGG16's parameters come from when ``extractor`` is None (``"auto"``,
             ``"keras"``, ``"torchvision"``, ...).
         background: True: Run optimises in a background thread and Stop works (default outside
@@ -289,9 +296,15 @@ class StyleTransferPanel:
         self.status.value = f"Ready. {mode}"
 
     def _ipython_display_(self) -> None:
+        self.show()
+
+    def show(self) -> Any:
+        """Display the panel (a cell ending in ``panel`` does this) and, in background mode, prepare the first Run
+        (VGG16, targets, the loss's first trace) in a thread, returned; not in Colab's foreground mode."""
         from IPython.display import display
 
         display(self.widget)
+        return self.runner.prepare(self.request()) if self.background and not self.running else None
 
     # ---- what the runner needs and reports ------------------------------------------------------
 
@@ -364,11 +377,7 @@ class StyleTransferPanel:
         self.runner.on_result(callback)
 
     def start(self) -> Any:
-        """What the Run button does; never raises (problems go to the status line).
-
-        Returns:
-            None in background mode (see :meth:`wait`); in foreground mode the result (or None).
-        """
+        """What the Run button does; never raises (problems go to the status line); the result in foreground mode, else None."""
         if self.running:
             self.status.value = "A run is already going on: press Stop first (or wait for it to end)."
             return None
@@ -414,10 +423,7 @@ class StyleTransferPanel:
         if self.result is None or self.image is None or request is None:
             self.show_error("Nothing to save yet: press Run first.")
             return None
-        if path is None:
-            content, style = (self.pictures.display_name(kind, key) for kind, key in
-                              (("content", request.content_key), ("style", request.style_key)))
-            path = self.output_dir / f"{safe_file_stem(content)}-in-{safe_file_stem(style)}-{request.settings.size}px.png"
+        path = default_save_path(self.output_dir, self.pictures, request) if path is None else path
         try:
             written = save_image(self.image, path)
         except ImageError as exc:

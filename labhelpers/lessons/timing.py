@@ -13,6 +13,7 @@ from typing import Any
 
 from labhelpers.config import fast_mode
 from labhelpers.device import SETUP_SECONDS, time_evaluation
+from labhelpers.lessons.runner import wait_for_preparations
 from labhelpers.network.layers import VGG16_LAYERS, forward_cost
 
 __all__ = ["MEASURED_LAYER", "FIXED_SHARE", "COARSE_TO_FINE_SHARE", "seconds_per_evaluation", "estimate_seconds", "print_time_estimate"]
@@ -37,6 +38,7 @@ def seconds_per_evaluation(extractor: Any = None) -> tuple[int, float]:
     """
     key = id(getattr(extractor, "base_model", extractor))
     if key not in _MEASURED:
+        wait_for_preparations()  # a panel warming up in the background would slow this timing down
         size = 32 if fast_mode() else 128
         measured = time_evaluation(size, extractor, repeats=2 if fast_mode() else 4)
         _MEASURED[key] = (size, float(measured["seconds_per_evaluation"]))

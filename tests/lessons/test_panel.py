@@ -407,3 +407,27 @@ def test_safe_file_stem_keeps_only_safe_characters():
     assert safe_file_stem("", fallback="content") == "content"
     assert len(safe_file_stem("x" * 100 + ".png")) == 60
 
+
+
+def test_showing_the_panel_prepares_the_first_run_in_background_mode_only(extractor, tmp_path, monkeypatch):
+    """Shown in background mode, the panel builds VGG16's targets and warms the loss up in a thread, so the
+    first Run is as fast as later ones and reuses them; in foreground mode (Colab) nothing starts by itself."""
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda *objects: shown.extend(objects))
+    warmed = []
+    warm_up = transfer_module.StyleTransfer.warm_up
+    monkeypatch.setattr(transfer_module.StyleTransfer, "warm_up",
+                        lambda self, *args, **kwargs: warmed.append(self) or warm_up(self, *args, **kwargs))
+    background = StyleTransferPanel(size=SIZE, steps=STEPS, extractor=extractor, background=True, output_dir=tmp_path)
+    thread = background.show()
+    assert shown == [background.widget]
+    thread.join(60)
+    assert not thread.is_alive() and background.transfers_built == 1 and len(warmed) == 1
+    assert "prepared" in background.status.value
+    result = background.run(wait=True)
+    assert result.history and background.transfers_built == 1 and background.transfer_for() is warmed[0]
+
+    foreground = StyleTransferPanel(size=SIZE, steps=STEPS, extractor=extractor, background=False, output_dir=tmp_path)
+    assert foreground.show() is None and foreground.transfers_built == 0

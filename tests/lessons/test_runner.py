@@ -215,3 +215,74 @@ def test_a_failing_run_reports_the_problem_and_frees_the_runner():
     runner.run(RunRequest("thin", "painting", failing_load, SETTINGS))  # in the background: reported, not raised
     assert runner.wait(timeout_s=5) is None and len(events.names("error")) == 2
     assert not runner.running
+
+
+class WarmingTransfer(FakeTransfer):
+    """A FakeTransfer whose warm_up blocks until ``release`` is set, recording what happened when."""
+
+    def __init__(self):
+        super().__init__()
+        import threading
+
+        self.release = threading.Event()
+        self.order: list[str] = []
+
+    def warm_up(self, settings):
+        self.order.append("warm_up started")
+        assert self.release.wait(5.0), "the test never released the warm-up"
+        self.order.append("warm_up done")
+
+    def run(self, settings, *, callback, should_stop):
+        self.order.append("run")
+        return super().run(settings, callback=callback, should_stop=should_stop)
+
+
+def test_prepare_builds_and_warms_up_once_and_a_run_pressed_meanwhile_waits_for_it():
+    from labhelpers.lessons.runner import wait_for_preparations
+
+    transfer = WarmingTransfer()
+    runner, events, built = make_runner(transfer)
+    thread = runner.prepare(request())
+    deadline = time.perf_counter() + 5.0
+    while "warm_up started" not in transfer.order and time.perf_counter() < deadline:
+        time.sleep(0.01)
+    runner.run(request(SETTINGS.replace(style_weight=3.0)))  # Run pressed while preparing (background)
+    time.sleep(0.2)
+    assert transfer.order == ["warm_up started"], "the run must wait for the preparation"
+    assert not wait_for_preparations(timeout_s=0.1)  # still preparing
+    transfer.release.set()
+    thread.join(5.0)
+    assert wait_for_preparations(timeout_s=5.0)
+    runner.wait(5.0)
+    assert transfer.order == ["warm_up started", "warm_up done", "run"]
+    assert len(built) == 1 and runner.transfers_built == 1  # the run used the prepared transfer
+    assert transfer.runs[0]["style_weight"] == 3.0
+    statuses = [call[1] for call in events.names("status")]
+    assert not any(text.startswith("Ready") for text in statuses), "no 'Ready' once a run was pressed"
+
+
+def test_prepare_says_ready_and_a_later_run_reuses_it():
+    transfer = WarmingTransfer()
+    transfer.release.set()
+    runner, events, built = make_runner(transfer)
+    assert runner.prepare(request(), wait=True) is None
+    assert events.names("status")[-1][1].startswith("Ready")
+    runner.run(request(), wait=True)
+    assert transfer.order == ["warm_up started", "warm_up done", "run"] and len(built) == 1
+
+
+def test_a_failed_preparation_is_reported_and_run_tries_again():
+    runner, events, built = make_runner(FakeTransfer())
+    calls = []
+
+    def broken_load(size_px):
+        calls.append(size_px)
+        if len(calls) == 1:
+            raise ValueError("the photo could not be read; choose another one")
+        return np.zeros((size_px, size_px, 3), np.float32), np.ones((size_px, size_px, 3), np.float32)
+
+    flaky = RunRequest("photo", "painting", broken_load, SETTINGS)
+    assert runner.prepare(flaky, wait=True) is None  # never raises
+    (error,) = events.names("error")
+    assert "the photo could not be read; choose another one" in error[1] and "press Run to try again" in error[1]
+    assert runner.run(flaky, wait=True).history and len(built) == 1

@@ -568,3 +568,28 @@ def test_a_run_optimises_with_one_blas_thread_and_gives_the_threads_back(small, 
         small.run(steps=4, optimizer=optimizer, callback=lambda step, picture, record: seen.append(blas_threads()))
         assert blas_threads() == {2}
     assert seen and all(threads == {1} for threads in seen)
+
+
+def test_warm_up_evaluates_each_stage_once_and_changes_no_run(random_extractor, monkeypatch):
+    """warm_up traces the loss ahead of the panel's first Run: one evaluation at each stage's picture size
+    (the sizes a run's history reports), nothing optimised, and a run afterwards is the same as before."""
+    transfer = StyleTransfer(DEFAULT_CONTENT, DEFAULT_STYLE, size=64, extractor=random_extractor)
+    before = transfer.run(steps=6, coarse_to_fine=True)
+    stage_shapes = []
+    for size in before.options["coarse_to_fine"]:
+        scale = size / max(transfer.content.shape[:2])
+        stage_shapes.append((round(transfer.content.shape[0] * scale), round(transfer.content.shape[1] * scale)))
+    assert len(stage_shapes) == 2
+    seen = []
+    evaluate = Objective.evaluate
+
+    def recording(self, image):
+        seen.append(tuple(np.asarray(image).shape[:2]))
+        return evaluate(self, image)
+
+    monkeypatch.setattr(Objective, "evaluate", recording)
+    assert transfer.warm_up(coarse_to_fine=True) >= 0.0
+    assert seen == stage_shapes
+    monkeypatch.setattr(Objective, "evaluate", evaluate)
+    after = transfer.run(steps=6, coarse_to_fine=True)
+    np.testing.assert_array_equal(after.image, before.image)
