@@ -119,7 +119,7 @@ def one_blas_thread() -> Iterator[None]:
     products) through BLAS. With BLAS's own threads busy-waiting after each call, the two thread
     pools fight over the cores: on two cores, with NumPy imported before labhelpers (as in Colab
     or the benchmarks), a 128 px evaluation took 0.092 s inside a run and 0.049 s with this limit,
-    a 256 px one 0.214 s and 0.164 s (AMD EPYC, 2 cores). It works however NumPy was imported,
+    a 256 px one 0.214 s and 0.164 s (AMD EPYC, 2 cores, avx2/avx512f/avx512_bf16). It works however NumPy was imported,
     unlike ``OPENBLAS_NUM_THREADS``, which only counts before NumPy first loads; outside the block
     the user's own NumPy keeps every core.
     """

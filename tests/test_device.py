@@ -49,5 +49,3 @@ def test_device_summary_and_timing(random_extractor):
     assert info["cpu_cores"] >= 1
     timing = device.time_evaluation(32, random_extractor, repeats=2)
     assert timing["seconds_per_evaluation"] > 0 and timing["setup_seconds"] > 0
-
-

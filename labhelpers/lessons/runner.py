@@ -30,7 +30,7 @@ Prepared before the first Run
 -----------------------------
 :meth:`TransferRunner.prepare` builds a request's transfer and warms its compiled loss up (one
 evaluation per stage: the trace takes 1-2 s) in a daemon thread; the panel starts it when it is
-shown in background mode, so the first Run is as quick as every later one (EPYC, 2 cores: first
+shown in background mode, so the first Run is as quick as every later one (AMD EPYC, 2 cores, avx2/avx512f/avx512_bf16: first
 preview 0.3 tutorial steps and finished in 12 instead of 7.7 and 25; ``benchmarks/bench_panel.py``).
 A Run pressed meanwhile waits for it; in foreground mode (Colab) nothing starts by itself.
 """
@@ -276,7 +276,7 @@ class TransferRunner:
                 if not self._running:
                     self.events.status("Ready: VGG16 and the targets are prepared; press Run.")
         except Exception as exc:  # noqa: BLE001 - shown to the student; a Run reports it again
-            self.events.error(f"Preparing the run did not work: {str(exc) or type(exc).__name__}. "
+            self.events.error(f"Preparing the run did not work: {(str(exc) or type(exc).__name__).rstrip('. ')}. "
                               "Check the pictures and the weights, then press Run to try again.")
         return None
 

@@ -245,10 +245,9 @@ class StyleTransfer:
         """
         settings = self._run_settings(settings, overrides)
         start = time.perf_counter()
-        with one_blas_thread():
-            for _size, shape, _count in self._stages(settings):
-                targets = self.targets(shape, settings.preserve_color)
-                Objective(self.features, targets, settings).evaluate(targets.content)
+        for _size, shape, _count in self._stages(settings):
+            targets = self.targets(shape, settings.preserve_color)
+            Objective(self.features, targets, settings).evaluate(targets.content)
         return time.perf_counter() - start
 
     def run(self, settings: TransferSettings | None = None, *,

@@ -408,7 +408,6 @@ def test_safe_file_stem_keeps_only_safe_characters():
     assert len(safe_file_stem("x" * 100 + ".png")) == 60
 
 
-
 def test_showing_the_panel_prepares_the_first_run_in_background_mode_only(extractor, tmp_path, monkeypatch):
     """Shown in background mode, the panel builds VGG16's targets and warms the loss up in a thread, so the
     first Run is as fast as later ones and reuses them; in foreground mode (Colab) nothing starts by itself."""

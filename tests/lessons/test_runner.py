@@ -7,6 +7,7 @@ result that keeps the best picture); one test runs the real StyleTransfer to che
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -222,8 +223,6 @@ class WarmingTransfer(FakeTransfer):
 
     def __init__(self):
         super().__init__()
-        import threading
-
         self.release = threading.Event()
         self.order: list[str] = []
 
@@ -278,11 +277,11 @@ def test_a_failed_preparation_is_reported_and_run_tries_again():
     def broken_load(size_px):
         calls.append(size_px)
         if len(calls) == 1:
-            raise ValueError("the photo could not be read; choose another one")
+            raise ValueError("the photo could not be read; choose another one.")
         return np.zeros((size_px, size_px, 3), np.float32), np.ones((size_px, size_px, 3), np.float32)
 
     flaky = RunRequest("photo", "painting", broken_load, SETTINGS)
     assert runner.prepare(flaky, wait=True) is None  # never raises
     (error,) = events.names("error")
-    assert "the photo could not be read; choose another one" in error[1] and "press Run to try again" in error[1]
+    assert "choose another one. Check the pictures" in error[1] and "press Run to try again" in error[1]
     assert runner.run(flaky, wait=True).history and len(built) == 1

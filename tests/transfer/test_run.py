@@ -555,7 +555,7 @@ def test_a_run_optimises_with_one_blas_thread_and_gives_the_threads_back(small, 
     """BLAS's own threads fought TensorFlow's over two cores (a 128 px evaluation 0.092 s in a run,
     0.049 s without them), also when NumPy was imported before labhelpers: during a run BLAS has one
     thread, whatever the user had, and afterwards the user's setting again."""
-    threadpoolctl = pytest.importorskip("threadpoolctl")
+    import threadpoolctl  # a dependency of labhelpers: its absence is a failure, not a skip
 
     def blas_threads() -> set[int]:
         return {pool["num_threads"] for pool in threadpoolctl.threadpool_info() if pool["user_api"] == "blas"}
