@@ -15,8 +15,10 @@ from labhelpers.config import fast_mode
 from labhelpers.device import SETUP_SECONDS, time_evaluation
 from labhelpers.lessons.runner import wait_for_preparations
 from labhelpers.network.layers import VGG16_LAYERS, forward_cost
+from labhelpers.transfer.optimizers import split_steps, stage_sizes
 
-__all__ = ["MEASURED_LAYER", "FIXED_SHARE", "COARSE_TO_FINE_SHARE", "seconds_per_evaluation", "estimate_seconds", "print_time_estimate"]
+__all__ = ["MEASURED_LAYER", "FIXED_SHARE", "seconds_per_evaluation", "stage_pixel_share", "estimate_seconds",
+           "print_time_estimate"]
 
 #: The deepest layer of the evaluation :func:`labhelpers.device.time_evaluation` times (the default layers).
 MEASURED_LAYER = "block5_conv1"
@@ -53,13 +55,21 @@ def _deepest(layers: str | Sequence[str]) -> str:
     return max(names, key=VGG16_LAYERS.index)
 
 
-#: Cost of a coarse-to-fine run relative to a plain one of as many evaluations: half of them at half
-#: the side (a quarter of the pixels), half at the full size.
-COARSE_TO_FINE_SHARE = 0.5 * 0.25 + 0.5
+def stage_pixel_share(size: int, steps: int, coarse_to_fine: Any = None) -> float:
+    """Cost of a run's evaluations relative to ``steps`` evaluations all at ``size`` px.
+
+    The stages and their evaluations are the run's own (:func:`~labhelpers.transfer.optimizers.stage_sizes`,
+    :func:`~labhelpers.transfer.optimizers.split_steps`: 2:1 from coarse to fine), each evaluation
+    costing its pixels: 1 without coarse-to-fine; 256 px auto ([128, 256], 40 steps as 26 + 14) 0.51.
+    """
+    sizes = stage_sizes(int(size), coarse_to_fine)
+    counts = split_steps(int(steps), len(sizes))
+    sizes = sizes[len(sizes) - len(counts):]
+    return sum(count * (stage / float(size)) ** 2 for stage, count in zip(sizes, counts)) / int(steps)
 
 
 def estimate_seconds(run_layers: Sequence[str | Sequence[str]], size: int, steps: int, measured: tuple[int, float],
-                     setup_seconds: float = SETUP_SECONDS, coarse_to_fine: bool = False) -> float:
+                     setup_seconds: float = SETUP_SECONDS, coarse_to_fine: Any = None) -> float:
     """Expected seconds of one optimisation per entry of ``run_layers``.
 
     Args:
@@ -68,16 +78,16 @@ def estimate_seconds(run_layers: Sequence[str | Sequence[str]], size: int, steps
         measured: ``(size px, seconds)`` of one evaluation up to :data:`MEASURED_LAYER`
             (:func:`seconds_per_evaluation`).
         setup_seconds: added per optimisation (targets, first trace).
-        coarse_to_fine: the runs start at half the size (``coarse_to_fine=True``): their evaluations
-            cost :data:`COARSE_TO_FINE_SHARE` of full-size ones.
+        coarse_to_fine: the runs' ``coarse_to_fine`` setting (None: auto, on from 256 px, as in a
+            run); their evaluations cost :func:`stage_pixel_share` of full-size ones.
 
     Returns:
-        Seconds: sum over the runs of steps x measured seconds x (size / measured size)^2 x depth, plus
-        the set-up, where depth = FIXED_SHARE + (1 - FIXED_SHARE) x (multiply-adds up to the run's
-        deepest layer / those up to MEASURED_LAYER).
+        Seconds: sum over the runs of steps x measured seconds x (size / measured size)^2 x the stage
+        share x depth, plus the set-up, where depth = FIXED_SHARE + (1 - FIXED_SHARE) x
+        (multiply-adds up to the run's deepest layer / those up to MEASURED_LAYER).
     """
     measured_size, seconds = measured
-    pixels = (float(size) / float(measured_size)) ** 2 * (COARSE_TO_FINE_SHARE if coarse_to_fine else 1.0)
+    pixels = (float(size) / float(measured_size)) ** 2 * stage_pixel_share(size, steps, coarse_to_fine)
     total = 0.0
     for layers in run_layers:
         depth = FIXED_SHARE + (1 - FIXED_SHARE) * forward_cost(_deepest(layers)) / forward_cost(MEASURED_LAYER)
@@ -86,7 +96,7 @@ def estimate_seconds(run_layers: Sequence[str | Sequence[str]], size: int, steps
 
 
 def print_time_estimate(what: str, run_layers: Sequence[str | Sequence[str]], *, size: int, steps: int,
-                        extractor: Any = None, coarse_to_fine: bool = False) -> float:
+                        extractor: Any = None, coarse_to_fine: Any = None) -> float:
     """Print ``what: N optimisations of S evaluations at P px, about T s on this computer`` and return T.
 
     Args:
@@ -94,13 +104,14 @@ def print_time_estimate(what: str, run_layers: Sequence[str | Sequence[str]], *,
         run_layers: per optimisation, its layer or layers (see :func:`estimate_seconds`).
         size: longest side in px; steps: evaluations per optimisation.
         extractor: the lesson's feature extractor (timed once per session; default: built here).
-        coarse_to_fine: the runs start at half the size (see :func:`estimate_seconds`).
+        coarse_to_fine: the runs' ``coarse_to_fine`` setting (None: auto; see :func:`estimate_seconds`).
     """
     measured = seconds_per_evaluation(extractor)
     seconds = estimate_seconds(run_layers, size, steps, measured, coarse_to_fine=coarse_to_fine)
     count = len(run_layers)
     runs = f"{count} optimisation{'s' if count != 1 else ''} of {int(steps)} evaluations at {int(size)} px"
-    runs += " (the first half at half the size)" if coarse_to_fine else ""
+    stages = stage_sizes(int(size), coarse_to_fine)
+    runs += f" (the first {split_steps(int(steps), len(stages))[0]} at {stages[0]} px)" if len(stages) > 1 else ""
     when = f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
     print(f"{what}: {runs}, about {when} on this computer "
           f"(one evaluation at {measured[0]} px takes {measured[1]:.2f} s here).")

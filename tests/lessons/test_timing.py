@@ -14,9 +14,9 @@ from labhelpers.network.layers import forward_cost
 
 
 def test_estimate_by_hand():
-    # one run up to block5_conv1 (depth 1) at twice the measured side: 4x the pixels
-    assert timing.estimate_seconds(["block5_conv1"], size=256, steps=10, measured=(128, 0.5),
-                                   setup_seconds=2.0) == pytest.approx(10 * 0.5 * 4 + 2.0)
+    # one run up to block5_conv1 (depth 1) at twice the measured side, in one stage: 4x the pixels
+    assert timing.estimate_seconds(["block5_conv1"], size=256, steps=10, measured=(128, 0.5), setup_seconds=2.0,
+                                   coarse_to_fine=False) == pytest.approx(10 * 0.5 * 4 + 2.0)
     shallow = timing.FIXED_SHARE + (1 - timing.FIXED_SHARE) * forward_cost("block1_conv2") / forward_cost("block5_conv1")
     assert timing.estimate_seconds([["block1_conv1", "block1_conv2"]], size=128, steps=100, measured=(128, 0.2),
                                    setup_seconds=0.0) == pytest.approx(100 * 0.2 * shallow)
@@ -42,7 +42,19 @@ def test_printed_line(monkeypatch, capsys):
     assert f"about {seconds:.0f} s on this computer" in out and "0.25 s here" in out
 
 
-def test_coarse_to_fine_runs_cost_less():
+def test_coarse_to_fine_runs_cost_what_their_stages_cost():
+    """A run splits its evaluations 2:1 between half and full size (100 -> 66 at 64 px + 34 at 128 px, each
+    coarse one a quarter of the pixels), and from 256 px it does so by itself: the estimate follows the run."""
     plain = timing.estimate_seconds(["block5_conv1"], 128, 100, (128, 0.2), setup_seconds=0.0)
     staged = timing.estimate_seconds(["block5_conv1"], 128, 100, (128, 0.2), setup_seconds=0.0, coarse_to_fine=True)
-    assert staged == pytest.approx(plain * (0.5 * 0.25 + 0.5))
+    assert staged == pytest.approx(plain * (66 * 0.25 + 34) / 100)
+    # 256 px, 40 steps: auto coarse-to-fine, 26 at 128 px + 14 at 256 px, as the panel's run does
+    auto = timing.estimate_seconds(["block5_conv1"], 256, 40, (128, 0.2), setup_seconds=0.0)
+    single = timing.estimate_seconds(["block5_conv1"], 256, 40, (128, 0.2), setup_seconds=0.0, coarse_to_fine=False)
+    assert single == pytest.approx(40 * 0.2 * 4) and auto == pytest.approx(single * (26 * 0.25 + 14) / 40)
+
+
+def test_the_printed_line_names_the_coarse_stage(monkeypatch, capsys):
+    monkeypatch.setattr(timing, "seconds_per_evaluation", lambda extractor=None: (128, 0.25))
+    timing.print_time_estimate("textures", [["block1_conv1"]], size=128, steps=100, coarse_to_fine=True)
+    assert "1 optimisation of 100 evaluations at 128 px (the first 66 at 64 px)" in capsys.readouterr().out
