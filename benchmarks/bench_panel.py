@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="prepare the targets only, not the loss's first trace (Colab's first Run)")
     args = parser.parse_args(argv)
     os.environ.pop("LAB_FAST", None)
-    from labhelpers.lessons.panel import StyleTransferPanel
+    from labhelpers.panel.view import StyleTransferPanel
 
     features = common.extractor()
     before = tutorial_step_seconds(features)

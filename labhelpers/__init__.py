@@ -15,10 +15,11 @@ What a student types stays short; each name lives in one module and is imported 
               ``QUICK_SETTINGS`` (``stylize(content, style, **QUICK_SETTINGS)``: the fast recipe)
 - the panel:  ``StyleTransferPanel``
 
-The lesson tools are reached as submodules, so a notebook needs one import (``import labhelpers``):
-``labhelpers.plots`` (every figure), ``labhelpers.experiments`` (reconstructions, textures, TV
-sweeps: computation), ``labhelpers.pictures`` (noise, shifts, shuffles), ``labhelpers.widgets``
-(the small explorers of lessons 1-4), ``labhelpers.checks`` and ``labhelpers.solutions``.
+A notebook needs one import (``import labhelpers``) and reaches the rest as attributes:
+``labhelpers.lessons.l03_style_loss`` (one module per notebook, see :mod:`labhelpers.lessons`),
+``labhelpers.exercises`` (checkers, solutions, answer keys), ``labhelpers.device``. The names of
+the earlier layout, ``labhelpers.plots``, ``experiments``, ``pictures``, ``widgets``, ``checks``
+and ``solutions``, still work: each gathers the same functions from the modules they live in now.
 
 Nothing here imports TensorFlow: ``import labhelpers`` is quick, and TensorFlow is loaded by the
 first function that needs it.
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import types
 from typing import Any
 
 __version__ = "0.1.0"
@@ -55,7 +57,7 @@ _API = {
         "total_variation_loss",
         "total_variation_loss_l2",
     ],
-    "lessons.checks": [
+    "exercises.checks": [
         "check_content_loss",
         "check_gram_matrix",
         "check_style_loss",
@@ -66,23 +68,49 @@ _API = {
     ],
     "transfer.run": ["stylize", "StyleTransfer", "StyleTransferResult"],
     "transfer.settings": ["TransferSettings", "QUICK_SETTINGS"],
-    "lessons.panel": ["StyleTransferPanel"],
+    "panel.view": ["StyleTransferPanel"],
     "config": ["fast_mode", "show_solutions", "import_tensorflow"],
 }
-#: The lesson tools, reached as ``labhelpers.<name>`` (imported on first use).
+#: Subpackages and modules reached as ``labhelpers.<name>`` (imported on first use).
 _SUBMODULES = {
-    "plots": "lessons.plots",
-    "experiments": "lessons.experiments",
-    "pictures": "lessons.pictures",
-    "widgets": "lessons.widgets",
-    "checks": "lessons.checks",
-    "solutions": "lessons.solutions",
+    "lessons": "lessons",
+    "exercises": "exercises",
+    "panel": "panel",
+    "device": "device",
+    "checks": "exercises.checks",
+    "solutions": "exercises.solutions",
+}
+_LESSONS = "lessons.l01_feature_hierarchy", "lessons.l02_content_loss", "lessons.l03_style_loss"
+#: The earlier layout's modules (students' code may use them): name -> the modules whose public
+#: names it gathers.
+_GATHERED = {
+    "plots": ("lessons.common.figures", *_LESSONS, "lessons.l04_total_variation",
+              "lessons.l07_style_transfer"),
+    "experiments": ("lessons.common.noise_runs", "lessons.common.timing", *_LESSONS,
+                    "lessons.l04_total_variation", "lessons.l07_style_transfer"),
+    "pictures": ("lessons.common.pictures",),
+    "widgets": ("lessons.common.widgets", *_LESSONS, "lessons.l04_total_variation"),
 }
 _WHERE = {name: module for module, names in _API.items() for name in names}
-__all__ = sorted(_WHERE) + sorted(_SUBMODULES)
+__all__ = sorted(_WHERE) + sorted(_SUBMODULES) + sorted(_GATHERED)
+
+
+def _gathered(name: str) -> types.ModuleType:
+    """A module object holding the public names of the modules :data:`_GATHERED` lists."""
+    gathered = types.ModuleType(f"labhelpers.{name}", f"The earlier ``labhelpers.{name}``.")
+    for module_name in _GATHERED[name]:
+        module = importlib.import_module(f"labhelpers.{module_name}")
+        for public in getattr(module, "__all__", ()):
+            setattr(gathered, public, getattr(module, public))
+    return gathered
 
 
 def __getattr__(name: str) -> Any:
+    """Import a facade name's module on first use (``import labhelpers`` stays quick)."""
+    if name in _GATHERED:
+        value = _gathered(name)
+        globals()[name] = value
+        return value
     if name in _SUBMODULES:
         value = importlib.import_module(f"labhelpers.{_SUBMODULES[name]}")
         globals()[name] = value
@@ -96,4 +124,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
+    """The facade's names, for tab completion."""
     return sorted(set(globals()) | set(__all__))

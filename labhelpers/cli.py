@@ -154,7 +154,7 @@ def _check_output(path: Path, option: str = "-o") -> None:
 
 def save_loss_plot(history: list[dict[str, Any]], path: str | os.PathLike, title: str = "", *,
                    overwrite: bool = False, avoid: str | os.PathLike | None = None) -> Path:
-    """Save the loss curves (:func:`labhelpers.lessons.plots.plot_loss_curves`) as a picture file.
+    """Save the loss curves (:func:`labhelpers.lessons.common.figures.plot_loss_curves`) as a picture file.
 
     Args:
         history: the run's history (``StyleTransferResult.history``).
@@ -173,7 +173,7 @@ def save_loss_plot(history: list[dict[str, Any]], path: str | os.PathLike, title
     import matplotlib.pyplot as plt
 
     from labhelpers.images import save_image
-    from labhelpers.lessons.plots import plot_loss_curves
+    from labhelpers.lessons.common.figures import plot_loss_curves
 
     figure = plot_loss_curves(history, title=title or "style transfer losses")
     try:

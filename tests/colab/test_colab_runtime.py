@@ -124,7 +124,7 @@ def _check_converted_weights(made: Path, reference: Path) -> None:
 
 PANEL_CELL = """import threading
 import numpy as np
-from labhelpers.lessons.panel import StyleTransferPanel
+from labhelpers.panel.view import StyleTransferPanel
 
 panel = StyleTransferPanel(size=32, steps=400)
 assert panel.background is False, "in Colab the panel must optimise in the foreground"

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from labhelpers.lessons import solutions
-from labhelpers.lessons.checks import check_checkerboard_tv, check_first_adam_change, use_if_correct
-from labhelpers.lessons.checks.by_hand import checkerboard_tv_reference, first_adam_change
+from labhelpers.exercises.checks import check_checkerboard_tv, check_first_adam_change, use_if_correct
+from labhelpers.exercises.checks.by_hand import checkerboard_tv_reference, first_adam_change
 
 
 def _verdict(capsys, checker, fn, seed=0):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from labhelpers.config import import_tensorflow
-from labhelpers.lessons.checks import check_layered_content_loss, check_layered_style_loss
+from labhelpers.exercises.checks import check_layered_content_loss, check_layered_style_loss
 
 tf = import_tensorflow()
 

@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from labhelpers import losses
 from labhelpers.lessons import solutions
-from labhelpers.lessons.checks import check_optimization_step, check_total_loss, use_if_correct
+from labhelpers.exercises.checks import check_optimization_step, check_total_loss, use_if_correct
 from labhelpers.lessons.optimization import optimization_step, total_loss
 
 

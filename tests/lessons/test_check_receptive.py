@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from labhelpers.lessons.checks import check_receptive_field
-from labhelpers.lessons.checks.receptive import walked_receptive_field
+from labhelpers.exercises.checks import check_receptive_field
+from labhelpers.exercises.checks.receptive import walked_receptive_field
 from labhelpers.network.layers import describe_layers, layer_geometry
 
 

@@ -1,4 +1,4 @@
-"""Tests for labhelpers.lessons.checks: right answers pass, typical mistakes get the matching diagnosis."""
+"""Tests for labhelpers.exercises.checks: right answers pass, typical mistakes get the matching diagnosis."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from labhelpers import losses
-from labhelpers.lessons.checks import (
+from labhelpers.exercises.checks import (
     check_content_loss,
     check_gram_matrix,
     check_style_loss,

@@ -1,4 +1,4 @@
-"""The style-transfer panel (labhelpers.lessons.panel and panel_layout) driven through its methods, without a browser.
+"""The style-transfer panel (labhelpers.panel.view and panel_layout) driven through its methods, without a browser.
 
 Runs are tiny (32 px, a few steps) with the real torchvision VGG16 (the ``extractor`` fixture).
 Works with ipywidgets 7.7 (Colab) and 8: upload values are built by hand in both formats.
@@ -16,7 +16,7 @@ import pytest
 ipywidgets = pytest.importorskip("ipywidgets")
 
 from labhelpers.lessons import experiments, panel_layout, plots  # noqa: E402
-from labhelpers.lessons.panel import (PANEL_STEPS, StyleTransferPanel, describe_ratio, parse_upload,  # noqa: E402
+from labhelpers.panel.view import (PANEL_STEPS, StyleTransferPanel, describe_ratio, parse_upload,  # noqa: E402
                                       safe_file_stem)
 from labhelpers.transfer.optimizers import split_steps, stage_sizes  # noqa: E402
 from labhelpers.transfer import run as transfer_module  # noqa: E402

@@ -1,4 +1,4 @@
-"""Tests of labhelpers.lessons.runner: the panel's runner without widgets, with fake transfers and events.
+"""Tests of labhelpers.panel.runner: the panel's runner without widgets, with fake transfers and events.
 
 The fake transfer follows :meth:`labhelpers.transfer.run.StyleTransfer.run`'s contract (callback
 after every evaluation, ``should_stop`` polled, KeyboardInterrupt from the callback turned into a
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from labhelpers.lessons.runner import RunEvents, RunRequest, TransferRunner, status_line
+from labhelpers.panel.runner import RunEvents, RunRequest, TransferRunner, status_line
 from labhelpers.transfer.settings import TransferSettings
 
 SETTINGS = TransferSettings(size=32, steps=5)
@@ -237,7 +237,7 @@ class WarmingTransfer(FakeTransfer):
 
 
 def test_prepare_builds_and_warms_up_once_and_a_run_pressed_meanwhile_waits_for_it():
-    from labhelpers.lessons.runner import wait_for_preparations
+    from labhelpers.panel.runner import wait_for_preparations
 
     transfer = WarmingTransfer()
     runner, events, built = make_runner(transfer)

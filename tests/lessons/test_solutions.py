@@ -1,4 +1,4 @@
-"""Tests of labhelpers.lessons.solutions: each reference solution passes its own checker."""
+"""Tests of labhelpers.exercises.solutions: each reference solution passes its own checker."""
 
 from __future__ import annotations
 

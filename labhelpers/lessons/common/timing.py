@@ -9,16 +9,54 @@ uses) and scaled to the cell's runs by their number of pixels and by how deep in
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from labhelpers.config import fast_mode
-from labhelpers.device import SETUP_SECONDS, time_evaluation
-from labhelpers.lessons.runner import wait_for_preparations
+from labhelpers.device import time_evaluation
+from labhelpers.panel.runner import wait_for_preparations
 from labhelpers.network.layers import VGG16_LAYERS, forward_cost
 from labhelpers.transfer.optimizers import split_steps, stage_sizes
 
-__all__ = ["MEASURED_LAYER", "FIXED_SHARE", "seconds_per_evaluation", "stage_pixel_share", "estimate_seconds",
+__all__ = ["LessonRun", "SETUP_SECONDS", "FIXED_SECONDS", "MEASURED_LAYER", "FIXED_SHARE", "seconds_per_evaluation", "stage_pixel_share", "estimate_seconds",
            "print_time_estimate"]
+
+
+
+@dataclass(frozen=True)
+class LessonRun:
+    """Optimisations a lesson runs at full size: ``count`` runs of ``steps`` evaluations at ``size`` px.
+
+    Each lesson module lists its runs as ``RUNS``; ``00_setup``'s estimates of the lessons' times
+    (:func:`labhelpers.lessons.l00_setup.estimate_lesson_times`) and ``tests/test_notebooks.py``'s
+    check against the notebooks' parameters cells are built from them.
+
+    Attributes:
+        what: a short description (for the printed estimate).
+        count: how many optimisations of this kind the notebook runs.
+        size: longest side of the image in pixels.
+        steps: loss-and-gradient evaluations per optimisation.
+        depth: fraction of VGG16's cost each evaluation needs (runs that stop at a shallow layer
+            are cheaper); 1.0 = up to block5.
+        size_name, steps_name: the names of the notebook's parameters that set ``size`` and
+            ``steps`` (``steps_name`` None for a time-limited run, whose steps are estimated).
+    """
+
+    what: str
+    count: int
+    size: int
+    steps: int
+    depth: float = 1.0
+    size_name: str = "SIZE"
+    steps_name: str | None = "STEPS"
+
+
+#: Seconds of set-up per optimisation (targets, tracing the compiled loss) and per lesson outside
+#: the optimisations (starting the kernel, loading VGG16, plots), fitted to the seven lessons'
+#: full-size runs on 2 otherwise idle CPU cores (benchmarks/results/lessons.md; 0.10 s per
+#: evaluation at 128 px there). With these the estimates were within 20 % of those runs.
+SETUP_SECONDS = 1.2
+FIXED_SECONDS = 12.0
 
 #: The deepest layer of the evaluation :func:`labhelpers.device.time_evaluation` times (the default layers).
 MEASURED_LAYER = "block5_conv1"

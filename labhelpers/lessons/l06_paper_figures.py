@@ -1,15 +1,9 @@
-"""Tools of lesson 06 (``notebooks/06_paper_figures.ipynb``): Gatys et al.'s experiments at class size.
+"""Lesson 06 (``notebooks/06_paper_figures.ipynb``): Gatys et al.'s figures, rerun.
 
-* :data:`STYLE_LAYER_SETS` and :func:`layer_ratio_grid`: their Fig. 4, the style matched on ever
-  deeper layer sets (rows) against the style/content weight ratio (columns);
-* :func:`start_comparison`: their Fig. 5 idea, the same loss optimised from the photo, from the
-  painting and from noise;
-* :func:`color_comparison`: the plain result next to the two colour-preserving ones of Gatys et
-  al. (2017), luminance-only transfer and colour-histogram matching.
-
-Every run is a :class:`labhelpers.transfer.run.StyleTransfer` (L-BFGS, the faster path, coarse to
-fine where the size allows). Conventions: pictures are float32 RGB in [0, 1], ``(H, W, 3)``; sizes
-are pixels of the longest side.
+- "Fig. 4": :func:`layer_ratio_grid` (style-layer sets :data:`STYLE_LAYER_SETS` x ratios).
+- "Fig. 5": :func:`start_comparison` (photo, painting or noise as the start) and
+  :func:`color_comparison` (colour preservation).
+- :data:`RUNS`: the optimisations the notebook runs at full size.
 """
 
 from __future__ import annotations
@@ -19,15 +13,33 @@ from typing import Any
 
 import numpy as np
 
+from labhelpers.lessons.common.timing import LessonRun
 from labhelpers.network.layers import BLOCK_FIRST_LAYERS
 from labhelpers.transfer.run import StyleTransfer, StyleTransferResult
 
-__all__ = ["STYLE_LAYER_SETS", "START_LABELS", "layer_ratio_grid", "start_comparison", "color_comparison"]
+__all__ = [
+    "RUNS",
+    "layer_ratio_grid",
+    "start_comparison",
+    "color_comparison",
+]
+
+
+#: The optimisations the notebook runs at full size (not in fast mode); the time estimates
+#: and tests/test_notebooks.py's check of the parameters cell are built from them.
+RUNS: tuple[LessonRun, ...] = (
+    LessonRun("Gatys Fig. 4: five style-layer sets x two style/content ratios", 10, 96, 15, 1.0,
+              "GRID_SIZE", "GRID_STEPS"),
+    LessonRun("Gatys Fig. 5 starts (photo, painting, noise) and two colour modes", 5, 96, 25, 1.0,
+              "START_SIZE", "START_STEPS"),
+)
+
 
 #: Gatys et al.'s Fig. 4 rows: conv1 only, conv1 + conv2, ..., conv1 ... conv5 (first conv of each block).
 STYLE_LAYER_SETS: dict[str, tuple[str, ...]] = {
     ("conv1" if n == 1 else f"conv1-{n}"): tuple(BLOCK_FIRST_LAYERS[:n]) for n in range(1, 6)
 }
+
 
 #: The starting pictures of :func:`start_comparison`, in words for the captions.
 START_LABELS = {"content": "the photo", "style": "the painting", "noise": "noise"}

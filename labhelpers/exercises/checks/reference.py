@@ -3,8 +3,8 @@
 An :class:`Exercise` names a reference implementation, how to draw random :class:`Case` inputs,
 and the typical mistakes with what to tell the student; :func:`run_exercise` tries the student's
 function on every case (values, dtype, gradients, and once inside ``tf.function``) and reports
-through :func:`labhelpers.lessons.checks.core.run_check`.  The loss exercises of lessons 2-4
-(:mod:`labhelpers.lessons.checks.losses`) are written this way.
+through :func:`labhelpers.exercises.checks.core.run_check`.  The loss exercises of lessons 2-4
+(:mod:`labhelpers.exercises.checks.losses`) are written this way.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any, Optional
 import numpy as np
 
 from labhelpers.config import import_tensorflow
-from labhelpers.lessons.checks.core import (
+from labhelpers.exercises.checks.core import (
     NUMPY_HINT,
     CheckFailed,
     Diagnosis,

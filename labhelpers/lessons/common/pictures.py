@@ -7,9 +7,8 @@ values in [0, 1] (uint8, a leading batch axis of 1 and tensors are accepted) or 
 
 from __future__ import annotations
 
-from typing import Any
-
 import io
+from typing import Any
 
 import numpy as np
 from PIL import Image

@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from labhelpers.lessons.checks.core import (
+from labhelpers.exercises.checks.core import (
     CheckFailed,
     Diagnosis,
     NotImplementedYet,

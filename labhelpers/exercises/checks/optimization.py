@@ -1,7 +1,7 @@
 """Checkers of lesson 05: the total loss, and one optimisation step on the picture.
 
 ``check_total_loss(total_loss)`` calls the student's total loss on random feature maps, targets and
-pictures, compares it with :func:`labhelpers.lessons.optimization.total_loss` and names the usual
+pictures, compares it with :func:`labhelpers.lessons.solutions.total_loss` and names the usual
 mistakes (a missing term, the style averaged instead of summed over layers, weights swapped or left
 out, no gradient).
 
@@ -24,8 +24,8 @@ from typing import Any, Optional
 import numpy as np
 
 from labhelpers.config import import_tensorflow
-from labhelpers.lessons import optimization
-from labhelpers.lessons.checks.core import (
+from labhelpers.exercises import solutions
+from labhelpers.exercises.checks.core import (
     NUMPY_HINT,
     CheckFailed,
     Diagnosis,
@@ -171,7 +171,7 @@ def _check_total_gradient(fn: Callable[..., Any], case: dict[str, Any], details:
         which = "the picture" if got[0] is None else "the feature maps"
         raise CheckFailed(Diagnosis(f"no gradient flows from your total loss back to {which} (tf.GradientTape "
                                     "gives None)", NUMPY_HINT), details)
-    expected = gradients(optimization.total_loss, student=False)
+    expected = gradients(solutions.total_loss, student=False)
     for g, e in zip(got, expected):
         g, e = np.asarray(tf.convert_to_tensor(g), np.float64), np.asarray(tf.convert_to_tensor(e), np.float64)
         if not np.allclose(g, e, rtol=1e-3, atol=1e-3 * max(float(np.max(np.abs(e))), 1e-12)):
@@ -371,7 +371,7 @@ def _run_one_step(step: Callable[..., Any], case: _StepCase, number: int) -> Non
         tape.watch(case.reference_image)
         expected_loss = case.reference_loss(case.reference_image)
     gradient = tape.gradient(expected_loss, case.reference_image).numpy()
-    optimization.optimization_step(case.reference_image, case.reference_loss, case.reference_optimizer)
+    solutions.optimization_step(case.reference_image, case.reference_loss, case.reference_optimizer)
     expected = case.reference_image.numpy()
 
     updated = {id(v) for _, vs in case.watch.applied for v in vs}
@@ -482,5 +482,5 @@ def check_optimization_step(fn: Optional[Callable[..., Any]], *, seed: Optional[
     return run_check("optimization_step", lambda: _step_body(fn, seed))
 
 
-register_reference(check_total_loss, optimization.total_loss)
-register_reference(check_optimization_step, optimization.optimization_step)
+register_reference(check_total_loss, solutions.total_loss)
+register_reference(check_optimization_step, solutions.optimization_step)

@@ -7,7 +7,7 @@ in :mod:`labhelpers.losses`, checks that gradients flow back to the input throug
 one-line verdict, and on failure a diagnosis of the usual mistakes with a hint (never
 the solution), and returns ``True`` or ``False``.  A checker never raises: whatever the
 student's code does, the notebook keeps going.  The shared machinery is in
-:mod:`labhelpers.lessons.checks.core`; this module holds what is specific to each exercise
+:mod:`labhelpers.exercises.checks.core`; this module holds what is specific to each exercise
 (its random inputs, its typical mistakes and the shapes it should return).
 
 Typical notebook cells::
@@ -31,8 +31,8 @@ from typing import Any, Optional
 import numpy as np
 
 from labhelpers import losses
-from labhelpers.lessons.checks.core import DTYPES, Diagnosis, register_reference
-from labhelpers.lessons.checks.reference import Case, Exercise, run_exercise
+from labhelpers.exercises.checks.core import DTYPES, Diagnosis, register_reference
+from labhelpers.exercises.checks.reference import Case, Exercise, run_exercise
 
 __all__ = [
     "check_content_loss",

@@ -1,131 +1,15 @@
-"""Model solutions of the notebook exercises, written the way a student would write them.
+"""The answer keys of the lessons' Questions, as data, and the instructors' way to print them.
 
-The notebooks use them only when the instructors' switch is on (``LAB_SOLUTIONS=1``, read by
-:func:`labhelpers.config.show_solutions` into each lesson's ``SHOW_SOLUTIONS``): the solution's
-source is then printed (:func:`source`) and the function is used in place of the student's, and
-:func:`print_answers` shows the answer key of the lesson's Questions. They follow the lecture's formulas directly and leave out the
-argument checking of :mod:`labhelpers.losses`, which is what the rest of the package uses.
+Each lesson notebook ends with ``labhelpers.exercises.print_answers("<notebook name>")``; the key
+is shown only with the instructors' switch on (``LAB_SOLUTIONS=1``). To change a lesson's key,
+edit its entry in :data:`ANSWERS` (plain text, lines of at most 99 characters).
 """
 
 from __future__ import annotations
 
-import inspect
-from typing import Any, Callable
+from labhelpers.config import show_solutions
 
-import numpy as np
-
-from labhelpers.config import import_tensorflow, show_solutions
-
-tf = import_tensorflow()  # TensorFlow without its CUDA start-up noise (see labhelpers.config)
-
-__all__ = ["content_loss", "gram_matrix", "style_loss", "total_variation_loss", "total_loss", "optimization_step",
-           "receptive_field", "layered_content_loss", "layered_style_loss", "checkerboard_tv",
-           "first_adam_change", "source", "print_answers", "SOLUTIONS",
-           "ANSWERS"]
-
-
-def content_loss(generated: tf.Tensor, reference: tf.Tensor) -> tf.Tensor:
-    """Mean squared difference of two feature maps of the same shape (a scalar)."""
-    return tf.reduce_mean(tf.square(generated - reference))
-
-
-def gram_matrix(features: tf.Tensor) -> tf.Tensor:
-    """F^T F / (H*W*C) for a feature map (1, H, W, C): a (C, C) matrix."""
-    channels = tf.shape(features)[-1]
-    matrix = tf.reshape(features, (-1, channels))            # (H*W, C): one row per position
-    entries = tf.cast(tf.size(features), features.dtype)     # H*W*C
-    return tf.matmul(matrix, matrix, transpose_a=True) / entries
-
-
-def style_loss(gram_generated: tf.Tensor, gram_reference: tf.Tensor) -> tf.Tensor:
-    """Mean squared difference of two Gram matrices (a scalar)."""
-    return tf.reduce_mean(tf.square(gram_generated - gram_reference))
-
-
-def total_variation_loss(image: tf.Tensor) -> tf.Tensor:
-    """Sum of |x[i+1, j] - x[i, j]| + |x[i, j+1] - x[i, j]| over an image (B, H, W, C) (a scalar)."""
-    down = image[..., 1:, :, :] - image[..., :-1, :, :]     # neighbour below
-    right = image[..., :, 1:, :] - image[..., :, :-1, :]    # neighbour on the right
-    return tf.reduce_sum(tf.abs(down)) + tf.reduce_sum(tf.abs(right))
-
-
-def total_loss(image, features, content_targets, style_targets, alpha, beta, gamma):
-    """alpha * content + beta * (style summed over the layers) + gamma * TV, the lecture's raw terms."""
-    content = 0.0
-    for layer, target in content_targets.items():
-        content += content_loss(features[layer], target)
-    style = 0.0
-    for layer, target in style_targets.items():
-        style += style_loss(gram_matrix(features[layer]), target)
-    return alpha * content + beta * style + gamma * total_variation_loss(image)
-
-
-def optimization_step(image, loss_fn, optimizer):
-    """One step on the picture (a tf.Variable): gradient of the loss, optimiser update, clip to [0, 1]."""
-    with tf.GradientTape() as tape:
-        loss = loss_fn(image)                          # the tape records how the loss depends on image
-    gradient = tape.gradient(loss, image)              # d loss / d pixels, same shape as image
-    optimizer.apply_gradients([(gradient, image)])     # the picture only: VGG16 stays as it is
-    image.assign(tf.clip_by_value(image, 0.0, 1.0))    # pixel values stay valid
-    return loss
-
-
-def receptive_field(layers):
-    """Side (px) of the input patch one value of the last of ``layers`` [(name, kernel, stride), ...] sees."""
-    field, spacing = 1, 1                  # one pixel sees itself; neighbouring pixels are 1 px apart
-    for _name, kernel, stride in layers:
-        field += (kernel - 1) * spacing    # k neighbouring values below, each `spacing` px from the next
-        spacing *= stride                  # then this layer's values are `stride` times further apart
-    return field
-
-
-def layered_content_loss(features, targets, weights):
-    """Sum over the layers of ``weights`` of weights[layer] * content_loss at that layer (a scalar)."""
-    total = 0.0
-    for layer, weight in weights.items():  # only the weighted layers; features may hold more
-        total += weight * content_loss(features[layer], targets[layer])
-    return total
-
-
-def layered_style_loss(features, targets, weights):
-    """Sum over the layers of ``weights`` of weights[layer] * style_loss (targets are Gram matrices)."""
-    total = 0.0
-    for layer, weight in weights.items():
-        total += weight * style_loss(gram_matrix(features[layer]), targets[layer])
-    return total
-
-
-def checkerboard_tv(height, width, cell):
-    """TV of an RGB checkerboard of cell x cell squares, counted: every boundary is a jump of 1 per pixel and channel."""
-    between_columns = (width - 1) // cell     # boundaries between columns of squares, each one `height` px long
-    between_rows = (height - 1) // cell       # boundaries between rows of squares, each one `width` px long
-    return 3 * (between_columns * height + between_rows * width)   # 3 colour channels, each with the same jumps
-
-
-def first_adam_change(gradient, learning_rate):
-    """Adam's first step from m = v = 0: after the bias corrections m_hat = g and v_hat = g^2."""
-    beta_1, beta_2, epsilon = 0.9, 0.999, 1e-7
-    m = (1 - beta_1) * gradient                              # first moment after one step
-    v = (1 - beta_2) * gradient**2                           # second moment after one step
-    m_hat, v_hat = m / (1 - beta_1), v / (1 - beta_2)        # bias corrections for t = 1: m_hat = g, v_hat = g^2
-    return -learning_rate * m_hat / (np.sqrt(v_hat) + epsilon)   # = -learning_rate * sign(g): lr per pixel
-
-
-#: Exercise name -> solution function.
-SOLUTIONS: dict[str, Callable[..., Any]] = {
-    "content_loss": content_loss,
-    "gram_matrix": gram_matrix,
-    "style_loss": style_loss,
-    "total_variation_loss": total_variation_loss,
-    "total_loss": total_loss,
-    "optimization_step": optimization_step,
-    "receptive_field": receptive_field,
-    "layered_content_loss": layered_content_loss,
-    "layered_style_loss": layered_style_loss,
-    "checkerboard_tv": checkerboard_tv,
-    "first_adam_change": first_adam_change,
-}
-
+__all__ = ["ANSWERS", "print_answers"]
 
 #: Answer keys of the lessons' Questions, printed by print_answers when LAB_SOLUTIONS is on (lesson notebook name -> text).
 ANSWERS: dict[str, str] = {
@@ -326,16 +210,6 @@ differ about twice as much and the picture is visibly more painted.
 """
 }
 
-
-def source(name: str) -> str:
-    """The source code of the solution of exercise ``name`` (e.g. ``"gram_matrix"``), to print.
-
-    Raises:
-        KeyError: for an unknown exercise; the message lists the known ones.
-    """
-    if name not in SOLUTIONS:
-        raise KeyError(f"No solution named {name!r}; there are {sorted(SOLUTIONS)}.")
-    return inspect.getsource(SOLUTIONS[name])
 
 
 def print_answers(lesson: str) -> None:

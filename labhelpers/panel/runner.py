@@ -1,6 +1,6 @@
 """Running style transfer for the lesson panel: prepared transfers, one run at a time, Stop, previews.
 
-:class:`TransferRunner` is the part of the panel (:mod:`labhelpers.lessons.panel`) that does the
+:class:`TransferRunner` is the part of the panel (:mod:`labhelpers.panel.view`) that does the
 work; it imports no widgets and reports what happens through a :class:`RunEvents` object, so the
 tests drive it with a fake one.
 

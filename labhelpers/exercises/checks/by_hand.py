@@ -5,7 +5,7 @@
 * :func:`check_first_adam_change` (lesson 05): how much Adam's very first step changes each pixel,
   from Adam's update rule with its moments starting at 0: ``first_adam_change(gradient, learning_rate)``.
 
-Like the other checkers (:mod:`labhelpers.lessons.checks.core`), each runs the student's function on
+Like the other checkers (:mod:`labhelpers.exercises.checks.core`), each runs the student's function on
 fresh random inputs, compares it with an independent reference (here: the real thing, the TV of the
 checkerboard picture itself and one step of Keras's own Adam), names a typical mistake only when it
 explains *every* input, never prints the expected formula, and returns True or False.
@@ -19,8 +19,15 @@ from typing import Any, Optional
 import numpy as np
 
 from labhelpers.config import import_tensorflow
-from labhelpers.lessons.checks.core import CheckFailed, Diagnosis, NotImplementedYet, call_student, register_reference, run_check
-from labhelpers.lessons.pictures import checkerboard
+from labhelpers.exercises.checks.core import (
+    CheckFailed,
+    Diagnosis,
+    NotImplementedYet,
+    call_student,
+    register_reference,
+    run_check,
+)
+from labhelpers.lessons.common.pictures import checkerboard
 from labhelpers.losses import total_variation_loss
 
 tf = import_tensorflow()  # TensorFlow without its CUDA start-up noise (see labhelpers.config)
@@ -36,7 +43,7 @@ ADAM_BETAS = (0.9, 0.999)
 
 
 def checkerboard_tv(height: int, width: int, cell: int) -> float:
-    """The TV of :func:`labhelpers.lessons.pictures.checkerboard` (height, width, cell), computed on the picture."""
+    """The TV of :func:`labhelpers.lessons.common.pictures.checkerboard` (height, width, cell), computed on the picture."""
     board = checkerboard(int(height), int(width), int(cell))
     return float(total_variation_loss(tf.constant(board[None], tf.float64)))
 
@@ -165,7 +172,7 @@ def check_checkerboard_tv(fn: Optional[Callable[[int, int, int], Any]], *, seed:
     Args:
         fn: the student's function: the anisotropic (L1) total variation of an RGB checkerboard of
             ``height`` x ``width`` px with black (0) and white (1) squares of ``cell`` x ``cell`` px
-            (:func:`labhelpers.lessons.pictures.checkerboard`), as a number. ``None`` counts as "not
+            (:func:`labhelpers.lessons.common.pictures.checkerboard`), as a number. ``None`` counts as "not
             implemented yet".
         seed: seed for the random sizes; ``None`` draws a fresh one (printed on failure).
 

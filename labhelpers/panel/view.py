@@ -7,9 +7,9 @@ Built from core ipywidgets that exist in both ipywidgets 7.7 (Google Colab) and 
 
 This module is the view: it builds the widgets, reads them into a
 :class:`~labhelpers.transfer.settings.TransferSettings` and shows what the
-:class:`~labhelpers.lessons.runner.TransferRunner` reports. The runner does the work (prepared
+:class:`~labhelpers.panel.runner.TransferRunner` reports. The runner does the work (prepared
 targets, the background thread and Stop, foreground mode for Colab, preview throttling); see
-:mod:`labhelpers.lessons.runner` for how Run and Stop work and why.
+:mod:`labhelpers.panel.runner` for how Run and Stop work and why.
 
 Everything a widget does is an ordinary method (:meth:`StyleTransferPanel.set_weights`,
 :meth:`~StyleTransferPanel.start`, :meth:`~StyleTransferPanel.stop`,
@@ -30,10 +30,8 @@ import numpy as np
 from labhelpers import config
 from labhelpers.cli import safe_file_stem  # the one file-name cleaner (re-exported here)
 from labhelpers.images import DEFAULT_CONTENT, DEFAULT_STYLE, ImageError, load_image, save_image
-from labhelpers.lessons.pictures import image_to_png_bytes
-from labhelpers.lessons.curves import loss_curves_png
-from labhelpers.lessons.plots import format_weight
-from labhelpers.lessons.panel_layout import (
+from labhelpers.lessons.common.figures import format_weight, loss_curves_png
+from labhelpers.panel.controls import (
     COLOR_CHOICES,
     MAX_STEPS,
     SIZE_CHOICES,
@@ -42,7 +40,8 @@ from labhelpers.lessons.panel_layout import (
     build_controls,
     default_weight,
 )
-from labhelpers.lessons.runner import RunEvents, RunRequest, TransferRunner, status_line
+from labhelpers.lessons.common.pictures import image_to_png_bytes
+from labhelpers.panel.runner import RunEvents, RunRequest, TransferRunner, status_line
 from labhelpers.network.layers import min_side_px
 from labhelpers.transfer.settings import TransferSettings
 
@@ -266,7 +265,7 @@ class StyleTransferPanel:
         output_dir: where Save writes PNG files (default ``outputs/`` of the repository).
 
     Attributes:
-        runner: the :class:`~labhelpers.lessons.runner.TransferRunner` doing the work.
+        runner: the :class:`~labhelpers.panel.runner.TransferRunner` doing the work.
         image: the picture in the preview, float32 (H, W, 3) in [0, 1].
         last_error: the last problem shown in the status line, or None.
     """

@@ -1,5 +1,5 @@
 """The widgets of the style-transfer panel and their layout (the panel's behaviour is in
-:mod:`labhelpers.lessons.panel`, the running in :mod:`labhelpers.lessons.runner`).
+:mod:`labhelpers.panel.view`, the running in :mod:`labhelpers.panel.runner`).
 
 Only widgets that ipywidgets 7.7 (Colab) and 8 both provide; each carries the CSS class the
 browser test selects by (see :data:`CSS_CLASSES`).

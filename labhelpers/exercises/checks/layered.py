@@ -21,7 +21,7 @@ import numpy as np
 
 from labhelpers import losses
 from labhelpers.config import import_tensorflow
-from labhelpers.lessons.checks.core import (
+from labhelpers.exercises.checks.core import (
     NUMPY_HINT,
     CheckFailed,
     Diagnosis,

@@ -3,8 +3,8 @@
 A checker writes a ``body`` that calls the student's code through :func:`call_student`, raises
 :class:`CheckFailed` with a :class:`Diagnosis` at the first problem, and hands it to
 :func:`run_check`.  Exercises whose answer is "the same values as a reference function" describe
-themselves as a :class:`~labhelpers.lessons.checks.reference.Exercise` instead (see
-:mod:`labhelpers.lessons.checks.reference`).  Either way the
+themselves as a :class:`~labhelpers.exercises.checks.reference.Exercise` instead (see
+:mod:`labhelpers.exercises.checks.reference`).  Either way the
 student sees one verdict line (✅, ❌ with a diagnosis and a hint, ⏳ not implemented yet, ⚠️ the
 checker failed) and gets True or False back; nothing the student's code does makes a checker raise
 (except KeyboardInterrupt).

@@ -1,0 +1,213 @@
+"""Figures every lesson draws: picture grids, loss curves, activation pictures, weight labels.
+
+Used by every lesson notebook (01-07) and by the panel (``loss_curves_png``, ``format_weight``).
+:func:`loss_curves_png` uses no pyplot state, so a background thread may call it during a run.
+Pictures are float arrays (H, W, 3) in [0, 1]; sizes of figures are inches.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from labhelpers.images import as_float_image
+from labhelpers.lessons.common.pictures import feature_array
+
+if TYPE_CHECKING:  # pragma: no cover - only for type checkers
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "image_grid",
+    "GRID_MAX_WIDTH_IN",
+    "plot_loss_curves",
+    "loss_curves_png",
+    "activation_image",
+    "normalised_channel",
+    "format_weight",
+    "format_weights",
+    "heat_overlay",
+    "pyplot",
+]
+
+
+def pyplot() -> Any:
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+#: The widest an :func:`image_grid` figure gets (inches); wider grids are scaled down to it.
+GRID_MAX_WIDTH_IN = 14.0
+
+
+def image_grid(images: Sequence[Any], titles: Sequence[str] | None = None, columns: int | None = None,
+               height_in: float = 2.6, suptitle: str | None = None) -> "Figure":
+    """Several images in a grid of small pictures without axes.
+
+    Args:
+        images: arrays (H, W, 3) in [0, 1] (or uint8); they may differ in size.
+        titles: one title per picture (optional).
+        columns: pictures per row; default all in one row.
+        height_in: height of one picture in inches; each cell is as wide as the widest picture's
+            shape asks (so landscape pictures leave no empty bands between rows), and the whole
+            figure is scaled down to at most :data:`GRID_MAX_WIDTH_IN` inches wide.
+        suptitle: a title over the whole grid.
+    """
+    plt = pyplot()
+    count = len(images)
+    if count == 0:
+        raise ValueError("image_grid needs at least one image.")
+    columns = count if columns is None else max(1, min(columns, count))
+    rows = -(-count // columns)
+    aspect = max(np.shape(image)[1] / max(1, np.shape(image)[0]) for image in images)
+    scale = min(1.0, GRID_MAX_WIDTH_IN / (height_in * aspect * columns))
+    title_in = 0.3 if titles is not None else 0.0
+    figsize = (height_in * scale * aspect * columns,
+               (height_in * scale + title_in) * rows + (0.4 if suptitle else 0.1))
+    figure, axes = plt.subplots(rows, columns, figsize=figsize, squeeze=False, layout="constrained")
+    for index, ax in enumerate(axes.ravel()):
+        ax.set_axis_off()
+        if index >= count:
+            continue
+        picture = as_float_image(images[index])
+        ax.imshow(np.clip(picture, 0.0, 1.0) if picture.shape[-1] == 3 else picture[..., 0], cmap=None
+                  if picture.shape[-1] == 3 else "gray", interpolation="antialiased")
+        if titles is not None and index < len(titles) and titles[index]:
+            ax.set_title(titles[index], fontsize=9)
+    if suptitle:
+        figure.suptitle(suptitle)
+    return figure
+
+
+#: Margins of :func:`loss_curves_png` as fractions of the picture (left, bottom, right, top), room
+#: for the tick labels, the axis labels and a one-line title at the default size.
+PNG_MARGINS = (0.16, 0.15, 0.97, 0.9)
+
+
+def plot_loss_curves(history: Sequence[Mapping[str, Any]], terms: Iterable[str] = ("total", "content", "style", "tv"),
+                     title: str | None = None, ax: Any = None,
+                     figsize_in: tuple[float, float] = (5.5, 3.4)) -> "Figure":
+    """The loss terms of an optimisation against the step, on a logarithmic y axis.
+
+    Args:
+        history: a list of dicts with ``step`` and the loss terms, as ``stylize`` records it.
+        terms: which keys to draw; terms missing from the history or never positive (switched
+            off, weight 0) are left out, since a log axis cannot show 0.
+        title: the plot's title.
+        ax: an Axes to draw into instead of a new (pyplot) figure; see :func:`loss_curves_png`
+            for a picture made without pyplot.
+        figsize_in: (width, height) of a new figure in inches.
+    """
+    if not history:
+        raise ValueError("plot_loss_curves got an empty history; run an optimisation first.")
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        figure, ax = plt.subplots(figsize=figsize_in, layout="constrained")
+    else:
+        figure = ax.figure
+    steps = np.array([float(entry.get("step", index)) for index, entry in enumerate(history)])
+    drawn, largest = 0, 0.0
+    for term in terms:
+        values = np.array([float(entry.get(term, np.nan)) for entry in history])
+        if not np.any(np.isfinite(values) & (values > 0)):
+            continue
+        ax.plot(steps, np.where(values > 0, values, np.nan), label=term, lw=2 if term == "total" else 1.3)
+        largest = max(largest, float(np.nanmax(np.where(np.isfinite(values), values, np.nan))))
+        drawn += 1
+    ax.set_yscale("log")
+    if drawn:
+        # A run started from the content photo has a content loss of ~1e-13 at step 1; showing
+        # six decades below the largest value keeps that from squashing every curve flat.
+        bottom, top = ax.get_ylim()
+        ax.set_ylim(max(bottom, largest * 1e-6), top)
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss (weighted)")
+    if drawn:
+        ax.legend()
+    if title:
+        ax.set_title(title)
+    ax.grid(True, which="major", alpha=0.3)
+    return figure
+
+
+def loss_curves_png(history: Sequence[Mapping[str, Any]], title: str | None = None,
+                    figsize_in: tuple[float, float] = (4.6, 3.0), dpi: int = 80,
+                    terms: Iterable[str] = ("total", "content", "style", "tv")) -> bytes:
+    """:func:`plot_loss_curves` as PNG bytes, drawn without pyplot (safe in a thread, shows nothing).
+
+    Returns:
+        The bytes of a PNG of ``figsize_in`` inches at ``dpi`` dots per inch.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=figsize_in, dpi=dpi)
+    left, bottom, right, top = PNG_MARGINS
+    figure.subplots_adjust(left=left, bottom=bottom, right=right, top=top if title else 0.97)
+    FigureCanvasAgg(figure)
+    plot_loss_curves(history, terms=terms, title=title, ax=figure.add_subplot(1, 1, 1))
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def normalised_channel(array: np.ndarray, channel: int) -> np.ndarray:
+    values = array[..., channel]
+    top = float(values.max()) if values.size else 0.0
+    low = min(float(values.min()), 0.0)
+    if top - low <= 0:
+        return np.zeros_like(values)
+    return (values - low) / (top - low)
+
+
+def activation_image(feature_map: Any, channel: int, cmap: str = "viridis", upscale: int = 1) -> np.ndarray:
+    """One channel of a feature map rendered with a colormap, as an RGB picture.
+
+    Args:
+        feature_map: one layer's output, (1, h, w, C) or (h, w, C).
+        channel: which channel, 0 <= channel < C.
+        cmap: a matplotlib colormap name; 0 (or the channel's minimum if negative) gets its lowest
+            colour and the channel's maximum its highest.
+        upscale: repeat every pixel this many times in each direction (crisp enlargement of
+            small deep-layer maps).
+
+    Returns:
+        uint8 array (h * upscale, w * upscale, 3). A silent channel (all zeros) is uniformly the
+        colormap's lowest colour.
+    """
+    import matplotlib
+
+    array = feature_array(feature_map)
+    if not 0 <= int(channel) < array.shape[-1]:
+        raise ValueError(f"channel must be between 0 and {array.shape[-1] - 1}, got {channel}.")
+    values = normalised_channel(array, int(channel))
+    rgba = matplotlib.colormaps[cmap](values)
+    rgb = np.round(rgba[..., :3] * 255.0).astype(np.uint8)
+    if upscale > 1:
+        rgb = np.repeat(np.repeat(rgb, upscale, axis=0), upscale, axis=1)
+    return rgb
+
+
+def format_weight(value: float) -> str:
+    """A weight for people: 3 significant digits, plain decimal notation (``316``, ``0.0316``, ``1``)."""
+    value = float(value)
+    if not math.isfinite(value):
+        return str(value)
+    return np.format_float_positional(value, precision=3, unique=True, fractional=False, trim="-")
+
+
+def format_weights(content_weight: float, style_weight: float, tv_weight: float) -> str:
+    """``"content 1, style 10, TV 1"``: three loss weights for a caption."""
+    return f"content {content_weight:g}, style {style_weight:g}, TV {tv_weight:g}"
+
+
+def heat_overlay(photo: np.ndarray, heat: np.ndarray, cmap: str = "inferno") -> np.ndarray:
+    import matplotlib
+
+    colours = matplotlib.colormaps[cmap](heat)[..., :3]
+    alpha = 0.75 * heat[..., None]
+    return np.clip((1 - alpha) * 0.7 * photo + alpha * colours, 0.0, 1.0).astype(np.float32)
