@@ -1,21 +1,24 @@
-"""The widgets of the style-transfer panel and their layout (the panel's behaviour is in
-:mod:`labhelpers.panel.view`, the running in :mod:`labhelpers.panel.runner`).
+"""The widgets of the style-transfer panel and their layout: :class:`PanelControls`.
 
-Only widgets that ipywidgets 7.7 (Colab) and 8 both provide; each carries the CSS class the
-browser test selects by (see :data:`CSS_CLASSES`).
+The panel's behaviour is in :mod:`labhelpers.panel.view`, the running in
+:mod:`labhelpers.panel.runner`. Only widgets that ipywidgets 7.7 (Colab) and 8 both provide; each
+carries the CSS class the browser test selects by (see :data:`CSS_CLASSES`). The optimiser
+buttons list :data:`labhelpers.transfer.optimizers.OPTIMIZERS`, starting at the settings' choice.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from typing import Any
 
 from labhelpers.images import ImageError, list_images
+from labhelpers.transfer.optimizers import OPTIMIZERS
 from labhelpers.transfer.settings import TransferSettings
 
-__all__ = ["WEIGHT_SLIDERS", "SIZE_CHOICES", "MAX_STEPS", "READOUT_FORMAT", "UPLOAD_PREFIX", "COLOR_CHOICES",
-           "CSS_CLASSES", "default_weight", "build_controls"]
+__all__ = ["WEIGHT_SLIDERS", "SIZE_CHOICES", "MAX_STEPS", "READOUT_FORMAT", "COLOR_CHOICES",
+           "CSS_CLASSES", "default_weight", "PanelControls"]
 
 
 def default_weight(name: str) -> float:
@@ -38,8 +41,6 @@ SIZE_CHOICES: tuple[int, ...] = (32, 64, 128, 192, 256, 384, 512)
 MAX_STEPS = 500
 #: Slider readouts (d3-format, as ipywidgets 7 and 8 use it): 3 significant digits, never 1.00e+3.
 READOUT_FORMAT = ".3r"
-#: Dropdown values of uploaded pictures start with this.
-UPLOAD_PREFIX = "upload:"
 #: Colour-preservation choices: (label, value); "none" means ``preserve_color=None``.
 COLOR_CHOICES: tuple[tuple[str, str], ...] = (("none", "none"), ("luminance", "luminance"), ("histogram", "histogram"))
 
@@ -54,89 +55,131 @@ CSS_CLASSES: dict[str, str] = {
 }
 
 
-def build_controls(panel: Any, content: str, style: str) -> None:
-    """Create the panel's widgets as attributes of ``panel``, wire them to its methods, lay them out.
+class PanelControls:
+    """The panel's widgets, created and laid out from the settings a panel starts with.
 
-    ``panel`` needs ``base_settings`` (size and steps to start from) and the methods
-    ``update_summary``, ``show_content_preview``, ``handle_upload``, ``start``, ``stop`` and ``save``.
+    The widgets are attributes (``content_choice``, ``style_choice``, ``content_upload``,
+    ``style_upload``, ``size_choice``, ``steps_slider``, ``optimizer_choice``, ``color_choice``,
+    ``weight_sliders`` and the three ``*_weight_slider``, ``weight_summary``, ``run_button``,
+    ``stop_button``, ``save_button``, ``progress``, ``status``, ``preview``, ``curves``,
+    ``loss_html``); :attr:`widget` is the whole box. :meth:`connect` wires them to the actions.
+
+    Args:
+        settings: the settings to start from (size px, steps, optimiser, loss weights).
+        content, style: the bundled pictures chosen at first (see :func:`labhelpers.list_images`).
 
     Raises:
         ImageError: ``content`` or ``style`` is not a bundled picture.
     """
-    import ipywidgets as widgets  # imported here: the rest of the package does not need ipywidgets
 
-    size, steps = panel.base_settings.size, panel.base_settings.steps
-    wide = {"description_width": "initial"}
-    names = {kind: list(list_images(kind)) for kind in ("content", "style")}
-    for name, kind in ((content, "content"), (style, "style")):
-        if name not in names[kind]:
-            raise ImageError(f"{name!r} is not a bundled {kind} image; choose one of {names[kind]}.")
-    panel.content_choice = widgets.Dropdown(options=names["content"], value=content, description="Content photo",
-                                            style=wide, layout=widgets.Layout(width="330px"))
-    panel.style_choice = widgets.Dropdown(options=names["style"], value=style, description="Style painting",
-                                          style=wide, layout=widgets.Layout(width="330px"))
-    panel.content_upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload photo")
-    panel.style_upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload painting")
+    def __init__(self, settings: TransferSettings, content: str, style: str) -> None:
+        import ipywidgets as widgets  # imported here: the rest of the package does not need it
 
-    panel.size_choice = widgets.Dropdown(options=[(f"{s} px", s) for s in sorted(set(SIZE_CHOICES) | {size})],
-                                         value=size, description="Size", layout=widgets.Layout(width="150px"))
-    panel.steps_slider = widgets.IntSlider(value=min(steps, MAX_STEPS), min=1, max=max(MAX_STEPS, steps), step=1,
-                                           description="Steps", continuous_update=False)
-    buttons = {"description_width": "initial", "button_width": "90px"}
-    # the panel's L-BFGS is the numpy one (optimizers.projected_lbfgs): the same losses per evaluation as
-    # scipy's within about 1.5 %, without scipy's 0.4 s of bounds set-up in every Run (README, Speed)
-    panel.optimizer_choice = widgets.ToggleButtons(options=[("L-BFGS", "projected_lbfgs"), ("Adam", "adam")],
-                                                   value="projected_lbfgs", description="Optimiser", style=buttons)
-    panel.color_choice = widgets.ToggleButtons(options=list(COLOR_CHOICES), value="none",
-                                               description="Keep photo colours", style=buttons)
+        size, steps = settings.size, settings.steps
+        wide = {"description_width": "initial"}
+        names = {kind: list(list_images(kind)) for kind in ("content", "style")}
+        for name, kind in ((content, "content"), (style, "style")):
+            if name not in names[kind]:
+                raise ImageError(
+                    f"{name!r} is not a bundled {kind} image; choose one of {names[kind]}.")
+        self.content_choice = widgets.Dropdown(
+            options=names["content"], value=content, description="Content photo", style=wide,
+            layout=widgets.Layout(width="330px"))
+        self.style_choice = widgets.Dropdown(
+            options=names["style"], value=style, description="Style painting", style=wide,
+            layout=widgets.Layout(width="330px"))
+        self.content_upload = widgets.FileUpload(accept="image/*", multiple=False,
+                                                 description="Upload photo")
+        self.style_upload = widgets.FileUpload(accept="image/*", multiple=False,
+                                               description="Upload painting")
 
-    # loss weights on a log scale: each notch multiplies the weight by 10**0.25 = 1.78
-    panel.weight_sliders = {}
-    for key, label, default, low, high, step, css in WEIGHT_SLIDERS:
-        if default > 0:  # keep the default inside the range, whatever the settings' defaults are
-            low, high = min(low, math.floor(math.log10(default))), max(high, math.ceil(math.log10(default)))
-        slider = widgets.FloatLogSlider(value=default, base=10, min=low, max=high, step=step, description=label,
-                                        readout_format=READOUT_FORMAT, continuous_update=False, style=wide,
-                                        layout=widgets.Layout(width="560px"))
-        slider.add_class(css)
-        slider.observe(panel.update_summary, names="value")
-        panel.weight_sliders[key] = slider
-    panel.content_weight_slider = panel.weight_sliders["content_weight"]
-    panel.style_weight_slider = panel.weight_sliders["style_weight"]
-    panel.tv_weight_slider = panel.weight_sliders["tv_weight"]
-    panel.weight_summary = widgets.HTML()
+        self.size_choice = widgets.Dropdown(
+            options=[(f"{s} px", s) for s in sorted(set(SIZE_CHOICES) | {size})], value=size,
+            description="Size", layout=widgets.Layout(width="150px"))
+        self.steps_slider = widgets.IntSlider(
+            value=min(steps, MAX_STEPS), min=1, max=max(MAX_STEPS, steps), step=1,
+            description="Steps", continuous_update=False)
+        buttons = {"description_width": "initial", "button_width": "90px"}
+        # every registered optimiser, starting at the settings' one
+        self.optimizer_choice = widgets.ToggleButtons(
+            options=[(entry.label, entry.name) for entry in OPTIMIZERS.values()],
+            value=settings.optimizer, description="Optimiser", style=buttons)
+        self.color_choice = widgets.ToggleButtons(
+            options=list(COLOR_CHOICES), value="none", description="Keep photo colours",
+            style=buttons)
 
-    panel.run_button = widgets.Button(description="Run", button_style="success", icon="play",
-                                      tooltip="Start the optimisation with the settings above")
-    panel.stop_button = widgets.Button(description="Stop", button_style="danger", icon="stop", disabled=True,
-                                       tooltip="End the run now and keep the best picture so far")
-    panel.save_button = widgets.Button(description="Save", icon="save", disabled=True,
-                                       tooltip="Save the picture to outputs/ (never overwrites a file)")
-    panel.progress = widgets.IntProgress(value=0, min=0, max=max(steps, 1), description=f"0/{steps}")
-    panel.status = widgets.HTML()
-    panel.preview = widgets.Image(format="png", layout=widgets.Layout(width="320px"))
-    panel.curves = widgets.Image(format="png", layout=widgets.Layout(width="368px"))
-    panel.loss_html = widgets.HTML(value="<i>No run yet: the losses appear here.</i>")
-    for attribute, css in CSS_CLASSES.items():
-        getattr(panel, attribute).add_class(css)
+        # loss weights on a log scale: each notch multiplies the weight by 10**0.25 = 1.78
+        self.weight_sliders: dict[str, Any] = {}
+        for key, label, default, low, high, step, css in WEIGHT_SLIDERS:
+            if default > 0:  # keep the default inside the range, whatever the defaults are
+                low = min(low, math.floor(math.log10(default)))
+                high = max(high, math.ceil(math.log10(default)))
+            slider = widgets.FloatLogSlider(
+                value=default, base=10, min=low, max=high, step=step, description=label,
+                readout_format=READOUT_FORMAT, continuous_update=False, style=wide,
+                layout=widgets.Layout(width="560px"))
+            slider.add_class(css)
+            self.weight_sliders[key] = slider
+        self.content_weight_slider = self.weight_sliders["content_weight"]
+        self.style_weight_slider = self.weight_sliders["style_weight"]
+        self.tv_weight_slider = self.weight_sliders["tv_weight"]
+        self.weight_summary = widgets.HTML()
 
-    for choice in (panel.content_choice, panel.style_choice, panel.size_choice):
-        choice.observe(panel.show_content_preview, names="value")
-    panel.content_upload.observe(lambda change: panel.handle_upload("content", change["new"]), names="value")
-    panel.style_upload.observe(lambda change: panel.handle_upload("style", change["new"]), names="value")
-    panel.run_button.on_click(lambda _button: panel.start())
-    panel.stop_button.on_click(lambda _button: panel.stop())
-    panel.save_button.on_click(lambda _button: panel.save())
+        self.run_button = widgets.Button(
+            description="Run", button_style="success", icon="play",
+            tooltip="Start the optimisation with the settings above")
+        self.stop_button = widgets.Button(
+            description="Stop", button_style="danger", icon="stop", disabled=True,
+            tooltip="End the run now and keep the best picture so far")
+        self.save_button = widgets.Button(
+            description="Save", icon="save", disabled=True,
+            tooltip="Save the picture to outputs/ (never overwrites a file)")
+        self.progress = widgets.IntProgress(value=0, min=0, max=max(steps, 1),
+                                            description=f"0/{steps}")
+        self.status = widgets.HTML()
+        self.preview = widgets.Image(format="png", layout=widgets.Layout(width="320px"))
+        self.curves = widgets.Image(format="png", layout=widgets.Layout(width="368px"))
+        self.loss_html = widgets.HTML(value="<i>No run yet: the losses appear here.</i>")
+        for attribute, css in CSS_CLASSES.items():
+            getattr(self, attribute).add_class(css)
 
-    panel.widget = widgets.VBox([
-        widgets.HBox([panel.content_choice, panel.content_upload]),
-        widgets.HBox([panel.style_choice, panel.style_upload]),
-        widgets.HBox([panel.size_choice, panel.steps_slider]),
-        widgets.HBox([panel.optimizer_choice, panel.color_choice]),
-        panel.content_weight_slider, panel.style_weight_slider, panel.tv_weight_slider, panel.weight_summary,
-        widgets.HBox([panel.run_button, panel.stop_button, panel.save_button, panel.progress]),
-        panel.status,
-        widgets.HBox([panel.preview, panel.curves]),
-        panel.loss_html,
-    ])
-    panel.widget.add_class("lab-style-transfer-panel")
+        self.widget = widgets.VBox([
+            widgets.HBox([self.content_choice, self.content_upload]),
+            widgets.HBox([self.style_choice, self.style_upload]),
+            widgets.HBox([self.size_choice, self.steps_slider]),
+            widgets.HBox([self.optimizer_choice, self.color_choice]),
+            self.content_weight_slider, self.style_weight_slider, self.tv_weight_slider,
+            self.weight_summary,
+            widgets.HBox([self.run_button, self.stop_button, self.save_button, self.progress]),
+            self.status,
+            widgets.HBox([self.preview, self.curves]),
+            self.loss_html,
+        ])
+        self.widget.add_class("lab-style-transfer-panel")
+
+    def connect(self, *, run: Callable[[], Any], stop: Callable[[], Any],
+                save: Callable[[], Any], upload: Callable[[str, Any], Any],
+                weights_changed: Callable[[Any], Any],
+                picture_changed: Callable[[Any], Any]) -> None:
+        """Wire the widgets to the panel's actions.
+
+        Args:
+            run, stop, save: what the three buttons do (called without arguments).
+            upload: ``upload(kind, value)`` with ``kind`` "content" or "style" and the
+                ``FileUpload.value``.
+            weights_changed: called with the change when a weight slider moves.
+            picture_changed: called with the change when the pictures or the size change.
+        """
+        for slider in self.weight_sliders.values():
+            slider.observe(weights_changed, names="value")
+        for choice in (self.content_choice, self.style_choice, self.size_choice):
+            choice.observe(picture_changed, names="value")
+        self.content_upload.observe(lambda change: upload("content", change["new"]), names="value")
+        self.style_upload.observe(lambda change: upload("style", change["new"]), names="value")
+        self.run_button.on_click(lambda _button: run())
+        self.stop_button.on_click(lambda _button: stop())
+        self.save_button.on_click(lambda _button: save())
+
+    def weights(self) -> dict[str, float]:
+        """The loss weights the sliders show: ``{"content_weight": w, "style_weight": w, ...}``."""
+        return {key: float(slider.value) for key, slider in self.weight_sliders.items()}

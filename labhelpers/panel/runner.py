@@ -47,6 +47,7 @@ from typing import Any
 
 import numpy as np
 
+from labhelpers.transfer.optimizers import optimizer_label
 from labhelpers.transfer.settings import TransferSettings
 
 __all__ = ["RunRequest", "RunEvents", "TransferRunner", "status_line", "wait_for_preparations", "PREVIEW_INTERVAL_S",
@@ -336,7 +337,7 @@ class TransferRunner:
             s = request.settings
             where = "in the background" if threading.current_thread() is not threading.main_thread() else "here"
             self.events.status(f"Running {where}: {s.steps} steps at {s.size} px "
-                               f"({'Adam' if s.optimizer == 'adam' else 'L-BFGS'}) ...")
+                               f"({optimizer_label(s.optimizer)}) ...")
             tracker = _StepTracker(self, s.steps)
             result = transfer.run(s.replace(callback_every=1), callback=tracker, should_stop=self._stop.is_set)
             self.result, self.last_request = result, request

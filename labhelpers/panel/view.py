@@ -19,7 +19,6 @@ Everything a widget does is an ordinary method (:meth:`StyleTransferPanel.set_we
 
 from __future__ import annotations
 
-import hashlib
 import html
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -28,21 +27,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from labhelpers import config
-from labhelpers.cli import safe_file_stem  # the one file-name cleaner (re-exported here)
-from labhelpers.images import DEFAULT_CONTENT, DEFAULT_STYLE, ImageError, load_image, save_image
+from labhelpers.cli import safe_file_stem  # the one file-name cleaner
+from labhelpers.images import DEFAULT_CONTENT, DEFAULT_STYLE, ImageError, save_image
 from labhelpers.lessons.common.figures import format_weight, loss_curves_png
-from labhelpers.panel.controls import (
-    COLOR_CHOICES,
-    MAX_STEPS,
-    SIZE_CHOICES,
-    UPLOAD_PREFIX,
-    WEIGHT_SLIDERS,
-    build_controls,
-    default_weight,
-)
 from labhelpers.lessons.common.pictures import image_to_png_bytes
-from labhelpers.panel.runner import RunEvents, RunRequest, TransferRunner, status_line
 from labhelpers.network.layers import min_side_px
+from labhelpers.panel.controls import PanelControls, default_weight
+from labhelpers.panel.runner import RunEvents, RunRequest, TransferRunner, status_line
+from labhelpers.panel.sources import PictureSources
 from labhelpers.transfer.settings import TransferSettings
 
 #: Evaluations of the panel's default Run (normal, ``LAB_FAST``): at 256 px auto coarse-to-fine runs
@@ -52,8 +44,7 @@ PANEL_STEPS, PANEL_FAST_STEPS = 21, 10
 if TYPE_CHECKING:  # pragma: no cover - only for type checkers
     from labhelpers.network.extractor import FeatureExtractor
 
-__all__ = ["StyleTransferPanel", "PictureSources", "parse_upload", "describe_ratio", "default_save_path", "safe_file_stem", "WEIGHT_SLIDERS",
-           "SIZE_CHOICES", "MAX_STEPS", "COLOR_CHOICES"]
+__all__ = ["StyleTransferPanel", "describe_ratio", "default_save_path", "PANEL_STEPS", "PANEL_FAST_STEPS"]
 
 def describe_ratio(content_weight: float, style_weight: float) -> str:
     """One line for students: the style : content ratio (weights >= 0) and what it tends to give."""
@@ -74,45 +65,8 @@ def describe_ratio(content_weight: float, style_weight: float) -> str:
     return f"style ÷ content = {format_weight(ratio)}: {meaning}"
 
 
-def _as_bytes(content: Any) -> bytes:
-    if isinstance(content, (bytes, bytearray, memoryview)):
-        return bytes(content)
-    if hasattr(content, "tobytes"):
-        return bytes(content.tobytes())
-    raise ValueError(f"the uploaded file's content is a {type(content).__name__}, not bytes")
 
 
-def parse_upload(value: Any) -> list[tuple[str, bytes]]:
-    """The files in a ``FileUpload.value``, for ipywidgets 7 and 8 alike.
-
-    Args:
-        value: ipywidgets 8: a tuple (or list) of dicts with keys ``name``, ``type``, ``size``,
-            ``last_modified`` and ``content`` (a memoryview). ipywidgets 7: a dict
-            ``{file name: {"metadata": {"name", ...}, "content": bytes}}``. Empty or None: nothing.
-
-    Returns:
-        ``[(file name, file bytes), ...]`` in upload order.
-
-    Raises:
-        ValueError: the value has neither format.
-    """
-    if value is None:
-        return []
-    if isinstance(value, Mapping):  # ipywidgets 7
-        files = []
-        for key, item in value.items():
-            if not isinstance(item, Mapping) or "content" not in item:
-                raise ValueError(f"unexpected FileUpload value for {key!r}: expected a dict with 'content'")
-            files.append((str((item.get("metadata") or {}).get("name") or key), _as_bytes(item["content"])))
-        return files
-    if isinstance(value, (tuple, list)):  # ipywidgets 8
-        files = []
-        for index, item in enumerate(value):
-            if not isinstance(item, Mapping) or "content" not in item:
-                raise ValueError(f"unexpected FileUpload value: item {index} is not a dict with 'content'")
-            files.append((str(item.get("name") or f"upload-{index + 1}"), _as_bytes(item["content"])))
-        return files
-    raise ValueError(f"unexpected FileUpload value of type {type(value).__name__}")
 
 
 def default_save_path(output_dir: Path, pictures: "PictureSources", request: RunRequest) -> Path:
@@ -127,71 +81,6 @@ def _default_output_dir() -> Path:
     return root / "outputs" if (root / "labhelpers").is_dir() and (root / "notebooks").is_dir() else Path.cwd() / "outputs"
 
 
-class PictureSources:
-    """The pictures the panel can use: bundled names, and uploads by their menu value ``"upload:<name>"``.
-
-    Args:
-        min_side_px: the shortest side VGG16 needs for the panel's layers (see :func:`min_side_px`).
-    """
-
-    def __init__(self, min_side_px: int):
-        self.min_side_px = int(min_side_px)
-        self.uploads: dict[str, dict[str, tuple[str, np.ndarray, str]]] = {"content": {}, "style": {}}
-
-    def add_upload(self, kind: str, value: Any) -> tuple[str | None, str, np.ndarray | None]:
-        """Read a ``FileUpload.value`` (see :func:`parse_upload`) as the ``kind`` picture.
-
-        Returns:
-            ``(menu value, file name, picture)``, or ``(None, "", None)`` when nothing was uploaded.
-
-        Raises:
-            ValueError: with a message for the student (unreadable upload, not a picture).
-        """
-        if kind not in ("content", "style"):
-            raise ValueError(f"kind must be 'content' or 'style', not {kind!r}")
-        try:
-            files = parse_upload(value)
-        except ValueError as exc:
-            raise ValueError(f"The upload could not be read ({exc}). Try uploading the file again.") from None
-        if not files:
-            return None, "", None
-        name, data = files[0]
-        try:
-            picture = load_image(data)
-        except ImageError as exc:
-            raise ValueError(f"The uploaded file {name!r} cannot be used as the {kind} picture: {exc}") from None
-        key = f"{UPLOAD_PREFIX}{name}"
-        self.uploads[kind][key] = (name, picture, hashlib.sha1(data).hexdigest())
-        return key, name, picture
-
-    def load(self, kind: str, choice: str, size_px: int, for_vgg: bool = True) -> np.ndarray:
-        """The chosen picture, longest side at most ``size_px``, float32 (H, W, 3) in [0, 1].
-
-        Raises:
-            ValueError: ``for_vgg`` and at that size the picture's shorter side is too small for VGG16.
-        """
-        source = self.uploads[kind][choice][1] if choice.startswith(UPLOAD_PREFIX) else choice
-        picture = load_image(source, max_size=size_px)
-        height, width = picture.shape[:2]
-        short = round(min(height, width) * size_px / max(height, width))
-        if for_vgg and short < self.min_side_px:
-            raise ValueError(
-                f"At {size_px} px the {kind} picture {self.display_name(kind, choice)!r} ({width}x{height}) would be "
-                f"only {short} px on its shorter side; VGG16 needs at least {self.min_side_px}. Choose a bigger "
-                "size or a less elongated picture.")
-        return picture
-
-    def source_key(self, kind: str, choice: str) -> tuple:
-        """A hashable name of the picture: equal keys, same picture (uploads by their content's digest)."""
-        if choice.startswith(UPLOAD_PREFIX):
-            return (kind, "upload", self.uploads[kind][choice][2], choice)
-        return (kind, "bundled", choice)
-
-    def display_name(self, kind: str, choice: Any) -> str:
-        """The file or bundled name of a menu value (or of a :meth:`source_key`)."""
-        if isinstance(choice, tuple):
-            choice = choice[-1]
-        return self.uploads[kind][choice][0] if choice in self.uploads[kind] else str(choice)
 
 
 class _PanelEvents(RunEvents):
@@ -202,27 +91,27 @@ class _PanelEvents(RunEvents):
 
     def started(self, request: RunRequest, background: bool) -> None:
         p, steps = self.panel, request.settings.steps
-        p.run_button.disabled = p.save_button.disabled = True
-        p.stop_button.disabled = not background
-        p.progress.max, p.progress.value, p.progress.description = steps, 0, f"0/{steps}"
+        p.controls.run_button.disabled = p.controls.save_button.disabled = True
+        p.controls.stop_button.disabled = not background
+        p.controls.progress.max, p.controls.progress.value, p.controls.progress.description = steps, 0, f"0/{steps}"
 
     def status(self, text: str) -> None:
-        self.panel.status.value = html.escape(text)
+        self.panel.controls.status.value = html.escape(text)
 
     def error(self, message: str) -> None:
         self.panel.show_error(message)
 
     def progress(self, step: int, steps: int) -> None:
-        self.panel.progress.value = min(step, self.panel.progress.max)
-        self.panel.progress.description = f"{step}/{steps}"
+        self.panel.controls.progress.value = min(step, self.panel.controls.progress.max)
+        self.panel.controls.progress.description = f"{step}/{steps}"
 
     def preview(self, step: int, steps: int, image: np.ndarray, record: Mapping[str, Any]) -> None:
         self.panel.show_picture(image)
-        self.panel.loss_html.value = self.panel.loss_text(record, step, steps)
+        self.panel.controls.loss_html.value = self.panel.loss_text(record, step, steps)
 
     def curves(self, history: Sequence[Mapping[str, Any]]) -> None:
         try:
-            self.panel.curves.value = loss_curves_png(history)
+            self.panel.controls.curves.value = loss_curves_png(history)
         except Exception:  # noqa: BLE001 - a plotting hiccup must not end the run
             import traceback
 
@@ -232,14 +121,14 @@ class _PanelEvents(RunEvents):
         self.panel.show_picture(result.image)
         steps = len(result.history)
         if result.history:
-            self.panel.loss_html.value = self.panel.loss_text(result.final, steps, request.settings.steps)
+            self.panel.controls.loss_html.value = self.panel.loss_text(result.final, steps, request.settings.steps)
         self.progress(steps, request.settings.steps)
-        self.panel.status.value = html.escape(status_line(result))
+        self.panel.controls.status.value = html.escape(status_line(result))
 
     def ended(self) -> None:
         p = self.panel
-        p.run_button.disabled, p.stop_button.disabled = False, True
-        p.save_button.disabled = p.image is None
+        p.controls.run_button.disabled, p.controls.stop_button.disabled = False, True
+        p.controls.save_button.disabled = p.image is None
 
 
 class StyleTransferPanel:
@@ -287,12 +176,26 @@ class StyleTransferPanel:
         self.last_error: str | None = None
         self.pictures = PictureSources(min_side_px([*self.base_settings.content_layers,
                                                     *self.base_settings.style_layers]))
-        build_controls(self, content, style)
+        self.controls = PanelControls(self.base_settings, content, style)
+        self.controls.connect(run=self.start, stop=self.stop, save=self.save, upload=self.handle_upload,
+                              weights_changed=self.update_summary, picture_changed=self.show_content_preview)
         self.update_summary()
         self.show_content_preview()
         mode = ("Run works in the background: Stop ends a run." if self.background else
                 "Run works in the foreground: use the notebook's Interrupt (■) to end a run early.")
-        self.status.value = f"Ready. {mode}"
+        self.controls.status.value = f"Ready. {mode}"
+
+    def __getattr__(self, name: str) -> Any:
+        """The widgets are the panel's attributes too: ``panel.run_button`` is ``panel.controls.run_button``."""
+        controls = self.__dict__.get("controls")
+        if controls is not None and name in vars(controls):
+            return getattr(controls, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    @property
+    def widget(self) -> Any:
+        """The whole panel, an ipywidgets VBox."""
+        return self.controls.widget
 
     def _ipython_display_(self) -> None:
         self.show()
@@ -302,7 +205,7 @@ class StyleTransferPanel:
         (VGG16, targets, the loss's first trace) in a thread, returned; not in Colab's foreground mode."""
         from IPython.display import display
 
-        display(self.widget)
+        display(self.controls.widget)
         return self.runner.prepare(self.request()) if self.background and not self.running else None
 
     # ---- what the runner needs and reports ------------------------------------------------------
@@ -329,15 +232,15 @@ class StyleTransferPanel:
 
     def settings(self) -> TransferSettings:
         """The settings the next run will use, read from the widgets."""
-        color = self.color_choice.value
+        color = self.controls.color_choice.value
         return self.base_settings.replace(
-            size=int(self.size_choice.value), steps=int(self.steps_slider.value), optimizer=self.optimizer_choice.value,
+            size=int(self.controls.size_choice.value), steps=int(self.controls.steps_slider.value), optimizer=self.controls.optimizer_choice.value,
             preserve_color=None if color == "none" else color,
-            **{key: float(slider.value) for key, slider in self.weight_sliders.items()})
+            **self.controls.weights())
 
     def request(self) -> RunRequest:
         """The next run: the chosen pictures (by name or upload digest) and :meth:`settings`."""
-        content, style = self.content_choice.value, self.style_choice.value
+        content, style = self.controls.content_choice.value, self.controls.style_choice.value
 
         def load(size_px: int) -> tuple[np.ndarray, np.ndarray]:
             return self.pictures.load("content", content, size_px), self.pictures.load("style", style, size_px)
@@ -362,12 +265,12 @@ class StyleTransferPanel:
     def show_picture(self, image: np.ndarray) -> None:
         """Put ``image`` (H, W, 3) in [0, 1] into the preview."""
         self.image = np.asarray(image, dtype=np.float32)
-        self.preview.value = image_to_png_bytes(self.image)
+        self.controls.preview.value = image_to_png_bytes(self.image)
 
     def show_error(self, message: str) -> None:
         """Show ``message`` as a problem in the status line."""
         self.last_error = message
-        self.status.value = f"<span style='color:#b00020'><b>Problem:</b> {html.escape(message)}</span>"
+        self.controls.status.value = f"<span style='color:#b00020'><b>Problem:</b> {html.escape(message)}</span>"
 
     # ---- the buttons ------------------------------------------------------------------------------
 
@@ -378,7 +281,7 @@ class StyleTransferPanel:
     def start(self) -> Any:
         """What the Run button does; never raises (problems go to the status line); the result in foreground mode, else None."""
         if self.running:
-            self.status.value = "A run is already going on: press Stop first (or wait for it to end)."
+            self.controls.status.value = "A run is already going on: press Stop first (or wait for it to end)."
             return None
         try:
             return self.run(wait=not self.background)
@@ -402,7 +305,7 @@ class StyleTransferPanel:
     def stop(self) -> None:
         """What the Stop button does: end the run after its current evaluation, keeping the best picture."""
         if self.runner.stop():
-            self.status.value = "Stopping after the current step ..."
+            self.controls.status.value = "Stopping after the current step ..."
 
     def wait(self, timeout: float | None = None) -> Any:
         """Wait until the current run (if any) has ended (TimeoutError after ``timeout`` s); the last result."""
@@ -428,7 +331,7 @@ class StyleTransferPanel:
         except ImageError as exc:
             self.show_error(str(exc))
             return None
-        self.status.value = f"Saved to <code>{html.escape(str(written))}</code>"
+        self.controls.status.value = f"Saved to <code>{html.escape(str(written))}</code>"
         return written
 
     # ---- pictures and uploads --------------------------------------------------------------------
@@ -439,17 +342,17 @@ class StyleTransferPanel:
         for key, value in (("content_weight", content_weight), ("style_weight", style_weight),
                            ("tv_weight", tv_weight)):
             if value is not None:
-                self.weight_sliders[key].value = float(value)
-        return {key: float(slider.value) for key, slider in self.weight_sliders.items()}
+                self.controls.weight_sliders[key].value = float(value)
+        return self.controls.weights()
 
     def readouts(self) -> dict[str, str]:
         """The weights as the panel's texts show them, e.g. ``{"style_weight": "31.6", ...}``."""
-        return {key: format_weight(slider.value) for key, slider in self.weight_sliders.items()}
+        return {key: format_weight(slider.value) for key, slider in self.controls.weight_sliders.items()}
 
     def update_summary(self, _change: Any = None) -> None:
         """Refresh the "Next run: ..." line under the weight sliders."""
-        w = {key: float(slider.value) for key, slider in self.weight_sliders.items()}
-        self.weight_summary.value = (
+        w = self.controls.weights()
+        self.controls.weight_summary.value = (
             f"Next run: content {format_weight(w['content_weight'])}, style {format_weight(w['style_weight'])}, "
             f"TV {format_weight(w['tv_weight'])} &nbsp;·&nbsp; "
             f"{html.escape(describe_ratio(w['content_weight'], w['style_weight']))}")
@@ -459,7 +362,7 @@ class StyleTransferPanel:
         if self.running:
             return
         try:
-            self.show_picture(self.pictures.load("content", self.content_choice.value, int(self.size_choice.value),
+            self.show_picture(self.pictures.load("content", self.controls.content_choice.value, int(self.controls.size_choice.value),
                                                  for_vgg=False))
         except ImageError as exc:
             self.show_error(str(exc))
@@ -484,10 +387,10 @@ class StyleTransferPanel:
             return None
         if key is None:
             return None
-        choice = self.content_choice if kind == "content" else self.style_choice
+        choice = self.controls.content_choice if kind == "content" else self.controls.style_choice
         options = [(option, option) if isinstance(option, str) else tuple(option) for option in choice.options]
         choice.options = [option for option in options if option[1] != key] + [(f"uploaded: {name}", key)]
         choice.value = key
-        self.status.value = (f"Using the uploaded {kind} picture {html.escape(name)} "
+        self.controls.status.value = (f"Using the uploaded {kind} picture {html.escape(name)} "
                              f"({picture.shape[1]}x{picture.shape[0]} px).")
         return key

@@ -6,8 +6,10 @@ Public names:
 - :class:`TransferSettings`, :data:`SETUP_FIELDS` (:mod:`.settings`): every run option
 - :class:`Targets`, :func:`compute_targets` (:mod:`.targets`)
 - :class:`Objective` (:mod:`.objective`): the loss and its gradient, for tests and benchmarks
-- :func:`adam`, :func:`lbfgs`, :func:`stage_sizes`, :class:`RunRecorder`, :data:`STOP_REASONS`,
-  :func:`stop_message` (:mod:`.optimizers`)
+- :data:`OPTIMIZERS` (the one registry), :func:`adam`, :func:`lbfgs` (:mod:`.optimizers`)
+- :func:`stage_sizes`, :func:`split_steps` (:mod:`.stages`: coarse to fine)
+- :class:`RunRecorder`, :class:`RunStopped`, :data:`STOP_REASONS`, :func:`stop_message`
+  (:mod:`.record`: the bookkeeping of one run)
 - :func:`check_min_side`, :func:`check_memory`, :func:`largest_size_that_fits` (:mod:`.limits`)
 
 The modules that need TensorFlow (run, targets, objective) are imported on first use, so
@@ -19,16 +21,22 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from labhelpers.transfer.limits import check_memory, check_min_side, estimate_run_bytes, largest_size_that_fits
-from labhelpers.transfer.optimizers import (STOP_REASONS, RunRecorder, RunStopped, adam, lbfgs, split_steps,
-                                            stage_sizes, stop_message)
+from labhelpers.transfer.limits import (
+    check_memory,
+    check_min_side,
+    estimate_run_bytes,
+    largest_size_that_fits,
+)
+from labhelpers.transfer.optimizers import OPTIMIZERS, adam, lbfgs
+from labhelpers.transfer.record import STOP_REASONS, RunRecorder, RunStopped, stop_message
 from labhelpers.transfer.settings import SETUP_FIELDS, TransferSettings
+from labhelpers.transfer.stages import split_steps, stage_sizes
 
 #: The names whose modules start TensorFlow, and those modules.
 _NEEDS_TENSORFLOW = {"stylize": "run", "StyleTransfer": "run", "StyleTransferResult": "run",
                      "Targets": "targets", "compute_targets": "targets", "Objective": "objective"}
 
-__all__ = sorted([*_NEEDS_TENSORFLOW, "TransferSettings", "SETUP_FIELDS", "adam", "lbfgs", "stage_sizes",
+__all__ = sorted([*_NEEDS_TENSORFLOW, "TransferSettings", "SETUP_FIELDS", "OPTIMIZERS", "adam", "lbfgs", "stage_sizes",
                   "split_steps", "RunRecorder", "RunStopped", "STOP_REASONS", "stop_message", "check_min_side",
                   "check_memory", "estimate_run_bytes", "largest_size_that_fits"])
 

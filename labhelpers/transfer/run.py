@@ -34,11 +34,17 @@ from labhelpers import color
 from labhelpers.config import one_blas_thread
 from labhelpers.images import MAX_SIDE, load_image, resize_to
 from labhelpers.network.layers import VGG16_LAYERS, min_side_px
-from labhelpers.transfer.limits import available_memory_bytes, check_memory, check_min_side, largest_size_that_fits
+from labhelpers.transfer.limits import (
+    available_memory_bytes,
+    check_memory,
+    check_min_side,
+    largest_size_that_fits,
+)
 from labhelpers.transfer.objective import Objective, resolve_precision
-from labhelpers.transfer.optimizers import (RunRecorder, RunStopped, StageDone, adam, lbfgs, projected_lbfgs, split_steps, stage_deadlines,
-                                            stage_sizes)
+from labhelpers.transfer.optimizers import run_optimizer
+from labhelpers.transfer.record import RunRecorder, RunStopped
 from labhelpers.transfer.settings import SETUP_FIELDS, TransferSettings
+from labhelpers.transfer.stages import StageDone, split_steps, stage_deadlines, stage_sizes
 from labhelpers.transfer.targets import Targets, blend_weights, compute_targets, resize_exact
 
 __all__ = ["StyleTransfer", "StyleTransferResult", "stylize"]
@@ -61,7 +67,7 @@ class StyleTransferResult:
             used, the resolved ``precision``, ``vgg_weights`` (the source actually loaded) and
             ``preprocessing``.
         stopped: why the run ended early (a key of
-            :data:`labhelpers.transfer.optimizers.STOP_REASONS`): None (it did all its steps),
+            :data:`labhelpers.transfer.record.STOP_REASONS`): None (it did all its steps),
             ``"stop"`` (``should_stop()`` said so), ``"interrupt"`` (Ctrl-C), ``"time_budget"``,
             ``"diverged"`` (the loss became NaN/infinite or exploded) or ``"callback_error"`` (the
             callback or ``should_stop`` raised; see ``error``).
@@ -165,7 +171,9 @@ class StyleTransfer:
         self.content = resize_to(self.content_source, self.size)
 
         if extractor is None:
-            from labhelpers.network.extractor import build_feature_extractor  # lazy: loads Keras and VGG16
+            from labhelpers.network.extractor import (
+                build_feature_extractor,  # lazy: loads Keras and VGG16
+            )
 
             extractor = build_feature_extractor(settings.vgg_weights, verbose=verbose)
         self.extractor = extractor
@@ -296,12 +304,8 @@ class StyleTransfer:
                     objective = Objective(self.features, targets, settings)
                     value_and_grad = recorder.wrap(objective.evaluate, objective.record)
                     try:
-                        if settings.optimizer == "lbfgs":
-                            lbfgs(value_and_grad, start, count, settings.lbfgs_history, settings.lbfgs_first_step)
-                        elif settings.optimizer == "projected_lbfgs":
-                            projected_lbfgs(value_and_grad, start, count, settings.lbfgs_history, settings.lbfgs_first_step)
-                        else:
-                            adam(value_and_grad, start, count)
+                        run_optimizer(settings.optimizer, value_and_grad, start, count,
+                                      settings.lbfgs_history, settings.lbfgs_first_step)
                     except StageDone:
                         pass  # this stage's share of the time budget is used up: on to the next stage
             except RunStopped as stop:

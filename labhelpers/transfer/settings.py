@@ -24,19 +24,24 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Mapping
-from functools import partial
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from labhelpers.config import fast_mode
-from labhelpers.network.layers import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, SHALLOW_STYLE_LAYERS, VGG16_LAYERS
+from labhelpers.network.layers import (
+    DEFAULT_CONTENT_LAYERS,
+    DEFAULT_STYLE_LAYERS,
+    SHALLOW_STYLE_LAYERS,
+    VGG16_LAYERS,
+)
+from labhelpers.transfer.optimizers import DEFAULT_OPTIMIZER, OPTIMIZERS
 
 __all__ = [
     "TransferSettings",
     "SETUP_FIELDS",
-    "OPTIMIZERS",
     "INITS",
     "PRECISIONS",
     "default_size",
@@ -59,7 +64,6 @@ __all__ = [
 DEFAULT_SIZE, FAST_SIZE = 256, 64
 DEFAULT_STEPS, FAST_STEPS = 60, 10
 
-OPTIMIZERS = ("lbfgs", "adam", "projected_lbfgs")
 INITS = ("content", "recolored", "style", "noise")
 PRECISIONS = ("float32", "bfloat16", "auto")
 COLOR_MODES = ("luminance", "histogram")
@@ -281,7 +285,10 @@ class TransferSettings:
     content_weight: float = _opt(1.0, check=partial(check_weight, name="content_weight"), flag="--content-weight", metavar="W", help="weight of the normalised content loss")
     style_weight: float = _opt(10.0, check=partial(check_weight, name="style_weight"), flag="--style-weight", metavar="W", help="weight of the normalised style loss")
     tv_weight: float = _opt(1.0, check=partial(check_weight, name="tv_weight"), flag="--tv-weight", metavar="W", help="weight of the per-pixel total-variation loss")
-    optimizer: str = _opt("lbfgs", check=partial(check_choice, name="optimizer", choices=OPTIMIZERS), flag="--optimizer", metavar="{lbfgs,adam,projected_lbfgs}", help="lbfgs (scipy's L-BFGS-B, fastest to a good picture), adam, or projected_lbfgs (L-BFGS in numpy, no scipy set-up per run)")
+    optimizer: str = _opt(DEFAULT_OPTIMIZER,
+                          check=partial(check_choice, name="optimizer", choices=tuple(OPTIMIZERS)),
+                          flag="--optimizer", metavar="{" + ",".join(OPTIMIZERS) + "}",
+                          help=", ".join(f"{o.name} ({o.about})" for o in OPTIMIZERS.values()))
     lbfgs_history: int = _opt(10, check=partial(check_positive_int, name="lbfgs_history", example=10),
                               help="how many curvature pairs L-BFGS keeps (scipy's maxcor)")
     lbfgs_first_step: float | None = _opt(0.5, check=partial(check_optional_weight, name="lbfgs_first_step"),

@@ -1,0 +1,129 @@
+"""The pictures the panel can use: bundled ones by name, uploads by their menu value.
+
+:func:`parse_upload` reads a ``FileUpload.value`` of ipywidgets 7 (Colab) or 8 (JupyterLab 4);
+:class:`PictureSources` keeps the uploads and loads a chosen picture at a run's size, checking
+that VGG16 can use it. Pictures are float32 (H, W, 3) in [0, 1]; sizes are pixels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from labhelpers.images import ImageError, load_image
+
+__all__ = ["UPLOAD_PREFIX", "parse_upload", "PictureSources"]
+
+#: Dropdown values of uploaded pictures start with this.
+UPLOAD_PREFIX = "upload:"
+
+
+def _as_bytes(content: Any) -> bytes:
+    if isinstance(content, (bytes, bytearray, memoryview)):
+        return bytes(content)
+    if hasattr(content, "tobytes"):
+        return bytes(content.tobytes())
+    raise ValueError(f"the uploaded file's content is a {type(content).__name__}, not bytes")
+
+
+def parse_upload(value: Any) -> list[tuple[str, bytes]]:
+    """The files in a ``FileUpload.value``, for ipywidgets 7 and 8 alike.
+
+    Args:
+        value: ipywidgets 8: a tuple (or list) of dicts with keys ``name``, ``type``, ``size``,
+            ``last_modified`` and ``content`` (a memoryview). ipywidgets 7: a dict
+            ``{file name: {"metadata": {"name", ...}, "content": bytes}}``. Empty or None: nothing.
+
+    Returns:
+        ``[(file name, file bytes), ...]`` in upload order.
+
+    Raises:
+        ValueError: the value has neither format.
+    """
+    if value is None:
+        return []
+    if isinstance(value, Mapping):  # ipywidgets 7
+        files = []
+        for key, item in value.items():
+            if not isinstance(item, Mapping) or "content" not in item:
+                raise ValueError(f"unexpected FileUpload value for {key!r}: expected a dict with 'content'")
+            files.append((str((item.get("metadata") or {}).get("name") or key), _as_bytes(item["content"])))
+        return files
+    if isinstance(value, (tuple, list)):  # ipywidgets 8
+        files = []
+        for index, item in enumerate(value):
+            if not isinstance(item, Mapping) or "content" not in item:
+                raise ValueError(f"unexpected FileUpload value: item {index} is not a dict with 'content'")
+            files.append((str(item.get("name") or f"upload-{index + 1}"), _as_bytes(item["content"])))
+        return files
+    raise ValueError(f"unexpected FileUpload value of type {type(value).__name__}")
+
+
+class PictureSources:
+    """The pictures the panel can use: bundled names, and uploads by their menu value ``"upload:<name>"``.
+
+    Args:
+        min_side_px: the shortest side VGG16 needs for the panel's layers (see :func:`min_side_px`).
+    """
+
+    def __init__(self, min_side_px: int):
+        self.min_side_px = int(min_side_px)
+        self.uploads: dict[str, dict[str, tuple[str, np.ndarray, str]]] = {"content": {}, "style": {}}
+
+    def add_upload(self, kind: str, value: Any) -> tuple[str | None, str, np.ndarray | None]:
+        """Read a ``FileUpload.value`` (see :func:`parse_upload`) as the ``kind`` picture.
+
+        Returns:
+            ``(menu value, file name, picture)``, or ``(None, "", None)`` when nothing was uploaded.
+
+        Raises:
+            ValueError: with a message for the student (unreadable upload, not a picture).
+        """
+        if kind not in ("content", "style"):
+            raise ValueError(f"kind must be 'content' or 'style', not {kind!r}")
+        try:
+            files = parse_upload(value)
+        except ValueError as exc:
+            raise ValueError(f"The upload could not be read ({exc}). Try uploading the file again.") from None
+        if not files:
+            return None, "", None
+        name, data = files[0]
+        try:
+            picture = load_image(data)
+        except ImageError as exc:
+            raise ValueError(f"The uploaded file {name!r} cannot be used as the {kind} picture: {exc}") from None
+        key = f"{UPLOAD_PREFIX}{name}"
+        self.uploads[kind][key] = (name, picture, hashlib.sha1(data).hexdigest())
+        return key, name, picture
+
+    def load(self, kind: str, choice: str, size_px: int, for_vgg: bool = True) -> np.ndarray:
+        """The chosen picture, longest side at most ``size_px``, float32 (H, W, 3) in [0, 1].
+
+        Raises:
+            ValueError: ``for_vgg`` and at that size the picture's shorter side is too small for VGG16.
+        """
+        source = self.uploads[kind][choice][1] if choice.startswith(UPLOAD_PREFIX) else choice
+        picture = load_image(source, max_size=size_px)
+        height, width = picture.shape[:2]
+        short = round(min(height, width) * size_px / max(height, width))
+        if for_vgg and short < self.min_side_px:
+            raise ValueError(
+                f"At {size_px} px the {kind} picture {self.display_name(kind, choice)!r} ({width}x{height}) would be "
+                f"only {short} px on its shorter side; VGG16 needs at least {self.min_side_px}. Choose a bigger "
+                "size or a less elongated picture.")
+        return picture
+
+    def source_key(self, kind: str, choice: str) -> tuple:
+        """A hashable name of the picture: equal keys, same picture (uploads by their content's digest)."""
+        if choice.startswith(UPLOAD_PREFIX):
+            return (kind, "upload", self.uploads[kind][choice][2], choice)
+        return (kind, "bundled", choice)
+
+    def display_name(self, kind: str, choice: Any) -> str:
+        """The file or bundled name of a menu value (or of a :meth:`source_key`)."""
+        if isinstance(choice, tuple):
+            choice = choice[-1]
+        return self.uploads[kind][choice][0] if choice in self.uploads[kind] else str(choice)
