@@ -19,7 +19,7 @@ chelsea_cat x starry_night) and size, in one process each (so the peak memory is
 2. one tutorial step and one ``stylize`` evaluation timed in turns (load-independent ratio);
 3. :class:`labhelpers.transfer.run.StyleTransfer` with its **default** settings (float32), or the
    run settings given as ``--settings`` JSON, races to a picture at least as good in both
-   distances (``common.race``, up to ``--max-steps``).
+   distances (``common.race_to_target``, up to ``--max-steps``).
 
 Reported: the work in tutorial-step units (evaluations weighted by their pixels), the ratio
 ``units x s/evaluation / (300 x s/tutorial step)`` (target: <= 1/8 at 256 px, <= 1/6 at 512 px),
@@ -64,7 +64,7 @@ def worker(config: dict) -> dict:
     prepare_s = time.perf_counter() - start
     turns = common.seconds_per_step_in_turns(features, content, style, transfer.objective(), transfer.content,
                                              rounds=4)
-    race = common.race(transfer, distances, tutorial["final"], max_steps=int(config["max_steps"]),
+    race = common.race_to_target(transfer, distances, tutorial["final"], max_steps=int(config["max_steps"]),
                        **run_settings)
     race.pop("image")
     ratio = race["units"] * turns["evaluation"] / (tutorial["steps"] * turns["tutorial_step"])

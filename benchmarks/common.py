@@ -10,7 +10,7 @@ Only public names of ``labhelpers`` are used here.
   for an unrelated picture and 0 for a perfect match.
 * :func:`seconds_per_step_in_turns`: one tutorial step and one ``Objective.evaluate`` timed in turns, so
   that background load on a shared machine hits both alike.
-* :func:`race`: a :class:`labhelpers.transfer.run.StyleTransfer` run that stops as soon as its best
+* :func:`race_to_target`: a :class:`labhelpers.transfer.run.StyleTransfer` run that stops as soon as its best
   picture is at least as good as a target in both distances, counting the work in tutorial-step units
   (each evaluation weighted by its picture's pixels relative to the final picture's).
 """
@@ -176,7 +176,7 @@ def seconds_per_step_in_turns(features: Any, content: np.ndarray, style: np.ndar
     return {k: float(np.median(v)) for k, v in times.items()}
 
 
-def race(transfer: Any, distances: Distances, target: dict[str, float], max_steps: int = 400,
+def race_to_target(transfer: Any, distances: Distances, target: dict[str, float], max_steps: int = 400,
          check_every: int = 1, **run_settings: Any) -> dict[str, Any]:
     """Run ``transfer`` until its best picture (at the final size) beats ``target`` in both distances.
 

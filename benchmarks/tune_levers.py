@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, text in args.candidate:
         settings = json.loads(text)
         t = time.perf_counter()
-        race = common.race(transfer, distances, target, max_steps=settings.pop("max_steps", args.max_steps), **settings)
+        race = common.race_to_target(transfer, distances, target, max_steps=settings.pop("max_steps", args.max_steps), **settings)
         image = race.pop("image")
         ratio = race["units"] * turns["evaluation"] / (common.TUTORIAL_STEPS * turns["tutorial_step"])
         print(f"{name:28s} reached={race['reached']!s:5s} units={race['units']:6.1f} ratio={ratio:.3f} "

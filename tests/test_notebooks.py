@@ -104,24 +104,21 @@ LESSONS = [path for path in NOTEBOOKS if path.stem in
 
 @pytest.mark.parametrize("path", LESSONS, ids=_ids(LESSONS))
 def test_time_estimates_match_the_parameters(path: Path, monkeypatch):
-    """labhelpers.device.LESSON_RUNS must describe what the notebook really runs at full size."""
-    from labhelpers.device import LESSON_RUNS
+    """Each lesson module's RUNS must describe what its notebook really runs at full size.
+
+    A run names the parameters that set its size and steps (``size_name``, ``steps_name``); their
+    values in the parameters cell (LAB_FAST unset) must be the run's.
+    """
+    from labhelpers.lessons.l00_setup import LESSON_RUNS
 
     values = _full_size_parameters(path, monkeypatch)
     assert values["FAST"] is False
     runs = LESSON_RUNS[path.stem]
-    expected = {
-        "01_feature_hierarchy": [("RECON_SIZE", "CONTENT_STEPS"), ("RECON_SIZE", "STYLE_STEPS")],
-        "02_content_loss": [("RECON_SIZE", "STEPS")],
-        "03_style_loss": [("TEXTURE_SIZE", "STEPS")],
-        "04_total_variation": [("SIZE", "STEPS")],
-        "05_optimization": [("SIZE", "STEPS"), ("RACE_SIZE", None)],  # the race is time-limited: steps estimated
-        "06_paper_figures": [("GRID_SIZE", "GRID_STEPS"), ("START_SIZE", "START_STEPS")],
-        "07_style_transfer": [("SIZE", "STEPS"), ("GRID_SIZE", "GRID_STEPS")],
-    }[path.stem]
-    assert len(runs) == len(expected), (path.stem, runs)
-    for run, (size_name, steps_name) in zip(runs, expected):
-        assert run.size == values[size_name] and (steps_name is None or run.steps == values[steps_name]), (path.stem, run)
+    assert runs, f"{path.stem}: its lesson module lists no RUNS"
+    for run in runs:
+        assert run.size == values[run.size_name], (path.stem, run)
+        # a time-limited run (steps_name None) has its steps estimated, not set by a parameter
+        assert run.steps_name is None or run.steps == values[run.steps_name], (path.stem, run)
     if path.stem == "04_total_variation":
         assert runs[0].count == len(values["TV_WEIGHTS"])
     if path.stem == "05_optimization":
@@ -206,3 +203,25 @@ def test_every_name_read_from_another_cell_has_one_meaning(path: Path):
             if len(where) > 1 and not exercise:
                 ambiguous[name] = (index, where)
     assert not ambiguous, f"{path.name}: names read by code cell (index) but bound in several code cells: {ambiguous}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_notebook_imports_labhelpers_once(path: Path):
+    """One way to the code: a single ``import labhelpers`` (in the parameters cell); everything else
+    is an attribute of it (``labhelpers.lessons.l03_style_loss``, ``labhelpers.exercises``, ...)."""
+    import ast
+
+    imports = []
+    for cell in _read(path).cells:
+        if cell.cell_type != "code":
+            continue
+        code = "\n".join(line for line in cell.source.splitlines()
+                         if not line.lstrip().startswith(("!", "%")))
+        for node in ast.walk(ast.parse(code)):
+            if isinstance(node, ast.Import):
+                imports += [alias.name for alias in node.names if alias.name.startswith("labhelpers")]
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("labhelpers"):
+                imports.append(f"from {node.module}")
+    assert imports == ["labhelpers"], (
+        f"{path.name} imports {imports}; write one `import labhelpers` and reach the rest as its "
+        "attributes, e.g. lesson = labhelpers.lessons.l03_style_loss")

@@ -42,10 +42,10 @@ __all__ = [
     "RUNS",
     "normalized_total_loss",
     "loss_terms",
-    "targets",
+    "content_and_style_targets",
     "terms_at",
     "scaled_extractor",
-    "race",
+    "race_optimizers",
     "plot_loss_against_time",
     "LoopResult",
     "format_progress",
@@ -102,7 +102,7 @@ def loss_terms(total_loss_fn: Callable[..., tf.Tensor], image: tf.Tensor, featur
     return terms
 
 
-def targets(extractor: Any, photo: Any, painting: Any, content_layers: Sequence[str],
+def content_and_style_targets(extractor: Any, photo: Any, painting: Any, content_layers: Sequence[str],
             style_layers: Sequence[str], gram_fn: Callable[[tf.Tensor], tf.Tensor] = losses.gram_matrix
             ) -> tuple[dict[str, tf.Tensor], dict[str, tf.Tensor]]:
     """The photo's feature maps and the painting's Gram matrices: what the total loss compares with.
@@ -133,7 +133,7 @@ def terms_at(total_loss_fn: Callable[..., tf.Tensor], picture: Any, photo: Any, 
         ``{"content", "style", "tv", "total"}`` as floats.
     """
     picture = np.asarray(picture, np.float32)
-    content_targets, style_targets = targets(extractor, resize_to(photo, picture.shape[:2]), painting,
+    content_targets, style_targets = content_and_style_targets(extractor, resize_to(photo, picture.shape[:2]), painting,
                                              content_layers, style_layers)
     batch = tf.constant(picture[None])
     return loss_terms(total_loss_fn, batch, extractor(batch), content_targets, style_targets, alpha, beta, gamma)
@@ -177,7 +177,7 @@ def _call(fn: Callable[..., Any], *args: Any, **options: Any) -> Any:
     return fn(*args, **renamed)
 
 
-def race(photo: Any, painting: Any, extractor: Any, *, size: int, seconds: float,
+def race_optimizers(photo: Any, painting: Any, extractor: Any, *, size: int, seconds: float,
          optimizers: Sequence[str] = ("adam", "lbfgs"), **weights: float) -> dict[str, StyleTransferResult]:
     """Each optimiser on the same picture for the same wall-clock time.
 

@@ -185,7 +185,7 @@ class StyleTransfer:
         self.target_computations = 0
         self._targets: dict[tuple[tuple[int, int], str | None], Targets] = {}
         for _size, shape, _count in self._stages(settings):  # the common case (every stage), prepared right away
-            self.targets(shape, None)
+            self.targets_at(shape, None)
 
     def _check_thin(self, what: str, source: Any, picture: np.ndarray, layers: list[str]) -> None:
         """check_min_side at the final size, naming the picture's full size (reloaded only when too thin)."""
@@ -199,7 +199,7 @@ class StyleTransfer:
                 MAX_SIDE, largest_size_that_fits(available, min(original) / max(original)))
             check_min_side(shape, layers, self.size, original, what, largest)
 
-    def targets(self, shape: tuple[int, int], color_mode: str | None = None) -> Targets:
+    def targets_at(self, shape: tuple[int, int], color_mode: str | None = None) -> Targets:
         """The :class:`~labhelpers.transfer.targets.Targets` for a picture of ``shape`` (H, W) px and a
         colour mode (None, ``"luminance"``, ``"histogram"``), computed once and kept."""
         key = (tuple(int(s) for s in shape), color_mode)
@@ -217,7 +217,7 @@ class StyleTransfer:
         (default: the transfer's) at ``shape`` (default: the final picture's), for tests and benchmarks."""
         settings = self._run_settings(settings, overrides)
         shape = self.content.shape[:2] if shape is None else shape
-        return Objective(self.features, self.targets(shape, settings.preserve_color), settings)
+        return Objective(self.features, self.targets_at(shape, settings.preserve_color), settings)
 
     def losses(self, image: Any, settings: TransferSettings | None = None, **overrides: Any) -> dict[str, Any]:
         """The loss terms of one picture (H, W, 3) in [0, 1] of this transfer's size, as a history record.
@@ -254,7 +254,7 @@ class StyleTransfer:
         settings = self._run_settings(settings, overrides)
         start = time.perf_counter()
         for _size, shape, _count in self._stages(settings):
-            targets = self.targets(shape, settings.preserve_color)
+            targets = self.targets_at(shape, settings.preserve_color)
             Objective(self.features, targets, settings).evaluate(targets.content)
         return time.perf_counter() - start
 
@@ -294,7 +294,7 @@ class StyleTransfer:
         with one_blas_thread():  # BLAS threads would fight TensorFlow's for the cores (see there)
             try:
                 for index, ((stage_size, shape, count), deadline_s) in enumerate(zip(plan, deadlines)):
-                    targets = self.targets(shape, color_mode)
+                    targets = self.targets_at(shape, color_mode)
                     if index == 0:
                         start = self._initial_image(settings, targets)
                     else:
@@ -316,10 +316,10 @@ class StyleTransfer:
                 recorder.close()
         image = recorder.best_image
         if image is None:  # nothing finished: the starting picture
-            image = start if start is not None else self.targets(final_shape, color_mode).content
+            image = start if start is not None else self.targets_at(final_shape, color_mode).content
         if image.shape[:2] != final_shape:
             image = resize_exact(image, final_shape)
-        image = self._shown(np.clip(image, 0.0, 1.0).astype(np.float32), self.targets(final_shape, color_mode))
+        image = self._shown(np.clip(image, 0.0, 1.0).astype(np.float32), self.targets_at(final_shape, color_mode))
         options = {**settings.as_dict(), "image_shape": tuple(int(d) for d in final_shape),
                    "coarse_to_fine": [size for size, _, _ in plan], "stage_steps": [n for _, _, n in plan],
                    "style_blend": [float(b) for b in self.blend], "precision": self.precision,

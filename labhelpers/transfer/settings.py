@@ -195,6 +195,11 @@ def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
     raise ValueError(f"{name} must be {listed}, not {value!r}.")
 
 
+def check_optimizer(value: Any) -> str:
+    """``value`` if it names an optimiser of the registry (:data:`~.optimizers.OPTIMIZERS`)."""
+    return check_choice(value, "optimizer", tuple(OPTIMIZERS))
+
+
 def check_init(value: Any) -> Any:
     """``"content"``, ``"recolored"``, ``"style"``, ``"noise"`` or an image (any non-string is loaded later)."""
     if isinstance(value, str) and value not in INITS:
@@ -286,7 +291,7 @@ class TransferSettings:
     style_weight: float = _opt(10.0, check=partial(check_weight, name="style_weight"), flag="--style-weight", metavar="W", help="weight of the normalised style loss")
     tv_weight: float = _opt(1.0, check=partial(check_weight, name="tv_weight"), flag="--tv-weight", metavar="W", help="weight of the per-pixel total-variation loss")
     optimizer: str = _opt(DEFAULT_OPTIMIZER,
-                          check=partial(check_choice, name="optimizer", choices=tuple(OPTIMIZERS)),
+                          check=check_optimizer,
                           flag="--optimizer", metavar="{" + ",".join(OPTIMIZERS) + "}",
                           help=", ".join(f"{o.name} ({o.about})" for o in OPTIMIZERS.values()))
     lbfgs_history: int = _opt(10, check=partial(check_positive_int, name="lbfgs_history", example=10),

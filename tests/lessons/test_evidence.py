@@ -12,15 +12,9 @@ import pytest
 
 matplotlib.use("Agg")
 
-from labhelpers.lessons.evidence import (  # noqa: E402
-    central_peaked_channel,
-    gram_pairs,
-    map_centroid,
-    peaked_channels,
-    plot_channel_overlays,
-    plot_gram_entry,
-    upsample_map,
-)
+from labhelpers.lessons import l01_feature_hierarchy as l01  # noqa: E402
+from labhelpers.lessons import l02_content_loss as l02  # noqa: E402
+from labhelpers.lessons import l03_style_loss as l03  # noqa: E402
 
 
 def blob(h, w, row, col, width=1.0):
@@ -31,27 +25,27 @@ def blob(h, w, row, col, width=1.0):
 def test_peaked_channels_prefers_a_local_detector_over_a_channel_on_everywhere():
     rng = np.random.default_rng(0)
     maps = np.stack([np.full((8, 10), 0.9), 0.05 * rng.random((8, 10)), blob(8, 10, 3, 4)], axis=-1)
-    assert list(peaked_channels(maps[None], 2)) == [2, 0]  # the weak noisy channel is never chosen
+    assert list(l01.peaked_channels(maps[None], 2)) == [2, 0]  # the weak noisy channel is never chosen
 
 
 def test_map_centroid_moves_with_the_blob_in_input_pixels():
     # an (8, 10) map of a 64 x 80 px picture: one cell = 8 px; a blob half a cell further right
-    first = map_centroid(blob(8, 10, 4, 4)[..., None], 0, (64, 80))
-    one_cell = map_centroid(blob(8, 10, 4, 5)[..., None], 0, (64, 80))
-    half_cell = map_centroid(blob(8, 10, 4, 4.5)[..., None], 0, (64, 80))
+    first = l02.map_centroid(blob(8, 10, 4, 4)[..., None], 0, (64, 80))
+    one_cell = l02.map_centroid(blob(8, 10, 4, 5)[..., None], 0, (64, 80))
+    half_cell = l02.map_centroid(blob(8, 10, 4, 4.5)[..., None], 0, (64, 80))
     assert first == pytest.approx((4.5 * 8, 4.5 * 8), abs=1e-6)  # cell 4's centre is at 4.5 cells
     assert one_cell == pytest.approx((first[0], first[1] + 8), abs=1e-6)
     assert 0.5 < half_cell[1] - first[1] < 4.0 and half_cell[0] == pytest.approx(first[0])  # sub-cell, right way
-    assert np.isnan(map_centroid(np.zeros((4, 4, 1)), 0, (16, 16))[0])
+    assert np.isnan(l02.map_centroid(np.zeros((4, 4, 1)), 0, (16, 16))[0])
 
 
 def test_central_peaked_channel_skips_a_detector_at_the_edge():
     maps = np.stack([3 * blob(8, 10, 0, 0), blob(8, 10, 4, 5), np.full((8, 10), 0.5)], axis=-1)
-    assert central_peaked_channel(maps, (64, 80), candidates=2) == 1
+    assert l02.central_peaked_channel(maps, (64, 80), candidates=2) == 1
 
 
 def test_upsample_map_scales_to_the_picture_and_to_one():
-    out = upsample_map(blob(4, 5, 2, 2)[None, ..., None] * 7.0, 0, (40, 50))
+    out = l01.upsample_map(blob(4, 5, 2, 2)[None, ..., None] * 7.0, 0, (40, 50))
     assert out.shape == (40, 50) and out.max() <= 1.0 and out.max() > 0.8 and out.min() >= 0.0
     assert np.unravel_index(np.argmax(out), out.shape)[1] in range(18, 28)
 
@@ -60,7 +54,7 @@ def test_gram_pairs_finds_the_pair_that_fires_together_and_one_that_never_does()
     a = blob(12, 12, 3, 3, 2)
     b = blob(12, 12, 9, 9, 2)
     maps = np.stack([a, 0.9 * a, b, 0.05 * a], axis=-1)  # 0 and 1 together; 2 elsewhere; 3 too weak
-    pairs = gram_pairs(maps)
+    pairs = l03.gram_pairs(maps)
     assert set(pairs["large"]) == {0, 1}
     assert set(pairs["small"]) in ({0, 2}, {1, 2})  # active channels at different places, not the weak one
 
@@ -68,8 +62,8 @@ def test_gram_pairs_finds_the_pair_that_fires_together_and_one_that_never_does()
 def test_figures_draw():
     photo = np.random.default_rng(1).random((32, 40, 3)).astype(np.float32)
     maps = np.stack([blob(4, 5, 1, 1), blob(4, 5, 2, 3), blob(4, 5, 3, 1)], axis=-1)[None]
-    figure = plot_channel_overlays(photo, maps, "layer", channels=2)
+    figure = l01.plot_channel_overlays(photo, maps, "layer", channels=2)
     assert len([ax for ax in figure.axes if ax.images]) == 3
-    figure = plot_gram_entry(maps, layer="layer")
+    figure = l03.plot_gram_entry(maps, layer="layer")
     assert len(figure.axes) == 6 and "G[" in figure.axes[2].get_title()
     matplotlib.pyplot.close("all")

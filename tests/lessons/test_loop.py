@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from labhelpers.lessons import loop
-from labhelpers.lessons.loop import LoopResult, format_progress, plot_loop_losses, run_steps
+from labhelpers.lessons.l05_optimization import LoopResult, format_progress, plot_loop_losses, run_steps
+from labhelpers.lessons import l05_optimization as l05  # noqa: E402
 
 
 class ScriptedStep:
@@ -126,8 +126,8 @@ def test_live_curves_are_redrawn_at_most_every_few_seconds_and_at_the_end(monkey
             clock[0] += 1.0
             return super().__call__(image, loss_fn, optimizer)
 
-    monkeypatch.setattr(loop.time, "perf_counter", lambda: clock[0])
-    monkeypatch.setattr(loop, "CURVES_INTERVAL_S", 3.0)
+    monkeypatch.setattr(l05.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(l05, "CURVES_INTERVAL_S", 3.0)
     run_steps(SlowStep([10.0 - k for k in range(8)]), _picture(), lambda x: tf.constant(0.1), None, 8, every=1,
               live=True)
     curves = [at for index, _, at in updates if index == 1]
@@ -157,4 +157,4 @@ def test_plot_loop_losses_draws_total_and_terms():
     import matplotlib.pyplot as plt
 
     plt.close(figure)
-    assert loop.LoopResult is LoopResult
+    assert l05.LoopResult is LoopResult

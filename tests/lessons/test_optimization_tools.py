@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from labhelpers.lessons import l05_optimization as l05  # noqa: E402
+from labhelpers.exercises import solutions  # noqa: E402
 import tensorflow as tf
 
-from labhelpers.lessons import optimization as lesson
 
 CONTENT, STYLE = ["block4_conv2"], ["block1_conv1", "block3_conv1", "block5_conv1"]
 
@@ -33,22 +34,22 @@ def network(random_extractor):
 
 
 def test_scaled_extractor_multiplies_every_activation(network, pictures):
-    louder = lesson.scaled_extractor(network, 10.0)
+    louder = l05.scaled_extractor(network, 10.0)
     plain, scaled = network(pictures[0]), louder(pictures[0])
     for name in CONTENT + STYLE:
         np.testing.assert_allclose(scaled[name].numpy(), 10.0 * plain[name].numpy(), rtol=1e-4,
                                    atol=1e-4 * float(np.abs(plain[name].numpy()).max()))
     with pytest.raises(ValueError, match="factor must be a number > 0"):
-        lesson.scaled_extractor(network, 0.0)
+        l05.scaled_extractor(network, 0.0)
 
 
 def test_normalised_loss_ignores_the_scale_the_raw_one_does_not(network, pictures):
     photo, painting, picture = pictures
-    louder = lesson.scaled_extractor(network, 10.0)
+    louder = l05.scaled_extractor(network, 10.0)
     raw, normalised = {}, {}
     for name, net in {"plain": network, "louder": louder}.items():
-        raw[name] = lesson.terms_at(lesson.total_loss, picture, photo, painting, net, CONTENT, STYLE, 1.0, 1.0, 1.0)
-        normalised[name] = lesson.terms_at(lesson.normalized_total_loss, picture, photo, painting, net, CONTENT, STYLE,
+        raw[name] = l05.terms_at(solutions.total_loss, picture, photo, painting, net, CONTENT, STYLE, 1.0, 1.0, 1.0)
+        normalised[name] = l05.terms_at(l05.normalized_total_loss, picture, photo, painting, net, CONTENT, STYLE,
                                            1.0, 1.0, 1.0)
     assert raw["louder"]["content"] == pytest.approx(100 * raw["plain"]["content"], rel=1e-3)     # s^2
     assert raw["louder"]["style"] == pytest.approx(1e4 * raw["plain"]["style"], rel=1e-3)         # s^4
@@ -62,8 +63,8 @@ def test_normalised_terms_are_relative_errors(network, pictures):
     photo, painting, picture = pictures
     batch = tf.constant(picture[None])
     features = network(batch)
-    content_targets, style_targets = lesson.targets(network, photo, painting, CONTENT, STYLE)
-    norm = lesson.loss_terms(lesson.normalized_total_loss, batch, features, content_targets, style_targets, 1, 1, 1)
+    content_targets, style_targets = l05.content_and_style_targets(network, photo, painting, CONTENT, STYLE)
+    norm = l05.loss_terms(l05.normalized_total_loss, batch, features, content_targets, style_targets, 1, 1, 1)
 
     def gram(x):
         flat = x.numpy().reshape(-1, x.shape[-1]).astype(np.float64)
@@ -85,13 +86,13 @@ def test_normalised_terms_are_relative_errors(network, pictures):
 def test_terms_at_works_at_another_size(network, pictures):
     photo, painting, picture = pictures
     bigger = np.repeat(np.repeat(picture, 2, axis=0), 2, axis=1)
-    terms = lesson.terms_at(lesson.total_loss, bigger, photo, painting, network, CONTENT, STYLE, 1.0, 1.0, 1.0)
+    terms = l05.terms_at(solutions.total_loss, bigger, photo, painting, network, CONTENT, STYLE, 1.0, 1.0, 1.0)
     assert set(terms) == {"content", "style", "tv", "total"} and all(np.isfinite(v) for v in terms.values())
 
 
 def test_race_gives_each_optimiser_the_same_time(random_extractor, pictures):
     photo, painting, _ = pictures
-    results = lesson.race(photo, painting, random_extractor, size=32, seconds=0.6)
+    results = l05.race_optimizers(photo, painting, random_extractor, size=32, seconds=0.6)
     assert list(results) == ["adam", "lbfgs"]
     for result in results.values():
         seconds = [entry["seconds"] for entry in result.history]
@@ -104,10 +105,10 @@ def test_plot_loss_against_time_draws_each_run_and_its_best_so_far():
     import matplotlib.pyplot as plt
 
     history = [{"seconds": s, "total": t} for s, t in [(0.1, 5.0), (0.2, 9.0), (0.3, 2.0), (0.4, 3.0)]]
-    figure = lesson.plot_loss_against_time({"lbfgs": history, "adam": history[:2]})
+    figure = l05.plot_loss_against_time({"lbfgs": history, "adam": history[:2]})
     lines = figure.axes[0].get_lines()
     assert len(lines) == 4
     np.testing.assert_allclose(lines[1].get_ydata(), [5.0, 5.0, 2.0, 2.0])   # best so far
     plt.close(figure)
     with pytest.raises(ValueError, match="non-empty history"):
-        lesson.plot_loss_against_time({"adam": []})
+        l05.plot_loss_against_time({"adam": []})

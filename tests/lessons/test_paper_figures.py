@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from labhelpers.lessons import paper_figures as figures
 from labhelpers.network.layers import BLOCK_FIRST_LAYERS
+from labhelpers.lessons import l06_paper_figures as l06  # noqa: E402
 
 # NTSC RGB -> YIQ rows (Y, I, Q), the standard coefficients.
 YIQ = np.array([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
@@ -29,8 +29,8 @@ def pictures():
 
 
 def test_style_layer_sets_grow_one_block_at_a_time():
-    rows = list(figures.STYLE_LAYER_SETS.values())
-    assert list(figures.STYLE_LAYER_SETS) == ["conv1", "conv1-2", "conv1-3", "conv1-4", "conv1-5"]
+    rows = list(l06.STYLE_LAYER_SETS.values())
+    assert list(l06.STYLE_LAYER_SETS) == ["conv1", "conv1-2", "conv1-3", "conv1-4", "conv1-5"]
     assert [len(r) for r in rows] == [1, 2, 3, 4, 5]
     assert rows[-1] == tuple(BLOCK_FIRST_LAYERS) and all(r[:-1] == s for s, r in zip(rows, rows[1:]))
 
@@ -39,7 +39,7 @@ def test_layer_ratio_grid_has_one_picture_per_row_and_ratio(random_extractor, pi
     photo, painting = pictures
     rows = {"conv1": ("block1_conv1",), "conv1-2": ("block1_conv1", "block2_conv1")}
     said = []
-    grid = figures.layer_ratio_grid(photo, painting, random_extractor, [1.0, 10.0], size=24, steps=2,
+    grid = l06.layer_ratio_grid(photo, painting, random_extractor, [1.0, 10.0], size=24, steps=2,
                                     layer_sets=rows, progress=said.append)
     assert list(grid) == [("conv1", 1.0), ("conv1", 10.0), ("conv1-2", 1.0), ("conv1-2", 10.0)]
     assert len(said) == 2 and "conv1-2" in said[1]
@@ -53,8 +53,8 @@ def test_each_start_begins_at_its_own_picture(random_extractor, pictures):
     from labhelpers.images import resize_to
 
     photo, painting = pictures
-    starts = figures.start_comparison(photo, painting, random_extractor, size=24, steps=1, coarse_to_fine=False)
-    assert list(starts) == ["content", "style", "noise"] and set(starts) <= set(figures.START_LABELS)
+    starts = l06.start_comparison(photo, painting, random_extractor, size=24, steps=1, coarse_to_fine=False)
+    assert list(starts) == ["content", "style", "noise"] and set(starts) <= set(l06.START_LABELS)
     small_photo = resize_to(photo, 24)
     np.testing.assert_allclose(starts["content"].image, small_photo, atol=1e-6)
     from_painting, from_noise = starts["style"].image, starts["noise"].image
@@ -63,7 +63,7 @@ def test_each_start_begins_at_its_own_picture(random_extractor, pictures):
     assert from_painting[..., 2].mean() > from_painting[..., 0].mean()
     assert np.abs(from_noise - small_photo).mean() > 0.1
     # and more steps move every start away from where it began
-    moved = figures.start_comparison(photo, painting, random_extractor, size=24, steps=6, starts=("content",),
+    moved = l06.start_comparison(photo, painting, random_extractor, size=24, steps=6, starts=("content",),
                                      coarse_to_fine=False)
     assert list(moved) == ["content"] and np.abs(moved["content"].image - small_photo).max() > 1e-3
 
@@ -72,7 +72,7 @@ def test_colour_modes_keep_the_photos_colours(random_extractor, pictures):
     photo, painting = pictures
     from labhelpers.images import resize_to
 
-    results = figures.color_comparison(photo, painting, random_extractor, size=24, steps=4, coarse_to_fine=False)
+    results = l06.color_comparison(photo, painting, random_extractor, size=24, steps=4, coarse_to_fine=False)
     assert list(results) == ["plain", "luminance", "histogram"]
     small_photo = resize_to(photo, 24)
     chroma = lambda picture: (np.asarray(picture, np.float64) @ YIQ.T)[..., 1:]  # noqa: E731

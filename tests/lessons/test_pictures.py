@@ -11,9 +11,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from labhelpers.lessons.common import pictures as pics  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from labhelpers.lessons import pictures as pics  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -137,7 +137,7 @@ def test_checkerboard_by_hand():
 
 
 def test_relative_weights_divide_the_emphasis_by_the_mean_square():
-    from labhelpers.lessons.pictures import relative_weights
+    from labhelpers.lessons.common.pictures import relative_weights
 
     values = {"a": np.full((1, 2, 2, 3), 2.0), "b": np.array([[1.0, -3.0]]), "c": np.ones(3)}
     weights = relative_weights(values, {"a": 1.0, "b": 10.0})

@@ -15,9 +15,12 @@ import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from labhelpers.lessons import experiments  # noqa: E402
-from labhelpers.lessons import plots  # noqa: E402
 from labhelpers.network import layers  # noqa: E402
+from labhelpers.lessons.common import figures  # noqa: E402
+from labhelpers.lessons import l01_feature_hierarchy as l01  # noqa: E402
+from labhelpers.lessons import l03_style_loss as l03  # noqa: E402
+from labhelpers.lessons import l04_total_variation as l04  # noqa: E402
+from labhelpers.lessons import l07_style_transfer as l07  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -41,7 +44,7 @@ def _picture(rng: np.random.Generator, height: int = 40, width: int = 48) -> np.
 # ----------------------------------------------------------------------------- layer table
 
 def test_layer_table_has_18_rows_with_the_right_receptive_fields():
-    table = plots.layer_table(224, 224)
+    table = l01.layer_table(224, 224)
     body = re.search(r"<tbody>(.*)</tbody>", table, re.S).group(1)
     rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
     assert len(rows) == 18
@@ -56,47 +59,47 @@ def test_layer_table_has_18_rows_with_the_right_receptive_fields():
 
 
 def test_layer_table_follows_the_input_size():
-    table = plots.layer_table(64, 96)
+    table = l01.layer_table(64, 96)
     assert "64 &times; 96 &times; 64" in table  # block1
     assert "2 &times; 3 &times; 512" in table   # block5_pool
 
 
 def test_activation_image_shape_dtype_and_scaling(rng):
     features = rng.random((1, 5, 7, 4)).astype(np.float32)
-    picture = plots.activation_image(features, 2)
+    picture = figures.activation_image(features, 2)
     assert picture.shape == (5, 7, 3) and picture.dtype == np.uint8
     cmap = matplotlib.colormaps["viridis"]
     top = np.round(np.array(cmap(1.0)[:3]) * 255).astype(np.uint8)
     where = np.unravel_index(np.argmax(features[0, ..., 2]), (5, 7))
     assert np.array_equal(picture[where], top)  # the channel's maximum gets the top colour
-    big = plots.activation_image(features[0], 2, upscale=3)
+    big = figures.activation_image(features[0], 2, upscale=3)
     assert big.shape == (15, 21, 3)
     assert np.array_equal(big[::3, ::3], picture)
 
 
 def test_activation_image_of_a_silent_channel_is_uniform():
     features = np.zeros((1, 4, 4, 2), np.float32)
-    picture = plots.activation_image(features, 1)
+    picture = figures.activation_image(features, 1)
     assert np.all(picture == picture[0, 0])
 
 
 def test_activation_image_rejects_a_bad_channel(rng):
     with pytest.raises(ValueError, match="channel"):
-        plots.activation_image(rng.random((1, 4, 4, 3)), 3)
+        figures.activation_image(rng.random((1, 4, 4, 3)), 3)
 
 
 def test_activation_grid_and_block_activations(rng):
     features = {name: rng.random((1, 6, 6, 10)).astype(np.float32) for name in layers.BLOCK_FIRST_LAYERS}
-    figure = plots.activation_grid(features["block1_conv1"], channels=8, columns=4, title="t")
+    figure = l01.activation_grid(features["block1_conv1"], channels=8, columns=4, title="t")
     assert isinstance(figure, Figure)
     assert sum(1 for ax in figure.axes if ax.images) == 8
-    figure = plots.block_activations(features, channels=3)
+    figure = l01.block_activations(features, channels=3)
     assert sum(1 for ax in figure.axes if ax.images) == 15
 
 
 def test_plot_filters_draws_64_pictures(random_extractor):
     """One mosaic: filter i at row i // 8, column i % 8 (3 px tiles, 1 px apart, 2 px above), numbered."""
-    figure = plots.plot_filters(random_extractor)
+    figure = l01.plot_filters(random_extractor)
     (ax,) = figure.axes
     mosaic = np.asarray(ax.images[0].get_array())
     kernel = random_extractor.base_model.get_layer("block1_conv1").get_weights()[0]  # (3, 3, 3, 64)
@@ -110,56 +113,56 @@ def test_plot_filters_draws_64_pictures(random_extractor):
 
 def test_plot_differences_titles_carry_the_tv(rng):
     flat = np.full((8, 8, 3), 0.5, np.float32)
-    figure = plots.plot_differences({"flat": flat, "noise": rng.random((8, 8, 3))})
+    figure = l04.plot_differences({"flat": flat, "noise": rng.random((8, 8, 3))})
     titles = [ax.get_title() for ax in figure.axes]
     assert any(title.startswith("flat\nTV = 0 ") for title in titles)
 
 
 def test_gram_heatmap(rng):
-    figure = plots.gram_heatmap(rng.random((40, 40)), title="g", channels=16)
+    figure = l03.gram_heatmap(rng.random((40, 40)), title="g", channels=16)
     assert figure.axes[0].images[0].get_array().shape == (16, 16)
     with pytest.raises(ValueError, match="square"):
-        plots.gram_heatmap(rng.random((3, 4)))
-    figure = plots.compare_grams({"a": np.eye(4), "b": np.ones((4, 4))})
+        l03.gram_heatmap(rng.random((3, 4)))
+    figure = l03.compare_grams({"a": np.eye(4), "b": np.ones((4, 4))})
     assert sum(1 for ax in figure.axes if ax.images) == 2
 
 
 def test_plot_loss_curves_leaves_out_switched_off_terms():
     history = [{"step": s, "total": 10.0 / s, "content": 4.0 / s, "style": 6.0 / s, "tv": 0.0} for s in range(1, 6)]
-    figure = plots.plot_loss_curves(history)
+    figure = figures.plot_loss_curves(history)
     ax = figure.axes[0]
     assert ax.get_yscale() == "log"
     assert sorted(line.get_label() for line in ax.lines) == ["content", "style", "total"]
     with pytest.raises(ValueError):
-        plots.plot_loss_curves([])
+        figures.plot_loss_curves([])
 
 
 def test_image_grid_and_plot_reconstructions(rng):
     pictures = [rng.random((8, 10, 3)), rng.random((6, 6, 3)), rng.random((5, 9, 3))]
-    figure = plots.image_grid(pictures, ["a", "b", "c"], columns=2)
+    figure = figures.image_grid(pictures, ["a", "b", "c"], columns=2)
     assert sum(1 for ax in figure.axes if ax.images) == 3
-    rec = experiments.Reconstruction(image=pictures[1], start=pictures[2], kind="style",
+    rec = l01.Reconstruction(image=pictures[1], start=pictures[2], kind="style",
                              layers=("block1_conv1", "block2_conv1"))
     assert "2 layers" in rec.label
-    assert sum(1 for ax in plots.plot_reconstructions(pictures[0], [rec]).axes if ax.images) == 2
+    assert sum(1 for ax in l01.plot_reconstructions(pictures[0], [rec]).axes if ax.images) == 2
 
 
 def test_image_grid_cells_follow_the_pictures_shape():
     """Landscape pictures (2:1) in 5 rows x 2 columns: the figure is about 4 wide to 5 high, not
     square cells with empty bands between the rows; a long row is capped at GRID_MAX_WIDTH_IN."""
     wide = [np.zeros((50, 100, 3))] * 10
-    width_in, height_in = plots.image_grid(wide, columns=2, height_in=2.0).get_size_inches()
+    width_in, height_in = figures.image_grid(wide, columns=2, height_in=2.0).get_size_inches()
     assert width_in / height_in == pytest.approx((2 * 2) / 5, rel=0.05)
-    width_in, height_in = plots.image_grid(wide, height_in=2.0).get_size_inches()
-    assert width_in == pytest.approx(plots.GRID_MAX_WIDTH_IN)
-    assert height_in == pytest.approx(plots.GRID_MAX_WIDTH_IN / 20 + 0.1)  # cells 2:1, plus the 0.1 in margin
+    width_in, height_in = figures.image_grid(wide, height_in=2.0).get_size_inches()
+    assert width_in == pytest.approx(figures.GRID_MAX_WIDTH_IN)
+    assert height_in == pytest.approx(figures.GRID_MAX_WIDTH_IN / 20 + 0.1)  # cells 2:1, plus the 0.1 in margin
 
 
 def test_loss_curves_are_not_squashed_by_a_near_zero_first_value():
     import matplotlib
 
     matplotlib.use("Agg")
-    from labhelpers.lessons.plots import plot_loss_curves
+    from labhelpers.lessons.common.figures import plot_loss_curves
 
     history = [{"step": i + 1, "total": 10.0 / (i + 1), "content": 1e-13 if i == 0 else 0.5,
                 "style": 5.0 / (i + 1), "tv": 0.3} for i in range(20)]
@@ -170,11 +173,11 @@ def test_loss_curves_are_not_squashed_by_a_near_zero_first_value():
 def test_loss_curves_png_is_a_png_of_the_asked_size():
     history = [{"step": i + 1, "total": 3.0 / (i + 1), "content": 1.0, "style": 2.0 / (i + 1), "tv": 0.0}
                for i in range(5)]
-    picture = _decode_png(plots.loss_curves_png(history, figsize_in=(4.0, 2.5), dpi=50))
+    picture = _decode_png(figures.loss_curves_png(history, figsize_in=(4.0, 2.5), dpi=50))
     assert picture.shape[:2] == (125, 200)  # 2.5 x 4 inches at 50 dots per inch
     assert plt.get_fignums() == [], "made without pyplot, so nothing pops up in a notebook"
     with pytest.raises(ValueError, match="empty history"):
-        plots.loss_curves_png([])
+        figures.loss_curves_png([])
 
 
 @pytest.mark.parametrize("title", [None, "a title"])
@@ -183,7 +186,7 @@ def test_loss_curves_png_keeps_every_label_inside_the_picture(title):
     cut-off axis label or title would show."""
     history = [{"step": i + 1, "total": 1e4 / (i + 1), "content": 1.0, "style": 2e3 / (i + 1), "tv": 0.5}
                for i in range(300)]
-    picture = _decode_png(plots.loss_curves_png(history, title=title))[..., :3].astype(int)
+    picture = _decode_png(figures.loss_curves_png(history, title=title))[..., :3].astype(int)
     ink = np.abs(picture - 255).sum(axis=-1) > 30  # anything not white
     assert ink[:, 8:-8].any(axis=0).sum() > 0.8 * (ink.shape[1] - 16), "the plot is drawn"
     edges = {"left": ink[:, :2], "right": ink[:, -2:], "top": ink[:2, :], "bottom": ink[-2:, :]}
@@ -191,9 +194,9 @@ def test_loss_curves_png_keeps_every_label_inside_the_picture(title):
 
 
 def test_format_weight_gives_three_significant_digits_without_exponents():
-    assert [plots.format_weight(v) for v in (316.2278, 0.0316228, 1.0, 10000.0, 1.78)] == [
+    assert [figures.format_weight(v) for v in (316.2278, 0.0316228, 1.0, 10000.0, 1.78)] == [
         "316", "0.0316", "1", "10000", "1.78"]
-    assert plots.format_weight(float("inf")) == "inf"
+    assert figures.format_weight(float("inf")) == "inf"
 
 
 def test_plot_ratio_grid_titles_each_picture_with_its_ratio(rng):
@@ -201,13 +204,13 @@ def test_plot_ratio_grid_titles_each_picture_with_its_ratio(rng):
         def __init__(self, image):
             self.image = image
 
-    class Grid:  # what experiments.ratio_grid_results returns, made by hand
+    class Grid:  # what l07.ratio_grid_results returns, made by hand
         content, style = _picture(rng), _picture(rng)
         results = [Result(_picture(rng)), Result(_picture(rng))]
         ratios = [0.5, 1000.0]
         steps, size = 7, 48
 
-    figure = plots.plot_ratio_grid(Grid(), height_in=1.0)
+    figure = l07.plot_ratio_grid(Grid(), height_in=1.0)
     titles = [ax.get_title() for ax in figure.axes if ax.get_title()]
     assert titles == ["photo (content)", "painting (style)", "style ÷ content = 0.5", "style ÷ content = 1000"]
     assert "7 steps at 48 px" in figure.get_suptitle()

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from labhelpers.lessons import timing
 from labhelpers.network.layers import forward_cost
+from labhelpers.lessons.common import timing  # noqa: E402
 
 
 def test_estimate_by_hand():

@@ -11,11 +11,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from labhelpers.lessons import l01_feature_hierarchy as l01  # noqa: E402
+from labhelpers.lessons import l03_style_loss as l03  # noqa: E402
+from labhelpers.lessons import l04_total_variation as l04  # noqa: E402
+from labhelpers.lessons.common import pictures as pics  # noqa: E402
+from labhelpers.lessons.common import widgets as widget_helpers  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from labhelpers.lessons import experiments  # noqa: E402
-from labhelpers.lessons import pictures as pics  # noqa: E402
-from labhelpers.lessons import widgets  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -40,11 +42,11 @@ def _picture(rng: np.random.Generator, height: int = 40, width: int = 48) -> np.
 
 def test_activation_explorer_slider_and_dropdown_change_the_picture(random_extractor, rng):
     image = _picture(rng, 32, 32)
-    panel = widgets.activation_explorer(image, random_extractor, display_size=64)
-    dropdown = widgets.find_widget(panel, "lab-layer-dropdown")
-    slider = widgets.find_widget(panel, "lab-channel-slider")
-    picture = widgets.find_widget(panel, "lab-activation")
-    info = widgets.find_widget(panel, "lab-activation-info")
+    panel = l01.activation_explorer(image, random_extractor, display_size=64)
+    dropdown = widget_helpers.find_widget(panel, "lab-layer-dropdown")
+    slider = widget_helpers.find_widget(panel, "lab-channel-slider")
+    picture = widget_helpers.find_widget(panel, "lab-activation")
+    info = widget_helpers.find_widget(panel, "lab-activation-info")
     assert slider.max == 63 and dropdown.value == "block1_conv1"
     before = picture.value
     assert _decode_png(before).shape == (64, 64, 3)
@@ -52,7 +54,7 @@ def test_activation_explorer_slider_and_dropdown_change_the_picture(random_extra
     assert picture.value != before
     assert "channel 5" in info.value
     after_slider = picture.value
-    assert after_slider == widgets.activation_png(random_extractor(image), "block1_conv1", 5, 64)
+    assert after_slider == l01.activation_png(random_extractor(image), "block1_conv1", 5, 64)
     dropdown.value = "block3_conv1"
     assert slider.max == 255
     assert picture.value != after_slider
@@ -62,58 +64,58 @@ def test_activation_explorer_slider_and_dropdown_change_the_picture(random_extra
 
 def test_activation_png_clips_the_channel(random_extractor, rng):
     features = random_extractor.with_layers(["block1_conv1"])(_picture(rng, 16, 16))
-    assert widgets.activation_png(features, "block1_conv1", 999, 16) == \
-        widgets.activation_png(features, "block1_conv1", 63, 16)
-    assert widgets.upscale_factor(8, 12, 256) == 21
-    assert widgets.upscale_factor(300, 200, 256) == 1
+    assert l01.activation_png(features, "block1_conv1", 999, 16) == \
+        l01.activation_png(features, "block1_conv1", 63, 16)
+    assert widget_helpers.upscale_factor(8, 12, 256) == 21
+    assert widget_helpers.upscale_factor(300, 200, 256) == 1
 
 
 def test_find_widget_raises_for_an_unknown_class(random_extractor, rng):
-    panel = widgets.activation_explorer(_picture(rng, 16, 16), random_extractor, layers=["block1_conv1"])
+    panel = l01.activation_explorer(_picture(rng, 16, 16), random_extractor, layers=["block1_conv1"])
     with pytest.raises(LookupError):
-        widgets.find_widget(panel, "lab-nothing")
+        widget_helpers.find_widget(panel, "lab-nothing")
 
 
 def test_texture_panel_slider_changes_the_texture(extractor, rng):
     painting = _picture(rng, 32, 32)
     layers = ["block1_conv1", "block2_conv1"]
-    panel = widgets.texture_synthesis_panel(painting, extractor, layers=layers, size=32, steps=3,
+    panel = l03.texture_synthesis_panel(painting, extractor, layers=layers, size=32, steps=3,
                                                    auto_run=True, run_now=True)
-    picture = widgets.find_widget(panel, "lab-texture")
-    status = widgets.find_widget(panel, "lab-texture-status")
+    picture = widget_helpers.find_widget(panel, "lab-texture")
+    status = widget_helpers.find_widget(panel, "lab-texture-status")
     first = picture.value
     assert _decode_png(first).shape == (32, 32, 3)
-    slider = widgets.find_widget(panel, "lab-style-weight-block2_conv1")
+    slider = widget_helpers.find_widget(panel, "lab-style-weight-block2_conv1")
     slider.value = 0.0
     assert picture.value != first
     assert "block1_conv1 1" in status.value and "block2_conv1" not in status.value
-    widgets.find_widget(panel, "lab-style-weight-block1_conv1").value = 0.0
+    widget_helpers.find_widget(panel, "lab-style-weight-block1_conv1").value = 0.0
     assert "weight 0" in status.value   # all zero: explained, picture kept
 
 
 def test_texture_panel_button_runs_with_the_slider_values(extractor, rng):
     painting = _picture(rng, 32, 32)
     shown = np.zeros((32, 32, 3), np.float32)
-    panel = widgets.texture_synthesis_panel(painting, extractor, layers=["block1_conv1", "block2_conv1"],
+    panel = l03.texture_synthesis_panel(painting, extractor, layers=["block1_conv1", "block2_conv1"],
                                                    size=32, steps=3, initial=shown)
-    picture = widgets.find_widget(panel, "lab-texture")
-    status = widgets.find_widget(panel, "lab-texture-status")
+    picture = widget_helpers.find_widget(panel, "lab-texture")
+    status = widget_helpers.find_widget(panel, "lab-texture-status")
     assert picture.value == pics.image_to_png_bytes(shown)
-    widgets.find_widget(panel, "lab-style-weight-block1_conv1").value = 0.5
+    widget_helpers.find_widget(panel, "lab-style-weight-block1_conv1").value = 0.5
     assert picture.value == pics.image_to_png_bytes(shown)   # no auto_run: only the status changes
     assert "press the button" in status.value
-    widgets.find_widget(panel, "lab-texture-run").click()
+    widget_helpers.find_widget(panel, "lab-texture-run").click()
     assert picture.value != pics.image_to_png_bytes(shown)
     assert "block1_conv1 0.5" in status.value
 
 
 def test_tv_panel_slider_changes_the_picture(extractor):
-    sweep = experiments.TVSweep("chelsea_cat", "van_gogh_starry_night", extractor, size=32, steps=4)
-    panel = widgets.tv_weight_panel(sweep, [10.0, 0.0, 0.01], value=0.01)
-    slider = widgets.find_widget(panel, "lab-tv-slider")
+    sweep = l04.TVSweep("chelsea_cat", "van_gogh_starry_night", extractor, size=32, steps=4)
+    panel = l04.tv_weight_panel(sweep, [10.0, 0.0, 0.01], value=0.01)
+    slider = widget_helpers.find_widget(panel, "lab-tv-slider")
     assert list(slider.options) == [("0", 0.0), ("0.01", 0.01), ("10", 10.0)]   # exactly the swept weights, sorted
-    picture = widgets.find_widget(panel, "lab-tv-image")
-    status = widgets.find_widget(panel, "lab-tv-status")
+    picture = widget_helpers.find_widget(panel, "lab-tv-image")
+    status = widget_helpers.find_widget(panel, "lab-tv-status")
     before = picture.value
     slider.value = 10.0
     assert picture.value != before
@@ -130,8 +132,8 @@ def test_tv_panel_slider_changes_the_picture(extractor):
 
 
 def test_tv_panel_rejects_a_value_it_does_not_offer(extractor):
-    sweep = experiments.TVSweep("chelsea_cat", "van_gogh_starry_night", extractor, size=32, steps=2)
+    sweep = l04.TVSweep("chelsea_cat", "van_gogh_starry_night", extractor, size=32, steps=2)
     with pytest.raises(ValueError, match="not one of the slider's weights"):
-        widgets.tv_weight_panel(sweep, [0.0, 1.0], value=0.5)
+        l04.tv_weight_panel(sweep, [0.0, 1.0], value=0.5)
     with pytest.raises(ValueError, match=">= 0"):
-        widgets.tv_weight_panel(sweep, [])
+        l04.tv_weight_panel(sweep, [])

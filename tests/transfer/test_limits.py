@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from labhelpers.transfer.limits import (BASE_BYTES, RUN_BYTES_PER_PIXEL, check_memory, check_min_side,
-                                        estimate_run_bytes, largest_size_that_fits)
+from labhelpers.transfer.limits import (
+    BASE_BYTES,
+    RUN_BYTES_PER_PIXEL,
+    check_memory,
+    check_min_side,
+    estimate_run_bytes,
+    largest_size_that_fits,
+)
 
 DEFAULT_STYLE = ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"]
 

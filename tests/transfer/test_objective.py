@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from labhelpers.network.extractor import VGG16_LAYERS, FeatureExtractor
 from labhelpers.images import DEFAULT_CONTENT, DEFAULT_STYLE
+from labhelpers.network.extractor import VGG16_LAYERS, FeatureExtractor
 from labhelpers.transfer.objective import Objective, loss_function
 from labhelpers.transfer.run import StyleTransfer, stylize
 from labhelpers.transfer.settings import TransferSettings
@@ -97,7 +97,7 @@ def test_raw_losses_give_different_pictures(transfers):
 def test_objective_terms_weights_and_gradient(transfers, rng):
     base = transfers[0]
     settings = TransferSettings(size=SIZE, content_weight=2.0, style_weight=30.0, tv_weight=0.5)
-    targets = base.targets(base.content.shape[:2])
+    targets = base.targets_at(base.content.shape[:2])
     objective = Objective(base.features, targets, settings)
     image = np.clip(base.content + rng.normal(0, 0.1, base.content.shape), 0, 1).astype(np.float32)
     total, terms, grad = objective.evaluate(image)
@@ -154,7 +154,7 @@ def test_quick_settings_weight_each_block_half_the_one_before(extractor, rng):
     style_names = [f"block{b}_conv1" for b in range(1, 6)]
     features = extractor.with_layers(style_names + ["block4_conv2"])
     mine, photo = features(picture[None]), features(transfer.content[None])
-    painting = features(transfer.targets(transfer.content.shape[:2]).styles[0][None])  # the painting as the run sees it
+    painting = features(transfer.targets_at(transfer.content.shape[:2]).styles[0][None])  # the painting as the run sees it
     content = float(content_loss(mine["block4_conv2"], photo["block4_conv2"]))
     content /= float(tf.reduce_mean(photo["block4_conv2"] ** 2))
     style = 0.0

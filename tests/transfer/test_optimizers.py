@@ -1,21 +1,29 @@
-"""labhelpers.transfer.optimizers: Adam, L-BFGS, stages, and the run's bookkeeping (no network needed).
+"""labhelpers.transfer.optimizers: Adam, L-BFGS and the registry (no network needed).
 
-The optimisers are checked on quadratics whose minimum inside the box is known by hand; the
-recorder on scripted evaluations.
+The optimisers are checked on quadratics whose minimum inside the box is known by hand.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 
-from labhelpers.transfer.optimizers import (STOP_REASONS, RunRecorder, RunStopped, StageDone, adam, lbfgs,
-                                            projected_lbfgs, split_steps, stage_deadlines, stage_sizes, stop_message)
+from labhelpers.transfer.optimizers import (
+    DEFAULT_OPTIMIZER,
+    OPTIMIZERS,
+    Optimizer,
+    adam,
+    lbfgs,
+    optimizer_label,
+    projected_lbfgs,
+    run_optimizer,
+)
+from labhelpers.transfer.settings import TransferSettings
 
 #: A quadratic sum(a * (x - c)^2) with some centres outside [0, 1]: the box minimum is clip(c, 0, 1).
 CENTRE = np.array([[0.2, 0.9, -0.5], [1.7, 0.5, 0.33]], dtype=np.float32)
+
+
 SCALE = np.array([[1.0, 10.0, 2.0], [0.5, 100.0, 3.0]], dtype=np.float32)
 
 
@@ -102,26 +110,6 @@ def test_projected_lbfgs_agrees_with_scipy_on_a_coupled_quadratic(rng):
     assert np.max(np.abs(first[2] - 0.5)) == pytest.approx(0.01, rel=1e-4), "the first trial is capped"
 
 
-def test_stage_deadlines_share_the_budget_like_the_work():
-    # work = evaluations x pixels: 40 x 16 = 640, 20 x 64 = 1280, 10 x 256 = 2560; total 4480, by hand
-    deadlines = stage_deadlines(44.8, [40, 20, 10], [16, 64, 256])
-    assert deadlines == pytest.approx([6.4, 19.2, 44.8])
-    assert stage_deadlines(None, [2, 1], [4, 16]) == [None, None]
-
-
-def test_a_coarse_stage_past_its_deadline_ends_with_stage_done_and_the_last_with_the_budget():
-    recorder = RunRecorder(steps=10, time_budget_s=1e-9)
-    evaluate = lambda image: (1.0, np.zeros(1), np.zeros_like(image))  # noqa: E731
-    record = lambda terms: {"total": 1.0}  # noqa: E731
-    recorder.begin_stage(16, deadline_s=1e-12, last=False)
-    with pytest.raises(StageDone):
-        recorder.wrap(evaluate, record)(np.zeros((2, 2, 3), np.float32))
-    recorder.begin_stage(32, last=True)
-    with pytest.raises(RunStopped, match="time_budget"):
-        recorder.wrap(evaluate, record)(np.zeros((4, 4, 3), np.float32))
-    assert [r["stage_size"] for r in recorder.history] == [16, 32]
-
-
 def test_adam_steps_by_the_learning_rate_and_stays_in_the_box():
     start = np.full(CENTRE.shape, 0.5, np.float32)
     one = adam(quadratic, start, steps=1, learning_rate=0.02)
@@ -134,112 +122,33 @@ def test_adam_steps_by_the_learning_rate_and_stays_in_the_box():
     assert loose[0, 2] < -0.4 and loose[1, 0] > 1.6  # without the box it goes outside
 
 
-def test_stage_sizes_and_split_steps():
-    assert stage_sizes(128) == [128] and stage_sizes(255) == [255]  # auto: one stage below 256 px
-    assert stage_sizes(256) == [128, 256] and stage_sizes(512) == [256, 512]
-    assert stage_sizes(256, False) == [256]
-    assert stage_sizes(1024) == [512, 1024]
-    assert stage_sizes(2048) == [512, 1024, 2048]
-    assert stage_sizes(64, True) == [32, 64]
-    assert stage_sizes(1024, False) == [1024]
-    assert stage_sizes(1024, [256, 512]) == [256, 512, 1024]
-    with pytest.raises(ValueError, match="increase"):
-        stage_sizes(256, [300])
-    assert split_steps(6, 2) == [4, 2]  # 2:1, coarse first
-    assert split_steps(70, 3) == [40, 20, 10]
-    assert split_steps(1, 3) == [1]
-    for steps in range(1, 30):
-        for stages in range(1, 5):
-            counts = split_steps(steps, stages)
-            assert sum(counts) == steps and min(counts) >= 1
+def test_every_registered_optimizer_finds_the_box_minimum():
+    """Each entry of the registry, called the way a run calls it, solves the quadratic by hand."""
+    for name, entry in OPTIMIZERS.items():
+        start = np.full(CENTRE.shape, 0.5, np.float32)
+        x = run_optimizer(name, quadratic, start, 600, history=10, first_step=0.5)
+        np.testing.assert_allclose(x, np.clip(CENTRE, 0, 1), atol=0.02, err_msg=name)
+        assert entry.name == name and entry.label and entry.about
+    assert optimizer_label("lbfgs") == "L-BFGS" and optimizer_label("sgd") == "sgd"
+    with pytest.raises(ValueError, match="optimizer must be one of .*'adam'.*not 'sgd'"):
+        run_optimizer("sgd", quadratic, np.zeros(CENTRE.shape, np.float32), 1)
 
 
-def _scripted(values: list[float]):
-    """An evaluate() returning the given totals in turn (terms = [total], gradient = ones)."""
-    queue = list(values)
+def test_settings_and_runs_read_the_one_registry(monkeypatch):
+    """An optimiser added to the registry is accepted by the settings and run by run_optimizer;
+    the settings' default is the registry's default."""
+    calls = []
 
-    def evaluate(image):
-        total = queue.pop(0)
-        return total, np.array([total]), np.ones_like(image)
+    def one_step(f, x, n, _history, _first):
+        calls.append(n)
+        return np.clip(x - 0.01 * f(x)[1], 0.0, 1.0)
 
-    return evaluate
-
-
-def _record(terms):
-    return {"total": float(terms[0]), "content": 0.0, "style": float(terms[0]), "tv": 0.0}
-
-
-def _drive(recorder: RunRecorder, totals: list[float]) -> RunStopped | None:
-    recorder.begin_stage(8)
-    step = recorder.wrap(_scripted(totals), _record)
-    try:
-        for index in range(len(totals)):
-            step(np.full((2, 2, 3), index / 10, np.float32))
-    except RunStopped as stop:
-        recorder.stop(stop.reason, stop.detail, stop.error)
-        return stop
-    return None
-
-
-def test_recorder_keeps_the_best_picture_and_calls_back():
-    seen = []
-    recorder = RunRecorder(steps=5, callback=lambda step, picture, record: seen.append((step, picture[0, 0, 0])),
-                           callback_every=2)
-    assert _drive(recorder, [5.0, 3.0, 4.0, 1.0, 2.0]) is None
-    assert recorder.best_step == 4 and recorder.best_total == 1.0
-    np.testing.assert_allclose(recorder.best_image, 0.3)
-    assert seen == [(2, pytest.approx(0.1)), (4, pytest.approx(0.3)), (5, pytest.approx(0.3))]
-    assert [r["step"] for r in recorder.history] == [1, 2, 3, 4, 5]
-    assert "Finished 5 evaluation(s)" in recorder.message("lbfgs") and "at step 4" in recorder.message("lbfgs")
-
-
-@pytest.mark.parametrize("totals, says", [([3.0, math.nan], "the loss became NaN at step 2"),
-                                          ([3.0, 2.0, math.inf], "the loss became infinite at step 3"),
-                                          ([3.0, 3.0e5], "the loss exploded at step 2")])
-def test_divergence_ends_the_run_keeping_the_last_good_picture(totals, says):
-    recorder = RunRecorder(steps=10)
-    stop = _drive(recorder, totals)
-    assert stop is not None and stop.reason == "diverged" and says in stop.detail
-    assert len(recorder.history) == len(totals) - 1 and recorder.best_image is not None
-    assert recorder.message("adam").startswith(f"Stopped: {says}")
-
-
-def test_a_raising_callback_or_should_stop_ends_the_run_with_the_picture():
-    def callback(step, picture, record):
-        if step == 3:
-            raise ZeroDivisionError("oops")
-
-    recorder = RunRecorder(steps=10, callback=callback, callback_every=1)
-    stop = _drive(recorder, [5.0, 4.0, 3.0, 2.0])
-    assert stop.reason == "callback_error" and isinstance(stop.error, ZeroDivisionError)
-    assert recorder.stopped == "callback_error" and recorder.best_step == 3 and len(recorder.history) == 3
-    assert "the callback raised ZeroDivisionError: oops" in recorder.message("lbfgs")
-
-    def should_stop():
-        raise RuntimeError("no network")
-
-    recorder = RunRecorder(steps=10, should_stop=should_stop)
-    stop = _drive(recorder, [5.0, 4.0])
-    assert stop.reason == "callback_error" and "should_stop raised RuntimeError: no network" in stop.detail
-
-    def interrupt(step, picture, record):
-        raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):  # Ctrl-C is not an error of the callback
-        _drive(RunRecorder(steps=10, callback=interrupt, callback_every=1), [1.0])
-
-
-def test_should_stop_and_time_budget():
-    recorder = RunRecorder(steps=10, should_stop=lambda: True)
-    assert _drive(recorder, [2.0, 1.0]).reason == "stop" and len(recorder.history) == 1
-    recorder = RunRecorder(steps=10, time_budget_s=1e-9)
-    assert _drive(recorder, [2.0, 1.0]).reason == "time_budget"
-    assert "time budget of 1e-09 s" in recorder.message("lbfgs")
-
-
-def test_every_stop_reason_has_a_message():
-    assert set(STOP_REASONS) == {None, "stop", "interrupt", "time_budget", "diverged", "callback_error"}
-    for reason in STOP_REASONS:
-        text = stop_message(reason, 4, 1.25, 2, 0.5, detail="something", optimizer="adam", time_budget_s=3)
-        assert "4 evaluation(s) (Adam) in 1.2 s" in text and "best total loss 0.5 at step 2" in text
-    assert "starting picture" in stop_message("stop", 0, 0.0, None, None)
+    assert TransferSettings(size=64, steps=1).optimizer == DEFAULT_OPTIMIZER
+    with pytest.raises(ValueError, match="optimizer must be"):
+        TransferSettings(size=64, steps=1, optimizer="gradient_descent")
+    monkeypatch.setitem(OPTIMIZERS, "gradient_descent",
+                        Optimizer("gradient_descent", "gradient descent", "one small step", one_step))
+    assert TransferSettings(size=64, steps=1, optimizer="gradient_descent").optimizer == (
+        "gradient_descent")
+    run_optimizer("gradient_descent", quadratic, np.full(CENTRE.shape, 0.5, np.float32), 3)
+    assert calls == [3]

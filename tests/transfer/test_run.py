@@ -211,7 +211,7 @@ def test_normalisers_are_the_targets_mean_squares(real):
 
     from labhelpers.losses import gram_matrix
 
-    targets = real.targets(real.content.shape[:2])
+    targets = real.targets_at(real.content.shape[:2])
     maps = real.features(real.content)
     for name, norm in zip(real.content_layers, targets.content_norms):
         assert norm == pytest.approx(float(tf.reduce_mean(maps[name] ** 2)), rel=1e-4)
@@ -304,7 +304,7 @@ def test_several_styles_are_blended(random_extractor):
     transfer = StyleTransfer(DEFAULT_CONTENT, [DEFAULT_STYLE, SECOND_STYLE], size=32,
                              extractor=random_extractor, style_blend=[3, 1])
     np.testing.assert_allclose(transfer.blend, [0.75, 0.25])
-    targets = transfer.targets(transfer.content.shape[:2])
+    targets = transfer.targets_at(transfer.content.shape[:2])
     first, second = (transfer.features(image) for image in targets.styles)
     for name, gram in zip(transfer.style_layers, targets.style_grams):
         expected = 0.75 * gram_matrix(first[name]) + 0.25 * gram_matrix(second[name])
@@ -319,7 +319,7 @@ def test_several_styles_are_blended(random_extractor):
 def test_the_recolored_start_is_the_photo_in_the_paintings_colours(random_extractor):
     transfer = StyleTransfer(DEFAULT_CONTENT, [DEFAULT_STYLE, SECOND_STYLE], size=32,
                              extractor=random_extractor, style_blend=[3, 1])
-    targets = transfer.targets(transfer.content.shape[:2])
+    targets = transfer.targets_at(transfer.content.shape[:2])
     assert targets.styles[0].shape == targets.styles[1].shape  # so a 3:1 pool of their pixels is the blend
     pooled = np.concatenate([targets.styles[0].reshape(-1, 3)] * 3 + [targets.styles[1].reshape(-1, 3)])
     seen = []

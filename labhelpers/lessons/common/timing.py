@@ -16,7 +16,7 @@ from labhelpers.config import fast_mode
 from labhelpers.device import time_evaluation
 from labhelpers.panel.runner import wait_for_preparations
 from labhelpers.network.layers import VGG16_LAYERS, forward_cost
-from labhelpers.transfer.optimizers import split_steps, stage_sizes
+from labhelpers.transfer.stages import split_steps, stage_sizes
 
 __all__ = ["LessonRun", "SETUP_SECONDS", "FIXED_SECONDS", "MEASURED_LAYER", "FIXED_SHARE", "seconds_per_evaluation", "stage_pixel_share", "estimate_seconds",
            "print_time_estimate"]
@@ -96,8 +96,8 @@ def _deepest(layers: str | Sequence[str]) -> str:
 def stage_pixel_share(size: int, steps: int, coarse_to_fine: Any = None) -> float:
     """Cost of a run's evaluations relative to ``steps`` evaluations all at ``size`` px.
 
-    The stages and their evaluations are the run's own (:func:`~labhelpers.transfer.optimizers.stage_sizes`,
-    :func:`~labhelpers.transfer.optimizers.split_steps`: 2:1 from coarse to fine), each evaluation
+    The stages and their evaluations are the run's own (:func:`~labhelpers.transfer.stages.stage_sizes`,
+    :func:`~labhelpers.transfer.stages.split_steps`: 2:1 from coarse to fine), each evaluation
     costing its pixels: 1 without coarse-to-fine; 256 px auto ([128, 256], 40 steps as 26 + 14) 0.51.
     """
     sizes = stage_sizes(int(size), coarse_to_fine)

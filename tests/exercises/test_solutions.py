@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from labhelpers.lessons import checks, solutions
+from labhelpers.exercises import answers, checks, solutions
 
 
 @pytest.mark.parametrize("name", sorted(solutions.SOLUTIONS))
@@ -33,17 +33,17 @@ def test_show_solutions_reads_lab_solutions(monkeypatch, value, expected):
 
 
 def test_print_answers_shows_the_key_only_with_the_switch(monkeypatch, capsys):
-    lesson = sorted(solutions.ANSWERS)[0]
-    first_line = solutions.ANSWERS[lesson].strip().splitlines()[0]
+    lesson = sorted(answers.ANSWERS)[0]
+    first_line = answers.ANSWERS[lesson].strip().splitlines()[0]
     monkeypatch.delenv("LAB_SOLUTIONS", raising=False)
-    solutions.print_answers(lesson)
+    answers.print_answers(lesson)
     hidden = capsys.readouterr().out
     assert first_line not in hidden and "LAB_SOLUTIONS=1" in hidden
     monkeypatch.setenv("LAB_SOLUTIONS", "1")
-    solutions.print_answers(lesson)
+    answers.print_answers(lesson)
     assert first_line in capsys.readouterr().out
     with pytest.raises(KeyError, match="answer key"):
-        solutions.print_answers("99_nothing")
+        answers.print_answers("99_nothing")
 
 
 def _code(path) -> str:
@@ -70,5 +70,5 @@ def test_one_switch_for_the_solutions_in_every_lesson(path):
 
 @pytest.mark.parametrize("path", [p for p in NOTEBOOKS if _has_questions(p)], ids=lambda p: p.stem)
 def test_every_lesson_with_questions_has_an_answer_key(path):
-    assert path.stem in solutions.ANSWERS, f"solutions.ANSWERS has no key for {path.stem}'s Questions"
+    assert path.stem in answers.ANSWERS, f"answers.ANSWERS has no key for {path.stem}'s Questions"
     assert f'print_answers("{path.stem}")' in _code(path), f"{path.name} does not call print_answers"

@@ -13,9 +13,9 @@ import pytest
 import tensorflow as tf
 
 from labhelpers import losses
-from labhelpers.lessons import solutions
+from labhelpers.exercises import solutions
 from labhelpers.exercises.checks import check_optimization_step, check_total_loss, use_if_correct
-from labhelpers.lessons.optimization import optimization_step, total_loss
+
 
 
 def _verdict(capsys, checker, fn, seed=0):
@@ -53,7 +53,7 @@ def step_returns_float(image, loss_fn, optimizer):
     return float(loss)
 
 
-CORRECT_STEPS = [solutions.optimization_step, optimization_step, step_apply_gradients, step_apply_and_minmax,
+CORRECT_STEPS = [solutions.optimization_step, step_apply_gradients, step_apply_and_minmax,
                  step_returns_float]
 
 
@@ -256,7 +256,7 @@ def test_not_written_and_none_are_not_implemented(capsys):
 
 
 def test_use_if_correct_falls_back_to_the_reference_step(capsys):
-    assert use_if_correct(climbs, check_optimization_step) is optimization_step
+    assert use_if_correct(climbs, check_optimization_step) is solutions.optimization_step
     assert use_if_correct(step_apply_gradients, check_optimization_step) is step_apply_gradients
     capsys.readouterr()
 
@@ -270,7 +270,7 @@ def test_reference_step_descends_and_clips():
         return tf.reduce_sum(tf.square(x - target)) + tf.reduce_sum(tf.square(x[..., 0] - 0.2))
 
     before = float(loss_fn(image))
-    returned = optimization_step(image, loss_fn, tf.keras.optimizers.SGD(0.05))
+    returned = solutions.optimization_step(image, loss_fn, tf.keras.optimizers.SGD(0.05))
     assert float(returned) == pytest.approx(before)
     assert float(loss_fn(image)) < before
     assert float(tf.reduce_max(image)) == 1.0  # pulled towards 1.5, clipped at 1
@@ -324,8 +324,8 @@ def total_vector(image, features, content_targets, style_targets, alpha, beta, g
     return tf.reshape(_lecture_total(image, features, content_targets, style_targets, alpha, beta, gamma), (1,))
 
 
-@pytest.mark.parametrize("fn", [_lecture_total, solutions.total_loss, total_loss],
-                         ids=["test", "solution", "reference"])
+@pytest.mark.parametrize("fn", [_lecture_total, solutions.total_loss],
+                         ids=["test", "solution"])
 def test_correct_total_losses_pass(capsys, fn):
     for seed in range(6):
         passed, out = _verdict(capsys, check_total_loss, fn, seed=seed)
@@ -357,4 +357,4 @@ def test_total_loss_reference_matches_hand_computed_value():
     features = {"a": tf.constant([[[[1.0, 2.0]]]]), "b": tf.constant([[[[2.0]]]])}
     content = {"a": tf.constant([[[[0.0, 0.0]]]])}                    # mean((1, 2)^2) = 2.5
     style = {"b": tf.constant([[1.0]])}                               # Gram of [2] / 1 = 4; (4 - 1)^2 = 9
-    assert float(total_loss(image, features, content, style, 2.0, 0.5, 10.0)) == pytest.approx(2 * 2.5 + 0.5 * 9 + 30)
+    assert float(solutions.total_loss(image, features, content, style, 2.0, 0.5, 10.0)) == pytest.approx(2 * 2.5 + 0.5 * 9 + 30)

@@ -15,12 +15,15 @@ import pytest
 
 ipywidgets = pytest.importorskip("ipywidgets")
 
-from labhelpers.lessons import experiments, panel_layout, plots  # noqa: E402
-from labhelpers.panel.view import (PANEL_STEPS, StyleTransferPanel, describe_ratio, parse_upload,  # noqa: E402
-                                      safe_file_stem)
-from labhelpers.transfer.optimizers import split_steps, stage_sizes  # noqa: E402
+from labhelpers.cli import safe_file_stem  # noqa: E402
+from labhelpers.panel.sources import parse_upload  # noqa: E402
+from labhelpers.panel.view import PANEL_STEPS, StyleTransferPanel, describe_ratio  # noqa: E402
+from labhelpers.transfer.optimizers import OPTIMIZERS, Optimizer, adam  # noqa: E402
+from labhelpers.transfer.stages import split_steps, stage_sizes  # noqa: E402
 from labhelpers.transfer import run as transfer_module  # noqa: E402
 from labhelpers.transfer.settings import TransferSettings  # noqa: E402
+from labhelpers.lessons import l07_style_transfer as l07  # noqa: E402
+from labhelpers.panel import controls  # noqa: E402
 
 IPYWIDGETS_MAJOR = int(ipywidgets.__version__.split(".")[0])
 SIZE, STEPS = 32, 4
@@ -374,10 +377,10 @@ def test_ratio_grid_runs_once_per_style_weight(extractor):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    grid = experiments.ratio_grid_results("chelsea_cat", "van_gogh_starry_night", style_weights=(1.0, 1000.0),
+    grid = l07.ratio_grid_results("chelsea_cat", "van_gogh_starry_night", style_weights=(1.0, 1000.0),
                                           size=SIZE, steps=STEPS, extractor=extractor)
     results = grid.results
-    figure = plots.plot_ratio_grid(grid)
+    figure = l07.plot_ratio_grid(grid)
     try:
         assert [r.options["style_weight"] for r in results] == [1.0, 1000.0]
         titles = [ax.get_title() for ax in figure.axes if ax.get_title()]
@@ -389,7 +392,7 @@ def test_ratio_grid_runs_once_per_style_weight(extractor):
 
 
 def test_panel_module_uses_only_core_widgets():
-    source = open(panel_layout.__file__, encoding="utf-8").read()
+    source = open(controls.__file__, encoding="utf-8").read()
     used = set()
     for name in dir(ipywidgets):
         if f"widgets.{name}(" in source:
@@ -430,3 +433,16 @@ def test_showing_the_panel_prepares_the_first_run_in_background_mode_only(extrac
 
     foreground = StyleTransferPanel(size=SIZE, steps=STEPS, extractor=extractor, background=False, output_dir=tmp_path)
     assert foreground.show() is None and foreground.transfers_built == 0
+
+
+def test_the_panel_offers_the_registry_and_starts_at_the_settings_optimizer(monkeypatch):
+    """The optimiser buttons list labhelpers.transfer.optimizers.OPTIMIZERS (an added entry too)
+    and start at TransferSettings' default; a run uses the chosen one."""
+    monkeypatch.setitem(OPTIMIZERS, "plain_adam", Optimizer(
+        "plain_adam", "plain Adam", "Adam for the test", lambda f, x, n, _h, _s: adam(f, x, n)))
+    panel = StyleTransferPanel(size=SIZE, steps=STEPS, background=False)
+    assert [value for _label, value in panel.optimizer_choice.options] == list(OPTIMIZERS)
+    assert dict(panel.optimizer_choice.options)["plain Adam"] == "plain_adam"
+    assert panel.optimizer_choice.value == TransferSettings(size=64, steps=1).optimizer
+    panel.optimizer_choice.value = "plain_adam"
+    assert panel.settings().optimizer == "plain_adam"

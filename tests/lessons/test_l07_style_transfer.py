@@ -11,8 +11,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from labhelpers.lessons import ratios  # noqa: E402
 from labhelpers.transfer.run import StyleTransfer  # noqa: E402
+from labhelpers.lessons.common import figures  # noqa: E402
+from labhelpers.lessons import l07_style_transfer as l07  # noqa: E402
 
 
 def _pictures(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -35,7 +36,7 @@ def comparison(extractor):
         return original(*args, **kwargs)
 
     transfer.run = counting_run
-    result = ratios.weight_scale_comparison(transfer, steps=12, weights=(1.0, 1.0, 1.0), scale=10.0, reuse=[reused])
+    result = l07.weight_scale_comparison(transfer, steps=12, weights=(1.0, 1.0, 1.0), scale=10.0, reuse=[reused])
     return result, reused, calls
 
 
@@ -64,11 +65,11 @@ def test_same_ratio_same_picture_other_ratio_other_picture(comparison):
 
 def test_plot_and_bad_scale(comparison):
     result, _, _ = comparison
-    figure = ratios.plot_scale_comparison(result)
+    figure = l07.plot_scale_comparison(result)
     titles = [ax.get_title() for ax in figure.axes if ax.get_title()]
     assert len(titles) == 3 and "grey levels from the first" in titles[1] and "style error" in titles[2]
     plt.close(figure)
     for bad in (1.0, 0.0, -2.0):
         with pytest.raises(ValueError, match="scale must be"):
-            ratios.weight_scale_comparison(None, steps=1, scale=bad)
-    assert ratios.format_weights(1, 10, 0.5) == "content 1, style 10, TV 0.5"
+            l07.weight_scale_comparison(None, steps=1, scale=bad)
+    assert figures.format_weights(1, 10, 0.5) == "content 1, style 10, TV 0.5"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from labhelpers.lessons import solutions
+from labhelpers.exercises import solutions
 from labhelpers.exercises.checks import check_checkerboard_tv, check_first_adam_change, use_if_correct
 from labhelpers.exercises.checks.by_hand import checkerboard_tv_reference, first_adam_change
 
