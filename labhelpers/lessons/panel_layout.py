@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from labhelpers.images import ImageError, list_images
+from labhelpers.images.sources import needs_name_box  # issue 26
 from labhelpers.transfer.settings import TransferSettings
 
 __all__ = ["WEIGHT_SLIDERS", "SIZE_CHOICES", "MAX_STEPS", "READOUT_FORMAT", "UPLOAD_PREFIX", "COLOR_CHOICES",
@@ -58,7 +59,8 @@ def build_controls(panel: Any, content: str, style: str) -> None:
     """Create the panel's widgets as attributes of ``panel``, wire them to its methods, lay them out.
 
     ``panel`` needs ``base_settings`` (size and steps to start from) and the methods
-    ``update_summary``, ``show_content_preview``, ``handle_upload``, ``start``, ``stop`` and ``save``.
+    ``update_summary``, ``show_content_preview``, ``handle_upload``, ``start``, ``stop`` and ``save``
+    (and, where :func:`~labhelpers.images.sources.needs_name_box`, ``handle_named_picture``).
 
     Raises:
         ImageError: ``content`` or ``style`` is not a bundled picture.
@@ -77,6 +79,24 @@ def build_controls(panel: Any, content: str, style: str) -> None:
                                           style=wide, layout=widgets.Layout(width="330px"))
     panel.content_upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload photo")
     panel.style_upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload painting")
+    # -- issue 26: in Colab a box for a picture's file name or address beside each upload button
+    #    (ipywidgets 7.7.1's FileUpload fails for files of 1 MB or more; images/sources.py)
+    named: dict[str, list] = {"content": [], "style": []}
+    if needs_name_box():
+        for kind in named:
+            box = widgets.Text(placeholder="or its file name / https:// address",
+                               layout=widgets.Layout(width="260px"))
+            load = widgets.Button(description="Load", icon="folder-open",
+                                  layout=widgets.Layout(width="80px"),
+                                  tooltip="Use the picture file named in the box (upload it "
+                                          "with Colab's Files sidebar first)")
+            load.on_click(lambda _button, kind=kind: panel.handle_named_picture(kind))
+            box.add_class(f"lab-{kind}-name")
+            load.add_class(f"lab-{kind}-load")
+            setattr(panel, f"{kind}_name", box)
+            setattr(panel, f"{kind}_load", load)
+            named[kind] = [box, load]
+    # -- end issue 26
 
     panel.size_choice = widgets.Dropdown(options=[(f"{s} px", s) for s in sorted(set(SIZE_CHOICES) | {size})],
                                          value=size, description="Size", layout=widgets.Layout(width="150px"))
@@ -129,8 +149,8 @@ def build_controls(panel: Any, content: str, style: str) -> None:
     panel.save_button.on_click(lambda _button: panel.save())
 
     panel.widget = widgets.VBox([
-        widgets.HBox([panel.content_choice, panel.content_upload]),
-        widgets.HBox([panel.style_choice, panel.style_upload]),
+        widgets.HBox([panel.content_choice, panel.content_upload, *named["content"]]),
+        widgets.HBox([panel.style_choice, panel.style_upload, *named["style"]]),
         widgets.HBox([panel.size_choice, panel.steps_slider]),
         widgets.HBox([panel.optimizer_choice, panel.color_choice]),
         panel.content_weight_slider, panel.style_weight_slider, panel.tv_weight_slider, panel.weight_summary,
