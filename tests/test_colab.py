@@ -1,4 +1,4 @@
-"""labhelpers.colab: the course's configuration, the badges, the first cell's set-up code, the sync.
+"""labhelpers.colab: the course's configuration, badges, the first cell's set-up code, the sync.
 
 The set-up code is run here as Colab runs it (``google.colab`` imported), against real git
 repositories made in a temporary folder; only pip is replaced (it would install into this venv).
@@ -7,6 +7,7 @@ repositories made in a temporary folder; only pip is replaced (it would install 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -35,7 +36,8 @@ def _configure(monkeypatch, url: str | None, commit: str | None, open_ref: str =
 def test_the_committed_lab_names_no_repository_of_someone_else():
     """Issue 26: the placeholder address belonged to an unrelated organisation."""
     assert colab.COURSE_REPO_URL is None and colab.COURSE_COMMIT is None
-    texts = [path.read_text(encoding="utf-8") for path in (REPO_ROOT / "notebooks").glob("*.ipynb")]
+    notebooks = (REPO_ROOT / "notebooks").glob("*.ipynb")
+    texts = [path.read_text(encoding="utf-8") for path in notebooks]
     assert len(texts) == 8
     for text in texts + [Path(colab.__file__).read_text(encoding="utf-8")]:
         assert "style-transfer-lab/style-transfer-lab" not in text
@@ -193,7 +195,8 @@ def test_setup_code_does_nothing_outside_colab(monkeypatch):
 
 
 def test_setup_code_lines_fit_99_characters(monkeypatch):
-    for url, commit in ((None, None), ("https://github.com/a-long-course-name/a-long-lab", OTHER_SHA)):
+    long_url = "https://github.com/a-long-course-name/a-long-lab"
+    for url, commit in ((None, None), (long_url, OTHER_SHA)):
         _configure(monkeypatch, url, commit)
         assert max(len(line) for line in colab.colab_setup_code().splitlines()) <= 99
         assert "\n\n" not in colab.colab_setup_code()  # the sync finds its end at a blank line
@@ -215,7 +218,8 @@ def test_sync_notebook_rewrites_the_setup_code_and_badges(tmp_path, monkeypatch)
     assert "".join(first["source"]).startswith(colab.colab_setup_code() + "\n\n")
     assert f'"{OTHER_SHA}"' in "".join(first["source"])
     # everything else is kept: cell ids, the rest of the first cell, the other cells
-    assert [cell.get("id") for cell in after["cells"]] == [cell.get("id") for cell in before["cells"]]
+    assert [cell.get("id") for cell in after["cells"]] == [
+        cell.get("id") for cell in before["cells"]]
     rest = "".join(first["source"]).split("\n\n", 1)[1]
     assert rest == "".join(next(c for c in before["cells"] if c["cell_type"] == "code")["source"]
                            ).split("\n\n", 1)[1]
@@ -227,7 +231,8 @@ def test_sync_notebook_rewrites_the_setup_code_and_badges(tmp_path, monkeypatch)
 
 def test_sync_notebook_refuses_a_first_cell_without_setup_code(tmp_path):
     path = tmp_path / "x.ipynb"
-    path.write_text(json.dumps({"cells": [{"cell_type": "code", "source": ["import labhelpers\n"]}]}))
+    cells = [{"cell_type": "code", "source": ["import labhelpers\n"]}]
+    path.write_text(json.dumps({"cells": cells}))
     with pytest.raises(ValueError, match="colab_setup_code"):
         colab.sync_notebook(path)
 
@@ -242,7 +247,7 @@ def _documented_configure_command() -> str:
 
 
 def test_the_documented_configure_command_works_on_a_copy_of_the_lab(tmp_path, monkeypatch):
-    """INSTRUCTORS.md's steps on a temporary copy: tag, configure, commit; then a first cell runs."""
+    """INSTRUCTORS.md's steps on a temporary copy: tag, configure, commit; a first cell runs."""
     copy = tmp_path / "lab"
     for folder in ("labhelpers", "notebooks"):
         shutil.copytree(REPO_ROOT / folder, copy / folder,
@@ -250,16 +255,18 @@ def test_the_documented_configure_command_works_on_a_copy_of_the_lab(tmp_path, m
     _git("init", "-q", "-b", "main", cwd=copy)
     _git("add", "-A", cwd=copy)
     _git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "lessons", cwd=copy)
-    _git("-c", "user.name=t", "-c", "user.email=t@t", "tag", "-a", "-m", "x", "lecture-1", cwd=copy)
+    _git("-c", "user.name=t", "-c", "user.email=t@t", "tag", "-a", "-m", "x", "lecture-1",
+         cwd=copy)
     lessons = _git("rev-parse", "HEAD", cwd=copy)
 
     command = _documented_configure_command()
     command = command.replace("https://github.com/OWNER/REPO", "https://github.com/a-course/lab")
     command = command.replace("SHA_OR_TAG", "lecture-1").split()
     assert command[:3] == ["python", "-m", "labhelpers.colab"]
-    env = {key: value for key, value in __import__("os").environ.items() if key != "PYTHONPATH"}
-    done = subprocess.run([sys.executable, *command[1:]], cwd=copy, env={**env, "PYTHONPATH": str(copy)},
-                          capture_output=True, text=True, timeout=300)
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, *command[1:]], cwd=copy,
+                          env={**env, "PYTHONPATH": str(copy)}, capture_output=True, text=True,
+                          timeout=300)
     assert done.returncode == 0, done.stderr
     assert f"at commit {lessons} (tag lecture-1)" in done.stdout
     module = (copy / "labhelpers" / "colab.py").read_text(encoding="utf-8")
@@ -275,7 +282,7 @@ def test_the_documented_configure_command_works_on_a_copy_of_the_lab(tmp_path, m
     _git("add", "-A", cwd=copy)
     _git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "Colab", cwd=copy)
 
-    # a configured first cell, as committed, fetches the lessons' commit (GitHub replaced by the copy)
+    # a configured first cell, as committed, fetches the lessons' commit (GitHub: the copy here)
     first = next(cell for cell in json.loads(notebooks[0].read_text(encoding="utf-8"))["cells"]
                  if cell["cell_type"] == "code")
     setup = "".join(first["source"]).split("\n\n", 1)[0]

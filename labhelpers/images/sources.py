@@ -1,4 +1,4 @@
-"""Pictures a student names by file path or web address: the panel's way round Colab's upload limit.
+"""Pictures a student names by file path or web address: the panel's way round Colab's limit.
 
 Google Colab ships ipywidgets 7.7.1, whose ``FileUpload`` fails for files of 1 MB or more, and
 almost every phone photo is bigger. In Colab the style-transfer panel (lesson 07) therefore shows a

@@ -14,8 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from labhelpers.images import ImageError
-from labhelpers.images import sources
+from labhelpers.images import ImageError, sources
 from labhelpers.lessons.panel import parse_upload
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -39,7 +38,8 @@ def test_a_typed_file_name_gives_the_file_bytes(tmp_path, photo):
 
 
 def test_the_upload_value_is_what_the_panel_reads_from_its_upload_buttons(photo):
-    assert parse_upload(sources.as_upload_value("IMG_1234.jpg", photo)) == [("IMG_1234.jpg", photo)]
+    value = sources.as_upload_value("IMG_1234.jpg", photo)
+    assert parse_upload(value) == [("IMG_1234.jpg", photo)]
 
 
 def test_a_missing_file_says_how_to_upload_it_in_colab(tmp_path):
@@ -96,8 +96,8 @@ def test_in_colab_a_3_mb_phone_photo_reaches_the_panel_by_its_name(tmp_path, mon
     panel.content_load.click()
     assert panel.content_choice.value == "upload:IMG_1234.jpg"
     assert "Using the uploaded content picture IMG_1234.jpg (2400x1800 px)" in panel.status.value
-    expected = np.asarray(Image.open(tmp_path / "IMG_1234.jpg").convert("RGB").resize((32, 24),
-                                                                                      Image.LANCZOS))
+    original = Image.open(tmp_path / "IMG_1234.jpg").convert("RGB")
+    expected = np.asarray(original.resize((32, 24), Image.LANCZOS))
     shown = panel.pictures.load("content", panel.content_choice.value, 32)
     assert shown.shape == (24, 32, 3)
     assert float(np.abs(shown * 255 - expected).mean()) < 3  # the photo itself, not another one
