@@ -20,6 +20,16 @@ TIMES_S: dict[str, float] = {}
 #: What each notebook's first cell reported as its Colab set-up time ("Colab set-up: N s").
 SETUP_REPORTS: dict[str, str] = {}
 VERSIONS: dict[str, str] = {}
+#: Colab's Python (major, minor); the runtime falls back to 3.11 where a machine lacks it.
+COLAB_PYTHON = (3, 13)
+
+
+def python_version(python: str) -> tuple[int, int, int]:
+    """The (major, minor, micro) version of the interpreter ``python``."""
+    out = subprocess.run([python, "-c", "import sys; print(*sys.version_info[:3])"], check=True,
+                         capture_output=True, text=True).stdout
+    major, minor, micro = (int(part) for part in out.split())
+    return major, minor, micro
 
 
 def git(*args: str, cwd: Path | None = None) -> str:
@@ -44,7 +54,11 @@ def pip_freeze(python: str) -> dict[str, str]:
 
 @dataclass
 class ColabRuntime:
-    """A way to start fresh simulated-Colab kernels; see the module docstring."""
+    """A way to start fresh simulated-Colab kernels; see conftest.py's docstring.
+
+    ``repo_url`` is a bare clone of the repository in which the branch ``repo_ref`` keeps
+    ``commit`` reachable; the notebooks' first cells fetch ``commit`` itself, never the branch.
+    """
 
     python: str
     repo_url: str
@@ -77,7 +91,7 @@ class ColabRuntime:
             "LAB_CACHE_DIR": str(cache_dir or self.cache_dir),
             "KERAS_HOME": str(home / "keras"),
             colab.REPO_URL_VARIABLE: self.repo_url,
-            colab.REPO_REF_VARIABLE: self.repo_ref,
+            colab.REPO_COMMIT_VARIABLE: self.commit,  # the configured path: an exact commit
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "PIP_DISABLE_PIP_VERSION_CHECK": "1",
             "PIP_PROGRESS_BAR": "off",

@@ -2,17 +2,20 @@
 
 What makes it "Colab":
 
-* **The packages**: a separate virtual environment (``LAB_COLAB_PYTHON`` names its interpreter;
-  ``test.sh`` builds ``.venv-colab`` from ``.ci/colab-requirements.txt``) with the versions Colab
-  ships, and *without* labhelpers: only a notebook's own first cell may install it.
+* **The Python and the packages**: a separate virtual environment (``LAB_COLAB_PYTHON`` names its
+  interpreter; ``test.sh`` builds ``.venv-colab`` from ``.ci/colab-requirements.txt``) on
+  Colab's Python, 3.13 (``.ci/find-python 3.13``; 3.11 where a machine has no 3.13, which the
+  test output then says), with the versions Colab ships, and *without* labhelpers: only a
+  notebook's own first cell may install it.
 * **The kernel**: that environment's ipykernel, started with ``google.colab`` (the stand-in in
   ``tests/colab/stub``) imported before any cell runs, as Colab's kernel does.
 * **The folder**: every notebook starts in a new, empty working folder (Colab's ``/content``) with
   an empty Keras cache, as in a fresh runtime; nothing carries over from another notebook.
-* **The repository**: ``LAB_REPO_URL`` points at a bare clone of this repository's **HEAD
-  commit** (or of ``LAB_COLAB_COMMIT`` when set), made once per session, with ``LAB_REPO_REF``
-  naming a branch at that commit. So the test checks what is committed: uncommitted changes are
-  not in the clone (commit first).
+* **The repository**: ``LAB_REPO_URL`` points at a bare clone of this repository, made once per
+  session, and ``LAB_REPO_COMMIT`` names its **HEAD commit** (or ``LAB_COLAB_COMMIT`` when set):
+  the configured path, an exact commit. So the test checks what is committed: uncommitted
+  changes are not in the clone (commit first). One test runs every first cell without them (an
+  unconfigured copy): it must fetch nothing and say how to configure.
 
 The converted VGG16 weights are shared through ``LAB_CACHE_DIR`` (the developer's
 ``~/.cache/labhelpers`` unless set), so that the notebooks do not each convert them again; one test
@@ -31,7 +34,8 @@ from pathlib import Path
 
 import pytest
 
-from colab_sim import COLAB_PINNED, KERNEL_NAME, SETUP_REPORTS, TIMES_S, VERSIONS, ColabRuntime, git, pip_freeze
+from colab_sim import (COLAB_PINNED, COLAB_PYTHON, KERNEL_NAME, SETUP_REPORTS, TIMES_S, VERSIONS,
+                       ColabRuntime, git, pip_freeze, python_version)
 
 from labhelpers.config import REPO_ROOT, cache_dir
 
@@ -43,6 +47,12 @@ def pytest_configure(config):  # noqa: D103 - pytest hook
 def pytest_terminal_summary(terminalreporter):  # noqa: D103 - pytest hook
     if VERSIONS:
         terminalreporter.write_line("Simulated Colab runtime: " + ", ".join(f"{k}=={v}" for k, v in VERSIONS.items()))
+        python = VERSIONS.get("python", "")
+        if python and tuple(int(part) for part in python.split(".")[:2]) != COLAB_PYTHON:
+            terminalreporter.write_line(
+                f"NOTE: the simulated Colab runtime ran on Python {python}, not Colab's "
+                f"{'.'.join(map(str, COLAB_PYTHON))} (this machine has none: `.ci/find-python "
+                f"{'.'.join(map(str, COLAB_PYTHON))}` found nothing)", yellow=True)
     for name, seconds in TIMES_S.items():
         terminalreporter.write_line(f"  {name:<28} {seconds:6.1f} s in the simulated Colab runtime"
                                     f" (its first cell: {SETUP_REPORTS.get(name, '?')})")
@@ -73,6 +83,7 @@ def colab_runtime(tmp_path_factory) -> ColabRuntime:
     (kernel_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
 
     versions = pip_freeze(python)
+    VERSIONS["python"] = ".".join(map(str, python_version(python)))
     VERSIONS.update({name: versions.get(name, "missing") for name in COLAB_PINNED})
     return ColabRuntime(python=python, repo_url=origin.as_uri(), repo_ref="lab-under-test", commit=commit,
                         kernels_dir=root / "jupyter", repo_root=REPO_ROOT,
