@@ -53,8 +53,8 @@ def _printed(cell: nbformat.NotebookNode) -> str:
 
 def _fresh_runtime(tmp_path: Path) -> tuple[Path, Path]:
     content, home = tmp_path / "content", tmp_path / "home"
-    content.mkdir()
-    home.mkdir()
+    content.mkdir(parents=True)
+    home.mkdir(parents=True)
     return content, home
 
 
