@@ -162,6 +162,19 @@ def test_configured_first_cell_fetches_exactly_its_commit(monkeypatch, tmp_path,
                                                               "HEAD"]]
 
 
+def test_a_runtime_holding_another_commit_stops(monkeypatch, tmp_path, course_repo):
+    """A student who opened another version first: the folder is there, at the wrong commit."""
+    repo, first, second = course_repo
+    _configure(monkeypatch, repo.as_uri(), first)
+    cell = CellRun(monkeypatch, tmp_path)
+    cell()
+    monkeypatch.setattr(sys, "path", [path for path in sys.path if path != colab.CLONE_DIR])
+    _configure(monkeypatch, repo.as_uri(), second)
+    with pytest.raises(RuntimeError, match=f"holds commit {first}, not {second} of"):
+        cell()
+    assert colab.CLONE_DIR not in sys.path
+
+
 def test_the_environment_overrides_address_and_commit(monkeypatch, tmp_path, course_repo):
     repo, first, second = course_repo
     _configure(monkeypatch, "https://github.com/a-course/its-fork", OTHER_SHA)
