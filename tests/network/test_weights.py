@@ -1,5 +1,6 @@
-"""Weights: checksums, restricted unpickling, conversion against plain numpy, choosing a source, and
-the failure messages of issue 14 (damaged caches, wrong files, unwritable cache, LAB_WEIGHTS)."""
+"""Weights: checksums, restricted unpickling, conversion against plain numpy, choosing a source,
+and the failure messages of issue 14 (damaged caches, wrong files, unwritable cache,
+LAB_WEIGHTS)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from labhelpers.network import weights as W
 from labhelpers.network.layers import VGG16_CHANNELS
 
 
-# --- restricted unpickling ---------------------------------------------------------------------
+# --- restricted unpickling -----------------------------------------------------------------------
 
 
 class _RunsCode:
@@ -43,7 +44,8 @@ def test_malicious_pickle_is_refused_and_never_runs(tmp_path):
     assert not marker.exists(), "the pickle's code ran"
 
 
-@pytest.mark.parametrize("module,name", [("builtins", "eval"), ("numpy", "load"), ("subprocess", "Popen")])
+@pytest.mark.parametrize("module,name", [("builtins", "eval"), ("numpy", "load"),
+                                         ("subprocess", "Popen")])
 def test_any_non_numpy_global_is_refused(module, name):
     # GLOBAL opcode naming the callable, then an argument tuple and REDUCE
     payload = b"\x80\x02c" + f"{module}\n{name}\n".encode() + b"X\x01\x00\x00\x001\x85R."
@@ -68,7 +70,8 @@ def _fake_tree(break_layer: int | None = None) -> dict:
     convs, cin = {}, 3
     for i, cout in enumerate(VGG16_CHANNELS):
         shape = (3, 3, cin, cout) if i != break_layer else (3, 3, cin + 1, cout)
-        convs[f"Conv_{i}"] = {"kernel": np.zeros(shape, np.float32), "bias": np.zeros(cout, np.float32)}
+        convs[f"Conv_{i}"] = {"kernel": np.zeros(shape, np.float32),
+                              "bias": np.zeros(cout, np.float32)}
         cin = cout
     return {"VGG16_0": convs}
 
@@ -109,7 +112,7 @@ def test_a_look_alike_archive_is_refused(tmp_path):
         W.checkpoint_from_archive(archive)
 
 
-# --- conversion against the original arrays ---------------------------------------------------
+# --- conversion against the original arrays ------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +158,7 @@ def test_feature_maps_match_a_numpy_convolution(extractor, original_pairs, rng):
     np.testing.assert_allclose(got["block1_conv2"].numpy()[0], conv2, rtol=1e-4, atol=1e-3)
 
 
-# --- choosing a source -----------------------------------------------------------------------------
+# --- choosing a source ---------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -207,7 +210,7 @@ KERAS_NOTOP_SIZE = 58_889_256  # bytes of Keras's real vgg16 ..._notop.h5
 
 
 def _sparse_keras_file() -> Path:
-    """A file of Keras's name and size in KERAS_HOME, all zeros (what an interrupted download leaves)."""
+    """A file of Keras's name and size in KERAS_HOME, all zeros (an interrupted download's)."""
     keras_file = Path(os.environ["KERAS_HOME"]) / "models" / W.KERAS_NOTOP_FILE
     keras_file.parent.mkdir(parents=True)
     with open(keras_file, "wb") as handle:
@@ -303,7 +306,7 @@ def test_cli_weights_offline_failure_is_one_clear_line(offline, capsys):
     assert err.startswith("error: No VGG16 weights") and "Traceback" not in err
 
 
-# --- issue 14: every failure says what to do ------------------------------------------------------
+# --- issue 14: every failure says what to do -----------------------------------------------------
 
 
 def test_a_damaged_keras_file_of_the_right_size_is_skipped_with_a_note(offline, capsys):
@@ -347,7 +350,8 @@ def other_architecture_file(tmp_path_factory) -> Path:
     return path
 
 
-def test_another_architecture_gives_one_short_message_and_no_warnings(other_architecture_file, capfd):
+def test_another_architecture_gives_one_short_message_and_no_warnings(other_architecture_file,
+                                                                      capfd):
     """Case 3: no Keras warnings or raw arrays, one paragraph that says what to give instead."""
     from labhelpers.network.extractor import build_feature_extractor
 
@@ -355,13 +359,16 @@ def test_another_architecture_gives_one_short_message_and_no_warnings(other_arch
         warnings.simplefilter("always")  # as a student's notebook would show them
         build_feature_extractor(f"caffe:{other_architecture_file}", verbose=False)
     message = str(info.value)
-    assert "could not be loaded as VGG16 weights" in message and "\n" not in message and len(message) < 500
-    assert not [w for w in shown if "Skipping" in str(w.message) or "load" in str(w.message)], shown
+    assert "could not be loaded as VGG16 weights" in message and "\n" not in message
+    assert len(message) < 500
+    assert not [w for w in shown if "Skipping" in str(w.message) or "load" in str(w.message)], (
+        shown)
     captured = capfd.readouterr()
     assert "Warning" not in captured.err and "Skipping" not in captured.err
 
 
-def test_cli_another_architecture_and_archive_folder_are_one_line(other_architecture_file, tmp_path, capsys):
+def test_cli_another_architecture_and_archive_folder_are_one_line(other_architecture_file,
+                                                                  tmp_path, capsys):
     """Case 3 on the command line: exit 2 and a single 'error:' line, no traceback."""
     from labhelpers.__main__ import main
 
@@ -382,7 +389,8 @@ def test_the_preprocessing_advice_can_be_followed(tmp_path):
     with pytest.raises(W.WeightsError) as info:
         W.prepare_weights(str(weights_file), verbose=False)
     advised = f"caffe:{weights_file}"
-    assert f"vgg_weights='{advised}'" in str(info.value) and f"--vgg-weights {advised}" in str(info.value)
+    assert f"vgg_weights='{advised}'" in str(info.value)
+    assert f"--vgg-weights {advised}" in str(info.value)
     choice = W.prepare_weights(advised, verbose=False)
     assert (choice.source, choice.preprocessing, choice.path) == ("file", "caffe", weights_file)
     assert W.prepare_weights(f"torch:{weights_file}", verbose=False).preprocessing == "torch"
@@ -439,7 +447,8 @@ def read_only_folder(tmp_path):
     folder.chmod(0o555)
     immutable = False
     if os.access(folder, os.W_OK):  # root
-        immutable = subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode == 0
+        immutable = subprocess.run(["chattr", "+i", str(folder)],
+                                   capture_output=True).returncode == 0
         if not immutable:
             pytest.skip("cannot make a read-only folder here (root without chattr)")
     yield folder
@@ -459,7 +468,7 @@ def test_a_read_only_cache_says_so_and_names_lab_cache_dir(offline, read_only_fo
 
 
 def test_tampered_weights_with_a_matching_sidecar_are_refused(offline):
-    """Case 10: the sidecar is rewritten to match the tampered file; the pinned hashes still catch it."""
+    """Case 10: the sidecar is rewritten to match the tampered file; the pinned hashes catch it."""
     real = Path.home() / ".cache" / "labhelpers" / W.CONVERTED_FILE
     if not real.exists():
         pytest.skip("converted weights not prepared")
@@ -483,12 +492,13 @@ def test_tampered_weights_with_a_matching_sidecar_are_refused(offline):
 
 def _datasets(handle) -> list[str]:
     names: list[str] = []
-    handle.visititems(lambda name, item: names.append(name) if isinstance(item, h5py.Dataset) else None)
+    handle.visititems(
+        lambda name, item: names.append(name) if isinstance(item, h5py.Dataset) else None)
     return names
 
 
 def test_pinned_hashes_match_the_verified_original_arrays(original_pairs):
-    """Case 10: the pinned arrays hash comes from the archive's arrays, and the cached file passes."""
+    """Case 10: the pinned arrays hash comes from the archive's arrays; the cached file passes."""
     assert C.arrays_sha256(original_pairs) == W.CONVERTED_ARRAYS_SHA256
     cached = Path.home() / ".cache" / "labhelpers" / W.CONVERTED_FILE
     if cached.exists():
@@ -502,7 +512,8 @@ def test_arrays_sha256_sees_one_changed_value():
     assert C.arrays_sha256(pairs) != C.arrays_sha256(changed)
 
 
-def test_conversion_gives_the_pinned_bytes_even_after_other_models(original_pairs, random_extractor, tmp_path):
+def test_conversion_gives_the_pinned_bytes_even_after_other_models(original_pairs,
+                                                                   random_extractor, tmp_path):
     """Case 10: the pinned file hash holds in any process, not only in a fresh one (Keras numbers
     unnamed layers by how many models were built before; the random extractor is one)."""
     first = W.convert_to_keras(original_pairs, tmp_path / "a" / W.CONVERTED_FILE)
