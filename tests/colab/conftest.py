@@ -48,11 +48,14 @@ def pytest_terminal_summary(terminalreporter):  # noqa: D103 - pytest hook
     if VERSIONS:
         terminalreporter.write_line("Simulated Colab runtime: " + ", ".join(f"{k}=={v}" for k, v in VERSIONS.items()))
         python = VERSIONS.get("python", "")
+        wanted = ".".join(map(str, COLAB_PYTHON))
         if python and tuple(int(part) for part in python.split(".")[:2]) != COLAB_PYTHON:
-            terminalreporter.write_line(
-                f"NOTE: the simulated Colab runtime ran on Python {python}, not Colab's "
-                f"{'.'.join(map(str, COLAB_PYTHON))} (this machine has none: `.ci/find-python "
-                f"{'.'.join(map(str, COLAB_PYTHON))}` found nothing)", yellow=True)
+            found = subprocess.run([str(REPO_ROOT / ".ci" / "find-python"), wanted],
+                                   capture_output=True, text=True).stdout.strip()
+            why = (f"this machine has {found}: rebuild .venv-colab with it" if found else
+                   f"this machine has none: `.ci/find-python {wanted}` found nothing")
+            terminalreporter.write_line(f"NOTE: the simulated Colab runtime ran on Python {python}, "
+                                        f"not Colab's {wanted} ({why})", yellow=True)
     for name, seconds in TIMES_S.items():
         terminalreporter.write_line(f"  {name:<28} {seconds:6.1f} s in the simulated Colab runtime"
                                     f" (its first cell: {SETUP_REPORTS.get(name, '?')})")
