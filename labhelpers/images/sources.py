@@ -19,7 +19,7 @@ from labhelpers.images.arrays import ImageError
 from labhelpers.images.download import MAX_DOWNLOAD_BYTES, download
 
 __all__ = ["MAX_FILE_BYTES", "COLAB_UPLOAD_HELP", "needs_name_box", "read_named_picture",
-           "as_upload_value"]
+           "as_upload_value", "load_named_picture"]
 
 #: Largest picture file read from a typed path, in bytes (the same bound as a download).
 MAX_FILE_BYTES = MAX_DOWNLOAD_BYTES
@@ -90,3 +90,28 @@ def as_upload_value(name: str, data: bytes) -> tuple[dict[str, Any], ...]:
     """
     return ({"name": name, "type": "", "size": len(data), "last_modified": 0,
              "content": memoryview(data)},)
+
+
+def load_named_picture(panel: Any, kind: str, text: str | None = None) -> str | None:
+    """Give ``panel`` the picture named in its ``<kind>_name`` box (or ``text``), like an upload.
+
+    The panel's Load button calls this (lesson 07's panel in Colab).
+
+    Args:
+        panel: a :class:`~labhelpers.lessons.panel.StyleTransferPanel` (its ``handle_upload``,
+            ``show_error`` and, unless ``text`` is given, ``<kind>_name`` box are used).
+        kind: ``"content"`` or ``"style"``.
+        text: the file name or address; None: the box's text.
+
+    Returns:
+        As ``panel.handle_upload``: the new menu entry, or None (the status line says why).
+    """
+    if text is None:
+        box = getattr(panel, f"{kind}_name", None)
+        text = box.value if box is not None else ""
+    try:
+        name, data = read_named_picture(text)
+    except ImageError as exc:
+        panel.show_error(str(exc))
+        return None
+    return panel.handle_upload(kind, as_upload_value(name, data))

@@ -30,7 +30,6 @@ import numpy as np
 from labhelpers import config
 from labhelpers.cli import safe_file_stem  # the one file-name cleaner (re-exported here)
 from labhelpers.images import DEFAULT_CONTENT, DEFAULT_STYLE, ImageError, load_image, save_image
-from labhelpers.images.sources import as_upload_value, read_named_picture  # issue 26
 from labhelpers.lessons.pictures import image_to_png_bytes
 from labhelpers.lessons.curves import loss_curves_png
 from labhelpers.lessons.plots import format_weight
@@ -493,29 +492,3 @@ class StyleTransferPanel:
         self.status.value = (f"Using the uploaded {kind} picture {html.escape(name)} "
                              f"({picture.shape[1]}x{picture.shape[0]} px).")
         return key
-
-    # ---- issue 26: a picture named by file name or address (Colab's way round its upload limit) --
-
-    def handle_named_picture(self, kind: str, text: str | None = None) -> str | None:
-        """Use the picture file (or https:// address) named in the ``kind`` box, like an upload.
-
-        In Colab, ipywidgets 7.7.1's upload buttons fail for files of 1 MB or more: the student
-        uploads the photo through Colab's Files sidebar or ``files.upload()`` and types its name
-        (see :mod:`labhelpers.images.sources`).
-
-        Args:
-            kind: ``"content"`` or ``"style"``.
-            text: the file name or address; None: the text of the panel's ``<kind>_name`` box.
-
-        Returns:
-            As :meth:`handle_upload`: the new menu entry, or None (the status line says why).
-        """
-        box = getattr(self, f"{kind}_name", None)
-        if text is None:
-            text = box.value if box is not None else ""
-        try:
-            name, data = read_named_picture(text)
-        except ImageError as exc:
-            self.show_error(str(exc))
-            return None
-        return self.handle_upload(kind, as_upload_value(name, data))

