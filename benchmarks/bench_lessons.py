@@ -62,8 +62,12 @@ def run_notebook(path: Path, fast: bool, timeout_s: int, keep: Path | None = Non
         os.environ.pop("LAB_FAST", None)  # the kernel inherits this process's environment
         if fast:
             os.environ["LAB_FAST"] = "1"
-        client = NotebookClient(notebook, timeout=timeout_s, kernel_name="python3",
-                                resources={"metadata": {"path": str(path.parent)}})
+        client = NotebookClient(
+            notebook,
+            timeout=timeout_s,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}},
+        )
         start = time.perf_counter()
         error = None
         try:
@@ -80,10 +84,16 @@ def run_notebook(path: Path, fast: bool, timeout_s: int, keep: Path | None = Non
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="notebook name prefixes (default: all)")
-    parser.add_argument("--quick", action="store_true", help="LAB_FAST=1 (tiny pictures; a smoke run)")
+    parser.add_argument(
+        "--quick", action="store_true", help="LAB_FAST=1 (tiny pictures; a smoke run)"
+    )
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
-    parser.add_argument("--out", default=str(common.RESULTS), help="folder for lessons.md / lessons.json")
-    parser.add_argument("--keep", default=None, help="write the executed notebooks (with outputs) into this folder")
+    parser.add_argument(
+        "--out", default=str(common.RESULTS), help="folder for lessons.md / lessons.json"
+    )
+    parser.add_argument(
+        "--keep", default=None, help="write the executed notebooks (with outputs) into this folder"
+    )
     args = parser.parse_args(argv)
 
     notebooks = sorted((common.ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -102,29 +112,42 @@ def main(argv: list[str] | None = None) -> int:
         row["tutorial_step_seconds"] = 0.5 * (steps[-2] + steps[-1])
         row["tutorial_steps"] = row["seconds"] / row["tutorial_step_seconds"]
         rows.append(row)
-        print(f"{row['notebook']:24s} {row['seconds']:7.1f} s = {row['tutorial_steps']:5.0f} tutorial steps "
-              f"({row['tutorial_step_seconds']:.3f} s each) {'ERROR ' + row['error'] if row['error'] else ''}",
-              flush=True)
+        print(
+            f"{row['notebook']:24s} {row['seconds']:7.1f} s = {row['tutorial_steps']:5.0f} tutorial steps "
+            f"({row['tutorial_step_seconds']:.3f} s each) {'ERROR ' + row['error'] if row['error'] else ''}",
+            flush=True,
+        )
     after = steps[-1]
     step = 0.5 * (before + after)
-    figures = {"cpu": common.cpu_flags(), "tutorial_step_seconds": {"before": before, "after": after, "used": step},
-               "fast_mode": args.quick, "target_tutorial_steps": TARGET_STEPS, "notebooks": rows}
+    figures = {
+        "cpu": common.cpu_flags(),
+        "tutorial_step_seconds": {"before": before, "after": after, "used": step},
+        "fast_mode": args.quick,
+        "target_tutorial_steps": TARGET_STEPS,
+        "notebooks": rows,
+    }
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     suffix = "_quick" if args.quick else ""
     (out / f"lessons{suffix}.json").write_text(json.dumps(figures, indent=1))
     cpu = figures["cpu"]
-    lines = [f"# Lessons at {'fast (LAB_FAST=1)' if args.quick else 'full'} size",
-             "", f"CPU: {cpu['model']}, {cpu['cores']} cores; avx2 {cpu['avx2']}, avx512f {cpu['avx512f']}, "
-             f"avx512_bf16 {cpu['avx512_bf16']}, amx_bf16 {cpu['amx_bf16']}. One tutorial step (256 px): "
-             f"{before:.3f} s before, {after:.3f} s after the notebooks.", "",
-             "| notebook | seconds | tutorial step (s, around it) | tutorial steps | target | load | error |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"# Lessons at {'fast (LAB_FAST=1)' if args.quick else 'full'} size",
+        "",
+        f"CPU: {cpu['model']}, {cpu['cores']} cores; avx2 {cpu['avx2']}, avx512f {cpu['avx512f']}, "
+        f"avx512_bf16 {cpu['avx512_bf16']}, amx_bf16 {cpu['amx_bf16']}. One tutorial step (256 px): "
+        f"{before:.3f} s before, {after:.3f} s after the notebooks.",
+        "",
+        "| notebook | seconds | tutorial step (s, around it) | tutorial steps | target | load | error |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for row in rows:
-        lines.append(f"| {row['notebook']} | {row['seconds']:.1f} | {row['tutorial_step_seconds']:.3f} | "
-                     f"{row['tutorial_steps']:.0f} | "
-                     f"{'met' if row['tutorial_steps'] <= TARGET_STEPS else 'not met'} | {row['load']:.1f} | "
-                     f"{row['error'] or ''} |")
+        lines.append(
+            f"| {row['notebook']} | {row['seconds']:.1f} | {row['tutorial_step_seconds']:.3f} | "
+            f"{row['tutorial_steps']:.0f} | "
+            f"{'met' if row['tutorial_steps'] <= TARGET_STEPS else 'not met'} | {row['load']:.1f} | "
+            f"{row['error'] or ''} |"
+        )
     (out / f"lessons{suffix}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 1 if any(row["error"] for row in rows) else 0

@@ -56,9 +56,14 @@ def tutorial_step_seconds(features, rounds: int = 6) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--stem", default="panel", help="results file name in benchmarks/results/ (default: panel)")
-    parser.add_argument("--no-warm-up", action="store_true",
-                        help="prepare the targets only, not the loss's first trace (Colab's first Run)")
+    parser.add_argument(
+        "--stem", default="panel", help="results file name in benchmarks/results/ (default: panel)"
+    )
+    parser.add_argument(
+        "--no-warm-up",
+        action="store_true",
+        help="prepare the targets only, not the loss's first trace (Colab's first Run)",
+    )
     args = parser.parse_args(argv)
     os.environ.pop("LAB_FAST", None)
     from labhelpers.lessons.panel import StyleTransferPanel
@@ -83,15 +88,27 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     step_now = tutorial_stepper(features)
     for run in range(1, args.runs + 1):
-        turn_step = step_now(5)  # a tutorial step timed just before this run: the machine's speed drifts
+        turn_step = step_now(
+            5
+        )  # a tutorial step timed just before this run: the machine's speed drifts
         shown["first"], shown["start"] = None, time.perf_counter()
         result = panel.run(wait=True)
         total = time.perf_counter() - shown["start"]
         totals = [r["total"] for r in result.history]
-        rows.append({"run": run, "turn_step_s": turn_step, "first_preview_s": shown["first"], "finished_s": total,
-                     "evaluations": len(result.history), "stages": result.options["coarse_to_fine"],
-                     "stage_steps": result.options["stage_steps"], "first_total": totals[0],
-                     "max_total": max(totals), "final_total": result.final["total"]})
+        rows.append(
+            {
+                "run": run,
+                "turn_step_s": turn_step,
+                "first_preview_s": shown["first"],
+                "finished_s": total,
+                "evaluations": len(result.history),
+                "stages": result.options["coarse_to_fine"],
+                "stage_steps": result.options["stage_steps"],
+                "first_total": totals[0],
+                "max_total": max(totals),
+                "final_total": result.final["total"],
+            }
+        )
     from labhelpers.images import save_image
 
     save_image(result.image, "/tmp/panel_default_run.png", overwrite=True)  # to look at
@@ -102,23 +119,36 @@ def main(argv: list[str] | None = None) -> int:
         row["finished_steps"] = row["finished_s"] / step
         row["finished_steps_in_turns"] = row["finished_s"] / row["turn_step_s"]
     cpu = common.cpu_flags()
-    figures = {"cpu": cpu, "tutorial_step_seconds": {"before": before, "after": after}, "rows": rows,
-               "settings": {k: (v if isinstance(v, (int, float, str, type(None), list, tuple)) else str(v))
-                            for k, v in panel.settings().as_dict().items()}, "load": os.getloadavg()[0],
-               "prepared": "targets only" if args.no_warm_up else "targets and warm-up (as when shown)"}
+    figures = {
+        "cpu": cpu,
+        "tutorial_step_seconds": {"before": before, "after": after},
+        "rows": rows,
+        "settings": {
+            k: (v if isinstance(v, (int, float, str, type(None), list, tuple)) else str(v))
+            for k, v in panel.settings().as_dict().items()
+        },
+        "load": os.getloadavg()[0],
+        "prepared": "targets only" if args.no_warm_up else "targets and warm-up (as when shown)",
+    }
     (common.RESULTS / f"{args.stem}.json").write_text(json.dumps(figures, indent=1, default=str))
-    lines = ["# The panel's default Run at 256 px", "",
-             f"CPU: {cpu['model']}, {cpu['cores']} cores; load {figures['load']:.1f}. One tutorial step: "
-             f"{before:.3f} s before, {after:.3f} s after. Settings: steps {panel.settings().steps}, stages "
-             f"{rows[0]['stages']} ({rows[0]['stage_steps']} evaluations). Prepared before Run 1: {figures['prepared']}.", "",
-             "| run | first preview (s) | in tutorial steps (target 2) | finished (s) | in tutorial steps (target 15) "
-             "| in turns (a tutorial step timed just before the run) | first total | largest total | final total |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "# The panel's default Run at 256 px",
+        "",
+        f"CPU: {cpu['model']}, {cpu['cores']} cores; load {figures['load']:.1f}. One tutorial step: "
+        f"{before:.3f} s before, {after:.3f} s after. Settings: steps {panel.settings().steps}, stages "
+        f"{rows[0]['stages']} ({rows[0]['stage_steps']} evaluations). Prepared before Run 1: {figures['prepared']}.",
+        "",
+        "| run | first preview (s) | in tutorial steps (target 2) | finished (s) | in tutorial steps (target 15) "
+        "| in turns (a tutorial step timed just before the run) | first total | largest total | final total |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for row in rows:
-        lines.append(f"| {row['run']} | {row['first_preview_s']:.2f} | {row['first_preview_steps']:.1f} | "
-                     f"{row['finished_s']:.1f} | {row['finished_steps']:.1f} | {row['finished_steps_in_turns']:.1f} "
-                     f"({row['turn_step_s']:.3f} s) | {row['first_total']:.3g} | "
-                     f"{row['max_total']:.3g} | {row['final_total']:.3g} |")
+        lines.append(
+            f"| {row['run']} | {row['first_preview_s']:.2f} | {row['first_preview_steps']:.1f} | "
+            f"{row['finished_s']:.1f} | {row['finished_steps']:.1f} | {row['finished_steps_in_turns']:.1f} "
+            f"({row['turn_step_s']:.3f} s) | {row['first_total']:.3g} | "
+            f"{row['max_total']:.3g} | {row['final_total']:.3g} |"
+        )
     (common.RESULTS / f"{args.stem}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0

@@ -51,44 +51,79 @@ def worker(config: dict) -> dict:
     from labhelpers.transfer.run import StyleTransfer
 
     content_name, style_name, size = config["content"], config["style"], int(config["size"])
-    given = config.get("settings", {})  # set-up fields (style_layers, ...) prepare the transfer; the rest run it
+    given = config.get(
+        "settings", {}
+    )  # set-up fields (style_layers, ...) prepare the transfer; the rest run it
     setup = {k: v for k, v in given.items() if k in SETUP_FIELDS}
     run_settings = {k: v for k, v in given.items() if k not in SETUP_FIELDS}
     features = common.extractor()
     content, style = common.load_pair(content_name, style_name, size)
     distances = common.Distances(features, content, style)
-    tutorial = common.tutorial_loop(features, content, style, steps=int(config["tutorial_steps"]), distances=distances)
+    tutorial = common.tutorial_loop(
+        features, content, style, steps=int(config["tutorial_steps"]), distances=distances
+    )
     tutorial.pop("image")
     start = time.perf_counter()
     transfer = StyleTransfer(content_name, style_name, size=size, extractor=features, **setup)
     prepare_s = time.perf_counter() - start
-    turns = common.seconds_per_step_in_turns(features, content, style, transfer.objective(), transfer.content,
-                                             rounds=4)
-    race = common.race(transfer, distances, tutorial["final"], max_steps=int(config["max_steps"]),
-                       **run_settings)
+    turns = common.seconds_per_step_in_turns(
+        features, content, style, transfer.objective(), transfer.content, rounds=4
+    )
+    race = common.race(
+        transfer, distances, tutorial["final"], max_steps=int(config["max_steps"]), **run_settings
+    )
     race.pop("image")
     ratio = race["units"] * turns["evaluation"] / (tutorial["steps"] * turns["tutorial_step"])
-    return {"content": content_name, "style": style_name, "size": size, "settings": config.get("settings", {}),
-            "tutorial": tutorial, "turns": turns,
-            "race": race, "ratio": ratio, "wall_ratio": (prepare_s + race["wall_seconds"]) / tutorial["wall_seconds"],
-            "prepare_seconds": prepare_s, "peak_rss_mb": common.peak_rss_mb(), "load": os.getloadavg()[0]}
+    return {
+        "content": content_name,
+        "style": style_name,
+        "size": size,
+        "settings": config.get("settings", {}),
+        "tutorial": tutorial,
+        "turns": turns,
+        "race": race,
+        "ratio": ratio,
+        "wall_ratio": (prepare_s + race["wall_seconds"]) / tutorial["wall_seconds"],
+        "prepare_seconds": prepare_s,
+        "peak_rss_mb": common.peak_rss_mb(),
+        "load": os.getloadavg()[0],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
-    parser.add_argument("--pairs", type=int, default=len(common.PAIRS), help="how many of common.PAIRS")
-    parser.add_argument("--only", type=int, nargs="+", default=None,
-                        help="run only these pairs (1-based numbers in common.PAIRS) instead of the first --pairs")
-    parser.add_argument("--append", action="store_true",
-                        help="keep the rows already in the results file (other sizes or pairs) and add these")
+    parser.add_argument(
+        "--pairs", type=int, default=len(common.PAIRS), help="how many of common.PAIRS"
+    )
+    parser.add_argument(
+        "--only",
+        type=int,
+        nargs="+",
+        default=None,
+        help="run only these pairs (1-based numbers in common.PAIRS) instead of the first --pairs",
+    )
+    parser.add_argument(
+        "--append",
+        action="store_true",
+        help="keep the rows already in the results file (other sizes or pairs) and add these",
+    )
     parser.add_argument("--tutorial-steps", type=int, default=common.TUTORIAL_STEPS)
     parser.add_argument("--max-steps", type=int, default=300)
-    parser.add_argument("--stem", default=None,
-                        help="results file name in benchmarks/results/ (default: speed, or speed_quick with --quick)")
-    parser.add_argument("--quick", action="store_true", help="128 px, one pair, 100 tutorial steps")
-    parser.add_argument("--settings", default="{}", type=json.loads,
-                        help="JSON of the settings to race with (TransferSettings fields; set-up fields such as style_layers prepare the transfer; default: the defaults)")
+    parser.add_argument(
+        "--stem",
+        default=None,
+        help="results file name in benchmarks/results/ (default: speed, or speed_quick with --quick)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="128 px, one pair, 100 tutorial steps"
+    )
+    parser.add_argument(
+        "--settings",
+        default="{}",
+        type=json.loads,
+        help="JSON of the settings to race with (TransferSettings fields; set-up fields such as style_layers prepare the transfer; default: the defaults)",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -98,32 +133,53 @@ def main(argv: list[str] | None = None) -> int:
         args.sizes, args.pairs, args.tutorial_steps, args.max_steps = [128], 1, 100, 100
     if args.only and not all(1 <= number <= len(common.PAIRS) for number in args.only):
         parser.error(f"--only takes pair numbers from 1 to {len(common.PAIRS)}")
-    pairs = [common.PAIRS[number - 1] for number in args.only] if args.only else common.PAIRS[:args.pairs]
+    pairs = (
+        [common.PAIRS[number - 1] for number in args.only]
+        if args.only
+        else common.PAIRS[: args.pairs]
+    )
     stem = args.stem or ("speed_quick" if args.quick else "speed")
     earlier = common.RESULTS / f"{stem}.json"
     rows = []
     if args.append and earlier.exists():
         before = json.loads(earlier.read_text())
         # each row names its CPU; the rows of older files took it from the file's "cpu"
-        rows = [{"cpu": before.get("cpu", before.get("written_on")), **row} for row in before["rows"]]
+        rows = [
+            {"cpu": before.get("cpu", before.get("written_on")), **row} for row in before["rows"]
+        ]
     for size in args.sizes:
         for content, style in pairs:
-            config = {"content": content, "style": style, "size": size, "tutorial_steps": args.tutorial_steps,
-                      "max_steps": args.max_steps, "settings": args.settings}
+            config = {
+                "content": content,
+                "style": style,
+                "size": size,
+                "tutorial_steps": args.tutorial_steps,
+                "max_steps": args.max_steps,
+                "settings": args.settings,
+            }
             env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
             env.pop("LAB_FAST", None)
-            proc = subprocess.run([sys.executable, __file__, "--worker", json.dumps(config)], capture_output=True,
-                                  text=True, env=env)
+            proc = subprocess.run(
+                [sys.executable, __file__, "--worker", json.dumps(config)],
+                capture_output=True,
+                text=True,
+                env=env,
+            )
             lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
             if not lines:
-                print(f"{content} x {style} at {size} px failed:\n{proc.stderr[-2000:]}", flush=True)
+                print(
+                    f"{content} x {style} at {size} px failed:\n{proc.stderr[-2000:]}", flush=True
+                )
                 continue
-            row = {"cpu": common.cpu_flags(), **json.loads(lines[-1][len("RESULT "):])}
+            row = {"cpu": common.cpu_flags(), **json.loads(lines[-1][len("RESULT ") :])}
             rows.append(row)
             r, t = row["race"], row["tutorial"]["final"]
-            print(f"{size} px {content} x {style}: tutorial (style {t['style']:.3f}, content {t['content']:.3f}); "
-                  f"run {json.dumps(args.settings) if args.settings else '(defaults)'} reached={r['reached']} in {r['units']:.1f} units = {row['ratio']:.3f} of the "
-                  f"tutorial's time (wall {row['wall_ratio']:.3f}); peak {row['peak_rss_mb']:.0f} MB", flush=True)
+            print(
+                f"{size} px {content} x {style}: tutorial (style {t['style']:.3f}, content {t['content']:.3f}); "
+                f"run {json.dumps(args.settings) if args.settings else '(defaults)'} reached={r['reached']} in {r['units']:.1f} units = {row['ratio']:.3f} of the "
+                f"tutorial's time (wall {row['wall_ratio']:.3f}); peak {row['peak_rss_mb']:.0f} MB",
+                flush=True,
+            )
     write(rows, stem)
     return 0
 
@@ -132,23 +188,39 @@ def write(rows: list[dict], stem: str) -> None:
     """``benchmarks/results/<stem>.json`` and ``.md``."""
     cpu = common.cpu_flags()
     common.RESULTS.mkdir(parents=True, exist_ok=True)
-    (common.RESULTS / f"{stem}.json").write_text(json.dumps({"written_on": cpu, "rows": rows}, indent=1))
-    cpus = {row.get("cpu", cpu)["model"]: row.get("cpu", cpu) for row in rows} or {cpu["model"]: cpu}
+    (common.RESULTS / f"{stem}.json").write_text(
+        json.dumps({"written_on": cpu, "rows": rows}, indent=1)
+    )
+    cpus = {row.get("cpu", cpu)["model"]: row.get("cpu", cpu) for row in rows} or {
+        cpu["model"]: cpu
+    }
     lines = ["# Time to the tutorial's 300-step quality (float32)", ""]
-    lines += [f"CPU: {c['model']}, {c['cores']} cores; avx2 {c['avx2']}, avx512f {c['avx512f']}, "
-              f"avx512_bf16 {c['avx512_bf16']}, amx_bf16 {c['amx_bf16']}." for c in cpus.values()]
-    lines += ["", "| size | pair | CPU | run settings | tutorial (style, content) | run's best (style, content) | "
-              "reached | units | ratio (evaluations x s/eval in turns) | target | wall ratio | peak MB | load |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines += [
+        f"CPU: {c['model']}, {c['cores']} cores; avx2 {c['avx2']}, avx512f {c['avx512f']}, "
+        f"avx512_bf16 {c['avx512_bf16']}, amx_bf16 {c['amx_bf16']}."
+        for c in cpus.values()
+    ]
+    lines += [
+        "",
+        "| size | pair | CPU | run settings | tutorial (style, content) | run's best (style, content) | "
+        "reached | units | ratio (evaluations x s/eval in turns) | target | wall ratio | peak MB | load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for row in rows:
         t, r = row["tutorial"]["final"], row["race"]
         target = TARGETS.get(row["size"])
-        verdict = "" if target is None else ("met" if r["reached"] and row["ratio"] <= target else "not met")
-        lines.append(f"| {row['size']} | {row['content']} x {row['style']} | {row.get('cpu', cpu)['model']} | "
-                     f"{json.dumps(row['settings']) if row.get('settings') else 'defaults'} | ({t['style']:.3f}, {t['content']:.3f}) | "
-                     f"({r['final']['style']:.3f}, {r['final']['content']:.3f}) | {r['reached']} | {r['units']:.1f} | "
-                     f"{row['ratio']:.3f} | {verdict} | {row['wall_ratio']:.3f} | {row['peak_rss_mb']:.0f} | "
-                     f"{row['load']:.1f} |")
+        verdict = (
+            ""
+            if target is None
+            else ("met" if r["reached"] and row["ratio"] <= target else "not met")
+        )
+        lines.append(
+            f"| {row['size']} | {row['content']} x {row['style']} | {row.get('cpu', cpu)['model']} | "
+            f"{json.dumps(row['settings']) if row.get('settings') else 'defaults'} | ({t['style']:.3f}, {t['content']:.3f}) | "
+            f"({r['final']['style']:.3f}, {r['final']['content']:.3f}) | {r['reached']} | {r['units']:.1f} | "
+            f"{row['ratio']:.3f} | {verdict} | {row['wall_ratio']:.3f} | {row['peak_rss_mb']:.0f} | "
+            f"{row['load']:.1f} |"
+        )
     (common.RESULTS / f"{stem}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

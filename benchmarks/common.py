@@ -61,8 +61,11 @@ def cpu_flags() -> dict[str, Any]:
             model = line.split(":", 1)[1].strip()
     import os
 
-    return {"model": model, "cores": os.cpu_count(),
-            **{name: name in flags for name in ("avx2", "avx512f", "avx512_bf16", "amx_bf16")}}
+    return {
+        "model": model,
+        "cores": os.cpu_count(),
+        **{name: name in flags for name in ("avx2", "avx512f", "avx512_bf16", "amx_bf16")},
+    }
 
 
 def extractor():
@@ -76,7 +79,10 @@ def load_pair(content: str, style: str, size: int) -> tuple[np.ndarray, np.ndarr
     """The pictures as StyleTransfer sees them: longest side ``size`` px, float32 in [0, 1]."""
     from labhelpers.images import load_image, resize_to
 
-    return (resize_to(load_image(content, max_size=size), size), resize_to(load_image(style, max_size=size), size))
+    return (
+        resize_to(load_image(content, max_size=size), size),
+        resize_to(load_image(style, max_size=size), size),
+    )
 
 
 class Distances:
@@ -96,13 +102,23 @@ class Distances:
         import tensorflow as tf
 
         maps = self.features(np.asarray(picture, dtype=np.float32))
-        style = [float(tf.norm(self.gram(maps[n]) - g) / tf.norm(g)) for n, g in self.style_grams.items()]
-        content = float(tf.norm(maps[CONTENT_LAYER] - self.content_map) / tf.norm(self.content_map))
+        style = [
+            float(tf.norm(self.gram(maps[n]) - g) / tf.norm(g))
+            for n, g in self.style_grams.items()
+        ]
+        content = float(
+            tf.norm(maps[CONTENT_LAYER] - self.content_map) / tf.norm(self.content_map)
+        )
         return {"style": sum(style) / len(style), "content": content}
 
 
-def build_tutorial(features: Any, content: np.ndarray, style: np.ndarray, feature_scale: float = FEATURE_SCALE,
-                   tv_weight: float = TUTORIAL_TV_WEIGHT):
+def build_tutorial(
+    features: Any,
+    content: np.ndarray,
+    style: np.ndarray,
+    feature_scale: float = FEATURE_SCALE,
+    tv_weight: float = TUTORIAL_TV_WEIGHT,
+):
     """The tutorial's set-up: ``(train_step, image variable)``; one train step is one evaluation + Adam.
 
     ``feature_scale`` multiplies the torchvision features before the loss (the tutorial's weights
@@ -115,11 +131,15 @@ def build_tutorial(features: Any, content: np.ndarray, style: np.ndarray, featur
 
     def gram(tensor):  # the tutorial's Gram matrix: F^T F / (H W)
         shape = tf.shape(tensor)
-        return tf.einsum("bijc,bijd->bcd", tensor, tensor) / tf.cast(shape[1] * shape[2], tf.float32)
+        return tf.einsum("bijc,bijd->bcd", tensor, tensor) / tf.cast(
+            shape[1] * shape[2], tf.float32
+        )
 
     def outputs(image):
         maps = maps_of(image)
-        return {n: gram(feature_scale * maps[n]) for n in STYLE_LAYERS}, feature_scale * maps[CONTENT_LAYER]
+        return {n: gram(feature_scale * maps[n]) for n in STYLE_LAYERS}, feature_scale * maps[
+            CONTENT_LAYER
+        ]
 
     style_targets, _ = outputs(style[None])
     _, content_target = outputs(content[None])
@@ -130,10 +150,18 @@ def build_tutorial(features: Any, content: np.ndarray, style: np.ndarray, featur
     def train_step(image):
         with tf.GradientTape() as tape:
             grams, content_map = outputs(image)
-            style_loss = tf.add_n([tf.reduce_mean((grams[n] - style_targets[n]) ** 2) for n in STYLE_LAYERS])
+            style_loss = tf.add_n(
+                [tf.reduce_mean((grams[n] - style_targets[n]) ** 2) for n in STYLE_LAYERS]
+            )
             style_loss *= TUTORIAL_STYLE_WEIGHT / len(STYLE_LAYERS)
-            content_loss = tf.reduce_mean((content_map - content_target) ** 2) * TUTORIAL_CONTENT_WEIGHT
-            loss = style_loss + content_loss + tv_weight * tf.reduce_sum(tf.image.total_variation(image))
+            content_loss = (
+                tf.reduce_mean((content_map - content_target) ** 2) * TUTORIAL_CONTENT_WEIGHT
+            )
+            loss = (
+                style_loss
+                + content_loss
+                + tv_weight * tf.reduce_sum(tf.image.total_variation(image))
+            )
         grad = tape.gradient(loss, image)
         optimizer.apply_gradients([(grad, image)])
         image.assign(tf.clip_by_value(image, 0.0, 1.0))
@@ -142,8 +170,13 @@ def build_tutorial(features: Any, content: np.ndarray, style: np.ndarray, featur
     return train_step, image
 
 
-def tutorial_loop(features: Any, content: np.ndarray, style: np.ndarray, steps: int = TUTORIAL_STEPS,
-                  distances: Distances | None = None) -> dict[str, Any]:
+def tutorial_loop(
+    features: Any,
+    content: np.ndarray,
+    style: np.ndarray,
+    steps: int = TUTORIAL_STEPS,
+    distances: Distances | None = None,
+) -> dict[str, Any]:
     """Run the tutorial's loop; its final picture, distances, seconds per step and wall time (s)."""
     start = time.perf_counter()
     train_step, image = build_tutorial(features, content, style)
@@ -155,15 +188,29 @@ def tutorial_loop(features: Any, content: np.ndarray, style: np.ndarray, steps: 
     wall = time.perf_counter() - start
     picture = image[0].numpy()
     distances = distances or Distances(features, content, style)
-    return {"steps": steps, "seconds_per_step": float(np.median(times[2:])), "wall_seconds": wall,
-            "final": distances(picture), "image": picture}
+    return {
+        "steps": steps,
+        "seconds_per_step": float(np.median(times[2:])),
+        "wall_seconds": wall,
+        "final": distances(picture),
+        "image": picture,
+    }
 
 
-def seconds_per_step_in_turns(features: Any, content: np.ndarray, style: np.ndarray, objective: Any,
-                              picture: np.ndarray, rounds: int = 6) -> dict[str, float]:
+def seconds_per_step_in_turns(
+    features: Any,
+    content: np.ndarray,
+    style: np.ndarray,
+    objective: Any,
+    picture: np.ndarray,
+    rounds: int = 6,
+) -> dict[str, float]:
     """Median seconds of one tutorial step and of one ``objective.evaluate(picture)``, timed in turns."""
     train_step, image = build_tutorial(features, content, style)
-    calls = {"tutorial_step": lambda: train_step(image).numpy(), "evaluation": lambda: objective.evaluate(picture)}
+    calls = {
+        "tutorial_step": lambda: train_step(image).numpy(),
+        "evaluation": lambda: objective.evaluate(picture),
+    }
     for call in calls.values():
         call()
         call()
@@ -176,8 +223,14 @@ def seconds_per_step_in_turns(features: Any, content: np.ndarray, style: np.ndar
     return {k: float(np.median(v)) for k, v in times.items()}
 
 
-def race(transfer: Any, distances: Distances, target: dict[str, float], max_steps: int = 400,
-         check_every: int = 1, **run_settings: Any) -> dict[str, Any]:
+def race(
+    transfer: Any,
+    distances: Distances,
+    target: dict[str, float],
+    max_steps: int = 400,
+    check_every: int = 1,
+    **run_settings: Any,
+) -> dict[str, Any]:
     """Run ``transfer`` until its best picture (at the final size) beats ``target`` in both distances.
 
     Args:
@@ -204,24 +257,46 @@ def race(transfer: Any, distances: Distances, target: dict[str, float], max_step
         d = distances(picture)
         state["trajectory"].append({"step": step, **d})
         if d["style"] <= target["style"] and d["content"] <= target["content"]:
-            state["reached"] = {"step": step, "seconds": record["seconds"] - state["overhead"], **d}
+            state["reached"] = {
+                "step": step,
+                "seconds": record["seconds"] - state["overhead"],
+                **d,
+            }
         state["overhead"] += time.perf_counter() - t
 
     settings = {"steps": max_steps, **run_settings, "callback_every": 1}
-    result = transfer.run(callback=callback, should_stop=lambda: state["reached"] is not None, **settings)
+    result = transfer.run(
+        callback=callback, should_stop=lambda: state["reached"] is not None, **settings
+    )
     pixels = final_shape[0] * final_shape[1]
     sizes = {}
     for size in result.options["coarse_to_fine"]:
         scale = size / max(final_shape[:2])
-        sizes[size] = max(1, round(final_shape[0] * scale)) * max(1, round(final_shape[1] * scale)) / pixels
+        sizes[size] = (
+            max(1, round(final_shape[0] * scale)) * max(1, round(final_shape[1] * scale)) / pixels
+        )
     sizes[max(final_shape[:2])] = 1.0
-    cumulative = np.cumsum([sizes[r["stage_size"]] for r in result.history]) if result.history else [0.0]
+    cumulative = (
+        np.cumsum([sizes[r["stage_size"]] for r in result.history]) if result.history else [0.0]
+    )
     units = float(cumulative[-1])
-    trajectory = [{**point, "units": float(cumulative[point["step"] - 1])} for point in state["trajectory"]]
+    trajectory = [
+        {**point, "units": float(cumulative[point["step"] - 1])} for point in state["trajectory"]
+    ]
     reached = state["reached"]
-    return {"reached": reached is not None, "units": units, "evaluations": len(result.history),
-            "wall_seconds": reached["seconds"] if reached else result.seconds - state["overhead"],
-            "final": distances(result.image), "stages": result.options["coarse_to_fine"],
-            "stage_steps": [sum(1 for r in result.history if r["stage_size"] == s) for s in result.options["coarse_to_fine"]],
-            "image": result.image, "trajectory": trajectory, "first_total": result.history[0]["total"] if result.history else None,
-            "max_total": max(r["total"] for r in result.history) if result.history else None}
+    return {
+        "reached": reached is not None,
+        "units": units,
+        "evaluations": len(result.history),
+        "wall_seconds": reached["seconds"] if reached else result.seconds - state["overhead"],
+        "final": distances(result.image),
+        "stages": result.options["coarse_to_fine"],
+        "stage_steps": [
+            sum(1 for r in result.history if r["stage_size"] == s)
+            for s in result.options["coarse_to_fine"]
+        ],
+        "image": result.image,
+        "trajectory": trajectory,
+        "first_total": result.history[0]["total"] if result.history else None,
+        "max_total": max(r["total"] for r in result.history) if result.history else None,
+    }

@@ -45,9 +45,14 @@ def implied_style_weights(features, content: np.ndarray, style: np.ndarray) -> n
     for name in common.STYLE_LAYERS:
         gram = gram_matrix(style_maps[name])
         channels = int(gram.shape[-1])
-        weights.append(common.TUTORIAL_STYLE_WEIGHT / len(common.STYLE_LAYERS) * common.FEATURE_SCALE**2
-                       * channels**2 * float(tf.reduce_mean(tf.square(gram)))
-                       / (common.TUTORIAL_CONTENT_WEIGHT * content_size))
+        weights.append(
+            common.TUTORIAL_STYLE_WEIGHT
+            / len(common.STYLE_LAYERS)
+            * common.FEATURE_SCALE**2
+            * channels**2
+            * float(tf.reduce_mean(tf.square(gram)))
+            / (common.TUTORIAL_CONTENT_WEIGHT * content_size)
+        )
     return np.array(weights)
 
 
@@ -60,9 +65,14 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|")
     for size in args.sizes:
         for content_name, style_name in common.PAIRS:
-            weights = implied_style_weights(features, *common.load_pair(content_name, style_name, size))
-            print(f"| {size} | {content_name} x {style_name} | {', '.join(f'{w:.3f}' for w in weights)} | "
-                  f"{weights.sum():.2f} | {', '.join(f'{w:.2f}' for w in weights / weights.sum())} |", flush=True)
+            weights = implied_style_weights(
+                features, *common.load_pair(content_name, style_name, size)
+            )
+            print(
+                f"| {size} | {content_name} x {style_name} | {', '.join(f'{w:.3f}' for w in weights)} | "
+                f"{weights.sum():.2f} | {', '.join(f'{w:.2f}' for w in weights / weights.sum())} |",
+                flush=True,
+            )
     return 0
 
 
