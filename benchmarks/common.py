@@ -1,22 +1,27 @@
-"""Shared pieces of the speed benchmarks: the tutorial's loop, the weight-free distances, the bundled pairs.
+"""Shared pieces of the benchmarks: the tutorial's loop, the weight-free distances, the pairs.
 
 Only public names of ``labhelpers`` are used here.
 
-* :func:`tutorial_loop`: the TensorFlow "Neural style transfer" tutorial's optimisation, re-implemented
-  on the same VGG16 (see ``bench_stylize.py``'s docstring for its constants and why the features
-  are scaled by 1000).
-* :class:`Distances`: the two weight-free distances of a picture -- the mean relative Gram error over
-  the five style layers (``style``) and the relative block4_conv2 error (``content``); both are about 1
-  for an unrelated picture and 0 for a perfect match.
-* :func:`seconds_per_step_in_turns`: one tutorial step and one ``Objective.evaluate`` timed in turns, so
-  that background load on a shared machine hits both alike.
-* :func:`race`: a :class:`labhelpers.transfer.run.StyleTransfer` run that stops as soon as its best
-  picture is at least as good as a target in both distances, counting the work in tutorial-step units
-  (each evaluation weighted by its picture's pixels relative to the final picture's).
+* :func:`tutorial_loop`: the TensorFlow "Neural style transfer" tutorial's optimisation,
+  re-implemented on the same VGG16 (see ``bench_stylize.py``'s docstring for its constants and
+  why the features are scaled by 1000).
+* :class:`Distances`: the two weight-free distances of a picture -- the mean relative Gram error
+  over the five style layers (``style``) and the relative block4_conv2 error (``content``); both
+  are about 1 for an unrelated picture and 0 for a perfect match.
+* :func:`seconds_per_step_in_turns`: one tutorial step and one ``Objective.evaluate`` timed in
+  turns, so that background load on a shared machine hits both alike.
+* :func:`race`: a :class:`labhelpers.transfer.run.StyleTransfer` run that stops as soon as its
+  best picture is at least as good as a target in both distances, counting the work in
+  tutorial-step units (each evaluation weighted by its picture's pixels relative to the final
+  picture's).
+* :func:`quick_mode`, :func:`write_section`, :func:`cpu_line`: what every product shares: the
+  quick mode CI runs (``--quick`` or ``LAB_BENCH_QUICK=1``), one results file per product with a
+  section per machine or setting, and the CPU named beside every figure.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -25,6 +30,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
+
+#: The environment variable that puts every product benchmark in its quick mode (as ``--quick``).
+QUICK_ENV = "LAB_BENCH_QUICK"
 
 CONTENT_LAYER = "block4_conv2"
 STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
@@ -50,7 +58,7 @@ def peak_rss_mb() -> float:
 
 
 def cpu_flags() -> dict[str, Any]:
-    """The CPU model and the flags that matter for these figures (avx2, avx512f, avx512_bf16, amx_bf16)."""
+    """The CPU model, core count and the flags that matter here (avx2 ... amx_bf16: bool)."""
     text = Path("/proc/cpuinfo").read_text()
     flags = set()
     model = ""
@@ -86,7 +94,7 @@ def load_pair(content: str, style: str, size: int) -> tuple[np.ndarray, np.ndarr
 
 
 class Distances:
-    """``distances(picture) -> {"style": ..., "content": ...}``, the weight-free distances to the pair."""
+    """``distances(picture) -> {"style": s, "content": c}``: weight-free distances to the pair."""
 
     def __init__(self, features: Any, content: np.ndarray, style: np.ndarray):
         from labhelpers.losses import gram_matrix
@@ -119,7 +127,7 @@ def build_tutorial(
     feature_scale: float = FEATURE_SCALE,
     tv_weight: float = TUTORIAL_TV_WEIGHT,
 ):
-    """The tutorial's set-up: ``(train_step, image variable)``; one train step is one evaluation + Adam.
+    """The tutorial's set-up: ``(train_step, image variable)``; a step = one evaluation + Adam.
 
     ``feature_scale`` multiplies the torchvision features before the loss (the tutorial's weights
     assume Caffe-sized activations); ``tv_weight`` is the tutorial's TV weight (30).
@@ -177,7 +185,7 @@ def tutorial_loop(
     steps: int = TUTORIAL_STEPS,
     distances: Distances | None = None,
 ) -> dict[str, Any]:
-    """Run the tutorial's loop; its final picture, distances, seconds per step and wall time (s)."""
+    """Run the tutorial's loop: its final picture, distances, s per step and wall time (s)."""
     start = time.perf_counter()
     train_step, image = build_tutorial(features, content, style)
     times = []
@@ -205,7 +213,7 @@ def seconds_per_step_in_turns(
     picture: np.ndarray,
     rounds: int = 6,
 ) -> dict[str, float]:
-    """Median seconds of one tutorial step and of one ``objective.evaluate(picture)``, timed in turns."""
+    """Median s of one tutorial step and of one ``objective.evaluate(picture)``, in turns."""
     train_step, image = build_tutorial(features, content, style)
     calls = {
         "tutorial_step": lambda: train_step(image).numpy(),
@@ -231,7 +239,7 @@ def race(
     check_every: int = 1,
     **run_settings: Any,
 ) -> dict[str, Any]:
-    """Run ``transfer`` until its best picture (at the final size) beats ``target`` in both distances.
+    """Run ``transfer`` until its best picture (final size) beats ``target`` in both distances.
 
     Args:
         transfer: a prepared :class:`labhelpers.transfer.run.StyleTransfer`.
@@ -239,12 +247,13 @@ def race(
         target: ``{"style": s, "content": c}`` to reach (the tutorial's final distances).
         max_steps: the run's ``steps`` (an upper limit; the run stops at the target).
         check_every: measure the distances every this many evaluations of the final stage.
-        **run_settings: settings of the run (``coarse_to_fine=[64, 128]``, ``style_weight=3``, ...).
+        **run_settings: the run's settings (``coarse_to_fine=[64, 128]``, ``style_weight=3``...).
 
     Returns:
-        ``reached`` (bool), ``units`` (evaluations weighted by pixels / final pixels, at the moment
-        reached, or in total if never), ``evaluations``, ``wall_seconds`` (the run's own time, distance
-        checks excluded), ``final`` (the distances of the returned picture), ``stages``, ``stage_steps``,
+        ``reached`` (bool), ``units`` (evaluations weighted by pixels / final pixels, at the
+        moment reached, or in total if never), ``evaluations``, ``wall_seconds`` (the run's own
+        time, distance checks excluded), ``final`` (the distances of the returned picture),
+        ``stages``, ``stage_steps``,
         ``trajectory`` (the distances of the best picture at each check, with its step and units).
     """
     final_shape = transfer.content.shape
@@ -300,3 +309,65 @@ def race(
         "first_total": result.history[0]["total"] if result.history else None,
         "max_total": max(r["total"] for r in result.history) if result.history else None,
     }
+
+
+def quick_mode(flag: bool = False) -> bool:
+    """Whether a product runs in its quick mode: ``--quick`` given, or ``LAB_BENCH_QUICK`` set.
+
+    Quick mode caps sizes, steps, rounds and notebooks so that a product runs in seconds on two
+    cores and prints its table; its figures show the script still works, they measure nothing.
+    """
+    return flag or os.environ.get(QUICK_ENV, "").strip() not in ("", "0")
+
+
+def cpu_line(cpu: dict[str, Any]) -> str:
+    """One line naming the CPU and its flags, e.g. ``CPU: AMD EPYC, 2 cores; avx2 True, ...``."""
+    flags = ", ".join(
+        f"{name} {cpu[name]}" for name in ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
+    )
+    return f"CPU: {cpu['model']}, {cpu['cores']} cores; {flags}."
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary name beside ``path``, then move it into place.
+
+    An interrupted benchmark therefore never leaves half a results file behind.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def write_section(path: Path, title: str, body: str, heading: str) -> str:
+    """Put ``body`` under ``## title`` in the Markdown file ``path``, keeping its other sections.
+
+    One results file per product: each machine or setting measured is a section, and a rerun
+    replaces only its own section (same title) or appends a new one at the end.
+
+    Args:
+        path: the results file (created with ``# heading`` if missing).
+        title: the section's title, without the ``## `` (for instance the CPU's name).
+        body: the section's text (a CPU line and a table); surrounding blank lines are trimmed.
+        heading: the file's first line, without the ``# ``, used only when creating the file.
+
+    Returns:
+        The file's new text (also written, through a temporary file).
+    """
+    text = path.read_text(encoding="utf-8") if path.exists() else f"# {heading}\n"
+    lines = text.rstrip("\n").split("\n")
+    starts = [i for i, line in enumerate(lines) if line.startswith("## ")]
+    preamble = lines[: starts[0]] if starts else lines
+    sections = [lines[a:b] for a, b in zip(starts, starts[1:] + [len(lines)])]
+    new = [f"## {title}", "", body.strip("\n"), ""]
+    for index, section in enumerate(sections):
+        if section[0].strip() == f"## {title}":
+            sections[index] = new
+            break
+    else:
+        sections.append(new)
+    preamble = "\n".join(preamble).rstrip("\n").split("\n") + [""]
+    parts = preamble + [line for section in sections for line in section]
+    result = "\n".join(parts).rstrip("\n") + "\n"
+    write_text_atomic(path, result)
+    return result
