@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         common.write_text_atomic(Path(args.json), json.dumps(figures, indent=1))
     size = "Fast mode (LAB_FAST=1)" if fast else "Full size"
-    title = args.section or f"{size}{' (quick check)' if quick else ''} on {cpu['model']}"
+    title = args.section or f"{size}{', quick check,' if quick else ''} on {cpu['model']}"
     lines = [
         f"{common.cpu_line(cpu)} One tutorial step (256 px): {before:.3f} s before, "
         f"{after:.3f} s after the notebooks. {time.strftime('%Y-%m-%d')}.",

@@ -1,12 +1,18 @@
 """Benchmark: labhelpers.stylize against a re-implementation of the TensorFlow tutorial's loop.
 
-Usage::
+Usage (Linux: the figures read /proc and the load average)::
 
-    .venv/bin/python benchmarks/bench_stylize.py                 # 256 and 512 px, 1024 px, ~15-25 min
-    .venv/bin/python benchmarks/bench_stylize.py --quick         # smoke run, ~2 min
+    .venv/bin/python benchmarks/bench_stylize.py            # 256, 512 and 1024 px, ~15-25 min
     .venv/bin/python benchmarks/bench_stylize.py --sizes 256 --no-1024
+    .venv/bin/python benchmarks/bench_stylize.py --quick    # CI's check: 64 px, 3 steps
 
-Writes ``benchmarks/results/bench.json`` and ``benchmarks/results/bench.md``.
+Quick mode (``--quick`` or ``LAB_BENCH_QUICK=1``): 64 px, 3 baseline steps, at most 3
+evaluations per run, float32 only, no 1024 px run, one round of turns, every configuration in
+this process (no worker processes: peak memory means nothing there).
+
+Writes the section ``stylize against the tutorial on <CPU>`` (or ``--section``) of
+``benchmarks/results/stylize.md`` (``--out`` names another folder); ``--json FILE`` also keeps
+the raw figures, and ``--render FILE`` writes the section again from such a file.
 
 What is compared (same machine, same pictures -- the bundled default pair -- same VGG16 network
 and weights: torchvision's, same layers: content block4_conv2, style block1_conv1..block5_conv1):
@@ -64,6 +70,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -74,7 +81,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import common  # noqa: E402 (after sys.path)
 
-from labhelpers.network.layers import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS  # noqa: E402 (after sys.path)
+from labhelpers.network.layers import (  # noqa: E402 (after sys.path)
+    DEFAULT_CONTENT_LAYERS,
+    DEFAULT_STYLE_LAYERS,
+)
 
 CONTENT_LAYER = DEFAULT_CONTENT_LAYERS[0]
 STYLE_LAYERS = tuple(DEFAULT_STYLE_LAYERS)
@@ -82,6 +92,9 @@ STYLE_LAYERS = tuple(DEFAULT_STYLE_LAYERS)
 TUTORIAL_STYLE_WEIGHT, TUTORIAL_CONTENT_WEIGHT, TUTORIAL_TV_WEIGHT = 1e-2, 1e4, 30.0
 FEATURE_SCALE = 1000.0
 QUALITY_EVERY = 5
+HEADING = "stylize against the TensorFlow tutorial's loop (benchmarks/bench_stylize.py)"
+#: Quick mode runs every configuration in this process (set by ``main``).
+IN_PROCESS = {"on": False}
 #: VGG16 convolutions: (name, C_in, C_out, downsampling factor of the input).
 VGG16_CONVS = (
     ("block1_conv1", 3, 64, 1),
@@ -98,7 +111,7 @@ VGG16_CONVS = (
 )
 
 
-# --- pure helpers ---------------------------------------------------------------------------------
+# --- pure helpers ------------------------------------------------------------
 
 
 def conv_flops(height: int, width: int, deepest: str = "block5_conv1") -> float:
@@ -128,7 +141,7 @@ def peak_rss_mb() -> float:
 
 
 def load_pair(size: int):
-    """The default content and style pictures, longest side ``size`` (as StyleTransfer loads them)."""
+    """The default content and style pictures, longest side ``size`` px, as StyleTransfer's."""
     from labhelpers.images import DEFAULT_CONTENT, DEFAULT_STYLE, load_image, resize_to
 
     return (
@@ -213,8 +226,10 @@ def build_baseline(
     scale: float = FEATURE_SCALE,
     tv_weight: float = TUTORIAL_TV_WEIGHT,
 ):
-    """The tutorial's set-up (``common.build_tutorial``): returns (train_step, image variable). One call
-    of train_step is one loss-and-gradient evaluation plus the Adam update and the clipping."""
+    """The tutorial's set-up (``common.build_tutorial``): returns (train_step, image variable).
+
+    One call of train_step is one loss-and-gradient evaluation plus the Adam update and the
+    clipping."""
     import numpy as np
 
     return common.build_tutorial(
@@ -416,11 +431,17 @@ WORKERS = {
 }
 
 
-# --- the driver ---------------------------------------------------------------------------------------
+# --- the driver --------------------------------------------------------------
 
 
 def run_worker(config: dict) -> dict:
-    """Run one configuration in a fresh Python process and return its JSON result."""
+    """Run one configuration in a fresh Python process (in this one in quick mode); its result."""
+    if IN_PROCESS["on"]:
+        load_before, started = os.getloadavg()[0], time.perf_counter()
+        result = json.loads(json.dumps(WORKERS[config["kind"]](config)))
+        result["load_before"], result["load_after"] = load_before, os.getloadavg()[0]
+        result["process_seconds"] = time.perf_counter() - started
+        return result
     env = dict(os.environ)
     env.pop("LAB_FAST", None)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -477,7 +498,7 @@ RUNS = (
 
 
 def _estimate(key: str, run: dict, in_turn: dict, base_estimate: float | None) -> list[str]:
-    """Evaluations to Q_base times the in-turn seconds per evaluation, and the ratio to the baseline's."""
+    """Evaluations to Q_base x in-turn seconds per evaluation; the ratio to the baseline's."""
     speed_key = (
         "baseline"
         if key == "baseline"
@@ -492,12 +513,13 @@ def _estimate(key: str, run: dict, in_turn: dict, base_estimate: float | None) -
 
 def markdown(report: dict) -> str:
     m = report["matmul"]
+    machine = report["machine"]
+    flags = machine.get("flags")
+    cpu = common.cpu_line(flags) if flags else f"CPU: {machine['cpus']} CPU(s), {machine['cpu']}."
     lines = [
-        "# stylize vs the TensorFlow tutorial's loop",
-        "",
-        f"Machine: {report['machine']['cpus']} CPU(s), {report['machine']['cpu']}, TensorFlow "
-        f"{report['machine']['tensorflow']}; float32 matmul {m['n']}x{m['n']} at the start: {m['gflops']:.0f} "
-        f"GFLOP/s (best of 8: {m['best_gflops']:.0f}); per size, in the same turns as the functions: "
+        f"{cpu} TensorFlow {machine['tensorflow']}; float32 matmul {m['n']}x{m['n']} at the "
+        f"start: {m['gflops']:.0f} GFLOP/s (best of 8: {m['best_gflops']:.0f}); per size, in the "
+        "same turns as the functions: "
         + ", ".join(
             f"{size} px run {rows['speed']['matmul_gflops']:.0f}"
             for size, rows in report["sizes"].items()
@@ -505,13 +527,15 @@ def markdown(report: dict) -> str:
         + f" GFLOP/s. {report['date']}. Quick mode: {report['quick']}. Pictures: the "
         "bundled default pair (chelsea_cat x van_gogh_starry_night). Weights: torchvision VGG16.",
         "",
-        "## Speed per loss-and-gradient evaluation",
+        "### Speed per loss-and-gradient evaluation",
         "",
-        "The compiled functions timed in turns in one process (median of the rounds), together with a "
-        "2048x2048 float32 matmul (same load). GFLOP/s counts the forward + input-gradient conv FLOPs (2x "
-        "forward; the 3x convention is in the JSON).",
+        "The compiled functions timed in turns in one process (median of the rounds), together "
+        f"with a {m['n']}x{m['n']} float32 matmul (same load). GFLOP/s counts the forward + "
+        "input-gradient "
+        "conv FLOPs (2x forward; the 3x convention is in the raw figures, ``--json``).",
         "",
-        "| size (px) | function | s/eval | evals/s vs baseline | GFLOP/s (% of f32 matmul in the same turns) | load avg |",
+        "| size (px) | function | s/eval | evals/s vs baseline "
+        "| GFLOP/s (% of f32 matmul in the same turns) | load avg |",
         "|---|---|---|---|---|---|",
     ]
     for size, rows in report["sizes"].items():
@@ -520,28 +544,33 @@ def markdown(report: dict) -> str:
         for key, seconds in speed["seconds"].items():
             gf = 2.0 * speed["flops_forward"] / seconds / 1e9
             lines.append(
-                f"| {size} ({speed['shape'][0]}x{speed['shape'][1]}) | {LABELS.get(key, key)} | {seconds:.3f} "
-                f"| {base_s / seconds:.2f}x | {gf:.0f} ({100 * gf / speed['matmul_gflops']:.0f}%) | "
+                f"| {size} ({speed['shape'][0]}x{speed['shape'][1]}) | {LABELS.get(key, key)} "
+                f"| {seconds:.3f} | {base_s / seconds:.2f}x "
+                f"| {gf:.0f} ({100 * gf / speed['matmul_gflops']:.0f}%) | "
                 f"{speed['load_before']:.1f}-{speed['load_after']:.1f} |"
             )
     lines += [
         "",
-        "## Time to the baseline's quality",
+        "### Time to the baseline's quality",
         "",
-        "Q = mean relative Gram distance over the 5 style layers + relative block4_conv2 distance to the "
-        f"content (lower is better). Q_base = the baseline's Q after {report['baseline_steps']} steps. *to Q_base*: "
-        "wall time (targets + tracing + optimisation, not the Q evaluations) until Q <= Q_base; stylize stops "
-        f"there (at most {report['max_steps']} evaluations, {report['max_steps'] // 2} with the defaults). "
-        "stylize's default weights (style 10, TV 1) stylise more strongly than the baseline (compare the "
-        "style and content parts of Q) and smooth (TV is not in Q), so its Q levels off higher; style_weight 3 with tv_weight "
-        "0.1 gives a style/content balance like the baseline's and compares the optimisers at a similar "
+        "Q = mean relative Gram distance over the 5 style layers + relative block4_conv2 distance "
+        f"to the content (lower is better). Q_base = the baseline's Q after "
+        f"{report['baseline_steps']} steps. *to Q_base*: wall time (targets + tracing + "
+        "optimisation, not the Q evaluations) until Q <= Q_base; stylize stops there (at most "
+        f"{report['max_steps']} evaluations, {report['max_steps'] // 2} with the defaults). "
+        "stylize's default weights (style 10, TV 1) stylise more strongly than the baseline "
+        "(compare the style and content parts of Q) and smooth (TV is not in Q), so its Q levels "
+        "off higher; style_weight 3 with tv_weight 0.1 gives a style/content balance like the "
+        "baseline's and compares the optimisers at a similar "
         "trade-off.",
         "",
         "The load on the shared machine changed between runs, so the last two columns also give a "
-        "load-independent estimate: evaluations to Q_base x the in-turn s/eval of that function (table above).",
+        "load-independent estimate: evaluations to Q_base x the in-turn s/eval of that function "
+        "(table above).",
         "",
-        "| size (px) | run | s/eval in run | steps | final Q (style + content) | to Q_base: steps / s "
-        "| vs baseline | peak RSS (MB) | load avg | to Q_base at in-turn speed (s) | vs baseline |",
+        "| size (px) | run | s/eval in run | steps | final Q (style + content) "
+        "| to Q_base: steps / s | vs baseline | peak RSS (MB) | load avg "
+        "| to Q_base at in-turn speed (s) | vs baseline |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for size, rows in report["sizes"].items():
@@ -564,7 +593,8 @@ def markdown(report: dict) -> str:
                         label,
                         f"{run['run_eval_seconds']:.3f}",
                         str(run["steps"]),
-                        f"{final['quality']:.3f} ({final['style_distance']:.3f} + {final['content_distance']:.3f})",
+                        f"{final['quality']:.3f} ({final['style_distance']:.3f} + "
+                        f"{final['content_distance']:.3f})",
                         f"{reach['step']} / {reach['seconds']:.1f}" if reach else "not reached",
                         f"{reach['seconds'] / base_reach['seconds']:.2f}x"
                         if reach and base_reach
@@ -580,12 +610,13 @@ def markdown(report: dict) -> str:
     if big:
         lines += [
             "",
-            f"**{big['size']} px** ({big['shape'][0]}x{big['shape'][1]}), default settings: coarse-to-fine "
-            f"stages {big['stages']} px with {big['stage_steps']} evaluations, {big['wall_seconds']:.0f} s in "
-            f"total (targets and tracing included), peak RSS {big['peak_rss_mb']:.0f} MB, stopped: "
+            f"**{big['size']} px** ({big['shape'][0]}x{big['shape'][1]}), default settings: "
+            f"coarse-to-fine stages {big['stages']} px with {big['stage_steps']} evaluations, "
+            f"{big['wall_seconds']:.0f} s in total (targets and tracing included), peak RSS "
+            f"{big['peak_rss_mb']:.0f} MB, stopped: "
             f"{big['stopped']}, load {big['load_before']:.1f}-{big['load_after']:.1f}.",
         ]
-    lines += ["", "## Targets", ""]
+    lines += ["", "### Targets", ""]
     for text, ok in report["targets"]:
         lines.append(f"- {'PASS' if ok else 'FAIL'}: {text}")
     for size, rows in report["sizes"].items():  # the same target, load-independent
@@ -596,35 +627,31 @@ def markdown(report: dict) -> str:
                 estimate, ratio = _estimate(key, rows[key], in_turn, base_est)
                 ok = float(ratio.rstrip("x")) <= 0.25
                 lines.append(
-                    f"- {'PASS' if ok else 'FAIL'}: {size} px, {label}: the baseline's quality at in-turn "
-                    f"speed in {ratio} of the baseline's time ({estimate} s; target <= 0.25x)"
+                    f"- {'PASS' if ok else 'FAIL'}: {size} px, {label}: the baseline's quality at "
+                    f"in-turn speed in {ratio} of the baseline's time ({estimate} s; target <= "
+                    "0.25x)"
                 )
     lines += [
         "",
-        "Both methods run the identical network, so in float32 their per-evaluation speed can differ "
-        "only by overheads; the per-evaluation gain comes from bfloat16 (native on this CPU, opt-in: "
-        '`precision="bfloat16"`). The machine is shared with other work (load averages above; 2 CPUs), '
-        "which adds noise to all times.",
-        "",
+        "Both methods run the identical network, so in float32 their per-evaluation speed can "
+        "differ only by overheads; the per-evaluation gain comes from bfloat16 (native on CPUs "
+        'with avx512_bf16 or AMX, opt-in: `precision="bfloat16"`). The machine is shared with '
+        "other work (load averages above; 2 CPUs), which adds noise to all times.",
     ]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Measure both methods and write their section of ``stylize.md``."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
-    parser.add_argument(
-        "--quick", action="store_true", help="few steps: a smoke run of the whole script"
-    )
-    parser.add_argument(
-        "--baseline-steps", type=int, default=None, help="default 300 (20 with --quick)"
-    )
+    parser.add_argument("--quick", action="store_true", help="CI's check: 64 px, 3 steps")
+    parser.add_argument("--baseline-steps", type=int, default=None, help="default 300")
     parser.add_argument(
         "--max-steps",
         type=int,
         default=None,
-        help="most evaluations stylize may use to reach the baseline's quality (default 300, 20 "
-        "with --quick)",
+        help="most evaluations stylize may use to reach the baseline's quality (default 300)",
     )
     parser.add_argument("--no-bf16", action="store_true", help="skip the bfloat16 stylize rows")
     parser.add_argument(
@@ -633,19 +660,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-1024", action="store_true", help="skip the 1024 px coarse-to-fine run"
     )
-    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    parser.add_argument("--out", default=str(common.RESULTS), help="folder for stylize.md")
+    parser.add_argument("--section", default=None, help="section title (default: the CPU)")
+    parser.add_argument("--json", default=None, help="also write the raw figures to this file")
     parser.add_argument(
-        "--render", metavar="JSON", help="only write bench.md again from a bench.json"
+        "--render", metavar="JSON", help="only write the section again from a --json file"
     )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.render:
-        report = json.loads(Path(args.render).read_text())
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "bench.md").write_text(markdown(report))
-        print(markdown(report))
+        report = json.loads(Path(args.render).read_text(encoding="utf-8"))
+        write_report(report, Path(args.out), args.section)
         return 0
 
     if args.worker:
@@ -654,30 +680,33 @@ def main(argv: list[str] | None = None) -> int:
         print("RESULT " + json.dumps(result), flush=True)
         return 0
 
-    baseline_steps = args.baseline_steps or (20 if args.quick else 300)
-    max_steps = args.max_steps or (20 if args.quick else 300)
+    quick = common.quick_mode(args.quick)
+    scratch = Path(tempfile.mkdtemp(prefix="bench_stylize_"))  # the pictures, to look at
+    if quick:
+        IN_PROCESS["on"] = True
+        args.sizes, args.no_bf16, args.no_1024, args.xla = [64], True, True, False
+    baseline_steps = args.baseline_steps or (3 if quick else 300)
+    max_steps = args.max_steps or (3 if quick else 300)
     import tensorflow as tf  # only for the version string
 
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    flags = common.cpu_flags()
     report: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d %H:%M"),
-        "quick": args.quick,
+        "quick": quick,
         "baseline_steps": baseline_steps,
         "max_steps": max_steps,
-        "machine": {"cpus": os.cpu_count(), "cpu": cpu, "tensorflow": tf.__version__},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "cpu": flags["model"] or platform.processor() or "unknown CPU",
+            "flags": flags,
+            "tensorflow": tf.__version__,
+        },
         "feature_scale_for_baseline": FEATURE_SCALE,
         "quality_every": QUALITY_EVERY,
         "sizes": {},
     }
     print("matmul ...", flush=True)
-    report["matmul"] = run_worker({"kind": "matmul"})
+    report["matmul"] = run_worker({"kind": "matmul", **({"n": 512} if quick else {})})
     print(f"  {report['matmul']['gflops']:.0f} GFLOP/s", flush=True)
     precisions = ["float32"] + ([] if args.no_bf16 else ["bfloat16"])
     targets: list[tuple[str, bool]] = []
@@ -690,7 +719,7 @@ def main(argv: list[str] | None = None) -> int:
                 "size": size,
                 "precisions": precisions,
                 "xla": args.xla,
-                "rounds": 4 if args.quick else 8,
+                "rounds": 1 if quick else 8,
             }
         )
         rows["speed"] = speed
@@ -715,7 +744,7 @@ def main(argv: list[str] | None = None) -> int:
                 "steps": limit,
                 "target_quality": q_base,
                 "precision": precision,
-                "save": f"/tmp/transfer_results/bench_{key}_{size}.png",
+                "save": str(scratch / f"bench_{key}_{size}.png"),
                 **overrides,
             }
             row = run_worker(config)
@@ -731,8 +760,8 @@ def main(argv: list[str] | None = None) -> int:
             ratio = seconds["baseline"] / seconds[key]
             targets.append(
                 (
-                    f"{size} px, {LABELS.get(key, key)}: evals/s {ratio:.2f}x the baseline's (target >= "
-                    f"{need:g}x)",
+                    f"{size} px, {LABELS.get(key, key)}: evals/s {ratio:.2f}x the baseline's "
+                    f"(target >= {need:g}x)",
                     ratio >= need,
                 )
             )
@@ -744,16 +773,17 @@ def main(argv: list[str] | None = None) -> int:
                 ratio = row["reached"]["seconds"] / base["reached"]["seconds"]
                 targets.append(
                     (
-                        f"{size} px, {label}: the baseline's {baseline_steps}-step quality reached in "
-                        f"{ratio:.2f}x its wall time (target <= 0.25x)",
+                        f"{size} px, {label}: the baseline's {baseline_steps}-step quality "
+                        f"reached in {ratio:.2f}x its wall time (target <= 0.25x)",
                         ratio <= 0.25,
                     )
                 )
             else:
                 targets.append(
                     (
-                        f"{size} px, {label}: the baseline's {baseline_steps}-step quality (Q = {q_base:.3f}) "
-                        f"not reached within {row['steps']} evaluations (final Q {row['final']['quality']:.3f})",
+                        f"{size} px, {label}: the baseline's {baseline_steps}-step quality "
+                        f"(Q = {q_base:.3f}) not reached within {row['steps']} evaluations "
+                        f"(final Q {row['final']['quality']:.3f})",
                         False,
                     )
                 )
@@ -767,9 +797,9 @@ def main(argv: list[str] | None = None) -> int:
         config = {
             "kind": "stylize",
             "size": 1024,
-            "steps": 6 if args.quick else 60,
+            "steps": 60,
             "quality": False,
-            "save": "/tmp/transfer_results/default_1024.png",
+            "save": str(scratch / "default_1024.png"),
         }
         report["large"] = run_worker(config)
         print(
@@ -779,7 +809,8 @@ def main(argv: list[str] | None = None) -> int:
         targets.append(
             (
                 f"1024 px completes by coarse-to-fine ({report['large']['stages']} px) in "
-                f"{report['large']['wall_seconds']:.0f} s, peak RSS {report['large']['peak_rss_mb']:.0f} MB",
+                f"{report['large']['wall_seconds']:.0f} s, "
+                f"peak RSS {report['large']['peak_rss_mb']:.0f} MB",
                 report["large"]["image_finite"] and report["large"]["stopped"] is None,
             )
         )
@@ -792,13 +823,20 @@ def main(argv: list[str] | None = None) -> int:
         speed["gflops_3x_convention"] = {
             k: 3.0 * speed["flops_forward"] / v / 1e9 for k, v in speed["seconds"].items()
         }
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "bench.json").write_text(json.dumps(report, indent=2))
-    (out / "bench.md").write_text(markdown(report))
-    print(markdown(report))
-    print(f"Wrote {out / 'bench.json'} and {out / 'bench.md'}")
+    if args.json:
+        common.write_text_atomic(Path(args.json), json.dumps(report, indent=2))
+    write_report(report, Path(args.out), args.section)
+    print(f"the pictures: {scratch}")
     return 0
+
+
+def write_report(report: dict, out: Path, section: str | None) -> None:
+    """Write the report's section of ``out/stylize.md`` (titled ``section`` or by the CPU)."""
+    quick = " (quick check)" if report.get("quick") else ""
+    title = section or f"stylize against the tutorial{quick} on {report['machine']['cpu']}"
+    body = markdown(report)
+    common.write_section(out / "stylize.md", title, body, HEADING)
+    print(f"## {title}\n\n{body}")
 
 
 if __name__ == "__main__":

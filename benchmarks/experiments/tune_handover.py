@@ -1,18 +1,22 @@
-"""Sixth round of levers: coarse-to-fine at 512 px, and what the coarse picture hands to the fine stage.
+# Finished study, frozen: last run at commit b74e4e5; rerun it there (git checkout b74e4e5).
+# Its figures are in docs/levers.md; the package has moved on since.
+"""Sixth round of levers: coarse-to-fine at 512 px, and what the coarse picture hands on.
 
 Usage::
 
-    .venv/bin/python benchmarks/tune_handover.py --pair cincinnati_bridge van_gogh_cafe_terrace_at_night \\
+    .venv/bin/python benchmarks/experiments/tune_handover.py \\
+        --pair cincinnati_bridge van_gogh_cafe_terrace_at_night \\
         --coarse-evaluations 24 --fine-style-weights 1.4 1.0
 
 A coarse stage at half the size (``--size`` / 2) runs scipy's L-BFGS-B for ``--coarse-evaluations``
-evaluations of the package's objective from ``init="recolored"`` with the shallow-first style layers
-(``SHALLOW_STYLE_LAYERS``, TV 0, ``--coarse-style-weight``). Its best picture is handed to the fine
-stage in two ways: ``plain`` (upsampled, what ``coarse_to_fine`` does) and ``detail`` (upsampled, plus
-the recoloured photo's own high frequencies: ``up(coarse) + recoloured - up(down(recoloured))``).
-The fine stage then races the tutorial's 300-step picture (``tune_starts.race``, distances every three
-evaluations). Units: a coarse evaluation counts as its cost relative to a fine one, timed in turns
-here; a fine evaluation as one tutorial-step unit. Rows go to ``results/levers.jsonl`` (round 6).
+evaluations of the package's objective from ``init="recolored"`` with the shallow-first style
+layers (``SHALLOW_STYLE_LAYERS``, TV 0, ``--coarse-style-weight``). Its best picture is handed to
+the fine stage in two ways: ``plain`` (upsampled, what ``coarse_to_fine`` does) and ``detail``
+(upsampled, plus the recoloured photo's own high frequencies: ``up(coarse) + recoloured -
+up(down(recoloured))``). The fine stage then races the tutorial's 300-step picture
+(``tune_starts.race``, distances every three evaluations). Units: a coarse evaluation counts as its
+cost relative to a fine one, timed in turns here; a fine evaluation as one tutorial-step unit. Rows
+go to ``results/levers.jsonl`` (round 6).
 """
 
 from __future__ import annotations
@@ -25,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+HERE = Path(__file__).resolve().parent  # benchmarks/experiments: the other studies
+sys.path[:0] = [str(HERE), str(HERE.parent), str(HERE.parent.parent)]  # then common, labhelpers
 
 import common  # noqa: E402
 from tune_levers import tutorial_figures  # noqa: E402
@@ -100,8 +104,10 @@ def main(argv: list[str] | None = None) -> int:
         coarse_objective, fine.objective(tv_weight=0.0), recolored_coarse, recolored_fine
     )
     print(
-        f"{args.pair} at {args.size} px: tutorial's 300 steps (style {target['style']:.3f}, content "
-        f"{target['content']:.3f}); a {args.size // 2} px evaluation costs {ratio:.3f} of a {args.size} px one",
+        f"{args.pair} at {args.size} px: tutorial's 300 steps (style {target['style']:.3f}, "
+        "content "
+        f"{target['content']:.3f}); a {args.size // 2} px evaluation costs {ratio:.3f} of a "
+        f"{args.size} px one",
         flush=True,
     )
     for count in args.coarse_evaluations:
@@ -132,8 +138,10 @@ def main(argv: list[str] | None = None) -> int:
                 reached = state["reached"]
                 units = None if reached is None else count * ratio + reached
                 print(
-                    f"coarse {count} evaluations, {handover} hand-over, start ({at_start['style']:.3f}, "
-                    f"{at_start['content']:.3f}), fine style {weight:g}: reached after {reached} fine evaluations "
+                    f"coarse {count} evaluations, {handover} hand-over, start "
+                    f"({at_start['style']:.3f}, "
+                    f"{at_start['content']:.3f}), fine style {weight:g}: reached after {reached} "
+                    "fine evaluations "
                     f"({units if units is None else round(units, 1)} units); "
                     + " ".join(
                         f"{n}:({s:.3f},{c:.3f})"

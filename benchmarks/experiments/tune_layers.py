@@ -1,17 +1,21 @@
+# Finished study, frozen: last run at commit b74e4e5; rerun it there (git checkout b74e4e5).
+# Its figures are in docs/levers.md; the package has moved on since.
 """Fourth round of levers: how the five style layers are weighted, from the recoloured start.
 
 Usage::
 
-    .venv/bin/python benchmarks/tune_layers.py --pair honey_bee van_gogh_starry_night \\
+    .venv/bin/python benchmarks/experiments/tune_layers.py \\
+        --pair honey_bee van_gogh_starry_night \\
         --layers '[[0.2, 0.2, 0.2, 0.2, 0.2], [16, 8, 4, 2, 1]]' --style-weights 1.2 1.4
 
 Each candidate (a weight per style layer, block1_conv1 .. block5_conv1, normalised to sum 1, times
 each ``--style-weights``) runs scipy's L-BFGS-B for ``--evaluations`` evaluations of the package's
-objective from ``init="recolored"`` (TV 0, one stage, float32; ``tune_starts.race``) and prints when
-its best picture first beats the tutorial's 300-step picture in both weight-free distances (checked
-every three evaluations), the distances at 24/30/36/45 evaluations and the relative Gram error of
-each layer at the end. The tutorial's picture is run once per pair and size and cached like
-``tune_levers.py``. One evaluation is one tutorial-step unit. Rows go to ``results/levers.jsonl``.
+objective from ``init="recolored"`` (TV 0, one stage, float32; ``tune_starts.race``) and prints
+when its best picture first beats the tutorial's 300-step picture in both weight-free distances
+(checked every three evaluations), the distances at 24/30/36/45 evaluations and the relative Gram
+error of each layer at the end. The tutorial's picture is run once per pair and size and cached
+like ``tune_levers.py``. One evaluation is one tutorial-step unit. Rows go to
+``results/levers.jsonl``.
 """
 
 from __future__ import annotations
@@ -21,8 +25,8 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+HERE = Path(__file__).resolve().parent  # benchmarks/experiments: the other studies
+sys.path[:0] = [str(HERE), str(HERE.parent), str(HERE.parent.parent)]  # then common, labhelpers
 
 import common  # noqa: E402
 from tune_levers import tutorial_figures  # noqa: E402
@@ -30,7 +34,7 @@ from tune_starts import race  # noqa: E402
 
 
 def layer_errors(distances: common.Distances, picture) -> list[float]:
-    """Relative Gram error ||G - G_painting|| / ||G_painting|| of each style layer, shallow to deep."""
+    """Relative Gram error ||G - G_painting|| / ||G_painting|| per style layer, shallow first."""
     import numpy as np
     import tensorflow as tf
 
@@ -92,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             errors = layer_errors(distances, state["best"][1])
             print(
-                f"layers {[round(w, 3) for w in layers.values()]} style {weight:g}: reached at {state['reached']}; "
+                f"layers {[round(w, 3) for w in layers.values()]} style {weight:g}: reached at "
+                f"{state['reached']}; "
                 + " ".join(
                     f"{n}:({s:.3f},{c:.3f})"
                     for n, s, c in state["trajectory"]

@@ -1,17 +1,20 @@
-"""Measure optimiser levers side by side against the tutorial's loop (one pair, one size, one process).
+# Finished study, frozen: last run at commit b74e4e5; rerun it there (git checkout b74e4e5).
+# Its figures are in docs/levers.md; the package has moved on since.
+"""Optimiser levers side by side against the tutorial's loop (one pair, one size, one process).
 
 Usage::
 
-    .venv/bin/python benchmarks/tune_levers.py --pair chelsea_cat van_gogh_starry_night --size 256 \\
+    .venv/bin/python benchmarks/experiments/tune_levers.py \\
+        --pair chelsea_cat van_gogh_starry_night --size 256 \\
         --candidate default '{}' --candidate c2f '{"coarse_to_fine": [64, 128]}'
 
 The tutorial's 300-step loop runs once per pair and size and is cached (its final distances and its
 seconds per step) in ``/tmp/lab_tune_cache``; then each candidate (a name and the JSON of its run
-settings, any :class:`labhelpers.transfer.settings.TransferSettings` run field) races to a picture at
-least as good as the tutorial's in both distances. Cost: evaluations weighted by pixels relative to
-the final size (tutorial-step units), and the measured wall time; ``ratio`` = units x seconds per
-evaluation / (300 x seconds per tutorial step), both timed in turns in this process. Appends every
-figure to ``benchmarks/results/levers.jsonl``.
+settings, any :class:`labhelpers.transfer.settings.TransferSettings` run field) races to a picture
+at least as good as the tutorial's in both distances. Cost: evaluations weighted by pixels relative
+to the final size (tutorial-step units), and the measured wall time; ``ratio`` = units x seconds
+per evaluation / (300 x seconds per tutorial step), both timed in turns in this process. Appends
+every figure to ``benchmarks/results/levers.jsonl``.
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+HERE = Path(__file__).resolve().parent  # benchmarks/experiments: the other studies
+sys.path[:0] = [str(HERE), str(HERE.parent), str(HERE.parent.parent)]  # then common, labhelpers
 
 import common  # noqa: E402
 
@@ -34,7 +37,7 @@ CACHE = Path("/tmp/lab_tune_cache")
 def tutorial_figures(
     features, content_name: str, style_name: str, size: int, content, style, distances
 ) -> dict:
-    """The tutorial loop's final distances and s/step for this pair and size (cached for the session)."""
+    """The tutorial loop's final distances and s/step for this pair and size (cached)."""
     CACHE.mkdir(exist_ok=True)
     path = CACHE / f"{content_name}__{style_name}__{size}.json"
     if path.exists():
@@ -78,8 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         features, content, style, transfer.objective(), transfer.content, rounds=4
     )
     print(
-        f"pair {args.pair} at {args.size} px: tutorial 300 steps -> style {target['style']:.3f}, content "
-        f"{target['content']:.3f}; in turns: tutorial step {turns['tutorial_step']:.3f} s, evaluation "
+        f"pair {args.pair} at {args.size} px: tutorial 300 steps -> style {target['style']:.3f}, "
+        "content "
+        f"{target['content']:.3f}; in turns: tutorial step {turns['tutorial_step']:.3f} s, "
+        "evaluation "
         f"{turns['evaluation']:.3f} s; load {os.getloadavg()[0]:.2f}",
         flush=True,
     )
@@ -99,9 +104,11 @@ def main(argv: list[str] | None = None) -> int:
             race["units"] * turns["evaluation"] / (common.TUTORIAL_STEPS * turns["tutorial_step"])
         )
         print(
-            f"{name:28s} reached={race['reached']!s:5s} units={race['units']:6.1f} ratio={ratio:.3f} "
+            f"{name:28s} reached={race['reached']!s:5s} units={race['units']:6.1f} "
+            f"ratio={ratio:.3f} "
             f"evals={race['evaluations']:3d} wall={race['wall_seconds']:5.1f}s final style "
-            f"{race['final']['style']:.3f} content {race['final']['content']:.3f} stages {race['stage_steps']} "
+            f"{race['final']['style']:.3f} content {race['final']['content']:.3f} stages "
+            f"{race['stage_steps']} "
             f"first/max total {race['first_total']:.3g}/{race['max_total']:.3g} "
             f"({time.perf_counter() - t:.0f} s)",
             flush=True,

@@ -1,15 +1,19 @@
+# Finished study, frozen: last run at commit b74e4e5; rerun it there (git checkout b74e4e5).
+# Its figures are in docs/levers.md; the package has moved on since.
 """Third round of levers: preconditioned parameterisations of the picture and recoloured starts.
 
 Usage::
 
-    .venv/bin/python benchmarks/tune_starts.py                       # chelsea_cat x starry_night, 256 px
-    .venv/bin/python benchmarks/tune_starts.py --pair grace_hopper van_gogh_night_cafe --only recolored
+    .venv/bin/python benchmarks/experiments/tune_starts.py   # chelsea_cat x starry_night, 256 px
+    .venv/bin/python benchmarks/experiments/tune_starts.py \\
+        --pair grace_hopper van_gogh_night_cafe --only recolored
 
 Each candidate runs scipy's L-BFGS-B for ``--evaluations`` loss-and-gradient evaluations of the
-package's own objective (``StyleTransfer.objective(...).evaluate``, single stage, float32) and prints
-the weight-free distances (``common.Distances``: style, content) of the best picture so far every
-three evaluations, next to the tutorial's 300-step picture (run once per pair and size, cached in
-``/tmp/lab_tune_cache`` like ``tune_levers.py``). One evaluation is one tutorial-step unit here.
+package's own objective (``StyleTransfer.objective(...).evaluate``, single stage, float32) and
+prints the weight-free distances (``common.Distances``: style, content) of the best picture so far
+every three evaluations, next to the tutorial's 300-step picture (run once per pair and size,
+cached in ``/tmp/lab_tune_cache`` like ``tune_levers.py``). One evaluation is one tutorial-step
+unit here.
 
 Candidates:
 
@@ -32,8 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+HERE = Path(__file__).resolve().parent  # benchmarks/experiments: the other studies
+sys.path[:0] = [str(HERE), str(HERE.parent), str(HERE.parent.parent)]  # then common, labhelpers
 
 import common  # noqa: E402
 from tune_levers import tutorial_figures  # noqa: E402
@@ -47,7 +51,7 @@ class _Done(Exception):
 
 
 class Fourier:
-    """``picture = base + irfft2(z * scale) @ colours^T``: a linear map of the variables ``z`` and its adjoint."""
+    """picture = base + irfft2(z * scale) @ colours^T: a linear map of z, and its adjoint."""
 
     def __init__(self, base: np.ndarray, alpha: float, colours: np.ndarray | None = None):
         self.base = base.astype(np.float64)
@@ -58,7 +62,8 @@ class Fourier:
         scale = f**-alpha
         self.scale = (scale / scale.max())[..., None]
         self.colours = np.eye(3) if colours is None else colours
-        # d picture / d spectrum: the half spectrum's inner columns stand for two (conjugate) columns
+        # d picture / d spectrum: the half spectrum's inner columns stand for two (conjugate)
+        # columns
         self.fold = np.full(self.w // 2 + 1, 2.0)
         self.fold[0] = 1.0
         if self.w % 2 == 0:
@@ -81,7 +86,7 @@ class Fourier:
 
 
 def decorrelated_colours(image: np.ndarray) -> np.ndarray:
-    """3x3 map from a whitened colour basis (scaled so the largest axis is 1) to RGB, from the image's pixels."""
+    """3x3 map from a whitened colour basis (largest axis 1) to RGB, from the image's pixels."""
     pixels = image.reshape(-1, 3).astype(np.float64)
     pixels = pixels - pixels.mean(axis=0)
     values, vectors = np.linalg.eigh(pixels.T @ pixels / len(pixels))
@@ -96,7 +101,9 @@ def race(
     fourier: Fourier | None,
     target: dict,
 ) -> dict:
-    """L-BFGS-B over pixels (``fourier`` None, box [0, 1]) or over ``fourier``'s variables; distances every 3."""
+    """L-BFGS-B over pixels (``fourier`` None, box [0, 1]) or ``fourier``'s variables.
+
+    The distances are measured every 3 evaluations."""
     from scipy.optimize import minimize
 
     state = {"calls": 0, "best": (np.inf, start), "trajectory": [], "reached": None}
@@ -157,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         nargs="+",
         default=None,
-        help="candidates to run: pixel fourier0.5 fourier1 fourier1_colour recolored half_recolored",
+        help="candidates to run: pixel fourier0.5 fourier1 fourier1_colour recolored "
+        "half_recolored",
     )
     args = parser.parse_args(argv)
 
@@ -172,8 +180,10 @@ def main(argv: list[str] | None = None) -> int:
     photo = transfer.content
     recolored = recolor_to(photo, *blended_color_statistics([style]))
     print(
-        f"{args.pair} at {args.size} px: tutorial's 300 steps (style {target['style']:.3f}, content "
-        f"{target['content']:.3f}); starts: photo {distances(photo)}, recoloured {distances(recolored)}",
+        f"{args.pair} at {args.size} px: tutorial's 300 steps (style {target['style']:.3f}, "
+        "content "
+        f"{target['content']:.3f}); starts: photo {distances(photo)}, recoloured "
+        f"{distances(recolored)}",
         flush=True,
     )
     candidates = {
@@ -194,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
             state = race(objective, distances, start, args.evaluations, fourier, target)
             trajectory = state["trajectory"]
             print(
-                f"{name:16s} style {weight:g} TV {args.tv_weight:g}: reached at {state['reached']} "
+                f"{name:16s} style {weight:g} TV {args.tv_weight:g}: reached at "
+                f"{state['reached']} "
                 f"({time.perf_counter() - t:.0f} s); "
                 + " ".join(
                     f"{n}:({s:.3f},{c:.3f})"
