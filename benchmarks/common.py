@@ -366,8 +366,9 @@ def write_section(path: Path, title: str, body: str, heading: str) -> str:
             break
     else:
         sections.append(new)
-    preamble = "\n".join(preamble).rstrip("\n").split("\n") + [""]
-    parts = preamble + [line for section in sections for line in section]
-    result = "\n".join(parts).rstrip("\n") + "\n"
+    # every block ends in exactly one blank line, whatever the file had
+    blocks = [preamble] + sections
+    result = "".join("\n".join(block).strip("\n") + "\n\n" for block in blocks)
+    result = result.rstrip("\n") + "\n"
     write_text_atomic(path, result)
     return result
