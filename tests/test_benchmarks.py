@@ -134,3 +134,36 @@ def test_every_product_benchmark_is_run_here():
     assert scripts == sorted(PRODUCTS)
     readme = (BENCHMARKS / "README.md").read_text(encoding="utf-8")
     assert all(f"bench_{name}.py" in readme for name in PRODUCTS)
+
+
+def lesson_rows(text: str, column: int) -> dict[str, str]:
+    """``{notebook: cell}`` of the Markdown table rows whose first cell names a notebook."""
+    rows = {}
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        name = cells[0].strip("`")
+        if line.startswith("| ") and name[:2].isdigit() and "_" in name:
+            rows[name] = cells[column]
+    return rows
+
+
+def test_lesson_times_in_readme_and_instructors_are_the_measured_ones():
+    """The README and INSTRUCTORS.md quote the same run: the EPYC section of lessons.md."""
+    results = (BENCHMARKS / "results" / "lessons.md").read_text(encoding="utf-8")
+    epyc = results.split("## Full size on AMD EPYC", 1)[1].split("\n## ", 1)[0]
+    assert "avx512_bf16 True, amx_bf16 False" in epyc, "the CPU the docs name"
+    seconds = {name: float(cell) for name, cell in lesson_rows(epyc, 1).items()}
+    steps = {name: int(cell) for name, cell in lesson_rows(epyc, 3).items()}
+    notebooks = sorted(path.stem for path in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert sorted(seconds) == notebooks, "every notebook measured, and no other"
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quoted = lesson_rows(readme, 2)
+    assert quoted == {name: f"{round(value)} s" for name, value in seconds.items()}
+    assert "AMD EPYC" in readme and "avx512_bf16" in readme and "no AMX" in readme
+
+    guide = (ROOT / "notebooks" / "INSTRUCTORS.md").read_text(encoding="utf-8")
+    guide_times = lesson_rows(guide.split("## How long each lesson takes", 1)[1], 1)
+    for name, cell in guide_times.items():
+        assert cell.startswith(f"{round(seconds[name])} s = {steps[name]}"), (name, cell)
+    assert sorted(guide_times) == notebooks
