@@ -104,7 +104,8 @@ def build_controls(panel: Any, content: str, style: str) -> None:
                                            description="Steps", continuous_update=False)
     buttons = {"description_width": "initial", "button_width": "90px"}
     # the panel's L-BFGS is the numpy one (optimizers.projected_lbfgs): the same losses per evaluation as
-    # scipy's within about 1.5 %, without scipy's 0.4 s of bounds set-up in every Run (README, Speed)
+    # scipy's within about 1.5 %, without scipy's 0.4 s of bounds set-up in every Run
+    # (docs/performance.md)
     panel.optimizer_choice = widgets.ToggleButtons(options=[("L-BFGS", "projected_lbfgs"), ("Adam", "adam")],
                                                    value="projected_lbfgs", description="Optimiser", style=buttons)
     panel.color_choice = widgets.ToggleButtons(options=list(COLOR_CHOICES), value="none",

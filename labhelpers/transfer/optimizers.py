@@ -49,7 +49,7 @@ ADAM_EPSILON = 1e-8
 COARSE_TO_FINE_ABOVE = 512
 #: From this size (longest side, px) up, auto coarse-to-fine starts with one stage at half the size
 #: (256 px -> [128, 256]): a preview early, and about the same quality per evaluation's cost
-#: (see the README's Speed section).
+#: (see docs/performance.md).
 COARSE_TO_FINE_FROM = 256
 #: The smallest stage that coarse-to-fine creates, px.
 SMALLEST_STAGE = 32
@@ -178,7 +178,7 @@ def projected_lbfgs(value_and_grad: ValueAndGrad, start: np.ndarray, evaluations
     ``clip(x + t d, 0, 1)`` with t = 1 (the first iteration: the gradient, capped so that no value
     moves more than ``first_step``), cut by 0.3 until the loss falls enough (Armijo, 1e-4); a pair
     is kept when s.y > 0. Per evaluation it reached the same losses as :func:`lbfgs` within about
-    1.5 % either way on three bundled pairs (README, Speed).
+    1.5 % either way on three bundled pairs (docs/performance.md).
 
     Args / Returns: as :func:`lbfgs`.
     """
