@@ -42,7 +42,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from labhelpers.config import cache_dir, import_tensorflow
+from labhelpers.config import cache_dir, default_cache_dir, import_tensorflow
 from labhelpers.network.checkpoint import (
     FIX_COMMAND, LPIPS_ARCHIVE_NAME, LPIPS_ARCHIVE_SHA256, LPIPS_CKPT_MEMBER, LPIPS_CKPT_SHA256,
     LPIPS_REQUIREMENT, CacheNotWritableError, DamagedFileError, WeightsError, arrays_sha256, md5_of,
@@ -106,15 +106,16 @@ def writable_cache_dir() -> Path:
     Raises:
         CacheNotWritableError: naming the folder and ``LAB_CACHE_DIR`` as the fix.
     """
-    fix = ("Set LAB_CACHE_DIR to a folder you can write to (for example `export "
-           "LAB_CACHE_DIR=$HOME/labcache`, or os.environ['LAB_CACHE_DIR'] = ... in Python) and run "
-           f"`{FIX_COMMAND}` again.")
+    fix = ("Set LAB_CACHE_DIR to a folder you can write to (macOS/Linux bash: `export "
+           "LAB_CACHE_DIR=$HOME/labcache`; Windows PowerShell: `$env:LAB_CACHE_DIR = "
+           "\"$HOME\\labcache\"`; Windows cmd: `set LAB_CACHE_DIR=%USERPROFILE%\\labcache`; in "
+           f"Python: os.environ['LAB_CACHE_DIR'] = ...) and run `{FIX_COMMAND}` again.")
     try:
         folder = cache_dir()
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as exc:
-        where = os.environ.get("LAB_CACHE_DIR") or "~/.cache/labhelpers"
+        where = os.environ.get("LAB_CACHE_DIR") or default_cache_dir()
         raise CacheNotWritableError(
             f"The cache folder is not writable ({where}: {exc.strerror or exc}). {fix}") from exc
     return folder
@@ -427,8 +428,9 @@ def prepare_weights(vgg_weights: str | os.PathLike = "auto", preprocessing: str 
         if from_env:
             raise WeightsError(
                 f"The environment variable LAB_WEIGHTS is set to {spec!r}: {exc} Set LAB_WEIGHTS to "
-                "auto, keras, torchvision, random or a weights file, or unset it (`unset "
-                "LAB_WEIGHTS`; in Python: del os.environ['LAB_WEIGHTS'])."
+                "auto, keras, torchvision, random or a weights file, or remove it (macOS/Linux "
+                "bash: `unset LAB_WEIGHTS`; Windows PowerShell: `Remove-Item Env:LAB_WEIGHTS`; "
+                "Windows cmd: `set LAB_WEIGHTS=`; in Python: del os.environ['LAB_WEIGHTS'])."
             ) from exc
         raise
     if verbose:
