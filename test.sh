@@ -72,12 +72,17 @@ venv_python_in() {
 # Stylise the bundled default pair at a tiny size with interpreter $1 from an empty folder (so
 # only the installed package can provide the pictures) and check that a PNG came out.
 stylize_from_empty_folder() {
-  local python empty
+  local python empty repo
   python=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+  repo=$(pwd -P)
   empty=$(mktemp -d)
-  # without PYTHONPATH and LAB_IMAGES_DIR, which could point at the clone's copy
-  (cd "$empty" && env -u PYTHONPATH -u LAB_IMAGES_DIR \
-    "$python" -m labhelpers stylize --size 64 --steps 4 --no-progress -o default_pair.png)
+  # without PYTHONPATH and LAB_IMAGES_DIR, which could point at the clone's copy; and the
+  # package must be the installed one, not this clone (an editable install would be)
+  (cd "$empty" && env -u PYTHONPATH -u LAB_IMAGES_DIR "$python" -c "import labhelpers, os, sys
+sys.exit(os.path.realpath(labhelpers.__file__).startswith(sys.argv[1]))" "$repo" \
+    && env -u PYTHONPATH -u LAB_IMAGES_DIR \
+    "$python" -m labhelpers stylize --size 64 --steps 4 --no-progress -o default_pair.png) \
+    || { echo "test.sh: $1 did not stylise from an installed (non-editable) package" >&2; exit 1; }
   [ -s "$empty/default_pair.png" ] || { echo "test.sh: no picture from $1" >&2; exit 1; }
   rm -rf "$empty"
 }
