@@ -21,6 +21,7 @@ optimises inside :func:`one_blas_thread`, so that NumPy's BLAS threads leave the
 from __future__ import annotations
 
 import contextlib
+import importlib.resources
 import os
 import re
 import sys
@@ -91,13 +92,29 @@ def cache_dir() -> Path:
 
 def images_dir() -> Path:
     """The folder with the bundled ``content/`` and ``style/`` images: ``LAB_IMAGES_DIR`` if set,
-    else the package's own copy (:func:`labhelpers.images.bundled.package_images_dir`)."""
+    else the package's own copy (:func:`package_images_dir`)."""
     folder = os.environ.get("LAB_IMAGES_DIR")
-    if folder:
-        return Path(folder)
-    from labhelpers.images.bundled import package_images_dir
+    return Path(folder) if folder else package_images_dir()
 
-    return package_images_dir()
+
+def package_images_dir() -> Path:
+    """The folder of the pictures installed with the package (``labhelpers/images/data``).
+
+    Found with :mod:`importlib.resources`, so it is wherever pip put the package (editable or
+    not, from a clone, ``git+...`` or a wheel).
+
+    Raises:
+        FileNotFoundError: the package is not installed as plain files (e.g. imported from a zip
+            file), with what to do instead.
+    """
+    data = importlib.resources.files("labhelpers").joinpath("images").joinpath("data")
+    if isinstance(data, Path):
+        return data
+    raise FileNotFoundError(
+        f"The bundled pictures are inside {data} and cannot be read as files. Install labhelpers "
+        "with pip as a normal package (python -m pip install ...), or set LAB_IMAGES_DIR to a "
+        "folder holding content/ and style/."
+    )
 
 
 @contextlib.contextmanager

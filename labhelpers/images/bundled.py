@@ -3,18 +3,17 @@
 They are package data: ``labhelpers/images/data`` holds a copy of the repository's top-level
 ``images/`` folder (kept identical by ``tests/test_packaging.py``), so every kind of install
 (editable, a plain ``pip install .``, ``pip install git+...``, a wheel) finds them through
-:func:`package_images_dir`. The folder can be replaced with ``LAB_IMAGES_DIR``
+:func:`labhelpers.config.package_images_dir`. The folder can be replaced with ``LAB_IMAGES_DIR``
 (:func:`labhelpers.config.images_dir`); sources and licences are in ``images/CREDITS.md``.
 """
 
 from __future__ import annotations
 
 import difflib
-import importlib.resources
 import os
 from pathlib import Path
 
-from labhelpers.config import images_dir
+from labhelpers.config import images_dir, package_images_dir  # noqa: F401  (re-exported)
 from labhelpers.images.arrays import ImageError
 
 #: Name of the default content photo (a bundled image in ``images/content``).
@@ -31,25 +30,6 @@ KINDS = ("content", "style")
 
 #: File suffixes that :func:`list_images` treats as images.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
-
-
-def package_images_dir() -> Path:
-    """The folder of the pictures installed with the package (``labhelpers/images/data``).
-
-    Found with :mod:`importlib.resources`, so it is wherever pip put the package.
-
-    Raises:
-        ImageError: the package is not installed as plain files (e.g. imported from a zip file),
-            with what to do instead.
-    """
-    data = importlib.resources.files("labhelpers.images").joinpath("data")
-    if isinstance(data, Path):
-        return data
-    raise ImageError(
-        f"The bundled pictures are inside {data} and cannot be read as files. Install labhelpers "
-        "with pip as a normal package (python -m pip install ...), or set LAB_IMAGES_DIR to a "
-        "folder holding content/ and style/."
-    )
 
 
 def default_content() -> str:
