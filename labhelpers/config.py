@@ -4,12 +4,12 @@ Everything here is read from environment variables so that notebooks, the comman
 and CI can change it without editing code:
 
 ``LAB_FAST=1``          tiny images and few steps (CI and quick checks)
-``LAB_CACHE_DIR``       where converted VGG16 weights are kept (default: the platform's cache folder,
-                        :func:`default_cache_dir`)
+``LAB_CACHE_DIR``       where converted VGG16 weights are kept (default: the platform's cache
+                        folder, :func:`default_cache_dir`)
 ``LAB_WEIGHTS``         force a weight source for ``vgg_weights="auto"`` (``keras``, ``torchvision``,
                         a file path, or ``random``)
-``LAB_IMAGES_DIR``      the folder holding ``content/`` and ``style/`` (default: the copy inside the
-                        package, ``labhelpers/images/data``, identical to the repository's ``images/``)
+``LAB_IMAGES_DIR``      the folder holding ``content/`` and ``style/`` (default: the copy inside
+                        the package, ``labhelpers/images/data``, identical to ``images/``)
 ``LAB_SOLUTIONS=1``     instructors: every lesson prints and uses the model solutions and shows the
                         answer keys of its Questions (one switch for the whole series)
 

@@ -71,7 +71,8 @@ def plain_text(text: str, encoding: str) -> str:
     return "".join(out)
 
 
-def console_print(*parts: Any, sep: str = " ", end: str = "\n", file: TextIO | None = None) -> None:
+def console_print(*parts: Any, sep: str = " ", end: str = "\n",
+                  file: TextIO | None = None) -> None:
     """Like :func:`print`, but degrades to plain text where the stream cannot encode the text.
 
     Args:

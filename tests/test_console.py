@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_plain_text_by_hand():
     # cp1252 has the ellipsis and the multiplication sign, not the emoji or the arrow
-    assert plain_text("\u2705 ok \u2026 3\u00d74 \u2192 x", "cp1252") == "[ok] ok \u2026 3\u00d74 -> x"
+    assert (plain_text("\u2705 ok \u2026 3\u00d74 \u2192 x", "cp1252")
+            == "[ok] ok \u2026 3\u00d74 -> x")
     assert plain_text("\u26a0\ufe0f broke", "ascii") == "[!] broke"
     assert plain_text("na\u00efve \u274c \u4e2d", "ascii") == "na?ve [x] ?"
     assert plain_text("\u2705 unchanged", "utf-8") == "\u2705 unchanged"

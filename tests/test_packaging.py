@@ -78,4 +78,5 @@ def test_the_wheel_carries_the_pictures(tmp_path):
     shipped = {name.split("labhelpers/images/data/", 1)[1] for name in names
                if name.startswith("labhelpers/images/data/")}
     assert shipped == EXPECTED, f"the wheel's pictures: {sorted(shipped)}"
-    assert any(name.endswith(".dist-info/LICENSE") or "/licenses/LICENSE" in name for name in names)
+    assert any(name.endswith(".dist-info/LICENSE") or "/licenses/LICENSE" in name
+               for name in names)

@@ -20,7 +20,8 @@ else:  # Python 3.10
 
 
 def _pyproject_version() -> str:
-    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    return pyproject["project"]["version"]
 
 
 def test_the_version_is_one_number_everywhere():
