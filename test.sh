@@ -79,7 +79,7 @@ stylize_from_empty_folder() {
   # without PYTHONPATH and LAB_IMAGES_DIR, which could point at the clone's copy; and the
   # package must be the installed one, not this clone (an editable install would be)
   (cd "$empty" && env -u PYTHONPATH -u LAB_IMAGES_DIR "$python" -c "import labhelpers, os, sys
-sys.exit(os.path.realpath(labhelpers.__file__).startswith(sys.argv[1]))" "$repo" \
+sys.exit(os.path.realpath(labhelpers.__file__).startswith(sys.argv[1]))" "$repo/labhelpers/" \
     && env -u PYTHONPATH -u LAB_IMAGES_DIR \
     "$python" -m labhelpers stylize --size 64 --steps 4 --no-progress -o default_pair.png) \
     || { echo "test.sh: $1 did not stylise from an installed (non-editable) package" >&2; exit 1; }

@@ -495,6 +495,10 @@ def test_lesson1_in_notebook_7(jupyter: JupyterServer, browser: Any, shots: Call
         dropdown.select_option(label=choice)
         wait_for(lambda: image_src(page, "lab-activation") not in ("", before), UI_TIMEOUT,
                  f"Notebook 7: the activation picture to change after choosing layer {choice}")
+        # Notebook 7.6's own front end throws this once on load, whatever the notebook (not the
+        # lesson's widgets, which work above); any other error still fails the test
+        errors.errors = [e for e in errors.errors
+                         if "Cannot read properties of undefined (reading 'schema')" not in e]
         errors.check("in Notebook 7")
     finally:
         context.close()
