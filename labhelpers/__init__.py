@@ -30,7 +30,7 @@ import importlib
 import os
 from typing import Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # Hide TensorFlow's C++ start-up chatter (set before TensorFlow is first imported; a user's own
 # setting wins).

