@@ -1,12 +1,18 @@
 """Benchmark: labhelpers.stylize against a re-implementation of the TensorFlow tutorial's loop.
 
-Usage::
+Usage (Linux: the figures read /proc and the load average)::
 
-    .venv/bin/python benchmarks/bench_stylize.py                 # 256 and 512 px, 1024 px, ~15-25 min
-    .venv/bin/python benchmarks/bench_stylize.py --quick         # smoke run, ~2 min
+    .venv/bin/python benchmarks/bench_stylize.py            # 256, 512 and 1024 px, ~15-25 min
     .venv/bin/python benchmarks/bench_stylize.py --sizes 256 --no-1024
+    .venv/bin/python benchmarks/bench_stylize.py --quick    # CI's check: 64 px, 3 steps
 
-Writes ``benchmarks/results/bench.json`` and ``benchmarks/results/bench.md``.
+Quick mode (``--quick`` or ``LAB_BENCH_QUICK=1``): 64 px, 3 baseline steps, at most 3
+evaluations per run, float32 only, no 1024 px run, one round of turns, every configuration in
+this process (no worker processes: peak memory means nothing there).
+
+Writes the section ``stylize against the tutorial on <CPU>`` (or ``--section``) of
+``benchmarks/results/stylize.md`` (``--out`` names another folder); ``--json FILE`` also keeps
+the raw figures, and ``--render FILE`` writes the section again from such a file.
 
 What is compared (same machine, same pictures -- the bundled default pair -- same VGG16 network
 and weights: torchvision's, same layers: content block4_conv2, style block1_conv1..block5_conv1):
@@ -64,6 +70,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -74,7 +81,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import common  # noqa: E402 (after sys.path)
 
-from labhelpers.network.layers import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS  # noqa: E402 (after sys.path)
+from labhelpers.network.layers import (  # noqa: E402 (after sys.path)
+    DEFAULT_CONTENT_LAYERS,
+    DEFAULT_STYLE_LAYERS,
+)
 
 CONTENT_LAYER = DEFAULT_CONTENT_LAYERS[0]
 STYLE_LAYERS = tuple(DEFAULT_STYLE_LAYERS)
@@ -82,17 +92,26 @@ STYLE_LAYERS = tuple(DEFAULT_STYLE_LAYERS)
 TUTORIAL_STYLE_WEIGHT, TUTORIAL_CONTENT_WEIGHT, TUTORIAL_TV_WEIGHT = 1e-2, 1e4, 30.0
 FEATURE_SCALE = 1000.0
 QUALITY_EVERY = 5
+HEADING = "stylize against the TensorFlow tutorial's loop (benchmarks/bench_stylize.py)"
+#: Quick mode runs every configuration in this process (set by ``main``).
+IN_PROCESS = {"on": False}
 #: VGG16 convolutions: (name, C_in, C_out, downsampling factor of the input).
 VGG16_CONVS = (
-    ("block1_conv1", 3, 64, 1), ("block1_conv2", 64, 64, 1),
-    ("block2_conv1", 64, 128, 2), ("block2_conv2", 128, 128, 2),
-    ("block3_conv1", 128, 256, 4), ("block3_conv2", 256, 256, 4), ("block3_conv3", 256, 256, 4),
-    ("block4_conv1", 256, 512, 8), ("block4_conv2", 512, 512, 8), ("block4_conv3", 512, 512, 8),
+    ("block1_conv1", 3, 64, 1),
+    ("block1_conv2", 64, 64, 1),
+    ("block2_conv1", 64, 128, 2),
+    ("block2_conv2", 128, 128, 2),
+    ("block3_conv1", 128, 256, 4),
+    ("block3_conv2", 256, 256, 4),
+    ("block3_conv3", 256, 256, 4),
+    ("block4_conv1", 256, 512, 8),
+    ("block4_conv2", 512, 512, 8),
+    ("block4_conv3", 512, 512, 8),
     ("block5_conv1", 512, 512, 16),
 )
 
 
-# --- pure helpers ---------------------------------------------------------------------------------
+# --- pure helpers ------------------------------------------------------------
 
 
 def conv_flops(height: int, width: int, deepest: str = "block5_conv1") -> float:
@@ -122,11 +141,13 @@ def peak_rss_mb() -> float:
 
 
 def load_pair(size: int):
-    """The default content and style pictures, longest side ``size`` (as StyleTransfer loads them)."""
+    """The default content and style pictures, longest side ``size`` px, as StyleTransfer's."""
     from labhelpers.images import DEFAULT_CONTENT, DEFAULT_STYLE, load_image, resize_to
 
-    return (resize_to(load_image(DEFAULT_CONTENT, max_size=size), size),
-            resize_to(load_image(DEFAULT_STYLE, max_size=size), size))
+    return (
+        resize_to(load_image(DEFAULT_CONTENT, max_size=size), size),
+        resize_to(load_image(DEFAULT_STYLE, max_size=size), size),
+    )
 
 
 class Quality:
@@ -136,7 +157,9 @@ class Quality:
         from labhelpers.losses import gram_matrix
 
         self.gram = gram_matrix
-        self.features = extractor.with_layers([n for n in extractor.layers if n in STYLE_LAYERS + (CONTENT_LAYER,)])
+        self.features = extractor.with_layers(
+            [n for n in extractor.layers if n in STYLE_LAYERS + (CONTENT_LAYER,)]
+        )
         style_maps = self.features(style)
         self.style_grams = {n: gram_matrix(style_maps[n]) for n in STYLE_LAYERS}
         self.content_map = self.features(content)[CONTENT_LAYER]
@@ -145,10 +168,19 @@ class Quality:
         import tensorflow as tf
 
         maps = self.features(image)
-        style = [float(tf.norm(self.gram(maps[n]) - g) / tf.norm(g)) for n, g in self.style_grams.items()]
-        content = float(tf.norm(maps[CONTENT_LAYER] - self.content_map) / tf.norm(self.content_map))
+        style = [
+            float(tf.norm(self.gram(maps[n]) - g) / tf.norm(g))
+            for n, g in self.style_grams.items()
+        ]
+        content = float(
+            tf.norm(maps[CONTENT_LAYER] - self.content_map) / tf.norm(self.content_map)
+        )
         mean_style = sum(style) / len(style)
-        return {"quality": mean_style + content, "style_distance": mean_style, "content_distance": content}
+        return {
+            "quality": mean_style + content,
+            "style_distance": mean_style,
+            "content_distance": content,
+        }
 
 
 def _median(values: list[float]) -> float:
@@ -179,18 +211,34 @@ def worker_matmul(config: dict) -> dict:
         tf.matmul(a, b).numpy()
         times.append(time.perf_counter() - start)
     seconds = _median(times)
-    return {"n": n, "seconds": seconds, "gflops": 2.0 * n**3 / seconds / 1e9,
-            "best_gflops": 2.0 * n**3 / min(times) / 1e9}
+    return {
+        "n": n,
+        "seconds": seconds,
+        "gflops": 2.0 * n**3 / seconds / 1e9,
+        "best_gflops": 2.0 * n**3 / min(times) / 1e9,
+    }
 
 
-def build_baseline(extractor: Any, content: Any, style: Any, scale: float = FEATURE_SCALE,
-                   tv_weight: float = TUTORIAL_TV_WEIGHT):
-    """The tutorial's set-up (``common.build_tutorial``): returns (train_step, image variable). One call
-    of train_step is one loss-and-gradient evaluation plus the Adam update and the clipping."""
+def build_baseline(
+    extractor: Any,
+    content: Any,
+    style: Any,
+    scale: float = FEATURE_SCALE,
+    tv_weight: float = TUTORIAL_TV_WEIGHT,
+):
+    """The tutorial's set-up (``common.build_tutorial``): returns (train_step, image variable).
+
+    One call of train_step is one loss-and-gradient evaluation plus the Adam update and the
+    clipping."""
     import numpy as np
 
-    return common.build_tutorial(extractor, np.asarray(content, np.float32), np.asarray(style, np.float32),
-                                 feature_scale=scale, tv_weight=tv_weight)
+    return common.build_tutorial(
+        extractor,
+        np.asarray(content, np.float32),
+        np.asarray(style, np.float32),
+        feature_scale=scale,
+        tv_weight=tv_weight,
+    )
 
 
 def worker_baseline(config: dict) -> dict:
@@ -202,8 +250,13 @@ def worker_baseline(config: dict) -> dict:
 
     start = time.perf_counter()
     content, style = load_pair(size)
-    train_step, image = build_baseline(extractor, content, style, float(config.get("feature_scale", FEATURE_SCALE)),
-                                       float(config.get("tv_weight", TUTORIAL_TV_WEIGHT)))
+    train_step, image = build_baseline(
+        extractor,
+        content,
+        style,
+        float(config.get("feature_scale", FEATURE_SCALE)),
+        float(config.get("tv_weight", TUTORIAL_TV_WEIGHT)),
+    )
     prep = time.perf_counter() - start
     elapsed, step_times, trajectory = prep, [], []
     for step in range(1, steps + 1):
@@ -218,10 +271,20 @@ def worker_baseline(config: dict) -> dict:
 
         save_image(image[0].numpy(), config["save"], overwrite=True)
     h, w = content.shape[:2]
-    return {"method": "baseline", "size": size, "shape": [h, w], "steps": steps, "prep_seconds": prep,
-            "run_eval_seconds": _median(step_times[2:] or step_times), "first_step_seconds": step_times[0],
-            "trajectory": trajectory, "final": trajectory[-1], "wall_seconds": elapsed,
-            "flops_forward": conv_flops(h, w), "peak_rss_mb": peak_rss_mb()}
+    return {
+        "method": "baseline",
+        "size": size,
+        "shape": [h, w],
+        "steps": steps,
+        "prep_seconds": prep,
+        "run_eval_seconds": _median(step_times[2:] or step_times),
+        "first_step_seconds": step_times[0],
+        "trajectory": trajectory,
+        "final": trajectory[-1],
+        "wall_seconds": elapsed,
+        "flops_forward": conv_flops(h, w),
+        "peak_rss_mb": peak_rss_mb(),
+    }
 
 
 def worker_speed(config: dict) -> dict:
@@ -239,18 +302,26 @@ def worker_speed(config: dict) -> dict:
     train_step, image = build_baseline(extractor, content, style)
     calls = {"baseline": lambda: train_step(image).numpy()}
     for precision in config.get("precisions", ["float32", "bfloat16"]):
-        transfer = StyleTransfer(DEFAULT_CONTENT, DEFAULT_STYLE, size=size, extractor=extractor, precision=precision)
-        objective = transfer.objective()  # the default weights, normalised: one evaluation is one step's cost
-        calls[f"stylize_{precision}"] = (lambda o=objective, t=transfer: o.evaluate(t.content))
+        transfer = StyleTransfer(
+            DEFAULT_CONTENT, DEFAULT_STYLE, size=size, extractor=extractor, precision=precision
+        )
+        objective = (
+            transfer.objective()
+        )  # the default weights, normalised: one evaluation is one step's cost
+        calls[f"stylize_{precision}"] = lambda o=objective, t=transfer: o.evaluate(t.content)
     if config.get("xla"):
-        transfer = StyleTransfer(DEFAULT_CONTENT, DEFAULT_STYLE, size=size, extractor=extractor, jit_compile=True)
+        transfer = StyleTransfer(
+            DEFAULT_CONTENT, DEFAULT_STYLE, size=size, extractor=extractor, jit_compile=True
+        )
         objective = transfer.objective()
-        calls["stylize_float32_xla"] = (lambda o=objective, t=transfer: o.evaluate(t.content))
+        calls["stylize_float32_xla"] = lambda o=objective, t=transfer: o.evaluate(t.content)
     import tensorflow as tf
 
     a = tf.random.normal((2048, 2048), seed=1)
     b = tf.random.normal((2048, 2048), seed=2)
-    calls["matmul_2048"] = lambda: tf.matmul(a, b).numpy()  # the machine's rate under the same load
+    calls["matmul_2048"] = lambda: tf.matmul(
+        a, b
+    ).numpy()  # the machine's rate under the same load
     times: dict[str, list[float]] = {name: [] for name in calls}
     for name, call in calls.items():  # warm-up: tracing
         call()
@@ -262,9 +333,15 @@ def worker_speed(config: dict) -> dict:
             times[name].append(time.perf_counter() - t)
     h, w = content.shape[:2]
     matmul = times.pop("matmul_2048")
-    return {"size": size, "shape": [h, w], "rounds": rounds, "seconds": {k: _median(v) for k, v in times.items()},
-            "all_seconds": times, "flops_forward": conv_flops(h, w),
-            "matmul_gflops": 2.0 * 2048**3 / _median(matmul) / 1e9}
+    return {
+        "size": size,
+        "shape": [h, w],
+        "rounds": rounds,
+        "seconds": {k: _median(v) for k, v in times.items()},
+        "all_seconds": times,
+        "flops_forward": conv_flops(h, w),
+        "matmul_gflops": 2.0 * 2048**3 / _median(matmul) / 1e9,
+    }
 
 
 def worker_stylize(config: dict) -> dict:
@@ -281,8 +358,13 @@ def worker_stylize(config: dict) -> dict:
     quality = Quality(extractor, content0, style0) if config.get("quality", True) else None
 
     start = time.perf_counter()
-    transfer = StyleTransfer(DEFAULT_CONTENT, DEFAULT_STYLE, size=size, extractor=extractor,
-                             precision=config.get("precision", "float32"))
+    transfer = StyleTransfer(
+        DEFAULT_CONTENT,
+        DEFAULT_STYLE,
+        size=size,
+        extractor=extractor,
+        precision=config.get("precision", "float32"),
+    )
     prep = time.perf_counter() - start
     state = {"overhead": 0.0, "reached": None}
     trajectory: list[dict] = []
@@ -298,10 +380,17 @@ def worker_stylize(config: dict) -> dict:
             state["reached"] = {"step": step, "seconds": seconds}
         state["overhead"] += time.perf_counter() - t
 
-    weights = {k: config[k] for k in ("content_weight", "style_weight", "tv_weight") if k in config}
-    result = transfer.run(steps=steps, callback=callback, callback_every=QUALITY_EVERY, **weights,
-                          should_stop=lambda: state["reached"] is not None and not config.get("full", False),
-                          coarse_to_fine=config.get("coarse_to_fine"))
+    weights = {
+        k: config[k] for k in ("content_weight", "style_weight", "tv_weight") if k in config
+    }
+    result = transfer.run(
+        steps=steps,
+        callback=callback,
+        callback_every=QUALITY_EVERY,
+        **weights,
+        should_stop=lambda: state["reached"] is not None and not config.get("full", False),
+        coarse_to_fine=config.get("coarse_to_fine"),
+    )
     seconds = [r["seconds"] for r in result.history]
     gaps = [b - a for a, b in zip(seconds, seconds[1:])]
     # don't count the quality evaluations that happened inside some gaps
@@ -311,37 +400,65 @@ def worker_stylize(config: dict) -> dict:
         save_image(result.image, config["save"], overwrite=True)
     h, w = transfer.content.shape[:2]
     final = quality(result.image) if quality is not None else {}
-    return {"method": "stylize", "precision": transfer.precision, "size": size, "shape": [h, w],
-            "steps": len(result.history), "prep_seconds": prep,
-            "run_eval_seconds": _median(gaps[1:] or gaps) if gaps else None,
-            "first_step_seconds": seconds[0] if seconds else None, "trajectory": trajectory,
-            "reached": state["reached"], "final": final, "wall_seconds": prep + (seconds[-1] if seconds else 0.0)
-            - state["overhead"], "stopped": result.stopped, "message": result.message,
-            "stages": result.options["coarse_to_fine"], "stage_steps": result.options["stage_steps"],
-            "flops_forward": conv_flops(h, w), "peak_rss_mb": peak_rss_mb(),
-            "image_finite": bool(np.all(np.isfinite(result.image)))}
+    return {
+        "method": "stylize",
+        "precision": transfer.precision,
+        "size": size,
+        "shape": [h, w],
+        "steps": len(result.history),
+        "prep_seconds": prep,
+        "run_eval_seconds": _median(gaps[1:] or gaps) if gaps else None,
+        "first_step_seconds": seconds[0] if seconds else None,
+        "trajectory": trajectory,
+        "reached": state["reached"],
+        "final": final,
+        "wall_seconds": prep + (seconds[-1] if seconds else 0.0) - state["overhead"],
+        "stopped": result.stopped,
+        "message": result.message,
+        "stages": result.options["coarse_to_fine"],
+        "stage_steps": result.options["stage_steps"],
+        "flops_forward": conv_flops(h, w),
+        "peak_rss_mb": peak_rss_mb(),
+        "image_finite": bool(np.all(np.isfinite(result.image))),
+    }
 
 
-WORKERS = {"matmul": worker_matmul, "baseline": worker_baseline, "stylize": worker_stylize, "speed": worker_speed}
+WORKERS = {
+    "matmul": worker_matmul,
+    "baseline": worker_baseline,
+    "stylize": worker_stylize,
+    "speed": worker_speed,
+}
 
 
-# --- the driver ---------------------------------------------------------------------------------------
+# --- the driver --------------------------------------------------------------
 
 
 def run_worker(config: dict) -> dict:
-    """Run one configuration in a fresh Python process and return its JSON result."""
+    """Run one configuration in a fresh Python process (in this one in quick mode); its result."""
+    if IN_PROCESS["on"]:
+        load_before, started = os.getloadavg()[0], time.perf_counter()
+        result = json.loads(json.dumps(WORKERS[config["kind"]](config)))
+        result["load_before"], result["load_after"] = load_before, os.getloadavg()[0]
+        result["process_seconds"] = time.perf_counter() - started
+        return result
     env = dict(os.environ)
     env.pop("LAB_FAST", None)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, __file__, "--worker", json.dumps(config)], capture_output=True,
-                          text=True, env=env, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, __file__, "--worker", json.dumps(config)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
     lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
     if proc.returncode != 0 or not lines:
         tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
         raise RuntimeError(f"worker {config} failed (exit {proc.returncode}):\n{tail}")
-    result = json.loads(lines[-1][len("RESULT "):])
+    result = json.loads(lines[-1][len("RESULT ") :])
     result["load_before"], result["load_after"] = load_before, os.getloadavg()[0]
     result["process_seconds"] = time.perf_counter() - started
     return result
@@ -354,21 +471,39 @@ def time_to_reach(trajectory: list[dict], target: float) -> dict | None:
     return None
 
 
-LABELS = {"baseline": "baseline (tutorial loop, Adam)", "stylize_float32": "stylize (L-BFGS, float32)",
-          "stylize_bfloat16": "stylize (L-BFGS, bfloat16)", "stylize_float32_xla": "stylize (float32, XLA)"}
+LABELS = {
+    "baseline": "baseline (tutorial loop, Adam)",
+    "stylize_float32": "stylize (L-BFGS, float32)",
+    "stylize_bfloat16": "stylize (L-BFGS, bfloat16)",
+    "stylize_float32_xla": "stylize (float32, XLA)",
+}
 #: The optimisation runs: (key, precision, weight overrides, share of --max-steps, label).
 RUNS = (
     ("stylize_float32", "float32", {}, 0.5, "stylize, defaults, float32"),
-    ("stylize_float32_sw3", "float32", {"style_weight": 3.0, "tv_weight": 0.1}, 1.0,
-     "stylize, style_weight 3, tv_weight 0.1, float32"),
-    ("stylize_bfloat16_sw3", "bfloat16", {"style_weight": 3.0, "tv_weight": 0.1}, 1.0,
-     "stylize, style_weight 3, tv_weight 0.1, bfloat16"),
+    (
+        "stylize_float32_sw3",
+        "float32",
+        {"style_weight": 3.0, "tv_weight": 0.1},
+        1.0,
+        "stylize, style_weight 3, tv_weight 0.1, float32",
+    ),
+    (
+        "stylize_bfloat16_sw3",
+        "bfloat16",
+        {"style_weight": 3.0, "tv_weight": 0.1},
+        1.0,
+        "stylize, style_weight 3, tv_weight 0.1, bfloat16",
+    ),
 )
 
 
 def _estimate(key: str, run: dict, in_turn: dict, base_estimate: float | None) -> list[str]:
-    """Evaluations to Q_base times the in-turn seconds per evaluation, and the ratio to the baseline's."""
-    speed_key = "baseline" if key == "baseline" else ("stylize_bfloat16" if "bfloat16" in key else "stylize_float32")
+    """Evaluations to Q_base x in-turn seconds per evaluation; the ratio to the baseline's."""
+    speed_key = (
+        "baseline"
+        if key == "baseline"
+        else ("stylize_bfloat16" if "bfloat16" in key else "stylize_float32")
+    )
     reach = run.get("reached")
     if not reach or speed_key not in in_turn or not base_estimate:
         return ["-", "-"]
@@ -378,23 +513,29 @@ def _estimate(key: str, run: dict, in_turn: dict, base_estimate: float | None) -
 
 def markdown(report: dict) -> str:
     m = report["matmul"]
+    machine = report["machine"]
+    flags = machine.get("flags")
+    cpu = common.cpu_line(flags) if flags else f"CPU: {machine['cpus']} CPU(s), {machine['cpu']}."
     lines = [
-        "# stylize vs the TensorFlow tutorial's loop",
-        "",
-        f"Machine: {report['machine']['cpus']} CPU(s), {report['machine']['cpu']}, TensorFlow "
-        f"{report['machine']['tensorflow']}; float32 matmul {m['n']}x{m['n']} at the start: {m['gflops']:.0f} "
-        f"GFLOP/s (best of 8: {m['best_gflops']:.0f}); per size, in the same turns as the functions: "
-        + ", ".join(f"{size} px run {rows['speed']['matmul_gflops']:.0f}" for size, rows in report["sizes"].items())
+        f"{cpu} TensorFlow {machine['tensorflow']}; float32 matmul {m['n']}x{m['n']} at the "
+        f"start: {m['gflops']:.0f} GFLOP/s (best of 8: {m['best_gflops']:.0f}); per size, in the "
+        "same turns as the functions: "
+        + ", ".join(
+            f"{size} px run {rows['speed']['matmul_gflops']:.0f}"
+            for size, rows in report["sizes"].items()
+        )
         + f" GFLOP/s. {report['date']}. Quick mode: {report['quick']}. Pictures: the "
         "bundled default pair (chelsea_cat x van_gogh_starry_night). Weights: torchvision VGG16.",
         "",
-        "## Speed per loss-and-gradient evaluation",
+        "### Speed per loss-and-gradient evaluation",
         "",
-        "The compiled functions timed in turns in one process (median of the rounds), together with a "
-        "2048x2048 float32 matmul (same load). GFLOP/s counts the forward + input-gradient conv FLOPs (2x "
-        "forward; the 3x convention is in the JSON).",
+        "The compiled functions timed in turns in one process (median of the rounds), together "
+        f"with a {m['n']}x{m['n']} float32 matmul (same load). GFLOP/s counts the forward + "
+        "input-gradient "
+        "conv FLOPs (2x forward; the 3x convention is in the raw figures, ``--json``).",
         "",
-        "| size (px) | function | s/eval | evals/s vs baseline | GFLOP/s (% of f32 matmul in the same turns) | load avg |",
+        "| size (px) | function | s/eval | evals/s vs baseline "
+        "| GFLOP/s (% of f32 matmul in the same turns) | load avg |",
         "|---|---|---|---|---|---|",
     ]
     for size, rows in report["sizes"].items():
@@ -402,27 +543,34 @@ def markdown(report: dict) -> str:
         base_s = speed["seconds"]["baseline"]
         for key, seconds in speed["seconds"].items():
             gf = 2.0 * speed["flops_forward"] / seconds / 1e9
-            lines.append(f"| {size} ({speed['shape'][0]}x{speed['shape'][1]}) | {LABELS.get(key, key)} | {seconds:.3f} "
-                         f"| {base_s / seconds:.2f}x | {gf:.0f} ({100 * gf / speed['matmul_gflops']:.0f}%) | "
-                         f"{speed['load_before']:.1f}-{speed['load_after']:.1f} |")
+            lines.append(
+                f"| {size} ({speed['shape'][0]}x{speed['shape'][1]}) | {LABELS.get(key, key)} "
+                f"| {seconds:.3f} | {base_s / seconds:.2f}x "
+                f"| {gf:.0f} ({100 * gf / speed['matmul_gflops']:.0f}%) | "
+                f"{speed['load_before']:.1f}-{speed['load_after']:.1f} |"
+            )
     lines += [
         "",
-        "## Time to the baseline's quality",
+        "### Time to the baseline's quality",
         "",
-        "Q = mean relative Gram distance over the 5 style layers + relative block4_conv2 distance to the "
-        f"content (lower is better). Q_base = the baseline's Q after {report['baseline_steps']} steps. *to Q_base*: "
-        "wall time (targets + tracing + optimisation, not the Q evaluations) until Q <= Q_base; stylize stops "
-        f"there (at most {report['max_steps']} evaluations, {report['max_steps'] // 2} with the defaults). "
-        "stylize's default weights (style 10, TV 1) stylise more strongly than the baseline (compare the "
-        "style and content parts of Q) and smooth (TV is not in Q), so its Q levels off higher; style_weight 3 with tv_weight "
-        "0.1 gives a style/content balance like the baseline's and compares the optimisers at a similar "
+        "Q = mean relative Gram distance over the 5 style layers + relative block4_conv2 distance "
+        f"to the content (lower is better). Q_base = the baseline's Q after "
+        f"{report['baseline_steps']} steps. *to Q_base*: wall time (targets + tracing + "
+        "optimisation, not the Q evaluations) until Q <= Q_base; stylize stops there (at most "
+        f"{report['max_steps']} evaluations, {report['max_steps'] // 2} with the defaults). "
+        "stylize's default weights (style 10, TV 1) stylise more strongly than the baseline "
+        "(compare the style and content parts of Q) and smooth (TV is not in Q), so its Q levels "
+        "off higher; style_weight 3 with tv_weight 0.1 gives a style/content balance like the "
+        "baseline's and compares the optimisers at a similar "
         "trade-off.",
         "",
         "The load on the shared machine changed between runs, so the last two columns also give a "
-        "load-independent estimate: evaluations to Q_base x the in-turn s/eval of that function (table above).",
+        "load-independent estimate: evaluations to Q_base x the in-turn s/eval of that function "
+        "(table above).",
         "",
-        "| size (px) | run | s/eval in run | steps | final Q (style + content) | to Q_base: steps / s "
-        "| vs baseline | peak RSS (MB) | load avg | to Q_base at in-turn speed (s) | vs baseline |",
+        "| size (px) | run | s/eval in run | steps | final Q (style + content) "
+        "| to Q_base: steps / s | vs baseline | peak RSS (MB) | load avg "
+        "| to Q_base at in-turn speed (s) | vs baseline |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for size, rows in report["sizes"].items():
@@ -430,25 +578,45 @@ def markdown(report: dict) -> str:
         base_reach = base.get("reached")
         in_turn = rows["speed"]["seconds"]
         base_est = base_reach["step"] * in_turn["baseline"] if base_reach else None
-        for key, label in [("baseline", LABELS["baseline"])] + [(k, lab) for k, _, _, _, lab in RUNS]:
+        for key, label in [("baseline", LABELS["baseline"])] + [
+            (k, lab) for k, _, _, _, lab in RUNS
+        ]:
             run = rows.get(key)
             if not run:
                 continue
             final, reach = run["final"], run.get("reached")
-            lines.append("| " + " | ".join([
-                f"{size}", label, f"{run['run_eval_seconds']:.3f}", str(run["steps"]),
-                f"{final['quality']:.3f} ({final['style_distance']:.3f} + {final['content_distance']:.3f})",
-                f"{reach['step']} / {reach['seconds']:.1f}" if reach else "not reached",
-                f"{reach['seconds'] / base_reach['seconds']:.2f}x" if reach and base_reach else "-",
-                f"{run['peak_rss_mb']:.0f}", f"{run['load_before']:.1f}-{run['load_after']:.1f}"]
-                + _estimate(key, run, in_turn, base_est)) + " |")
+            lines.append(
+                "| "
+                + " | ".join(
+                    [
+                        f"{size}",
+                        label,
+                        f"{run['run_eval_seconds']:.3f}",
+                        str(run["steps"]),
+                        f"{final['quality']:.3f} ({final['style_distance']:.3f} + "
+                        f"{final['content_distance']:.3f})",
+                        f"{reach['step']} / {reach['seconds']:.1f}" if reach else "not reached",
+                        f"{reach['seconds'] / base_reach['seconds']:.2f}x"
+                        if reach and base_reach
+                        else "-",
+                        f"{run['peak_rss_mb']:.0f}",
+                        f"{run['load_before']:.1f}-{run['load_after']:.1f}",
+                    ]
+                    + _estimate(key, run, in_turn, base_est)
+                )
+                + " |"
+            )
     big = report.get("large")
     if big:
-        lines += ["", f"**{big['size']} px** ({big['shape'][0]}x{big['shape'][1]}), default settings: coarse-to-fine "
-                  f"stages {big['stages']} px with {big['stage_steps']} evaluations, {big['wall_seconds']:.0f} s in "
-                  f"total (targets and tracing included), peak RSS {big['peak_rss_mb']:.0f} MB, stopped: "
-                  f"{big['stopped']}, load {big['load_before']:.1f}-{big['load_after']:.1f}."]
-    lines += ["", "## Targets", ""]
+        lines += [
+            "",
+            f"**{big['size']} px** ({big['shape'][0]}x{big['shape'][1]}), default settings: "
+            f"coarse-to-fine stages {big['stages']} px with {big['stage_steps']} evaluations, "
+            f"{big['wall_seconds']:.0f} s in total (targets and tracing included), peak RSS "
+            f"{big['peak_rss_mb']:.0f} MB, stopped: "
+            f"{big['stopped']}, load {big['load_before']:.1f}-{big['load_after']:.1f}.",
+        ]
+    lines += ["", "### Targets", ""]
     for text, ok in report["targets"]:
         lines.append(f"- {'PASS' if ok else 'FAIL'}: {text}")
     for size, rows in report["sizes"].items():  # the same target, load-independent
@@ -458,37 +626,52 @@ def markdown(report: dict) -> str:
             if key in rows and rows[key].get("reached") and base_est:
                 estimate, ratio = _estimate(key, rows[key], in_turn, base_est)
                 ok = float(ratio.rstrip("x")) <= 0.25
-                lines.append(f"- {'PASS' if ok else 'FAIL'}: {size} px, {label}: the baseline's quality at in-turn "
-                             f"speed in {ratio} of the baseline's time ({estimate} s; target <= 0.25x)")
-    lines += ["", "Both methods run the identical network, so in float32 their per-evaluation speed can differ "
-              "only by overheads; the per-evaluation gain comes from bfloat16 (native on this CPU, opt-in: "
-              "`precision=\"bfloat16\"`). The machine is shared with other work (load averages above; 2 CPUs), "
-              "which adds noise to all times.", ""]
+                lines.append(
+                    f"- {'PASS' if ok else 'FAIL'}: {size} px, {label}: the baseline's quality at "
+                    f"in-turn speed in {ratio} of the baseline's time ({estimate} s; target <= "
+                    "0.25x)"
+                )
+    lines += [
+        "",
+        "Both methods run the identical network, so in float32 their per-evaluation speed can "
+        "differ only by overheads; the per-evaluation gain comes from bfloat16 (native on CPUs "
+        'with avx512_bf16 or AMX, opt-in: `precision="bfloat16"`). The machine is shared with '
+        "other work (load averages above; 2 CPUs), which adds noise to all times.",
+    ]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Measure both methods and write their section of ``stylize.md``."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
-    parser.add_argument("--quick", action="store_true", help="few steps: a smoke run of the whole script")
-    parser.add_argument("--baseline-steps", type=int, default=None, help="default 300 (20 with --quick)")
-    parser.add_argument("--max-steps", type=int, default=None,
-                        help="most evaluations stylize may use to reach the baseline's quality (default 300, 20 "
-                             "with --quick)")
+    parser.add_argument("--quick", action="store_true", help="CI's check: 64 px, 3 steps")
+    parser.add_argument("--baseline-steps", type=int, default=None, help="default 300")
+    parser.add_argument(
+        "--max-steps",
+        type=int,
+        default=None,
+        help="most evaluations stylize may use to reach the baseline's quality (default 300)",
+    )
     parser.add_argument("--no-bf16", action="store_true", help="skip the bfloat16 stylize rows")
-    parser.add_argument("--xla", action="store_true", help="also time stylize's function compiled with XLA")
-    parser.add_argument("--no-1024", action="store_true", help="skip the 1024 px coarse-to-fine run")
-    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
-    parser.add_argument("--render", metavar="JSON", help="only write bench.md again from a bench.json")
+    parser.add_argument(
+        "--xla", action="store_true", help="also time stylize's function compiled with XLA"
+    )
+    parser.add_argument(
+        "--no-1024", action="store_true", help="skip the 1024 px coarse-to-fine run"
+    )
+    parser.add_argument("--out", default=str(common.RESULTS), help="folder for stylize.md")
+    parser.add_argument("--section", default=None, help="section title (default: the CPU)")
+    parser.add_argument("--json", default=None, help="also write the raw figures to this file")
+    parser.add_argument(
+        "--render", metavar="JSON", help="only write the section again from a --json file"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.render:
-        report = json.loads(Path(args.render).read_text())
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "bench.md").write_text(markdown(report))
-        print(markdown(report))
+        report = json.loads(Path(args.render).read_text(encoding="utf-8"))
+        write_report(report, Path(args.out), args.section)
         return 0
 
     if args.worker:
@@ -497,33 +680,48 @@ def main(argv: list[str] | None = None) -> int:
         print("RESULT " + json.dumps(result), flush=True)
         return 0
 
-    baseline_steps = args.baseline_steps or (20 if args.quick else 300)
-    max_steps = args.max_steps or (20 if args.quick else 300)
+    quick = common.quick_mode(args.quick)
+    scratch = Path(tempfile.mkdtemp(prefix="bench_stylize_"))  # the pictures, to look at
+    if quick:
+        IN_PROCESS["on"] = True
+        args.sizes, args.no_bf16, args.no_1024, args.xla = [64], True, True, False
+    baseline_steps = args.baseline_steps or (3 if quick else 300)
+    max_steps = args.max_steps or (3 if quick else 300)
     import tensorflow as tf  # only for the version string
 
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    flags = common.cpu_flags()
     report: dict[str, Any] = {
-        "date": time.strftime("%Y-%m-%d %H:%M"), "quick": args.quick, "baseline_steps": baseline_steps,
-        "max_steps": max_steps, "machine": {"cpus": os.cpu_count(), "cpu": cpu, "tensorflow": tf.__version__},
-        "feature_scale_for_baseline": FEATURE_SCALE, "quality_every": QUALITY_EVERY, "sizes": {},
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "quick": quick,
+        "baseline_steps": baseline_steps,
+        "max_steps": max_steps,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "cpu": flags["model"] or platform.processor() or "unknown CPU",
+            "flags": flags,
+            "tensorflow": tf.__version__,
+        },
+        "feature_scale_for_baseline": FEATURE_SCALE,
+        "quality_every": QUALITY_EVERY,
+        "sizes": {},
     }
     print("matmul ...", flush=True)
-    report["matmul"] = run_worker({"kind": "matmul"})
+    report["matmul"] = run_worker({"kind": "matmul", **({"n": 512} if quick else {})})
     print(f"  {report['matmul']['gflops']:.0f} GFLOP/s", flush=True)
     precisions = ["float32"] + ([] if args.no_bf16 else ["bfloat16"])
     targets: list[tuple[str, bool]] = []
     for size in args.sizes:
         rows: dict[str, Any] = {}
         print(f"{size} px: per-evaluation speed, in turns ...", flush=True)
-        speed = run_worker({"kind": "speed", "size": size, "precisions": precisions, "xla": args.xla,
-                            "rounds": 4 if args.quick else 8})
+        speed = run_worker(
+            {
+                "kind": "speed",
+                "size": size,
+                "precisions": precisions,
+                "xla": args.xla,
+                "rounds": 1 if quick else 8,
+            }
+        )
         rows["speed"] = speed
         print("  " + ", ".join(f"{k} {v:.3f} s" for k, v in speed["seconds"].items()), flush=True)
         print(f"{size} px: baseline, {baseline_steps} steps ...", flush=True)
@@ -536,9 +734,19 @@ def main(argv: list[str] | None = None) -> int:
             if precision not in precisions:
                 continue
             limit = max(1, round(share * max_steps))
-            print(f"{size} px: {label}, until Q <= {q_base:.3f} (at most {limit} steps) ...", flush=True)
-            config = {"kind": "stylize", "size": size, "steps": limit, "target_quality": q_base,
-                      "precision": precision, "save": f"/tmp/transfer_results/bench_{key}_{size}.png", **overrides}
+            print(
+                f"{size} px: {label}, until Q <= {q_base:.3f} (at most {limit} steps) ...",
+                flush=True,
+            )
+            config = {
+                "kind": "stylize",
+                "size": size,
+                "steps": limit,
+                "target_quality": q_base,
+                "precision": precision,
+                "save": str(scratch / f"bench_{key}_{size}.png"),
+                **overrides,
+            }
             row = run_worker(config)
             rows[key] = row
             reach = row["reached"]
@@ -550,44 +758,85 @@ def main(argv: list[str] | None = None) -> int:
         need = 1.0 if size <= 256 else 1.2
         for key in [k for k in seconds if k != "baseline"]:
             ratio = seconds["baseline"] / seconds[key]
-            targets.append((f"{size} px, {LABELS.get(key, key)}: evals/s {ratio:.2f}x the baseline's (target >= "
-                            f"{need:g}x)", ratio >= need))
+            targets.append(
+                (
+                    f"{size} px, {LABELS.get(key, key)}: evals/s {ratio:.2f}x the baseline's "
+                    f"(target >= {need:g}x)",
+                    ratio >= need,
+                )
+            )
         for key, _, _, _, label in RUNS:
             row = rows.get(key)
             if row is None:
                 continue
             if row["reached"] and base["reached"]:
                 ratio = row["reached"]["seconds"] / base["reached"]["seconds"]
-                targets.append((f"{size} px, {label}: the baseline's {baseline_steps}-step quality reached in "
-                                f"{ratio:.2f}x its wall time (target <= 0.25x)", ratio <= 0.25))
+                targets.append(
+                    (
+                        f"{size} px, {label}: the baseline's {baseline_steps}-step quality "
+                        f"reached in {ratio:.2f}x its wall time (target <= 0.25x)",
+                        ratio <= 0.25,
+                    )
+                )
             else:
-                targets.append((f"{size} px, {label}: the baseline's {baseline_steps}-step quality (Q = {q_base:.3f}) "
-                                f"not reached within {row['steps']} evaluations (final Q {row['final']['quality']:.3f})",
-                                False))
+                targets.append(
+                    (
+                        f"{size} px, {label}: the baseline's {baseline_steps}-step quality "
+                        f"(Q = {q_base:.3f}) not reached within {row['steps']} evaluations "
+                        f"(final Q {row['final']['quality']:.3f})",
+                        False,
+                    )
+                )
             if size == 512:
                 rss = row["peak_rss_mb"]
-                targets.append((f"512 px, {label}: peak RSS {rss:.0f} MB (target < 2500 MB)", rss < 2500))
+                targets.append(
+                    (f"512 px, {label}: peak RSS {rss:.0f} MB (target < 2500 MB)", rss < 2500)
+                )
     if not args.no_1024:
         print("1024 px: stylize with default settings (coarse-to-fine) ...", flush=True)
-        config = {"kind": "stylize", "size": 1024, "steps": 6 if args.quick else 60, "quality": False,
-                  "save": "/tmp/transfer_results/default_1024.png"}
+        config = {
+            "kind": "stylize",
+            "size": 1024,
+            "steps": 60,
+            "quality": False,
+            "save": str(scratch / "default_1024.png"),
+        }
         report["large"] = run_worker(config)
-        print(f"  {report['large']['wall_seconds']:.0f} s, stages {report['large']['stages']}", flush=True)
-        targets.append((f"1024 px completes by coarse-to-fine ({report['large']['stages']} px) in "
-                        f"{report['large']['wall_seconds']:.0f} s, peak RSS {report['large']['peak_rss_mb']:.0f} MB",
-                        report["large"]["image_finite"] and report["large"]["stopped"] is None))
+        print(
+            f"  {report['large']['wall_seconds']:.0f} s, stages {report['large']['stages']}",
+            flush=True,
+        )
+        targets.append(
+            (
+                f"1024 px completes by coarse-to-fine ({report['large']['stages']} px) in "
+                f"{report['large']['wall_seconds']:.0f} s, "
+                f"peak RSS {report['large']['peak_rss_mb']:.0f} MB",
+                report["large"]["image_finite"] and report["large"]["stopped"] is None,
+            )
+        )
     report["targets"] = targets
     for rows in report["sizes"].values():
         speed = rows["speed"]
-        speed["gflops_2x"] = {k: 2.0 * speed["flops_forward"] / v / 1e9 for k, v in speed["seconds"].items()}
-        speed["gflops_3x_convention"] = {k: 3.0 * speed["flops_forward"] / v / 1e9 for k, v in speed["seconds"].items()}
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "bench.json").write_text(json.dumps(report, indent=2))
-    (out / "bench.md").write_text(markdown(report))
-    print(markdown(report))
-    print(f"Wrote {out / 'bench.json'} and {out / 'bench.md'}")
+        speed["gflops_2x"] = {
+            k: 2.0 * speed["flops_forward"] / v / 1e9 for k, v in speed["seconds"].items()
+        }
+        speed["gflops_3x_convention"] = {
+            k: 3.0 * speed["flops_forward"] / v / 1e9 for k, v in speed["seconds"].items()
+        }
+    if args.json:
+        common.write_text_atomic(Path(args.json), json.dumps(report, indent=2))
+    write_report(report, Path(args.out), args.section)
+    print(f"the pictures: {scratch}")
     return 0
+
+
+def write_report(report: dict, out: Path, section: str | None) -> None:
+    """Write the report's section of ``out/stylize.md`` (titled ``section`` or by the CPU)."""
+    quick = " (quick check)" if report.get("quick") else ""
+    title = section or f"stylize against the tutorial{quick} on {report['machine']['cpu']}"
+    body = markdown(report)
+    common.write_section(out / "stylize.md", title, body, HEADING)
+    print(f"## {title}\n\n{body}")
 
 
 if __name__ == "__main__":

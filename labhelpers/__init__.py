@@ -32,7 +32,7 @@ import os
 import types
 from typing import Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # Hide TensorFlow's C++ start-up chatter (set before TensorFlow is first imported; a user's own
 # setting wins).

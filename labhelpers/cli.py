@@ -93,8 +93,7 @@ def add_stylize_command(subparsers: Any) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "stylize", help="paint a photo in the style of a painting (Gatys et al.)",
         description="Paint CONTENT in the style of STYLE (several STYLE images are blended). Images are "
-                    "file paths, URLs or bundled names (python -c 'import labhelpers; "
-                    "print(labhelpers.list_images())').")
+                    "file paths, URLs or bundled names (in Python: labhelpers.list_images()).")
     parser.error = _one_line_error(parser)  # type: ignore[method-assign]
     parser.add_argument("content", nargs="?", default=None,
                         help="the photo (default: the bundled default content image)")

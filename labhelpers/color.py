@@ -19,7 +19,7 @@ square roots from an eigen-decomposition) the new covariance is
 The same map the other way round (:func:`recolor_to`, :func:`blended_color_statistics`) gives
 style transfer's ``init="recolored"`` start: the photo in the painting's colours, from which
 L-BFGS reaches a given style and content distance in fewer evaluations than from the photo
-itself (README, Speed).
+itself (docs/performance.md).
 """
 
 from __future__ import annotations

@@ -4,11 +4,12 @@ Everything here is read from environment variables so that notebooks, the comman
 and CI can change it without editing code:
 
 ``LAB_FAST=1``          tiny images and few steps (CI and quick checks)
-``LAB_CACHE_DIR``       where converted VGG16 weights are kept (default ``~/.cache/labhelpers``)
+``LAB_CACHE_DIR``       where converted VGG16 weights are kept (default: the platform's cache
+                        folder, :func:`default_cache_dir`)
 ``LAB_WEIGHTS``         force a weight source for ``vgg_weights="auto"`` (``keras``, ``torchvision``,
                         a file path, or ``random``)
-``LAB_IMAGES_DIR``      the folder holding ``content/`` and ``style/`` (default: the repository's
-                        ``images/``)
+``LAB_IMAGES_DIR``      the folder holding ``content/`` and ``style/`` (default: the copy inside
+                        the package, ``labhelpers/images/data``, identical to ``images/``)
 ``LAB_SOLUTIONS=1``     instructors: every lesson prints and uses the model solutions and shows the
                         answer keys of its Questions (one switch for the whole series)
 
@@ -20,6 +21,7 @@ optimises inside :func:`one_blas_thread`, so that NumPy's BLAS threads leave the
 from __future__ import annotations
 
 import contextlib
+import importlib.resources
 import os
 import re
 import sys
@@ -68,16 +70,51 @@ def show_solutions() -> bool:
     return env_flag("LAB_SOLUTIONS")
 
 
+def default_cache_dir() -> Path:
+    """The platform's cache folder for labhelpers, from platformdirs (not created here).
+
+    Linux: ``~/.cache/labhelpers`` (or ``$XDG_CACHE_HOME/labhelpers``); macOS:
+    ``~/Library/Caches/labhelpers``; Windows: ``%LOCALAPPDATA%\\labhelpers\\Cache`` (local, not
+    roaming application data, where the 60 MB of weights are not synced or backed up).
+    """
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("labhelpers", appauthor=False))
+
+
 def cache_dir() -> Path:
-    """The folder for downloaded and converted weights; created on first use."""
-    path = Path(os.environ.get("LAB_CACHE_DIR") or Path.home() / ".cache" / "labhelpers")
+    """The folder for downloaded and converted weights: ``LAB_CACHE_DIR`` if set, else
+    :func:`default_cache_dir`; created on first use."""
+    path = Path(os.environ.get("LAB_CACHE_DIR") or default_cache_dir())
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def images_dir() -> Path:
-    """The folder with the bundled ``content/`` and ``style/`` images."""
-    return Path(os.environ.get("LAB_IMAGES_DIR") or REPO_ROOT / "images")
+    """The folder with the bundled ``content/`` and ``style/`` images: ``LAB_IMAGES_DIR`` if set,
+    else the package's own copy (:func:`package_images_dir`)."""
+    folder = os.environ.get("LAB_IMAGES_DIR")
+    return Path(folder) if folder else package_images_dir()
+
+
+def package_images_dir() -> Path:
+    """The folder of the pictures installed with the package (``labhelpers/images/data``).
+
+    Found with :mod:`importlib.resources`, so it is wherever pip put the package (editable or
+    not, from a clone, ``git+...`` or a wheel).
+
+    Raises:
+        FileNotFoundError: the package is not installed as plain files (e.g. imported from a zip
+            file), with what to do instead.
+    """
+    data = importlib.resources.files("labhelpers").joinpath("images").joinpath("data")
+    if isinstance(data, Path):
+        return data
+    raise FileNotFoundError(
+        f"The bundled pictures are inside {data} and cannot be read as files. Install labhelpers "
+        "with pip as a normal package (python -m pip install ...), or set LAB_IMAGES_DIR to a "
+        "folder holding content/ and style/."
+    )
 
 
 @contextlib.contextmanager

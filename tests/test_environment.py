@@ -47,13 +47,28 @@ def test_environment_yml_installs_the_package_and_its_dependencies(pyproject, co
 
 
 def test_python_versions_agree(pyproject):
-    import yaml
+    """conda's Python is inside requires-python, which is the range test.sh tests (3.10-3.13)."""
+    from packaging.specifiers import SpecifierSet
 
+    yaml = pytest.importorskip("yaml")
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     python = next(d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python"))
-    conda_version = tuple(int(p) for p in python.split("=")[1].split(".")[:2])
-    minimum = tuple(int(p) for p in pyproject["project"]["requires-python"].lstrip(">=").split("."))
-    assert conda_version >= minimum
+    admitted = SpecifierSet(pyproject["project"]["requires-python"])
+    assert python.split("=")[1] in admitted
+    # the lowest and the newest admitted minor versions are the ones test.sh runs
+    assert [v for v in ("3.9", "3.10", "3.13", "3.14") if v in admitted] == ["3.10", "3.13"]
+    test_sh = (ROOT / "test.sh").read_text()
+    assert ".ci/find-python 3.10" in test_sh and ".ci/find-python 3.13" in test_sh
+    classifiers = [c.rsplit(" :: ", 1)[1] for c in pyproject["project"]["classifiers"]
+                   if c.startswith("Programming Language :: Python :: 3.")]
+    assert classifiers == ["3.10", "3.11", "3.12", "3.13"]
+
+
+def test_conda_uses_conda_forge_only():
+    """Without nodefaults, Miniconda adds Anaconda's channels and their terms-of-service prompt."""
+    yaml = pytest.importorskip("yaml")
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert env["channels"] == ["conda-forge", "nodefaults"]
 
 
 def test_ipywidgets_floor_is_colab_compatible(pyproject):
@@ -87,10 +102,33 @@ def test_ci_files_have_one_home():
     assert not (ROOT / "ci").exists(), "CI files live in .ci/ only"
 
 
-def test_readme_quick_start_has_one_setup_and_one_test_command():
-    readme = (ROOT / "README.md").read_text()
+def _quick_start_lines() -> list[str]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
     quick = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
-    commands = re.findall(r"```(?:bash|sh)?\n(.*?)```", quick, flags=re.S)
-    lines = [line for block in commands for line in block.strip().splitlines() if line and not line.startswith("#")]
-    assert lines == ["bash setup.sh", "bash test.sh"], lines
+    blocks = re.findall(r"```[a-z]*\n(.*?)```", quick, flags=re.S)
+    return [line.strip() for block in blocks for line in block.strip().splitlines()
+            if line.strip() and not line.strip().startswith(("#", "REM"))]
+
+
+def test_readme_quick_start_has_the_setup_and_the_test_command():
+    lines = _quick_start_lines()
+    assert "bash setup.sh" in lines and "bash test.sh" in lines, lines
     assert "bash test.sh" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_ci_runs_the_windows_steps_as_plain_commands():
+    """test.sh runs the steps a student without bash types (python -m ..., no wrapper script)."""
+    test_sh = (ROOT / "test.sh").read_text()
+    for step in ('-m venv .venv-py313', '-m pip install "${pip_quiet[@]}" -e ".[lab]"',
+                 "-m labhelpers weights", "-m labhelpers stylize"):
+        assert step in test_sh, step
+
+
+def test_every_windows_command_in_the_readme_is_run_by_ci():
+    """Each `.venv\\Scripts\\python -m ...` line of the quick start is a command test.sh runs
+    (with its venv's interpreter), so the Windows path cannot rot unnoticed."""
+    test_sh = " ".join((ROOT / "test.sh").read_text().replace('"${pip_quiet[@]}" ', "").split())
+    for line in _quick_start_lines():
+        match = re.match(r"\.venv\\Scripts\\python(?:\.exe)? (-m .*)", line)
+        if match:
+            assert match.group(1).split(" --")[0] in test_sh, f"test.sh does not run: {line}"

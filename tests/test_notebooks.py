@@ -81,7 +81,8 @@ def test_notebook_structure(path: Path):
     assert "parameters" in first.metadata.get("tags", []), f"{path.name}: first code cell is not tagged 'parameters'"
     assert "FAST = labhelpers.fast_mode()" in first.source
     text = "\n".join(cell.source for cell in notebook.cells)
-    assert colab.colab_url(path.name) in text, f"{path.name}: no 'Open in Colab' link to {colab.colab_url(path.name)}"
+    badge = colab.colab_badge_markdown(path.name)
+    assert badge in text, f"{path.name}: no 'Open in Colab' line {badge} (python -m labhelpers.colab)"
     assert first.source.startswith(colab.colab_setup_code() + "\n\n"), (
         f"{path.name}: the first code cell must start with labhelpers.colab.colab_setup_code() and a blank line "
         "(run `python -m labhelpers.colab` to rewrite it)")

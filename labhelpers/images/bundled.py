@@ -1,7 +1,10 @@
-"""The bundled pictures: ``images/content`` (photos) and ``images/style`` (paintings), found by name.
+"""The bundled pictures: ``content/`` (photos) and ``style/`` (paintings), found by name.
 
-The folder can be moved with ``LAB_IMAGES_DIR`` (:func:`labhelpers.config.images_dir`); sources and
-licences are in ``images/CREDITS.md``.
+They are package data: ``labhelpers/images/data`` holds a copy of the repository's top-level
+``images/`` folder (kept identical by ``tests/test_packaging.py``), so every kind of install
+(editable, a plain ``pip install .``, ``pip install git+...``, a wheel) finds them through
+:func:`labhelpers.config.package_images_dir`. The folder can be replaced with ``LAB_IMAGES_DIR``
+(:func:`labhelpers.config.images_dir`); sources and licences are in ``images/CREDITS.md``.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import difflib
 import os
 from pathlib import Path
 
-from labhelpers.config import images_dir
+from labhelpers.config import images_dir, package_images_dir  # noqa: F401  (re-exported)
 from labhelpers.images.arrays import ImageError
 
 #: Name of the default content photo (a bundled image in ``images/content``).

@@ -148,7 +148,7 @@ def verify_checkpoint_bytes(data: bytes) -> bytes:
 
 
 def arrays_sha256(pairs: list[tuple[np.ndarray, np.ndarray]]) -> str:
-    """SHA-256 over 13 (kernel, bias) pairs: each array's shape, then its float32 little-endian bytes."""
+    """SHA-256 over 13 (kernel, bias) pairs: each shape, then its float32 little-endian bytes."""
     digest = hashlib.sha256()
     for kernel, bias in pairs:
         for array in (kernel, bias):
@@ -156,3 +156,15 @@ def arrays_sha256(pairs: list[tuple[np.ndarray, np.ndarray]]) -> str:
             digest.update(repr(array.shape).encode())
             digest.update(array.tobytes())
     return digest.hexdigest()
+
+#: The sources ``vgg_weights="auto"`` tries, in this order (see the module docstring).
+AUTO_ORDER = ("torchvision cached", "torchvision from PyPI", "keras cached", "keras download")
+#: Printed when ``"auto"`` had to fall back on Keras's Caffe-trained weights.
+KERAS_FALLBACK_WARNING = (
+    "WARNING: the torchvision VGG16 weights could not be had (see the lines above), so Keras's "
+    "Caffe-trained VGG16 is used. Every number, picture and answer key in the lessons was made "
+    "with the torchvision network; with this one the activations are 60-240 times larger and "
+    "the lessons' loss weights (lesson 05's 1, 1e5, 5e-4) give other pictures. Fix: with PyPI "
+    f"reachable, run `{FIX_COMMAND}` once (in a notebook cell: `!{FIX_COMMAND}`), then restart "
+    "the kernel."
+)

@@ -42,7 +42,7 @@ DEFAULT_STYLE_LAYERS: tuple[str, ...] = BLOCK_FIRST_LAYERS
 #: relative Gram errors fall fastest per evaluation, while block4/block5 stay near 0.75-0.85
 #: whatever the weight; with this split (and a higher ``style_weight``, about 1.4) a run reaches the
 #: TensorFlow tutorial's 300-step picture in both weight-free distances in about 3/4 of the
-#: evaluations of equal weights (``benchmarks/results/levers.md``, fourth round).
+#: evaluations of equal weights (``docs/levers.md``, fourth round).
 SHALLOW_STYLE_LAYERS: dict[str, float] = {name: 2.0 ** (4 - b) / 31.0 for b, name in enumerate(BLOCK_FIRST_LAYERS)}
 
 

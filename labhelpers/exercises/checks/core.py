@@ -27,6 +27,7 @@ from typing import Any, Optional
 import numpy as np
 
 from labhelpers.config import import_tensorflow
+from labhelpers.console import console_print  # verdicts readable on a cp1252 console too
 
 tf = import_tensorflow()  # TensorFlow without its CUDA start-up noise (see labhelpers.config)
 
@@ -133,12 +134,12 @@ class StudentOutput:
         lines = self.lines
         if not lines:
             return
-        print("Your code printed:")
+        console_print("Your code printed:")
         for line in lines[: self.max_lines]:
-            print(f"   {line}")
+            console_print(f"   {line}")
         hidden = len(lines) - self.max_lines
         if hidden > 0:
-            print(f"   ... ({hidden} more line{'s' if hidden != 1 else ''} hidden)")
+            console_print(f"   ... ({hidden} more line{'s' if hidden != 1 else ''} hidden)")
 
 
 _OUTPUT: contextvars.ContextVar[Optional[StudentOutput]] = contextvars.ContextVar("student_output", default=None)
@@ -268,7 +269,7 @@ def run_check(name: str, body: Callable[[], str], *, max_printed_lines: int = MA
         _OUTPUT.reset(token)
     output.show()
     for line in verdict:
-        print(line)
+        console_print(line)
     return passed
 
 
@@ -316,11 +317,11 @@ def use_if_correct(
     except KeyboardInterrupt:
         raise
     except BaseException as err:  # noqa: BLE001 - a custom checker may raise
-        print(f"⚠️ the check raised {type(err).__name__}: {short_error(err)}")
+        console_print(f"⚠️ the check raised {type(err).__name__}: {short_error(err)}")
         passed = False
     if passed:
         return student_fn  # type: ignore[return-value]
     name = getattr(reference, "__name__", "this function")
-    print(f"ℹ️ The notebook continues with the reference implementation of {name}, so the rest of the "
-          "lesson still runs; fix yours and run its check again to use it.")
+    console_print(f"ℹ️ The notebook continues with the reference implementation of {name}, so "
+                  "the rest of the lesson still runs; fix yours and run its check again to use it.")
     return reference

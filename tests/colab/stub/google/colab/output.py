@@ -1,4 +1,4 @@
-"""Stand-in for ``google.colab.output``: the two widget-manager switches, which record their calls."""
+"""Stand-in for ``google.colab.output``: the two widget-manager switches, recording their calls."""
 
 calls: list[str] = []
 
