@@ -322,9 +322,10 @@ def readout(page: Any, css: str) -> float:
 
 def next_notch(value: float, key: str) -> float:
     """Where ArrowRight takes a log slider of the panel: one step up in the exponent, rounded to
-    the nearest notch ``10 ** (low + k * step)`` (notches as :data:`labhelpers.panel.view.WEIGHT_SLIDERS`
-    defines them; a default such as 30 lies between notches)."""
-    from labhelpers.panel.view import WEIGHT_SLIDERS
+    the nearest notch ``10 ** (low + k * step)`` (notches as
+    :data:`labhelpers.panel.controls.WEIGHT_SLIDERS` defines them; a default such as 30 lies between
+    notches)."""
+    from labhelpers.panel.controls import WEIGHT_SLIDERS
 
     _key, _label, _default, low, _high, step, _css = next(row for row in WEIGHT_SLIDERS if row[0] == key)
     notch = round((math.log10(value) + step - low) / step)
