@@ -41,13 +41,25 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 _API = {
     "images": [
-        "load_image", "save_image", "show_images", "list_images", "image_path", "ImageError",
-        "resize_to", "to_uint8", "DEFAULT_CONTENT", "DEFAULT_STYLE",
+        "load_image",
+        "save_image",
+        "show_images",
+        "list_images",
+        "image_path",
+        "ImageError",
+        "resize_to",
+        "to_uint8",
+        "DEFAULT_CONTENT",
+        "DEFAULT_STYLE",
     ],
     "network.weights": ["prepare_weights", "WeightsError"],
     "network.extractor": ["build_feature_extractor", "FeatureExtractor"],
     "network.layers": [
-        "VGG16_LAYERS", "BLOCK_FIRST_LAYERS", "DEFAULT_CONTENT_LAYERS", "DEFAULT_STYLE_LAYERS", "SHALLOW_STYLE_LAYERS",
+        "VGG16_LAYERS",
+        "BLOCK_FIRST_LAYERS",
+        "DEFAULT_CONTENT_LAYERS",
+        "DEFAULT_STYLE_LAYERS",
+        "SHALLOW_STYLE_LAYERS",
     ],
     "losses": [
         "content_loss",
@@ -84,10 +96,19 @@ _LESSONS = "lessons.l01_feature_hierarchy", "lessons.l02_content_loss", "lessons
 #: The earlier layout's modules (students' code may use them): name -> the modules whose public
 #: names it gathers.
 _GATHERED = {
-    "plots": ("lessons.common.figures", *_LESSONS, "lessons.l04_total_variation",
-              "lessons.l07_style_transfer"),
-    "experiments": ("lessons.common.noise_runs", "lessons.common.timing", *_LESSONS,
-                    "lessons.l04_total_variation", "lessons.l07_style_transfer"),
+    "plots": (
+        "lessons.common.figures",
+        *_LESSONS,
+        "lessons.l04_total_variation",
+        "lessons.l07_style_transfer",
+    ),
+    "experiments": (
+        "lessons.common.noise_runs",
+        "lessons.common.timing",
+        *_LESSONS,
+        "lessons.l04_total_variation",
+        "lessons.l07_style_transfer",
+    ),
     "pictures": ("lessons.common.pictures",),
     "widgets": ("lessons.common.widgets", *_LESSONS, "lessons.l04_total_variation"),
 }

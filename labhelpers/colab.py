@@ -65,8 +65,9 @@ REPO_URL_VARIABLE = "LAB_REPO_URL"
 REPO_COMMIT_VARIABLE = "LAB_REPO_COMMIT"
 
 #: The command that configures the course (quoted in messages, the README and INSTRUCTORS.md).
-CONFIGURE_COMMAND = ("python -m labhelpers.colab --repo https://github.com/OWNER/REPO "
-                     "--commit SHA_OR_TAG")
+CONFIGURE_COMMAND = (
+    "python -m labhelpers.colab --repo https://github.com/OWNER/REPO --commit SHA_OR_TAG"
+)
 
 #: What the first cell says in Colab when no course repository is configured (one sentence).
 NOT_CONFIGURED = (
@@ -84,10 +85,14 @@ WEIGHTS_REPORT = (
 
 _SHA = re.compile(r"[0-9a-f]{40}")
 _GITHUB = re.compile(
-    r"https://github\.com/([A-Za-z0-9][A-Za-z0-9-]*)/([A-Za-z0-9._-]+?)(?:\.git)?/?")
+    r"https://github\.com/([A-Za-z0-9][A-Za-z0-9-]*)/([A-Za-z0-9._-]+?)(?:\.git)?/?"
+)
 _BADGE_LINE = re.compile(r"^.*(?:colab-badge\.svg|Open in Colab: not configured).*$", re.MULTILINE)
-_CONFIG_LINE = re.compile(r"^(COURSE_REPO_URL|COURSE_COMMIT|COURSE_TAG|COURSE_OPEN_REF)"
-                          r"(: [^=]+)= .*$", re.MULTILINE)
+_CONFIG_LINE = re.compile(
+    r"^(COURSE_REPO_URL|COURSE_COMMIT|COURSE_TAG|COURSE_OPEN_REF)"
+    r"(: [^=]+)= .*$",
+    re.MULTILINE,
+)
 
 
 def in_colab() -> bool:
@@ -118,45 +123,47 @@ def colab_setup_code() -> str:
     threadpoolctl in versions that satisfy ``pyproject.toml``, so pip adds only ``labhelpers``.
     """
     url, commit = json.dumps(COURSE_REPO_URL or ""), json.dumps(COURSE_COMMIT or "")
-    return "\n".join([
-        "import os, re, subprocess, sys, time",
-        'if "google.colab" in sys.modules:  # Colab only: fetch, install the lab (once a runtime)',
-        f'    _url = os.environ.get("{REPO_URL_VARIABLE}", {url})',
-        f'    _commit = os.environ.get("{REPO_COMMIT_VARIABLE}", {commit})',
-        f'    _dir, _start = "{CLONE_DIR}", time.time()',
-        "    if not (_url and _commit):",
-        "        raise RuntimeError(" + _literal(NOT_CONFIGURED, 27) + ")",
-        '    if not re.fullmatch("[0-9a-f]{40}", _commit):',
-        f'        raise RuntimeError(f"{REPO_COMMIT_VARIABLE}={{_commit!r}} is not a full '
-        'commit SHA "',
-        '                           "(40 hex digits): a branch or a tag can move; give the "',
-        '                           "commit itself.")',
-        '    if os.path.isdir(_dir + "/labhelpers"):',
-        '        print(f"Colab: {_dir}/ is already here")',
-        "    else:",
-        '        for _step in (["git", "init", "-q", _dir],',
-        '                      ["git", "-C", _dir, "fetch", "-q", "--depth", "1", _url, _commit],',
-        '                      ["git", "-C", _dir, "checkout", "-q", "-f", "FETCH_HEAD"],',
-        '                      [sys.executable, "-m", "pip", "install", "-q", "-e", _dir]):',
-        "            _done = subprocess.run(_step, capture_output=True, text=True)",
-        "            if _done.returncode != 0:",
-        '                print(" ".join(_step), "failed:", _done.stdout + _done.stderr)',
-        "                break",
-        "        else:",
-        '            print(f"Colab: fetched {_url} at commit {_commit} into {_dir}/ and '
-        'pip-installed it")',
-        '    _head = subprocess.run(["git", "-C", _dir, "rev-parse", "--verify", "-q", "HEAD"],',
-        "                           capture_output=True, text=True).stdout.strip()",
-        '    if _head != _commit or not os.path.isdir(_dir + "/labhelpers"):',
-        '        raise RuntimeError(f"Colab set-up failed: {_dir}/ holds commit '
-        '{_head or \'none\'}, not "',
-        '                           f"{_commit} of {_url}. Read the message above, check the "',
-        f'                           "address ({REPO_URL_VARIABLE}) and the network, delete the "',
-        '                           f"folder (`!rm -rf {_dir}`) and run this cell again.")',
-        "    sys.path.insert(0, _dir)",
-        "    print(" + _literal(WEIGHTS_REPORT, 10) + ")",
-        '    print(f"Colab set-up: {time.time() - _start:.0f} s")',
-    ])
+    return "\n".join(
+        [
+            "import os, re, subprocess, sys, time",
+            'if "google.colab" in sys.modules:  # Colab only: fetch, install the lab (once a runtime)',
+            f'    _url = os.environ.get("{REPO_URL_VARIABLE}", {url})',
+            f'    _commit = os.environ.get("{REPO_COMMIT_VARIABLE}", {commit})',
+            f'    _dir, _start = "{CLONE_DIR}", time.time()',
+            "    if not (_url and _commit):",
+            "        raise RuntimeError(" + _literal(NOT_CONFIGURED, 27) + ")",
+            '    if not re.fullmatch("[0-9a-f]{40}", _commit):',
+            f'        raise RuntimeError(f"{REPO_COMMIT_VARIABLE}={{_commit!r}} is not a full '
+            'commit SHA "',
+            '                           "(40 hex digits): a branch or a tag can move; give the "',
+            '                           "commit itself.")',
+            '    if os.path.isdir(_dir + "/labhelpers"):',
+            '        print(f"Colab: {_dir}/ is already here")',
+            "    else:",
+            '        for _step in (["git", "init", "-q", _dir],',
+            '                      ["git", "-C", _dir, "fetch", "-q", "--depth", "1", _url, _commit],',
+            '                      ["git", "-C", _dir, "checkout", "-q", "-f", "FETCH_HEAD"],',
+            '                      [sys.executable, "-m", "pip", "install", "-q", "-e", _dir]):',
+            "            _done = subprocess.run(_step, capture_output=True, text=True)",
+            "            if _done.returncode != 0:",
+            '                print(" ".join(_step), "failed:", _done.stdout + _done.stderr)',
+            "                break",
+            "        else:",
+            '            print(f"Colab: fetched {_url} at commit {_commit} into {_dir}/ and '
+            'pip-installed it")',
+            '    _head = subprocess.run(["git", "-C", _dir, "rev-parse", "--verify", "-q", "HEAD"],',
+            "                           capture_output=True, text=True).stdout.strip()",
+            '    if _head != _commit or not os.path.isdir(_dir + "/labhelpers"):',
+            '        raise RuntimeError(f"Colab set-up failed: {_dir}/ holds commit '
+            '{_head or \'none\'}, not "',
+            '                           f"{_commit} of {_url}. Read the message above, check the "',
+            f'                           "address ({REPO_URL_VARIABLE}) and the network, delete the "',
+            '                           f"folder (`!rm -rf {_dir}`) and run this cell again.")',
+            "    sys.path.insert(0, _dir)",
+            "    print(" + _literal(WEIGHTS_REPORT, 10) + ")",
+            '    print(f"Colab set-up: {time.time() - _start:.0f} s")',
+        ]
+    )
 
 
 def _literal(text: str, indent: int, width: int = 99) -> str:
@@ -191,31 +198,38 @@ def colab_url(notebook: str) -> str:
         raise ValueError(f"No course repository is configured: run `{CONFIGURE_COMMAND}`.")
     name = notebook if notebook.endswith(".ipynb") else notebook + ".ipynb"
     owner, repo = _github_parts(str(COURSE_REPO_URL))
-    return (f"https://colab.research.google.com/github/{owner}/{repo}/blob/{COURSE_OPEN_REF}"
-            f"/notebooks/{name}")
+    return (
+        f"https://colab.research.google.com/github/{owner}/{repo}/blob/{COURSE_OPEN_REF}"
+        f"/notebooks/{name}"
+    )
 
 
 def colab_badge_markdown(notebook: str) -> str:
     """The notebook's "Open in Colab" Markdown line: a badge, or (unconfigured) a plain note."""
     if not configured():
         return "*Open in Colab: not configured yet (notebooks/INSTRUCTORS.md, Google Colab).*"
-    return (f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-            f"({colab_url(notebook)})")
+    return (
+        f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+        f"({colab_url(notebook)})"
+    )
 
 
 def _github_parts(url: str) -> tuple[str, str]:
     match = _GITHUB.fullmatch(url.strip())
     if not match:
-        raise ValueError(f"--repo {url!r}: Colab opens notebooks from GitHub only; give the "
-                         "address as https://github.com/OWNER/REPO.")
+        raise ValueError(
+            f"--repo {url!r}: Colab opens notebooks from GitHub only; give the "
+            "address as https://github.com/OWNER/REPO."
+        )
     return match.group(1), match.group(2)
 
 
 def _git(*args: str, cwd: Path) -> str | None:
     """``git args`` in ``cwd``: its output stripped, or None when git is missing or fails."""
     try:
-        result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
-                                timeout=120)
+        result = subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return result.stdout.strip() if result.returncode == 0 else None
@@ -243,24 +257,36 @@ def resolve_commit(ref: str, repo_url: str, root: Path = REPO_ROOT) -> tuple[str
         return sha, ref
     if _SHA.fullmatch(ref):
         return ref, None  # no git here to check it: a full SHA is taken as given
-    raise ValueError(f"--commit {ref!r} is neither a commit of this repository nor a tag of "
-                     f"{repo_url}: give a full 40-character SHA, or a tag you have pushed "
-                     "(`git push origin TAG`).")
+    raise ValueError(
+        f"--commit {ref!r} is neither a commit of this repository nor a tag of "
+        f"{repo_url}: give a full 40-character SHA, or a tag you have pushed "
+        "(`git push origin TAG`)."
+    )
 
 
-def write_configuration(repo_url: str | None, commit: str | None, tag: str | None,
-                        open_ref: str = "main", module: Path | None = None) -> None:
+def write_configuration(
+    repo_url: str | None,
+    commit: str | None,
+    tag: str | None,
+    open_ref: str = "main",
+    module: Path | None = None,
+) -> None:
     """Store the configuration in this module's ``COURSE_*`` constants (file and memory).
 
     The module file is written to a temporary name beside it and moved into place.
     """
     global COURSE_REPO_URL, COURSE_COMMIT, COURSE_TAG, COURSE_OPEN_REF
-    values = {"COURSE_REPO_URL": repo_url, "COURSE_COMMIT": commit, "COURSE_TAG": tag,
-              "COURSE_OPEN_REF": open_ref}
+    values = {
+        "COURSE_REPO_URL": repo_url,
+        "COURSE_COMMIT": commit,
+        "COURSE_TAG": tag,
+        "COURSE_OPEN_REF": open_ref,
+    }
     path = Path(module or __file__)
     text = path.read_text(encoding="utf-8")
-    text, count = _CONFIG_LINE.subn(lambda m: f"{m.group(1)}{m.group(2)}= {values[m.group(1)]!r}",
-                                    text)
+    text, count = _CONFIG_LINE.subn(
+        lambda m: f"{m.group(1)}{m.group(2)}= {values[m.group(1)]!r}", text
+    )
     if count != len(values):
         raise ValueError(f"{path}: expected {len(values)} COURSE_* lines, found {count}")
     _replace_file(path, text)
@@ -297,8 +323,10 @@ def sync_notebook(path: str | Path) -> bool:
     source = "".join(first["source"])
     head, blank, rest = source.partition("\n\n")
     if "google.colab" not in head:
-        raise ValueError(f"{path.name}: the first code cell must start with the Colab set-up "
-                         "lines (labhelpers.colab.colab_setup_code()) followed by a blank line")
+        raise ValueError(
+            f"{path.name}: the first code cell must start with the Colab set-up "
+            "lines (labhelpers.colab.colab_setup_code()) followed by a blank line"
+        )
     changed = _set_source(first, colab_setup_code() + blank + rest)
     badge = colab_badge_markdown(path.name)
     for cell in notebook["cells"]:
@@ -326,16 +354,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m labhelpers.colab",
         description="Set the course's repository and exact commit for Colab, and rewrite every "
-                    "notebook's first cell and badge to match (no options: just rewrite them).")
+        "notebook's first cell and badge to match (no options: just rewrite them).",
+    )
     parser.add_argument("--repo", help="the course's repository, https://github.com/OWNER/REPO")
-    parser.add_argument("--commit", help="the commit the notebooks install: a SHA or a tag "
-                                         "(resolved to its SHA with git)")
-    parser.add_argument("--open-ref", default=None,
-                        help="the branch or tag the badges open (default: main)")
-    parser.add_argument("--unconfigure", action="store_true",
-                        help="remove the configuration (the first cells then install nothing)")
-    parser.add_argument("notebooks", nargs="*", type=Path,
-                        help="notebooks to rewrite (default: all in notebooks/)")
+    parser.add_argument(
+        "--commit",
+        help="the commit the notebooks install: a SHA or a tag (resolved to its SHA with git)",
+    )
+    parser.add_argument(
+        "--open-ref", default=None, help="the branch or tag the badges open (default: main)"
+    )
+    parser.add_argument(
+        "--unconfigure",
+        action="store_true",
+        help="remove the configuration (the first cells then install nothing)",
+    )
+    parser.add_argument(
+        "notebooks", nargs="*", type=Path, help="notebooks to rewrite (default: all in notebooks/)"
+    )
     args = parser.parse_args(argv)
     try:
         if args.unconfigure:
@@ -343,14 +379,18 @@ def main(argv: list[str] | None = None) -> int:
             print("Colab: configuration removed; the first cells will install nothing.")
         elif args.repo or args.commit or args.open_ref:
             if not (args.repo and args.commit):
-                raise ValueError("give both --repo https://github.com/OWNER/REPO and --commit "
-                                 "SHA_OR_TAG")
+                raise ValueError(
+                    "give both --repo https://github.com/OWNER/REPO and --commit SHA_OR_TAG"
+                )
             owner, repo = _github_parts(args.repo)
             url = f"https://github.com/{owner}/{repo}"
             sha, tag = resolve_commit(args.commit, url)
             write_configuration(url, sha, tag, args.open_ref or "main")
-            print(f"Colab: {url} at commit {sha}" + (f" (tag {tag})" if tag else "")
-                  + f"; badges open {args.open_ref or 'main'}")
+            print(
+                f"Colab: {url} at commit {sha}"
+                + (f" (tag {tag})" if tag else "")
+                + f"; badges open {args.open_ref or 'main'}"
+            )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -358,16 +398,34 @@ def main(argv: list[str] | None = None) -> int:
     for path in paths:
         print(f"{path.name}: {'updated' if sync_notebook(path) else 'already up to date'}")
     if configured() and (args.repo or args.commit):
-        print("Next: git add -A && git commit -m 'Colab: course repository and commit', push, "
-              "and open a notebook's badge (notebooks/INSTRUCTORS.md, Google Colab).")
+        print(
+            "Next: git add -A && git commit -m 'Colab: course repository and commit', push, "
+            "and open a notebook's badge (notebooks/INSTRUCTORS.md, Google Colab)."
+        )
     return 0
 
 
-__all__ = ["COURSE_REPO_URL", "COURSE_COMMIT", "COURSE_TAG", "COURSE_OPEN_REF", "CLONE_DIR",
-           "REPO_URL_VARIABLE", "REPO_COMMIT_VARIABLE", "CONFIGURE_COMMAND", "NOT_CONFIGURED",
-           "WEIGHTS_REPORT", "in_colab", "configured", "colab_setup_code", "colab_url",
-           "colab_badge_markdown", "resolve_commit", "write_configuration", "sync_notebook",
-           "main"]
+__all__ = [
+    "COURSE_REPO_URL",
+    "COURSE_COMMIT",
+    "COURSE_TAG",
+    "COURSE_OPEN_REF",
+    "CLONE_DIR",
+    "REPO_URL_VARIABLE",
+    "REPO_COMMIT_VARIABLE",
+    "CONFIGURE_COMMAND",
+    "NOT_CONFIGURED",
+    "WEIGHTS_REPORT",
+    "in_colab",
+    "configured",
+    "colab_setup_code",
+    "colab_url",
+    "colab_badge_markdown",
+    "resolve_commit",
+    "write_configuration",
+    "sync_notebook",
+    "main",
+]
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -111,7 +111,9 @@ def match_luminance(source: Any, target: Any) -> np.ndarray:
     src = np.asarray(source, dtype=np.float64)
     tgt = np.asarray(target, dtype=np.float64)
     if src.size == 0 or tgt.size == 0:
-        raise ValueError("match_luminance needs non-empty arrays; pass luminance maps of real images.")
+        raise ValueError(
+            "match_luminance needs non-empty arrays; pass luminance maps of real images."
+        )
     std_s = float(src.std())
     scale = float(tgt.std()) / std_s if std_s > 1e-12 else 0.0
     return (src - src.mean()) * scale + tgt.mean()
@@ -173,7 +175,9 @@ def symmetric_matrix_power(matrix: Any, power: float, eps: float = 1e-10) -> np.
     return (vectors * values**power) @ vectors.T
 
 
-def match_color_statistics(source: Any, target: Any, clip: bool = False, eps: float = 1e-10) -> np.ndarray:
+def match_color_statistics(
+    source: Any, target: Any, clip: bool = False, eps: float = 1e-10
+) -> np.ndarray:
     """Recolour ``source`` so its pixels' mean and covariance equal ``target``'s.
 
     ``x' = A (x - mu_s) + mu_t`` with ``A = Sigma_t^(1/2) Sigma_s^(-1/2)`` (symmetric square roots).
@@ -213,7 +217,9 @@ def blended_color_statistics(images: Any, weights: Any = None) -> tuple[np.ndarr
         raise ValueError("blended_color_statistics needs at least one image.")
     w = np.ones(len(images)) if weights is None else np.asarray(weights, dtype=np.float64).ravel()
     if w.shape != (len(images),) or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
-        raise ValueError(f"weights must be {len(images)} finite numbers >= 0, not all 0; got {weights!r}.")
+        raise ValueError(
+            f"weights must be {len(images)} finite numbers >= 0, not all 0; got {weights!r}."
+        )
     w = w / w.sum()
     stats = [color_statistics(image) for image in images]
     mean = sum(wi * mu for wi, (mu, _) in zip(w, stats))
@@ -231,7 +237,9 @@ def recolor_to(source: Any, mean: Any, covariance: Any, eps: float = 1e-10) -> n
     Returns:
         float32 array with ``source``'s shape, values in [0, 1].
     """
-    out = _affine_recolor(_as_colors(source, "source"), np.asarray(mean, dtype=np.float64), covariance, eps)
+    out = _affine_recolor(
+        _as_colors(source, "source"), np.asarray(mean, dtype=np.float64), covariance, eps
+    )
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 

@@ -142,7 +142,11 @@ def start_up_noise_filtered() -> Iterator[None]:
             os.close(saved)
             capture.seek(0)
             text = capture.read().decode("utf-8", errors="replace")
-            kept = [line for line in text.splitlines() if line.strip() and not STARTUP_NOISE.search(line)]
+            kept = [
+                line
+                for line in text.splitlines()
+                if line.strip() and not STARTUP_NOISE.search(line)
+            ]
             if kept:
                 print("\n".join(kept), file=sys.stderr)
 

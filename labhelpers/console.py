@@ -71,8 +71,9 @@ def plain_text(text: str, encoding: str) -> str:
     return "".join(out)
 
 
-def console_print(*parts: Any, sep: str = " ", end: str = "\n",
-                  file: TextIO | None = None) -> None:
+def console_print(
+    *parts: Any, sep: str = " ", end: str = "\n", file: TextIO | None = None
+) -> None:
     """Like :func:`print`, but degrades to plain text where the stream cannot encode the text.
 
     Args:
@@ -100,5 +101,7 @@ def remove_variable_advice(name: str) -> str:
     Returns:
         One sentence fragment naming bash (macOS/Linux), PowerShell and cmd (Windows) and Python.
     """
-    return (f"macOS/Linux bash: `unset {name}`; Windows PowerShell: `Remove-Item Env:{name}`; "
-            f"Windows cmd: `set {name}=`; in Python: del os.environ['{name}']")
+    return (
+        f"macOS/Linux bash: `unset {name}`; Windows PowerShell: `Remove-Item Env:{name}`; "
+        f"Windows cmd: `set {name}=`; in Python: del os.environ['{name}']"
+    )

@@ -26,7 +26,9 @@ def device_summary() -> dict[str, Any]:
     """
     # TensorFlow is imported here, not at the top, so that importing labhelpers.device (for
     # LESSON_RUNS and the estimates) stays instant.
-    tf = import_tensorflow()  # quietly, without CUDA start-up noise; before Keras, which imports it too
+    tf = (
+        import_tensorflow()
+    )  # quietly, without CUDA start-up noise; before Keras, which imports it too
     import keras
 
     gpus = [device.name for device in tf.config.list_physical_devices("GPU")]
@@ -65,4 +67,8 @@ def time_evaluation(size: int = 128, extractor: Any = None, repeats: int = 4) ->
     history = result.history
     setup = (time.perf_counter() - started) - (history[-1]["seconds"] - history[0]["seconds"])
     per_evaluation = (history[-1]["seconds"] - history[0]["seconds"]) / max(len(history) - 1, 1)
-    return {"size": float(size), "seconds_per_evaluation": float(per_evaluation), "setup_seconds": float(setup)}
+    return {
+        "size": float(size),
+        "seconds_per_evaluation": float(per_evaluation),
+        "setup_seconds": float(setup),
+    }

@@ -77,7 +77,9 @@ __all__ = [
 def _as_float(value: TensorLike, fn: str, arg: str) -> tf.Tensor:
     """Convert ``value`` to a tensor; floats keep their dtype, everything else -> float32."""
     if value is None:
-        raise TypeError(f"{fn}: {arg} is None; expected a tensor or array (did a function forget to return?)")
+        raise TypeError(
+            f"{fn}: {arg} is None; expected a tensor or array (did a function forget to return?)"
+        )
     try:
         tensor = tf.convert_to_tensor(value)
     except (TypeError, ValueError) as err:
@@ -126,7 +128,9 @@ def _require_rank(tensor: tf.Tensor, fn: str, arg: str, expected: str) -> int:
             f"{fn}: the rank of {arg} is unknown while tracing; expected {expected}. "
             "Give the tf.function an input_signature with the rank, e.g. tf.TensorSpec([None, None, None, 3])"
         )
-    raise ValueError(f"{fn}: expected {arg} of shape {expected}, got shape {_shape_str(tensor)} (rank {rank})")
+    raise ValueError(
+        f"{fn}: expected {arg} of shape {expected}, got shape {_shape_str(tensor)} (rank {rank})"
+    )
 
 
 # --------------------------------------------------------------------------- content
@@ -284,7 +288,9 @@ def weighted_style_loss(
     """
     names = list(generated_features)
     if not names:
-        raise ValueError("weighted_style_loss: generated_features is empty; pass at least one style layer")
+        raise ValueError(
+            "weighted_style_loss: generated_features is empty; pass at least one style layer"
+        )
     _same_layers(names, reference_grams, "reference_grams")
     if layer_weights is None:
         layer_weights = {name: 1.0 / len(names) for name in names}

@@ -46,7 +46,9 @@ def _resolve(module: str, node: ast.ImportFrom, is_package: bool) -> str:
     return ".".join(base + ([node.module] if node.module else []))
 
 
-def _targets(module: str, node: ast.Import | ast.ImportFrom, is_package: bool, modules: dict[str, Path]) -> set[str]:
+def _targets(
+    module: str, node: ast.Import | ast.ImportFrom, is_package: bool, modules: dict[str, Path]
+) -> set[str]:
     """The labhelpers modules one import statement brings in (``from a.b import c`` may name module a.b.c)."""
     if isinstance(node, ast.Import):
         names = [alias.name for alias in node.names]
@@ -130,8 +132,9 @@ def test_the_graph_counts_type_checking_and_function_level_imports(tmp_path):
     (package / "__init__.py").write_text("")
     (package / "a.py").write_text("from labhelpers import b\n")
     (package / "b.py").write_text("def f():\n    from labhelpers.c import g\n")
-    (package / "c.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
-                                  "    from labhelpers.a import h\n")
+    (package / "c.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from labhelpers.a import h\n"
+    )
     graph = _import_graph(package)
     assert graph["labhelpers.b"] == {"labhelpers.c"} and graph["labhelpers.c"] == {"labhelpers.a"}
     assert _cycles(graph) == [["labhelpers.a", "labhelpers.b", "labhelpers.c"]]
@@ -141,14 +144,18 @@ def test_no_import_cycles_inside_labhelpers(capsys):
     graph = _import_graph()
     edges = sum(len(targets) for targets in graph.values())
     with capsys.disabled():  # how it was counted (shown with pytest -s)
-        print(f"\nimport graph of labhelpers: {len(graph)} modules, {edges} imports "
-              "(top level, inside functions and under TYPE_CHECKING)")
+        print(
+            f"\nimport graph of labhelpers: {len(graph)} modules, {edges} imports "
+            "(top level, inside functions and under TYPE_CHECKING)"
+        )
     assert len(graph) > 50 and edges > 100  # the whole package was read
     # a function-level import and a TYPE_CHECKING-only import are among the edges
     assert "labhelpers.transfer.run" in graph["labhelpers.device"]
     assert "labhelpers.network.extractor" in graph["labhelpers.lessons.l02_content_loss"]
     cycles = _cycles(graph)
-    assert not cycles, f"import cycles (break them by moving the shared piece down a layer): {cycles}"
+    assert not cycles, (
+        f"import cycles (break them by moving the shared piece down a layer): {cycles}"
+    )
 
 
 def _layer_of(module: str) -> int:
@@ -157,7 +164,9 @@ def _layer_of(module: str) -> int:
     for number, names in enumerate(LAYERS):
         if top in names:
             return number
-    raise AssertionError(f"{module} belongs to no layer of tests/test_architecture.py LAYERS; add it there")
+    raise AssertionError(
+        f"{module} belongs to no layer of tests/test_architecture.py LAYERS; add it there"
+    )
 
 
 def test_imports_follow_the_data_flow():
@@ -187,27 +196,44 @@ def _private_uses(path: Path, outside: bool = False) -> list[str]:
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("labhelpers"):
             for alias in node.names:
                 if alias.name.startswith("_") and not alias.name.startswith("__"):
-                    problems.append(f"{path.name}:{node.lineno} imports {node.module}.{alias.name}")
+                    problems.append(
+                        f"{path.name}:{node.lineno} imports {node.module}.{alias.name}"
+                    )
                 aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.startswith("labhelpers"):
                     aliases[alias.asname or alias.name.split(".")[0]] = alias.name
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
-                and isinstance(node.value, ast.Name) and node.value.id in aliases):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+            and isinstance(node.value, ast.Name)
+            and node.value.id in aliases
+        ):
             problems.append(f"{path.name}:{node.lineno} uses {aliases[node.value.id]}.{node.attr}")
-        elif (outside and isinstance(node, ast.Attribute) and node.attr.startswith("_")
-              and not node.attr.startswith("__") and node.attr not in FOREIGN_PRIVATE_OK
-              and not (isinstance(node.value, ast.Name) and node.value.id in {"self", "cls"})):
-            problems.append(f"{path.name}:{node.lineno} uses the private attribute {ast.unparse(node)}")
+        elif (
+            outside
+            and isinstance(node, ast.Attribute)
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+            and node.attr not in FOREIGN_PRIVATE_OK
+            and not (isinstance(node.value, ast.Name) and node.value.id in {"self", "cls"})
+        ):
+            problems.append(
+                f"{path.name}:{node.lineno} uses the private attribute {ast.unparse(node)}"
+            )
     return problems
 
 
 def test_the_private_name_finder_finds_a_planted_use(tmp_path):
     planted = tmp_path / "planted.py"
-    planted.write_text("from labhelpers.transfer import run\nfrom labhelpers.images import _free_name\n"
-                       "run._secret()\nthing = run.StyleTransfer\nthing._evaluate(1)\n", encoding="utf-8")
+    planted.write_text(
+        "from labhelpers.transfer import run\nfrom labhelpers.images import _free_name\n"
+        "run._secret()\nthing = run.StyleTransfer\nthing._evaluate(1)\n",
+        encoding="utf-8",
+    )
     assert len(_private_uses(planted)) == 2
     assert len(_private_uses(planted, outside=True)) == 3
 
@@ -215,6 +241,13 @@ def test_the_private_name_finder_finds_a_planted_use(tmp_path):
 @pytest.mark.parametrize("root", ROOTS, ids=lambda p: p.name)
 def test_private_names_stay_inside_their_module(root):
     outside = root.name != "labhelpers"
-    problems = [problem for path in sorted(root.rglob("*.py")) if path.name != "test_architecture.py"
-                for problem in _private_uses(path, outside)]
-    assert not problems, "private names used from outside their module (make a public seam):\n" + "\n".join(problems)
+    problems = [
+        problem
+        for path in sorted(root.rglob("*.py"))
+        if path.name != "test_architecture.py"
+        for problem in _private_uses(path, outside)
+    ]
+    assert not problems, (
+        "private names used from outside their module (make a public seam):\n"
+        + "\n".join(problems)
+    )

@@ -23,25 +23,52 @@ def run_cli(argv: list[str]) -> int:
         return int(exc.code or 0)
 
 
-@pytest.mark.parametrize("argv, says", [
-    (["--size", "0"], "argument --size: size must be a positive whole number such as 256, not 0"),
-    (["--size", "big"], "argument --size: size must be a positive whole number such as 256, not 'big'"),
-    (["--steps", "-5"], "argument --steps: steps must be a positive whole number"),
-    (["--style-weight", "-1"], "argument --style-weight: style_weight must be a finite number >= 0"),
-    (["--content-weight", "nan"], "argument --content-weight: content_weight must be a finite number >= 0"),
-    (["--tv-weight", "x"], "argument --tv-weight: tv_weight must be a number >= 0"),
-    (["--optimizer", "sgd"], "optimizer must be 'lbfgs', 'adam' or 'projected_lbfgs', not 'sgd'"),
-    (["--init", "zeros"], "init must be 'content', 'recolored', 'style', 'noise'"),
-    (["--preserve-color", "sepia"], "preserve_color must be None, 'luminance' or 'histogram'"),
-    (["--time-budget-s", "0"], "argument --time-budget-s: time_budget_s must be a number of seconds > 0"),
-    (["--time-budget-s", "abc"], "time_budget_s must be a number of seconds > 0 such as 30 (or None), not 'abc'"),
-    (["--seed", "-2"], "argument --seed: seed must be a whole number >= 0"),
-    (["--coarse-to-fine", "maybe"], "coarse_to_fine must be None"),
-    (["--precision", "half"], "precision must be 'float32', 'bfloat16' or 'auto'"),
-    (["--style-blend"], "expected at least one argument"),
-    (["--content-weight", "0", "--style-weight", "0", "--tv-weight", "0"], "make at least one weight > 0"),
-    (["--style-blend", "0", "0"], "give at least one style picture a positive weight"),
-])
+@pytest.mark.parametrize(
+    "argv, says",
+    [
+        (
+            ["--size", "0"],
+            "argument --size: size must be a positive whole number such as 256, not 0",
+        ),
+        (
+            ["--size", "big"],
+            "argument --size: size must be a positive whole number such as 256, not 'big'",
+        ),
+        (["--steps", "-5"], "argument --steps: steps must be a positive whole number"),
+        (
+            ["--style-weight", "-1"],
+            "argument --style-weight: style_weight must be a finite number >= 0",
+        ),
+        (
+            ["--content-weight", "nan"],
+            "argument --content-weight: content_weight must be a finite number >= 0",
+        ),
+        (["--tv-weight", "x"], "argument --tv-weight: tv_weight must be a number >= 0"),
+        (
+            ["--optimizer", "sgd"],
+            "optimizer must be 'lbfgs', 'adam' or 'projected_lbfgs', not 'sgd'",
+        ),
+        (["--init", "zeros"], "init must be 'content', 'recolored', 'style', 'noise'"),
+        (["--preserve-color", "sepia"], "preserve_color must be None, 'luminance' or 'histogram'"),
+        (
+            ["--time-budget-s", "0"],
+            "argument --time-budget-s: time_budget_s must be a number of seconds > 0",
+        ),
+        (
+            ["--time-budget-s", "abc"],
+            "time_budget_s must be a number of seconds > 0 such as 30 (or None), not 'abc'",
+        ),
+        (["--seed", "-2"], "argument --seed: seed must be a whole number >= 0"),
+        (["--coarse-to-fine", "maybe"], "coarse_to_fine must be None"),
+        (["--precision", "half"], "precision must be 'float32', 'bfloat16' or 'auto'"),
+        (["--style-blend"], "expected at least one argument"),
+        (
+            ["--content-weight", "0", "--style-weight", "0", "--tv-weight", "0"],
+            "make at least one weight > 0",
+        ),
+        (["--style-blend", "0", "0"], "give at least one style picture a positive weight"),
+    ],
+)
 def test_bad_arguments_exit_2_with_one_line(capsys, argv, says):
     assert run_cli(["stylize", *argv]) == 2
     err = capsys.readouterr().err
@@ -56,28 +83,53 @@ def test_unknown_image_exits_2(capsys, tmp_path):
     assert err.startswith("error: No image file") and "Traceback" not in err
 
 
-@pytest.mark.parametrize("output, says", [
-    ("{tmp}/a_file/out.png", "is a file"),
-    ("{tmp}/out.gif", "end the file name with .png"),
-    ("{tmp}", "is a folder"),
-])
+@pytest.mark.parametrize(
+    "output, says",
+    [
+        ("{tmp}/a_file/out.png", "is a file"),
+        ("{tmp}/out.gif", "end the file name with .png"),
+        ("{tmp}", "is a folder"),
+    ],
+)
 def test_unusable_output_exits_2_before_running(capsys, tmp_path, output, says):
     (tmp_path / "a_file").write_text("not a folder")
-    assert run_cli(["stylize", "--size", "32", "--steps", "1", "-o", output.format(tmp=tmp_path)]) == 2
+    assert (
+        run_cli(["stylize", "--size", "32", "--steps", "1", "-o", output.format(tmp=tmp_path)])
+        == 2
+    )
     err = capsys.readouterr().err
     assert says in err and err.count("\n") == 1
 
 
 def test_style_blend_count_must_match(capsys, tmp_path):
-    code = run_cli(["stylize", "chelsea_cat", "van_gogh_starry_night", "--style-blend", "1", "2",
-                    "-o", str(tmp_path / "x.png")])
+    code = run_cli(
+        [
+            "stylize",
+            "chelsea_cat",
+            "van_gogh_starry_night",
+            "--style-blend",
+            "1",
+            "2",
+            "-o",
+            str(tmp_path / "x.png"),
+        ]
+    )
     assert code == 2
     assert "one weight per style image" in capsys.readouterr().err
 
 
 def test_tiny_run_writes_a_png_and_never_overwrites(extractor, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    argv = ["stylize", "--size", "32", "--steps", "3", "--vgg-weights", "torchvision", "--no-progress"]
+    argv = [
+        "stylize",
+        "--size",
+        "32",
+        "--steps",
+        "3",
+        "--vgg-weights",
+        "torchvision",
+        "--no-progress",
+    ]
     assert run_cli([*argv, "--plot-losses", "losses.png"]) == 0
     out = capsys.readouterr().out
     first = tmp_path / "outputs" / "chelsea_cat_x_van_gogh_starry_night.png"  # the default path
@@ -110,15 +162,42 @@ def test_help_lists_the_options(capsys):
 
 
 def test_the_options_are_exactly_the_flagged_settings_fields():
-    flagged = {f.name: f.metadata["flag"] for f in dataclasses.fields(TransferSettings) if f.metadata["flag"]}
+    flagged = {
+        f.name: f.metadata["flag"]
+        for f in dataclasses.fields(TransferSettings)
+        if f.metadata["flag"]
+    }
     assert settings_flags() == flagged
-    assert {"size", "steps", "content_weight", "style_weight", "tv_weight", "optimizer", "init", "seed",
-            "preserve_color", "time_budget_s", "vgg_weights", "style_blend", "precision", "coarse_to_fine"} <= set(flagged)
+    assert {
+        "size",
+        "steps",
+        "content_weight",
+        "style_weight",
+        "tv_weight",
+        "optimizer",
+        "init",
+        "seed",
+        "preserve_color",
+        "time_budget_s",
+        "vgg_weights",
+        "style_blend",
+        "precision",
+        "coarse_to_fine",
+    } <= set(flagged)
     parser = build_parser()
     for name, flag in flagged.items():  # each flag parses into its field, checked by the field
-        value = {"style_blend": ["1", "2"], "preserve_color": "luminance", "optimizer": "adam", "init": "noise",
-                 "precision": "float32", "vgg_weights": "random", "coarse_to_fine": "on"}.get(name, "3")
-        args = parser.parse_args(["stylize", flag, *(value if isinstance(value, list) else [value])])
+        value = {
+            "style_blend": ["1", "2"],
+            "preserve_color": "luminance",
+            "optimizer": "adam",
+            "init": "noise",
+            "precision": "float32",
+            "vgg_weights": "random",
+            "coarse_to_fine": "on",
+        }.get(name, "3")
+        args = parser.parse_args(
+            ["stylize", flag, *(value if isinstance(value, list) else [value])]
+        )
         assert hasattr(args, name), flag
 
 
@@ -126,9 +205,19 @@ def test_a_new_settings_field_appears_on_the_command_line(monkeypatch, capsys):
     """Adding a run option is one edit: a field with a flag. Here a field is added to a subclass."""
     extended = dataclasses.make_dataclass(
         "ExtendedSettings",
-        [("warmup_s", float, dataclasses.field(default=0.5, metadata={
-            "help": "seconds to warm up", "flag": "--warmup-s", "setup": False}))],
-        bases=(TransferSettings,), frozen=True)
+        [
+            (
+                "warmup_s",
+                float,
+                dataclasses.field(
+                    default=0.5,
+                    metadata={"help": "seconds to warm up", "flag": "--warmup-s", "setup": False},
+                ),
+            )
+        ],
+        bases=(TransferSettings,),
+        frozen=True,
+    )
     monkeypatch.setattr(settings_module, "TransferSettings", extended)
     assert settings_flags()["warmup_s"] == "--warmup-s"
     assert run_cli(["stylize", "--help"]) == 0
@@ -146,8 +235,20 @@ def test_the_loss_plot_never_overwrites_a_file_or_the_picture(extractor, capsys,
     precious.parent.mkdir()
     Image.fromarray(np.full((20, 30, 3), 200, np.uint8)).save(precious)
     before = precious.read_bytes()
-    argv = ["stylize", "--size", "32", "--steps", "2", "--vgg-weights", "torchvision", "--no-progress"]
-    assert run_cli([*argv, "-o", str(tmp_path / "out" / "res.png"), "--plot-losses", str(precious)]) == 0
+    argv = [
+        "stylize",
+        "--size",
+        "32",
+        "--steps",
+        "2",
+        "--vgg-weights",
+        "torchvision",
+        "--no-progress",
+    ]
+    assert (
+        run_cli([*argv, "-o", str(tmp_path / "out" / "res.png"), "--plot-losses", str(precious)])
+        == 0
+    )
     out = capsys.readouterr().out
     assert precious.read_bytes() == before
     assert f"Loss curves: {tmp_path / 'out' / 'precious-1.png'}" in out
@@ -164,7 +265,9 @@ def test_the_loss_plot_never_overwrites_a_file_or_the_picture(extractor, capsys,
     assert run_cli([*argv, "-o", str(same), "--plot-losses", str(same), "--overwrite"]) == 0
     with Image.open(same) as picture:
         assert max(picture.size) == 32
-    assert "Loss curves: " + str(tmp_path / "out" / "same-2.png") in capsys.readouterr().out  # a free name
+    assert (
+        "Loss curves: " + str(tmp_path / "out" / "same-2.png") in capsys.readouterr().out
+    )  # a free name
 
 
 def test_safe_file_stem():

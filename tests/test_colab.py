@@ -23,13 +23,18 @@ OTHER_SHA = "0123456789abcdef0123456789abcdef01234567"
 
 
 def _git(*args: str, cwd: Path) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
-                          text=True).stdout.strip()
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 def _configure(monkeypatch, url: str | None, commit: str | None, open_ref: str = "main") -> None:
-    for name, value in (("COURSE_REPO_URL", url), ("COURSE_COMMIT", commit),
-                        ("COURSE_TAG", None), ("COURSE_OPEN_REF", open_ref)):
+    for name, value in (
+        ("COURSE_REPO_URL", url),
+        ("COURSE_COMMIT", commit),
+        ("COURSE_TAG", None),
+        ("COURSE_OPEN_REF", open_ref),
+    ):
         monkeypatch.setattr(colab, name, value)
 
 
@@ -56,11 +61,13 @@ def test_badges_follow_the_configuration(monkeypatch):
     _configure(monkeypatch, "https://github.com/a-course/its-fork", OTHER_SHA, "spring-2027")
     assert colab.colab_url("01_feature_hierarchy") == (
         "https://colab.research.google.com/github/a-course/its-fork/blob/spring-2027/notebooks/"
-        "01_feature_hierarchy.ipynb")
+        "01_feature_hierarchy.ipynb"
+    )
     assert colab.colab_badge_markdown("x.ipynb") == (
         "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
         "(https://colab.research.google.com/github/a-course/its-fork/blob/spring-2027/notebooks/"
-        "x.ipynb)")
+        "x.ipynb)"
+    )
 
 
 def test_in_colab_looks_for_the_google_colab_module(monkeypatch):
@@ -107,7 +114,8 @@ def test_unconfigured_first_cell_runs_nothing_and_says_how_to_configure(monkeypa
     assert str(info.value) == colab.NOT_CONFIGURED
     assert str(info.value).count(". ") == 0  # one sentence
     assert "python -m labhelpers.colab --repo https://github.com/OWNER/REPO --commit" in str(
-        info.value)
+        info.value
+    )
     assert cell.commands == [] and list(tmp_path.iterdir()) == []
 
 
@@ -135,8 +143,9 @@ def course_repo(tmp_path) -> tuple[Path, str, str]:
     return repo, _git("rev-parse", "HEAD~1", cwd=repo), _git("rev-parse", "HEAD", cwd=repo)
 
 
-def test_configured_first_cell_fetches_exactly_its_commit(monkeypatch, tmp_path, capsys,
-                                                          course_repo):
+def test_configured_first_cell_fetches_exactly_its_commit(
+    monkeypatch, tmp_path, capsys, course_repo
+):
     repo, first, second = course_repo
     content = tmp_path / "content"
     content.mkdir()
@@ -158,8 +167,9 @@ def test_configured_first_cell_fetches_exactly_its_commit(monkeypatch, tmp_path,
     cell.commands.clear()
     cell()  # a second run in the same runtime only checks the folder's commit
     assert "is already here" in capsys.readouterr().out
-    assert [command[3:] for command in cell.git_calls()] == [["rev-parse", "--verify", "-q",
-                                                              "HEAD"]]
+    assert [command[3:] for command in cell.git_calls()] == [
+        ["rev-parse", "--verify", "-q", "HEAD"]
+    ]
 
 
 def test_a_runtime_holding_another_commit_stops(monkeypatch, tmp_path, course_repo):
@@ -224,18 +234,28 @@ def test_sync_notebook_rewrites_the_setup_code_and_badges(tmp_path, monkeypatch)
     assert colab.sync_notebook(path) is True
     after = json.loads(path.read_text(encoding="utf-8"))
     text = path.read_text(encoding="utf-8")
-    assert text.count("https://colab.research.google.com/github/a-course/its-fork/blob/main/"
-                      "notebooks/00_setup.ipynb") == 1
+    assert (
+        text.count(
+            "https://colab.research.google.com/github/a-course/its-fork/blob/main/"
+            "notebooks/00_setup.ipynb"
+        )
+        == 1
+    )
     assert "not configured yet" not in text
     first = next(cell for cell in after["cells"] if cell["cell_type"] == "code")
     assert "".join(first["source"]).startswith(colab.colab_setup_code() + "\n\n")
     assert f'"{OTHER_SHA}"' in "".join(first["source"])
     # everything else is kept: cell ids, the rest of the first cell, the other cells
     assert [cell.get("id") for cell in after["cells"]] == [
-        cell.get("id") for cell in before["cells"]]
+        cell.get("id") for cell in before["cells"]
+    ]
     rest = "".join(first["source"]).split("\n\n", 1)[1]
-    assert rest == "".join(next(c for c in before["cells"] if c["cell_type"] == "code")["source"]
-                           ).split("\n\n", 1)[1]
+    assert (
+        rest
+        == "".join(next(c for c in before["cells"] if c["cell_type"] == "code")["source"]).split(
+            "\n\n", 1
+        )[1]
+    )
     assert text.endswith("}\n") and '\n "cells": [\n  {\n' in text  # indent=1, trailing newline
     _configure(monkeypatch, None, None)
     assert colab.sync_notebook(path) is True
@@ -253,8 +273,9 @@ def test_sync_notebook_refuses_a_first_cell_without_setup_code(tmp_path):
 def _documented_configure_command() -> str:
     """The configure command as INSTRUCTORS.md's Colab section shows it (in a code block)."""
     text = (REPO_ROOT / "notebooks" / "INSTRUCTORS.md").read_text(encoding="utf-8")
-    commands = re.findall(r"^\s*(python -m labhelpers\.colab --repo \S+ --commit \S+.*)$", text,
-                          re.MULTILINE)
+    commands = re.findall(
+        r"^\s*(python -m labhelpers\.colab --repo \S+ --commit \S+.*)$", text, re.MULTILINE
+    )
     assert commands, "INSTRUCTORS.md shows no `python -m labhelpers.colab --repo ... --commit ...`"
     return commands[0].strip()
 
@@ -263,13 +284,17 @@ def test_the_documented_configure_command_works_on_a_copy_of_the_lab(tmp_path, m
     """INSTRUCTORS.md's steps on a temporary copy: tag, configure, commit; a first cell runs."""
     copy = tmp_path / "lab"
     for folder in ("labhelpers", "notebooks"):
-        shutil.copytree(REPO_ROOT / folder, copy / folder,
-                        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+        shutil.copytree(
+            REPO_ROOT / folder,
+            copy / folder,
+            ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
+        )
     _git("init", "-q", "-b", "main", cwd=copy)
     _git("add", "-A", cwd=copy)
     _git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "lessons", cwd=copy)
-    _git("-c", "user.name=t", "-c", "user.email=t@t", "tag", "-a", "-m", "x", "lecture-1",
-         cwd=copy)
+    _git(
+        "-c", "user.name=t", "-c", "user.email=t@t", "tag", "-a", "-m", "x", "lecture-1", cwd=copy
+    )
     lessons = _git("rev-parse", "HEAD", cwd=copy)
 
     command = _documented_configure_command()
@@ -277,9 +302,14 @@ def test_the_documented_configure_command_works_on_a_copy_of_the_lab(tmp_path, m
     command = command.replace("SHA_OR_TAG", "lecture-1").split()
     assert command[:3] == ["python", "-m", "labhelpers.colab"]
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    done = subprocess.run([sys.executable, *command[1:]], cwd=copy,
-                          env={**env, "PYTHONPATH": str(copy)}, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        [sys.executable, *command[1:]],
+        cwd=copy,
+        env={**env, "PYTHONPATH": str(copy)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert f"at commit {lessons} (tag lecture-1)" in done.stdout
     module = (copy / "labhelpers" / "colab.py").read_text(encoding="utf-8")
@@ -290,14 +320,19 @@ def test_the_documented_configure_command_works_on_a_copy_of_the_lab(tmp_path, m
     assert len(notebooks) == 8
     for path in notebooks:
         text = path.read_text(encoding="utf-8")
-        assert (f"https://colab.research.google.com/github/a-course/lab/blob/main/notebooks/"
-                f"{path.name}") in text and f'\\"{lessons}\\"' in text
+        assert (
+            f"https://colab.research.google.com/github/a-course/lab/blob/main/notebooks/"
+            f"{path.name}"
+        ) in text and f'\\"{lessons}\\"' in text
     _git("add", "-A", cwd=copy)
     _git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "Colab", cwd=copy)
 
     # a configured first cell, as committed, fetches the lessons' commit (GitHub: the copy here)
-    first = next(cell for cell in json.loads(notebooks[0].read_text(encoding="utf-8"))["cells"]
-                 if cell["cell_type"] == "code")
+    first = next(
+        cell
+        for cell in json.loads(notebooks[0].read_text(encoding="utf-8"))["cells"]
+        if cell["cell_type"] == "code"
+    )
     setup = "".join(first["source"]).split("\n\n", 1)[0]
     content = tmp_path / "content"
     content.mkdir()
@@ -313,5 +348,6 @@ def test_configure_refuses_an_address_outside_github_and_an_unknown_ref(tmp_path
     assert colab.main(["--repo", "https://github.com/a/b"]) == 2
     assert "--commit" in capsys.readouterr().err
     with pytest.raises(ValueError, match="neither a commit of this repository nor a tag"):
-        colab.resolve_commit("no-such-tag-anywhere", (tmp_path / "none.git").as_uri(),
-                             root=tmp_path)
+        colab.resolve_commit(
+            "no-such-tag-anywhere", (tmp_path / "none.git").as_uri(), root=tmp_path
+        )

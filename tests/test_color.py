@@ -26,7 +26,9 @@ def test_yiq_of_primaries_by_hand():
 def test_yiq_round_trip(rng):
     image = rng.random((7, 5, 3))
     np.testing.assert_allclose(color.yiq_to_rgb(color.rgb_to_yiq(image)), image, atol=1e-12)
-    yiq = np.stack([rng.random((4, 4)), rng.normal(0, 0.1, (4, 4)), rng.normal(0, 0.1, (4, 4))], -1)
+    yiq = np.stack(
+        [rng.random((4, 4)), rng.normal(0, 0.1, (4, 4)), rng.normal(0, 0.1, (4, 4))], -1
+    )
     np.testing.assert_allclose(color.rgb_to_yiq(color.yiq_to_rgb(yiq)), yiq, atol=1e-12)
 
 

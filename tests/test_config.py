@@ -10,12 +10,21 @@ import pytest
 
 from labhelpers import config
 
-NOISE_MARKERS = ("E0000", "cuInit", "cuda drivers", "cudart_stub", "absl::InitializeLog", "oneDNN custom operations")
+NOISE_MARKERS = (
+    "E0000",
+    "cuInit",
+    "cuda drivers",
+    "cudart_stub",
+    "absl::InitializeLog",
+    "oneDNN custom operations",
+)
 
 
 def _run(code: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
+    )
 
 
 def test_tensorflow_through_labhelpers_prints_no_cuda_noise():
@@ -62,8 +71,11 @@ def test_the_noise_pattern_matches_the_lines_tensorflow_prints():
         "To turn them off, set the environment variable `TF_ENABLE_ONEDNN_OPTS=0`.",
     ]
     assert all(config.STARTUP_NOISE.search(line) for line in seen)
-    for line in ("Traceback (most recent call last):", "ImportError: libcudnn.so.9: cannot open",
-                 "E0000 op_kernel.cc:1840] OP_REQUIRES failed: Out of memory"):
+    for line in (
+        "Traceback (most recent call last):",
+        "ImportError: libcudnn.so.9: cannot open",
+        "E0000 op_kernel.cc:1840] OP_REQUIRES failed: Out of memory",
+    ):
         assert not config.STARTUP_NOISE.search(line), line
 
 
@@ -73,15 +85,24 @@ def test_fast_mode_reads_the_variable(monkeypatch):
         assert config.fast_mode() is expected
 
 
-@pytest.mark.parametrize("argv", [
-    ["features", "--size", "32", "--vgg-weights", "random"],
-    ["stylize", "--size", "32", "--steps", "1", "--vgg-weights", "random", "-o", "out.png"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["features", "--size", "32", "--vgg-weights", "random"],
+        ["stylize", "--size", "32", "--steps", "1", "--vgg-weights", "random", "-o", "out.png"],
+    ],
+)
 def test_the_command_line_prints_no_cuda_noise(tmp_path, argv):
     """TensorFlow commands on a CPU machine: no E0000/cuInit lines on the screen."""
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    result = subprocess.run([sys.executable, "-m", "labhelpers", *argv], capture_output=True, text=True,
-                            env=env, timeout=300, cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "labhelpers", *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     noisy = [line for line in result.stderr.splitlines() if any(m in line for m in NOISE_MARKERS)]
     assert not noisy, "\n".join(noisy)

@@ -16,8 +16,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_plain_text_by_hand():
     # cp1252 has the ellipsis and the multiplication sign, not the emoji or the arrow
-    assert (plain_text("\u2705 ok \u2026 3\u00d74 \u2192 x", "cp1252")
-            == "[ok] ok \u2026 3\u00d74 -> x")
+    assert (
+        plain_text("\u2705 ok \u2026 3\u00d74 \u2192 x", "cp1252")
+        == "[ok] ok \u2026 3\u00d74 -> x"
+    )
     assert plain_text("\u26a0\ufe0f broke", "ascii") == "[!] broke"
     assert plain_text("na\u00efve \u274c \u4e2d", "ascii") == "na?ve [x] ?"
     assert plain_text("\u2705 unchanged", "utf-8") == "\u2705 unchanged"
@@ -63,13 +65,24 @@ CHECKER_SCRIPT = textwrap.dedent('''
 
 def test_a_checker_prints_on_a_cp1252_console():
     """Windows' legacy console code page: every verdict prints, with plain-text markers."""
-    env = dict(os.environ, PYTHONIOENCODING="cp1252:strict", LAB_FAST="1",
-               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    result = subprocess.run([sys.executable, "-c", CHECKER_SCRIPT], capture_output=True,
-                            env=env, timeout=300)
+    env = dict(
+        os.environ,
+        PYTHONIOENCODING="cp1252:strict",
+        LAB_FAST="1",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", CHECKER_SCRIPT], capture_output=True, env=env, timeout=300
+    )
     out = result.stdout.decode("cp1252")
     assert result.returncode == 0, (out + result.stderr.decode("cp1252", "replace"))[-3000:]
     assert "UnicodeEncodeError" not in out and out.rstrip().endswith("DONE")
-    for marker in ("[ok] gram_matrix:", "[todo] gram_matrix:", "[x] gram_matrix:", "[!] the check",
-                   "[i] The notebook continues", "? debugging"):
+    for marker in (
+        "[ok] gram_matrix:",
+        "[todo] gram_matrix:",
+        "[x] gram_matrix:",
+        "[!] the check",
+        "[i] The notebook continues",
+        "? debugging",
+    ):
         assert marker in out, f"{marker!r} missing from:\n{out}"

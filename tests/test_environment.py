@@ -32,12 +32,16 @@ def conda_pip() -> list[str]:
     assert "conda-forge" in env["channels"]
     pip_sections = [item["pip"] for item in env["dependencies"] if isinstance(item, dict)]
     assert len(pip_sections) == 1, "environment.yml needs exactly one pip: section"
-    assert "pip" in env["dependencies"] and any(str(d).startswith("python") for d in env["dependencies"])
+    assert "pip" in env["dependencies"] and any(
+        str(d).startswith("python") for d in env["dependencies"]
+    )
     return pip_sections[0]
 
 
 def test_environment_yml_installs_the_package_and_its_dependencies(pyproject, conda_pip):
-    required = pyproject["project"]["dependencies"] + pyproject["project"]["optional-dependencies"]["lab"]
+    required = (
+        pyproject["project"]["dependencies"] + pyproject["project"]["optional-dependencies"]["lab"]
+    )
     listed = [line for line in conda_pip if not line.startswith("-e")]
     assert sorted(map(str.lower, listed)) == sorted(map(str.lower, required)), (
         "environment.yml's pip section and pyproject's dependencies + [lab] differ: "
@@ -59,8 +63,11 @@ def test_python_versions_agree(pyproject):
     assert [v for v in ("3.9", "3.10", "3.13", "3.14") if v in admitted] == ["3.10", "3.13"]
     test_sh = (ROOT / "test.sh").read_text()
     assert ".ci/find-python 3.10" in test_sh and ".ci/find-python 3.13" in test_sh
-    classifiers = [c.rsplit(" :: ", 1)[1] for c in pyproject["project"]["classifiers"]
-                   if c.startswith("Programming Language :: Python :: 3.")]
+    classifiers = [
+        c.rsplit(" :: ", 1)[1]
+        for c in pyproject["project"]["classifiers"]
+        if c.startswith("Programming Language :: Python :: 3.")
+    ]
     assert classifiers == ["3.10", "3.11", "3.12", "3.13"]
 
 
@@ -77,25 +84,32 @@ def test_ipywidgets_floor_is_colab_compatible(pyproject):
     assert deps["tensorflow"].startswith("tensorflow>=2.16")
     oldest = (ROOT / ".ci" / "oldest-requirements.txt").read_text()
     oldest_tf = deps["tensorflow"].split(">=")[1]
-    assert f"tensorflow=={oldest_tf}" in oldest or re.search(rf"tensorflow=={re.escape(oldest_tf)}\.\d+", oldest), (
-        ".ci/oldest-requirements.txt must test the oldest TensorFlow that pyproject admits"
-    )
+    assert f"tensorflow=={oldest_tf}" in oldest or re.search(
+        rf"tensorflow=={re.escape(oldest_tf)}\.\d+", oldest
+    ), ".ci/oldest-requirements.txt must test the oldest TensorFlow that pyproject admits"
     colab = (ROOT / ".ci" / "colab-requirements.txt").read_text()
-    assert "ipywidgets==7.7." in colab, ".ci/colab-requirements.txt must hold Colab's ipywidgets 7.7"
+    assert "ipywidgets==7.7." in colab, (
+        ".ci/colab-requirements.txt must hold Colab's ipywidgets 7.7"
+    )
 
 
 def test_the_colab_runtime_satisfies_pyproject(pyproject):
     """Colab's pinned versions meet pyproject's floors (else Colab's pip would upgrade them)."""
     from packaging.requirements import Requirement
 
-    pins = dict(line.split("==", 1) for line in (ROOT / ".ci" / "colab-requirements.txt").read_text().splitlines()
-                if "==" in line and not line.startswith("#"))
+    pins = dict(
+        line.split("==", 1)
+        for line in (ROOT / ".ci" / "colab-requirements.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    )
     pins = {name.lower().replace("_", "-"): version for name, version in pins.items()}
     for text in pyproject["project"]["dependencies"]:
         requirement = Requirement(text)
         name = requirement.name.lower().replace("_", "-")
         assert name in pins, f"{name} is a dependency but not pinned in .ci/colab-requirements.txt"
-        assert requirement.specifier.contains(pins[name]), f"Colab's {name}=={pins[name]} does not satisfy {text}"
+        assert requirement.specifier.contains(pins[name]), (
+            f"Colab's {name}=={pins[name]} does not satisfy {text}"
+        )
 
 
 def test_ci_files_have_one_home():
@@ -106,8 +120,12 @@ def _quick_start_lines() -> list[str]:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     quick = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```[a-z]*\n(.*?)```", quick, flags=re.S)
-    return [line.strip() for block in blocks for line in block.strip().splitlines()
-            if line.strip() and not line.strip().startswith(("#", "REM"))]
+    return [
+        line.strip()
+        for block in blocks
+        for line in block.strip().splitlines()
+        if line.strip() and not line.strip().startswith(("#", "REM"))
+    ]
 
 
 def test_readme_quick_start_has_the_setup_and_the_test_command():
@@ -119,8 +137,12 @@ def test_readme_quick_start_has_the_setup_and_the_test_command():
 def test_ci_runs_the_windows_steps_as_plain_commands():
     """test.sh runs the steps a student without bash types (python -m ..., no wrapper script)."""
     test_sh = (ROOT / "test.sh").read_text()
-    for step in ('-m venv .venv-py313', '-m pip install "${pip_quiet[@]}" -e ".[lab]"',
-                 "-m labhelpers weights", "-m labhelpers stylize"):
+    for step in (
+        '-m venv .venv-py313',
+        '-m pip install "${pip_quiet[@]}" -e ".[lab]"',
+        "-m labhelpers weights",
+        "-m labhelpers stylize",
+    ):
         assert step in test_sh, step
 
 

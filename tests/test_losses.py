@@ -298,7 +298,9 @@ def test_content_loss_rejects_mismatched_shapes():
 
 
 def test_style_loss_errors():
-    with pytest.raises(ValueError, match=r"shapes \(64, 64\) and \(128, 128\): they must come from the same layer"):
+    with pytest.raises(
+        ValueError, match=r"shapes \(64, 64\) and \(128, 128\): they must come from the same layer"
+    ):
         style_loss(np.ones((64, 64)), np.ones((128, 128)))
     with pytest.raises(ValueError, match="(?i)did you pass feature maps.*call gram_matrix first"):
         style_loss(np.ones((1, 8, 8, 3)), np.ones((3, 3)))
@@ -313,7 +315,10 @@ def test_style_loss_errors():
 def test_weighted_style_loss_errors():
     x = np.ones((1, 2, 2, 3))
     g = np.ones((3, 3))
-    with pytest.raises(ValueError, match=r"Missing from reference_grams: \['b'\]; extra in reference_grams: \['c'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"Missing from reference_grams: \['b'\]; extra in reference_grams: \['c'\]",
+    ):
         weighted_style_loss({"a": x, "b": x}, {"a": g, "c": g})
     with pytest.raises(ValueError, match=r"Missing from layer_weights: \['b'\]"):
         weighted_style_loss({"a": x, "b": x}, {"a": g, "b": g}, {"a": 1.0})
@@ -347,7 +352,9 @@ def test_inside_tf_function(rng, jit):
 
     eager = total(gen, ref).numpy()
     compiled = tf.function(total, jit_compile=jit)
-    np.testing.assert_allclose(compiled(tf.constant(gen), tf.constant(ref)).numpy(), eager, rtol=1e-5)
+    np.testing.assert_allclose(
+        compiled(tf.constant(gen), tf.constant(ref)).numpy(), eager, rtol=1e-5
+    )
 
     # differentiable inside the compiled function, too
     variable = tf.Variable(gen)

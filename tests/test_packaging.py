@@ -25,23 +25,42 @@ PACKAGE_DATA = ROOT / "labhelpers" / "images" / "data"
 # The pictures the course ships, written out by hand (see images/CREDITS.md).
 EXPECTED = {
     "CREDITS.md",
-    *(f"content/{name}" for name in ("astronaut.png", "chelsea_cat.png", "cincinnati_bridge.jpg",
-                                     "grace_hopper.jpg", "honey_bee.jpg", "raccoon.jpg")),
-    *(f"style/{name}" for name in ("van_gogh_cafe_terrace_at_night.jpg", "van_gogh_night_cafe.jpg",
-                                   "van_gogh_starry_night.jpg")),
+    *(
+        f"content/{name}"
+        for name in (
+            "astronaut.png",
+            "chelsea_cat.png",
+            "cincinnati_bridge.jpg",
+            "grace_hopper.jpg",
+            "honey_bee.jpg",
+            "raccoon.jpg",
+        )
+    ),
+    *(
+        f"style/{name}"
+        for name in (
+            "van_gogh_cafe_terrace_at_night.jpg",
+            "van_gogh_night_cafe.jpg",
+            "van_gogh_starry_night.jpg",
+        )
+    ),
 }
 
 
 def _digests(folder: Path) -> dict[str, str]:
-    return {path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(folder.rglob("*")) if path.is_file()}
+    return {
+        path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
 
 
 def test_package_data_is_a_copy_of_the_top_level_images_folder():
     top, packaged = _digests(TOP_LEVEL), _digests(PACKAGE_DATA)
     assert set(top) == EXPECTED, "images/ should hold exactly the pictures named in CREDITS.md"
-    differ = sorted(name for name in top.keys() | packaged.keys()
-                    if top.get(name) != packaged.get(name))
+    differ = sorted(
+        name for name in top.keys() | packaged.keys() if top.get(name) != packaged.get(name)
+    )
     assert not differ, (
         f"images/ and labhelpers/images/data/ differ in {differ}: the package ships its copy, so "
         "change both together (copy images/ over labhelpers/images/data/)."
@@ -67,16 +86,33 @@ def test_the_wheel_carries_the_pictures(tmp_path):
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy2(ROOT / name, source / name)
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-         "--disable-pip-version-check", "-q", "-w", str(tmp_path), str(source)],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--disable-pip-version-check",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     (wheel,) = tmp_path.glob("labhelpers-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
-    shipped = {name.split("labhelpers/images/data/", 1)[1] for name in names
-               if name.startswith("labhelpers/images/data/")}
+    shipped = {
+        name.split("labhelpers/images/data/", 1)[1]
+        for name in names
+        if name.startswith("labhelpers/images/data/")
+    }
     assert shipped == EXPECTED, f"the wheel's pictures: {sorted(shipped)}"
-    assert any(name.endswith(".dist-info/LICENSE") or "/licenses/LICENSE" in name
-               for name in names)
+    assert any(
+        name.endswith(".dist-info/LICENSE") or "/licenses/LICENSE" in name for name in names
+    )

@@ -27,9 +27,12 @@ PACKAGE = ROOT / "labhelpers"
 def _sources() -> dict[str, str]:
     """Every module's text, with adjacent string literals split over lines joined ("a "\n "b"
     becomes "a b"), so that advice is read as the message prints it."""
-    return {path.relative_to(ROOT).as_posix():
-            re.sub(r"([\"'])\s*\n\s*[rf]?\1", "", path.read_text(encoding="utf-8"))
-            for path in sorted(PACKAGE.rglob("*.py"))}
+    return {
+        path.relative_to(ROOT).as_posix(): re.sub(
+            r"([\"'])\s*\n\s*[rf]?\1", "", path.read_text(encoding="utf-8")
+        )
+        for path in sorted(PACKAGE.rglob("*.py"))
+    }
 
 
 def test_advice_to_set_a_variable_names_both_shells():
@@ -37,7 +40,7 @@ def test_advice_to_set_a_variable_names_both_shells():
     offenders = []
     for name, text in _sources().items():
         for match in re.finditer(r"`(export|unset) [A-Z_]+", text):
-            nearby = text[max(0, match.start() - 300): match.end() + 300]
+            nearby = text[max(0, match.start() - 300) : match.end() + 300]
             if "PowerShell" not in nearby or "cmd" not in nearby:
                 offenders.append(f"{name}: {match.group(0)}")
     assert not offenders, f"bash-only advice without the Windows commands: {offenders}"
@@ -46,8 +49,11 @@ def test_advice_to_set_a_variable_names_both_shells():
 def test_no_bash_only_commands_in_messages():
     """Quoting with '...' after python -c, .venv/bin and python3 do not work in Windows' cmd."""
     pattern = re.compile(r"python -c '|\.venv/bin|\bpython3 -m\b|\bsource \.venv")
-    offenders = [f"{name}: {m.group(0)}" for name, text in _sources().items()
-                 for m in pattern.finditer(text)]
+    offenders = [
+        f"{name}: {m.group(0)}"
+        for name, text in _sources().items()
+        for m in pattern.finditer(text)
+    ]
     assert not offenders, offenders
 
 
@@ -72,8 +78,9 @@ def _fake_program(folder: Path, name: str, script: str) -> None:
     path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
 
 
-def _which_python(tmp_path: Path, programs: dict[str, str], venv: str | None = None,
-                  python: str | None = None) -> subprocess.CompletedProcess:
+def _which_python(
+    tmp_path: Path, programs: dict[str, str], venv: str | None = None, python: str | None = None
+) -> subprocess.CompletedProcess:
     """Run a copy of setup.sh --which-python in a fake tree whose PATH holds only ``programs``
     (name -> sh script; exit 0 = "I am Python 3.10-3.13") and dirname."""
     tree, bin_dir = tmp_path / "tree", tmp_path / "bin"
@@ -89,14 +96,22 @@ def _which_python(tmp_path: Path, programs: dict[str, str], venv: str | None = N
     env = {"PATH": str(bin_dir), "HOME": str(tmp_path)}
     if python:
         env["PYTHON"] = python
-    return subprocess.run([shutil.which("bash"), str(tree / "setup.sh"), "--which-python"],
-                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    return subprocess.run(
+        [shutil.which("bash"), str(tree / "setup.sh"), "--which-python"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
 
 
 def _lines(result: subprocess.CompletedProcess) -> dict[str, str]:
     assert result.returncode == 0, result.stderr
-    return dict(line.split(": ", 1) if ": " in line else (line.rstrip(":"), "")
-                for line in result.stdout.splitlines())
+    return dict(
+        line.split(": ", 1) if ": " in line else (line.rstrip(":"), "")
+        for line in result.stdout.splitlines()
+    )
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="fake POSIX programs")
@@ -109,8 +124,11 @@ def test_git_bash_layout_python_without_python3(tmp_path):
 @pytest.mark.skipif(sys.platform == "win32", reason="fake POSIX programs")
 def test_a_too_old_python3_is_passed_over(tmp_path):
     """macOS: /usr/bin/python3 may be 3.9 (fails the version check); python3.12 is taken."""
-    found = _lines(_which_python(tmp_path, {"python3": "exit 1", "python3.12": "exit 0"},
-                                 venv=".venv/bin/python"))
+    found = _lines(
+        _which_python(
+            tmp_path, {"python3": "exit 1", "python3.12": "exit 0"}, venv=".venv/bin/python"
+        )
+    )
     assert found == {"python": "python3.12", "venv": ".venv/bin/python"}
 
 

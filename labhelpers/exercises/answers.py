@@ -207,9 +207,8 @@ differ about twice as much and the picture is visibly more painted.
    Paintings whose character is a texture that fills the canvas (Starry Night's swirls, a mosaic,
    pointillism) suit almost any photo; paintings whose character is their composition (a face, a
    horizon) do not carry it over. Photos with large, clear shapes keep their layout best.
-"""
+""",
 }
-
 
 
 def print_answers(lesson: str) -> None:
@@ -226,5 +225,7 @@ def print_answers(lesson: str) -> None:
     if show_solutions():
         print(f"Answer key, {lesson}:\n\n{ANSWERS[lesson]}")
     else:
-        print("The answer key is for instructors: set LAB_SOLUTIONS=1 before starting Jupyter "
-              "(or run %env LAB_SOLUTIONS=1 first in Colab) and run the notebook again.")
+        print(
+            "The answer key is for instructors: set LAB_SOLUTIONS=1 before starting Jupyter "
+            "(or run %env LAB_SOLUTIONS=1 first in Colab) and run the notebook again."
+        )

@@ -19,9 +19,21 @@ from labhelpers.config import import_tensorflow
 
 tf = import_tensorflow()  # TensorFlow without its CUDA start-up noise (see labhelpers.config)
 
-__all__ = ["content_loss", "gram_matrix", "style_loss", "total_variation_loss", "total_loss", "optimization_step",
-           "receptive_field", "layered_content_loss", "layered_style_loss", "checkerboard_tv",
-           "first_adam_change", "source", "SOLUTIONS"]
+__all__ = [
+    "content_loss",
+    "gram_matrix",
+    "style_loss",
+    "total_variation_loss",
+    "total_loss",
+    "optimization_step",
+    "receptive_field",
+    "layered_content_loss",
+    "layered_style_loss",
+    "checkerboard_tv",
+    "first_adam_change",
+    "source",
+    "SOLUTIONS",
+]
 
 
 def content_loss(generated: tf.Tensor, reference: tf.Tensor) -> tf.Tensor:
@@ -32,8 +44,8 @@ def content_loss(generated: tf.Tensor, reference: tf.Tensor) -> tf.Tensor:
 def gram_matrix(features: tf.Tensor) -> tf.Tensor:
     """F^T F / (H*W*C) for a feature map (1, H, W, C): a (C, C) matrix."""
     channels = tf.shape(features)[-1]
-    matrix = tf.reshape(features, (-1, channels))            # (H*W, C): one row per position
-    entries = tf.cast(tf.size(features), features.dtype)     # H*W*C
+    matrix = tf.reshape(features, (-1, channels))  # (H*W, C): one row per position
+    entries = tf.cast(tf.size(features), features.dtype)  # H*W*C
     return tf.matmul(matrix, matrix, transpose_a=True) / entries
 
 
@@ -44,14 +56,20 @@ def style_loss(gram_generated: tf.Tensor, gram_reference: tf.Tensor) -> tf.Tenso
 
 def total_variation_loss(image: tf.Tensor) -> tf.Tensor:
     """Sum of |x[i+1, j] - x[i, j]| + |x[i, j+1] - x[i, j]| over an image (B, H, W, C) (a scalar)."""
-    down = image[..., 1:, :, :] - image[..., :-1, :, :]     # neighbour below
-    right = image[..., :, 1:, :] - image[..., :, :-1, :]    # neighbour on the right
+    down = image[..., 1:, :, :] - image[..., :-1, :, :]  # neighbour below
+    right = image[..., :, 1:, :] - image[..., :, :-1, :]  # neighbour on the right
     return tf.reduce_sum(tf.abs(down)) + tf.reduce_sum(tf.abs(right))
 
 
-def total_loss(image: tf.Tensor, features: Mapping[str, tf.Tensor],
-               content_targets: Mapping[str, tf.Tensor], style_targets: Mapping[str, tf.Tensor],
-               alpha: float, beta: float, gamma: float) -> tf.Tensor:
+def total_loss(
+    image: tf.Tensor,
+    features: Mapping[str, tf.Tensor],
+    content_targets: Mapping[str, tf.Tensor],
+    style_targets: Mapping[str, tf.Tensor],
+    alpha: float,
+    beta: float,
+    gamma: float,
+) -> tf.Tensor:
     """alpha * content + beta * (style summed over the layers) + gamma * TV, the lecture's raw terms.
 
     The one model of lesson 05's exercise: the checker compares a student's function with it, and
@@ -68,27 +86,30 @@ def total_loss(image: tf.Tensor, features: Mapping[str, tf.Tensor],
     return alpha * content + beta * style + gamma * total_variation_loss(image)
 
 
-def optimization_step(image: tf.Variable, loss_fn: Callable[[tf.Tensor], tf.Tensor],
-                      optimizer: Any) -> tf.Tensor:
+def optimization_step(
+    image: tf.Variable, loss_fn: Callable[[tf.Tensor], tf.Tensor], optimizer: Any
+) -> tf.Tensor:
     """One step on the picture: gradient of the loss, optimiser update, clip to [0, 1].
 
     ``image`` is a ``tf.Variable`` (1, H, W, 3) float32 in [0, 1], updated in place; ``optimizer``
     a Keras optimiser. Returns the loss of the picture *before* the update (a scalar tensor).
     """
     with tf.GradientTape() as tape:
-        loss = loss_fn(image)                          # the tape records how the loss depends on image
-    gradient = tape.gradient(loss, image)              # d loss / d pixels, same shape as image
-    optimizer.apply_gradients([(gradient, image)])     # the picture only: VGG16 stays as it is
-    image.assign(tf.clip_by_value(image, 0.0, 1.0))    # pixel values stay valid
+        loss = loss_fn(image)  # the tape records how the loss depends on image
+    gradient = tape.gradient(loss, image)  # d loss / d pixels, same shape as image
+    optimizer.apply_gradients([(gradient, image)])  # the picture only: VGG16 stays as it is
+    image.assign(tf.clip_by_value(image, 0.0, 1.0))  # pixel values stay valid
     return loss
 
 
 def receptive_field(layers):
     """Side (px) of the input patch one value of the last of ``layers`` [(name, kernel, stride), ...] sees."""
-    field, spacing = 1, 1                  # one pixel sees itself; neighbouring pixels are 1 px apart
+    field, spacing = 1, 1  # one pixel sees itself; neighbouring pixels are 1 px apart
     for _name, kernel, stride in layers:
-        field += (kernel - 1) * spacing    # k neighbouring values below, each `spacing` px from the next
-        spacing *= stride                  # then this layer's values are `stride` times further apart
+        field += (
+            kernel - 1
+        ) * spacing  # k neighbouring values below, each `spacing` px from the next
+        spacing *= stride  # then this layer's values are `stride` times further apart
     return field
 
 
@@ -110,18 +131,29 @@ def layered_style_loss(features, targets, weights):
 
 def checkerboard_tv(height, width, cell):
     """TV of an RGB checkerboard of cell x cell squares, counted: every boundary is a jump of 1 per pixel and channel."""
-    between_columns = (width - 1) // cell     # boundaries between columns of squares, each one `height` px long
-    between_rows = (height - 1) // cell       # boundaries between rows of squares, each one `width` px long
-    return 3 * (between_columns * height + between_rows * width)   # 3 colour channels, each with the same jumps
+    between_columns = (
+        width - 1
+    ) // cell  # boundaries between columns of squares, each one `height` px long
+    between_rows = (
+        height - 1
+    ) // cell  # boundaries between rows of squares, each one `width` px long
+    return 3 * (
+        between_columns * height + between_rows * width
+    )  # 3 colour channels, each with the same jumps
 
 
 def first_adam_change(gradient, learning_rate):
     """Adam's first step from m = v = 0: after the bias corrections m_hat = g and v_hat = g^2."""
     beta_1, beta_2, epsilon = 0.9, 0.999, 1e-7
-    m = (1 - beta_1) * gradient                              # first moment after one step
-    v = (1 - beta_2) * gradient**2                           # second moment after one step
-    m_hat, v_hat = m / (1 - beta_1), v / (1 - beta_2)        # bias corrections for t = 1: m_hat = g, v_hat = g^2
-    return -learning_rate * m_hat / (np.sqrt(v_hat) + epsilon)   # = -learning_rate * sign(g): lr per pixel
+    m = (1 - beta_1) * gradient  # first moment after one step
+    v = (1 - beta_2) * gradient**2  # second moment after one step
+    m_hat, v_hat = (
+        m / (1 - beta_1),
+        v / (1 - beta_2),
+    )  # bias corrections for t = 1: m_hat = g, v_hat = g^2
+    return (
+        -learning_rate * m_hat / (np.sqrt(v_hat) + epsilon)
+    )  # = -learning_rate * sign(g): lr per pixel
 
 
 #: Exercise name -> solution function.

@@ -14,10 +14,25 @@ Modules: :mod:`~labhelpers.images.arrays` (checks, :func:`as_float_image`, :func
 
 from __future__ import annotations
 
-from labhelpers.images.arrays import (MAX_PIXELS, MAX_SIDE, MIN_SIDE, ImageError, as_float_image, fit_size,
-                                      resize_to)
-from labhelpers.images.bundled import (DEFAULT_CONTENT, DEFAULT_STYLE, IMAGE_SUFFIXES, KINDS, default_content,
-                                       default_style, image_path, list_images)
+from labhelpers.images.arrays import (
+    MAX_PIXELS,
+    MAX_SIDE,
+    MIN_SIDE,
+    ImageError,
+    as_float_image,
+    fit_size,
+    resize_to,
+)
+from labhelpers.images.bundled import (
+    DEFAULT_CONTENT,
+    DEFAULT_STYLE,
+    IMAGE_SUFFIXES,
+    KINDS,
+    default_content,
+    default_style,
+    image_path,
+    list_images,
+)
 from labhelpers.images.download import DOWNLOAD_TIME_LIMIT_S, MAX_DOWNLOAD_BYTES, URL_TIMEOUT
 from labhelpers.images.load import load_image
 from labhelpers.images.save import SAVE_FORMATS, save_image, to_uint8

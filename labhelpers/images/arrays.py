@@ -106,12 +106,16 @@ def _scale_values(array: np.ndarray, *, lenient: bool, what: str) -> np.ndarray:
     if lenient and not looks_0_255 and low >= -1.0:
         return np.clip(values, 0.0, 1.0)
     if looks_0_255:
-        fix = "it looks like 0-255 values: divide by 255 (x / 255) or convert with x.astype('uint8')"
+        fix = (
+            "it looks like 0-255 values: divide by 255 (x / 255) or convert with x.astype('uint8')"
+        )
     elif low < 0 and high <= 1 + _RANGE_TOLERANCE and low >= -1 - _RANGE_TOLERANCE:
         fix = "if it is in [-1, 1] use (x + 1) / 2; if it is an optimisation result use np.clip(x, 0, 1)"
     else:
         fix = "clip it with np.clip(x, 0, 1), or rescale it, e.g. (x - x.min()) / (x.max() - x.min())"
-    raise ImageError(f"{what} has float values from {low:.4g} to {high:.4g}, but float images must lie in [0, 1]; {fix}.")
+    raise ImageError(
+        f"{what} has float values from {low:.4g} to {high:.4g}, but float images must lie in [0, 1]; {fix}."
+    )
 
 
 def to_numpy(value: Any) -> Any:
@@ -128,11 +132,16 @@ def is_array_like(value: Any) -> bool:
     """True for numpy arrays, tensors and objects with ``__array__`` (not str, bytes or PIL images)."""
     if isinstance(value, (str, bytes, bytearray, memoryview, Image.Image)):
         return False
-    return isinstance(value, np.ndarray) or hasattr(value, "__array__") or callable(getattr(value, "numpy", None))
+    return (
+        isinstance(value, np.ndarray)
+        or hasattr(value, "__array__")
+        or callable(getattr(value, "numpy", None))
+    )
 
 
-def as_float_image(source: Any, *, lenient: bool = True, min_side: int = 0,
-                   what: str = "The image array") -> np.ndarray:
+def as_float_image(
+    source: Any, *, lenient: bool = True, min_side: int = 0, what: str = "The image array"
+) -> np.ndarray:
     """An array or tensor as a new float32 RGB image (H, W, 3) with values in [0, 1].
 
     Args:
@@ -151,7 +160,9 @@ def as_float_image(source: Any, *, lenient: bool = True, min_side: int = 0,
     try:
         array = np.asarray(source)
     except Exception as exc:  # noqa: BLE001 - any failure means "not convertible"
-        raise ImageError(f"{what} could not be turned into a numpy array ({exc}); pass a numpy array.") from exc
+        raise ImageError(
+            f"{what} could not be turned into a numpy array ({exc}); pass a numpy array."
+        ) from exc
     if array.dtype == object or array.dtype.kind in "USVMmc":
         raise ImageError(
             f"{what} has dtype {array.dtype}; an image must hold numbers: uint8 (0-255) or floats in [0, 1]."
@@ -172,7 +183,9 @@ def as_float_image(source: Any, *, lenient: bool = True, min_side: int = 0,
     if array.shape[-1] not in (1, 3, 4):
         hint = ""
         if array.shape[0] in (1, 3, 4):
-            hint = " It looks channels-first; move the channels last with np.transpose(x, (1, 2, 0))."
+            hint = (
+                " It looks channels-first; move the channels last with np.transpose(x, (1, 2, 0))."
+            )
         raise ImageError(
             f"{what} has shape {shape}; the last axis must be the 1, 3 or 4 colour channels.{hint}"
         )
@@ -195,9 +208,11 @@ def _resize_channels(values: np.ndarray, height: int, width: int) -> np.ndarray:
     if values.shape[:2] == (height, width):
         return values.astype(np.float32, copy=True)
     planes = [
-        np.asarray(Image.fromarray(np.ascontiguousarray(values[..., c], dtype=np.float32)).resize(
-            (width, height), Image.Resampling.LANCZOS
-        ))
+        np.asarray(
+            Image.fromarray(np.ascontiguousarray(values[..., c], dtype=np.float32)).resize(
+                (width, height), Image.Resampling.LANCZOS
+            )
+        )
         for c in range(values.shape[-1])
     ]
     return np.clip(np.stack(planes, axis=-1), 0.0, 1.0).astype(np.float32)
@@ -205,8 +220,14 @@ def _resize_channels(values: np.ndarray, height: int, width: int) -> np.ndarray:
 
 def check_size_arg(value: Any, name: str) -> int:
     """``value`` as an int number of pixels (>= 1), else ImageError naming the argument ``name``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ImageError(f"{name} must be a positive whole number of pixels, such as 512, not {value!r}.")
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, (int, np.integer))
+        or value < 1
+    ):
+        raise ImageError(
+            f"{name} must be a positive whole number of pixels, such as 512, not {value!r}."
+        )
     return int(value)
 
 
@@ -236,7 +257,9 @@ def resize_to(image: Any, size: int | tuple[int, int]) -> np.ndarray:
     try:
         array = np.asarray(image)
     except Exception as exc:  # noqa: BLE001
-        raise ImageError(f"resize_to needs an array, not a {type(image).__name__} ({exc}).") from exc
+        raise ImageError(
+            f"resize_to needs an array, not a {type(image).__name__} ({exc})."
+        ) from exc
     if array.ndim not in (3, 4) or array.shape[-1] < 1 or 0 in array.shape:
         raise ImageError(
             f"resize_to needs an image array of shape (H, W, C) or (B, H, W, C), not {array.shape}; "
@@ -249,7 +272,9 @@ def resize_to(image: Any, size: int | tuple[int, int]) -> np.ndarray:
     else:
         new_h, new_w = fit_size(height, width, check_size_arg(size, "size"))
     if new_h > MAX_SIDE or new_w > MAX_SIDE:
-        raise ImageError(f"resize_to: {new_w}x{new_h} pixels is larger than {MAX_SIDE} a side; pick a smaller size.")
+        raise ImageError(
+            f"resize_to: {new_w}x{new_h} pixels is larger than {MAX_SIDE} a side; pick a smaller size."
+        )
     if values.ndim == 3:
         return _resize_channels(values, new_h, new_w)
     return np.stack([_resize_channels(v, new_h, new_w) for v in values])

@@ -57,7 +57,11 @@ def _bundled_files(kind: str) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(
-        (p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES),
+        (
+            p
+            for p in folder.iterdir()
+            if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES
+        ),
         key=lambda p: p.name,
     )
 
@@ -146,7 +150,9 @@ def image_path(name: str, kind: str | None = None) -> Path:
         options = ", ".join(f"'{p.parent.name}/{p.stem}'" for p in hits)
         raise ImageError(f"The name {name!r} matches several bundled images; pick one: {options}.")
     candidates = [p.stem for k in kinds for p in _bundled_files(k)]
-    close = difflib.get_close_matches(Path(key).stem if by_suffix else key, candidates, n=3, cutoff=0.5)
+    close = difflib.get_close_matches(
+        Path(key).stem if by_suffix else key, candidates, n=3, cutoff=0.5
+    )
     hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     if wanted_kind:
         what, available = f"{wanted_kind} image", ", ".join(candidates) or "(none)"

@@ -52,17 +52,23 @@ def download(url: str) -> bytes:
                 if time.monotonic() - started > DOWNLOAD_TIME_LIMIT_S:
                     too_slow = True
                     break
-                chunk = response.read1(1 << 16)  # returns what has arrived, never waits for a full 64 KiB
+                chunk = response.read1(
+                    1 << 16
+                )  # returns what has arrived, never waits for a full 64 KiB
                 if not chunk:
                     break
                 parts.append(chunk)
                 received += len(chunk)
     except urllib.error.HTTPError as exc:
-        raise ImageError(f"Could not download {url}: the server answered {exc.code} {exc.reason}. {advice}") from exc
+        raise ImageError(
+            f"Could not download {url}: the server answered {exc.code} {exc.reason}. {advice}"
+        ) from exc
     except urllib.error.URLError as exc:
         raise ImageError(f"Could not download {url}: {exc.reason}. {advice}") from exc
     except (TimeoutError, OSError, ValueError, http.client.HTTPException) as exc:
-        reason = f"no answer within {URL_TIMEOUT:g} s" if isinstance(exc, TimeoutError) else str(exc)
+        reason = (
+            f"no answer within {URL_TIMEOUT:g} s" if isinstance(exc, TimeoutError) else str(exc)
+        )
         raise ImageError(f"Could not download {url}: {reason}. {advice}") from exc
     if too_slow:
         raise ImageError(

@@ -22,10 +22,26 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from labhelpers.images.arrays import (MAX_PIXELS, MIN_SIDE, RESIZE_HINT, ImageError, as_float_image,
-                                      check_dimensions, fit_size, check_size_arg, is_array_like, shrink_to,
-                                      to_three_channels)
-from labhelpers.images.bundled import DEFAULT_CONTENT, IMAGE_SUFFIXES, bundled_summary, image_path, list_images
+from labhelpers.images.arrays import (
+    MAX_PIXELS,
+    MIN_SIDE,
+    RESIZE_HINT,
+    ImageError,
+    as_float_image,
+    check_dimensions,
+    fit_size,
+    check_size_arg,
+    is_array_like,
+    shrink_to,
+    to_three_channels,
+)
+from labhelpers.images.bundled import (
+    DEFAULT_CONTENT,
+    IMAGE_SUFFIXES,
+    bundled_summary,
+    image_path,
+    list_images,
+)
 from labhelpers.images.download import download
 
 _URL_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
@@ -40,9 +56,13 @@ def _pil_to_rgb(image: Image.Image, what: str) -> np.ndarray:
     if mode in ("I", "F"):
         values = np.asarray(image).astype(np.float64)
         if not np.all(np.isfinite(values)):
-            raise ImageError(f"{what} contains NaN or infinite pixel values; save it again as an 8-bit PNG or JPEG.")
+            raise ImageError(
+                f"{what} contains NaN or infinite pixel values; save it again as an 8-bit PNG or JPEG."
+            )
         low, high = float(values.min()), float(values.max())
-        top = 65535.0 if mode == "I" else 1.0  # mode I comes from 16-bit files; F is usually [0, 1]
+        top = (
+            65535.0 if mode == "I" else 1.0
+        )  # mode I comes from 16-bit files; F is usually [0, 1]
         if low >= 0 and high <= top:
             scaled = values / top
         else:
@@ -53,10 +73,14 @@ def _pil_to_rgb(image: Image.Image, what: str) -> np.ndarray:
             scaled = (values - low) / (high - low) if high > low else np.zeros_like(values)
         return to_three_channels(scaled.astype(np.float32)[..., None])
     if mode == "1":
-        return to_three_channels(np.asarray(image.convert("L")).astype(np.float32)[..., None] / 255.0)
+        return to_three_channels(
+            np.asarray(image.convert("L")).astype(np.float32)[..., None] / 255.0
+        )
     if mode == "L":
         return to_three_channels(np.asarray(image).astype(np.float32)[..., None] / 255.0)
-    has_alpha = mode in ("LA", "La", "PA", "RGBA", "RGBa") or (mode == "P" and "transparency" in image.info)
+    has_alpha = mode in ("LA", "La", "PA", "RGBA", "RGBa") or (
+        mode == "P" and "transparency" in image.info
+    )
     if mode == "RGB":
         rgb = image
     else:
@@ -95,7 +119,9 @@ def _decode(opener: Any, what: str, head: bytes, max_size: int | None) -> np.nda
             image = Image.open(opener)
         except Image.DecompressionBombError as exc:
             pixels = re.search(r"\((\d+) pixels\)", str(exc))
-            size = f"claims {int(pixels.group(1)) / 1e6:.0f} megapixels" if pixels else "is enormous"
+            size = (
+                f"claims {int(pixels.group(1)) / 1e6:.0f} megapixels" if pixels else "is enormous"
+            )
             raise ImageError(
                 f"{what} {size}, more than this course handles ({MAX_PIXELS / 1e6:g} megapixels at "
                 f"most); it may be a 'decompression bomb'. If it is a real photo, {RESIZE_HINT}."
@@ -106,7 +132,9 @@ def _decode(opener: Any, what: str, head: bytes, max_size: int | None) -> np.nda
                 "GIF, BMP or TIFF file."
             ) from exc
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
-            raise ImageError(f"{what} could not be opened as an image ({exc}); check the file or get it again.") from exc
+            raise ImageError(
+                f"{what} could not be opened as an image ({exc}); check the file or get it again."
+            ) from exc
         with image:
             check_dimensions(image.width, image.height, what)
             if max_size is not None and image.format == "JPEG":
@@ -115,7 +143,9 @@ def _decode(opener: Any, what: str, head: bytes, max_size: int | None) -> np.nda
             try:
                 image.load()  # decode every pixel now, so damage shows up here and not later
             except Image.DecompressionBombError as exc:
-                raise ImageError(f"{what} is too large to decode safely ({exc}); {RESIZE_HINT}.") from exc
+                raise ImageError(
+                    f"{what} is too large to decode safely ({exc}); {RESIZE_HINT}."
+                ) from exc
             except Exception as exc:  # noqa: BLE001 - Pillow raises several types for damaged data
                 raise ImageError(
                     f"{what} is damaged or incomplete ({exc}); the download or copy was probably cut "
@@ -156,7 +186,10 @@ def _from_pil(image: Image.Image, what: str, max_size: int | None) -> np.ndarray
     try:
         image = ImageOps.exif_transpose(image) or image
     except Exception as exc:  # noqa: BLE001 - broken EXIF must not stop loading
-        warnings.warn(f"{what}: its EXIF orientation could not be read ({exc}); it is used as stored.", stacklevel=3)
+        warnings.warn(
+            f"{what}: its EXIF orientation could not be read ({exc}); it is used as stored.",
+            stacklevel=3,
+        )
     return shrink_to(_pil_to_rgb(image, what), max_size)
 
 
@@ -165,7 +198,9 @@ def _load_path(path: Path, max_size: int | None, original: str) -> np.ndarray:
     if path.is_dir():
         names = sorted(p.name for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:5]
         inside = f" It contains e.g. {', '.join(names)}." if names else ""
-        raise ImageError(f"'{path}' is a folder, not an image file; pass the path of one picture inside it.{inside}")
+        raise ImageError(
+            f"'{path}' is a folder, not an image file; pass the path of one picture inside it.{inside}"
+        )
     if not path.exists():
         try:
             bundled = image_path(original)
@@ -176,12 +211,21 @@ def _load_path(path: Path, max_size: int | None, original: str) -> np.ndarray:
         key = Path(original.replace("\\", "/")).stem.lower()
         bundled_names = {
             (f"{kind}/{name}" if "/" in original.replace("\\", "/") else name): name
-            for kind, names in list_images().items() for name in names
+            for kind, names in list_images().items()
+            for name in names
         }
         close = difflib.get_close_matches(key, list(bundled_names.values()), n=2, cutoff=0.6)
         close = [full for full, name in bundled_names.items() if name in close]
-        hint = f" Did you mean the bundled image {' or '.join(repr(c) for c in close)}?" if close else ""
-        where = "" if path.is_absolute() else f" (relative paths start in the current folder, {Path.cwd()})"
+        hint = (
+            f" Did you mean the bundled image {' or '.join(repr(c) for c in close)}?"
+            if close
+            else ""
+        )
+        where = (
+            ""
+            if path.is_absolute()
+            else f" (relative paths start in the current folder, {Path.cwd()})"
+        )
         raise ImageError(
             f"No image file at '{path.absolute()}'{where}.{hint} Check "
             f"the spelling and the folder, or use a bundled image by name, e.g. "
@@ -200,9 +244,13 @@ def _load_file(path: Path, max_size: int | None, what: str | None = None) -> np.
         with path.open("rb") as handle:
             head = handle.read(64)
     except OSError as exc:
-        raise ImageError(f"{what} cannot be read ({exc.strerror or exc}); check that it exists and you may read it.") from exc
+        raise ImageError(
+            f"{what} cannot be read ({exc.strerror or exc}); check that it exists and you may read it."
+        ) from exc
     if size == 0:
-        raise ImageError(f"{what} is empty (0 bytes); the download or copy probably failed. Get the file again.")
+        raise ImageError(
+            f"{what} is empty (0 bytes); the download or copy probably failed. Get the file again."
+        )
     # Pillow opens the file read-only; the user's file is never changed.
     return _decode(path, what, head, max_size)
 
@@ -265,7 +313,9 @@ def load_image(source: Any, max_size: int | None = None) -> np.ndarray:
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
         if not data:
-            raise ImageError("The image bytes are empty (0 bytes); pass the full contents of an image file.")
+            raise ImageError(
+                "The image bytes are empty (0 bytes); pass the full contents of an image file."
+            )
         return _decode(io.BytesIO(data), "The given bytes", data[:64], max_size)
     if isinstance(source, Image.Image):
         what = "The PIL image"
@@ -273,14 +323,20 @@ def load_image(source: Any, max_size: int | None = None) -> np.ndarray:
         try:
             source.load()
         except Exception as exc:  # noqa: BLE001 - damaged lazily-opened images fail here
-            raise ImageError(f"{what} could not be decoded ({exc}); the file behind it is damaged.") from exc
+            raise ImageError(
+                f"{what} could not be decoded ({exc}); the file behind it is damaged."
+            ) from exc
         return _from_pil(source, what, max_size)
     if hasattr(source, "read") and callable(source.read):
         data = source.read()
         if not isinstance(data, (bytes, bytearray)):
-            raise ImageError("The file object gave text, not bytes; open the file in binary mode: open(path, 'rb').")
+            raise ImageError(
+                "The file object gave text, not bytes; open the file in binary mode: open(path, 'rb')."
+            )
         if not data:
-            raise ImageError("The file object gave no bytes (empty file, or already read to the end).")
+            raise ImageError(
+                "The file object gave no bytes (empty file, or already read to the end)."
+            )
         return _decode(io.BytesIO(bytes(data)), "The file object", bytes(data[:64]), max_size)
     if is_array_like(source):
         return shrink_to(as_float_image(source, lenient=False, min_side=MIN_SIDE), max_size)

@@ -30,7 +30,9 @@ def to_uint8(image: Any) -> np.ndarray:
     Returns:
         A new uint8 array (H, W, 3): ``round(value * 255)``.
     """
-    if isinstance(image, Image.Image) or isinstance(image, (str, os.PathLike, bytes, bytearray, memoryview)):
+    if isinstance(image, Image.Image) or isinstance(
+        image, (str, os.PathLike, bytes, bytearray, memoryview)
+    ):
         rgb = load_image(image)
     else:
         rgb = as_float_image(image, lenient=True, min_side=0)
@@ -41,7 +43,9 @@ def _free_name(path: Path, attempt: int) -> Path:
     return path if attempt == 0 else path.with_name(f"{path.stem}-{attempt}{path.suffix}")
 
 
-def save_image(image: Any, path: str | os.PathLike[str], quality: int = 95, *, overwrite: bool = False) -> Path:
+def save_image(
+    image: Any, path: str | os.PathLike[str], quality: int = 95, *, overwrite: bool = False
+) -> Path:
     """Save an image array to a PNG, JPEG or WebP file.
 
     Args:
@@ -74,10 +78,20 @@ def save_image(image: Any, path: str | os.PathLike[str], quality: int = 95, *, o
             f"Cannot save to '{target}': it has {got}. End the file name with .png (lossless), "
             ".jpg or .webp, e.g. 'result.png'."
         )
-    if isinstance(quality, bool) or not isinstance(quality, (int, np.integer)) or not 1 <= quality <= 100:
-        raise ImageError(f"quality must be a whole number from 1 to 100 (95 is a good choice), not {quality!r}.")
+    if (
+        isinstance(quality, bool)
+        or not isinstance(quality, (int, np.integer))
+        or not 1 <= quality <= 100
+    ):
+        raise ImageError(
+            f"quality must be a whole number from 1 to 100 (95 is a good choice), not {quality!r}."
+        )
     if isinstance(image, Image.Image):
-        rgb = np.asarray(image.convert("RGB")) if image.mode in ("RGB", "L", "P", "1") else to_uint8(image)
+        rgb = (
+            np.asarray(image.convert("RGB"))
+            if image.mode in ("RGB", "L", "P", "1")
+            else to_uint8(image)
+        )
     else:
         rgb = to_uint8(image)
     options: dict[str, Any] = {}
@@ -86,21 +100,31 @@ def save_image(image: Any, path: str | os.PathLike[str], quality: int = 95, *, o
     elif SAVE_FORMATS[suffix] == "WEBP":
         options = {"quality": int(quality)}
     buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8)).save(buffer, SAVE_FORMATS[suffix], **options)
+    Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8)).save(
+        buffer, SAVE_FORMATS[suffix], **options
+    )
     data = buffer.getvalue()
 
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError) as exc:
-        raise ImageError(f"Cannot create the folder '{target.parent}': a file of that name is in the way.") from exc
+        raise ImageError(
+            f"Cannot create the folder '{target.parent}': a file of that name is in the way."
+        ) from exc
     except OSError as exc:
-        raise ImageError(f"Cannot create the folder '{target.parent}' ({exc.strerror or exc}); choose another place.") from exc
+        raise ImageError(
+            f"Cannot create the folder '{target.parent}' ({exc.strerror or exc}); choose another place."
+        ) from exc
     if target.is_dir():
-        raise ImageError(f"'{target}' is a folder; give a file name inside it, e.g. '{target / 'result.png'}'.")
+        raise ImageError(
+            f"'{target}' is a folder; give a file name inside it, e.g. '{target / 'result.png'}'."
+        )
     try:
         if overwrite:
             # Write next to the target, then swap it in: a failure never leaves half a file.
-            handle, temp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=suffix, dir=target.parent)
+            handle, temp = tempfile.mkstemp(
+                prefix=f".{target.stem}-", suffix=suffix, dir=target.parent
+            )
             try:
                 with os.fdopen(handle, "wb") as out:
                     out.write(data)
@@ -112,11 +136,17 @@ def save_image(image: Any, path: str | os.PathLike[str], quality: int = 95, *, o
         for attempt in range(10_000):
             candidate = _free_name(target, attempt)
             try:
-                with candidate.open("xb") as out:  # "x": fails instead of replacing an existing file
+                with candidate.open(
+                    "xb"
+                ) as out:  # "x": fails instead of replacing an existing file
                     out.write(data)
             except FileExistsError:
                 continue
             return candidate
     except OSError as exc:
-        raise ImageError(f"Cannot write '{target}' ({exc.strerror or exc}); check the folder exists and is writable.") from exc
-    raise ImageError(f"Too many files named like '{target}' already; choose another name or pass overwrite=True.")
+        raise ImageError(
+            f"Cannot write '{target}' ({exc.strerror or exc}); check the folder exists and is writable."
+        ) from exc
+    raise ImageError(
+        f"Too many files named like '{target}' already; choose another name or pass overwrite=True."
+    )

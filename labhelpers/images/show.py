@@ -53,22 +53,35 @@ def show_images(
         raise ImageError("show_images got an empty list; pass at least one image.")
     if titles is None:
         title_list: list[str | None] = [
-            Path(os.fspath(item)).stem if isinstance(item, (str, os.PathLike)) else None for item in items
+            Path(os.fspath(item)).stem if isinstance(item, (str, os.PathLike)) else None
+            for item in items
         ]
     elif isinstance(titles, str):
         title_list = [titles]
     else:
         title_list = list(titles)
     if len(title_list) != len(items):
-        raise ImageError(f"show_images got {len(items)} image(s) but {len(title_list)} title(s); give one title per image.")
+        raise ImageError(
+            f"show_images got {len(items)} image(s) but {len(title_list)} title(s); give one title per image."
+        )
     if size is not None:
         height_in = size
-    if not isinstance(height_in, (int, float)) or isinstance(height_in, bool) or not 0 < height_in <= 50:
-        raise ImageError(f"height_in is the height of each picture in inches, a number such as 4, not {height_in!r}.")
+    if (
+        not isinstance(height_in, (int, float))
+        or isinstance(height_in, bool)
+        or not 0 < height_in <= 50
+    ):
+        raise ImageError(
+            f"height_in is the height of each picture in inches, a number such as 4, not {height_in!r}."
+        )
 
     pictures = []
     for index, item in enumerate(items):
-        what = f"Image {index + 1} of show_images" if len(items) > 1 else "The image given to show_images"
+        what = (
+            f"Image {index + 1} of show_images"
+            if len(items) > 1
+            else "The image given to show_images"
+        )
         if isinstance(item, list) or is_array_like(item):
             pictures.append(as_float_image(item, lenient=True, min_side=0, what=what))
         else:
@@ -79,14 +92,24 @@ def show_images(
 
         ratios = [p.shape[1] / p.shape[0] for p in pictures]
         figure, created = plt.subplots(
-            1, len(pictures), figsize=(height_in * sum(ratios) + 0.2 * len(pictures), height_in + 0.4),
-            gridspec_kw={"width_ratios": ratios}, squeeze=False, layout="constrained",
+            1,
+            len(pictures),
+            figsize=(height_in * sum(ratios) + 0.2 * len(pictures), height_in + 0.4),
+            gridspec_kw={"width_ratios": ratios},
+            squeeze=False,
+            layout="constrained",
         )
         axes_list = list(created[0])
     else:
-        axes_list = list(np.ravel(np.asarray(axes, dtype=object))) if isinstance(axes, (list, tuple, np.ndarray)) else [axes]
+        axes_list = (
+            list(np.ravel(np.asarray(axes, dtype=object)))
+            if isinstance(axes, (list, tuple, np.ndarray))
+            else [axes]
+        )
         if len(axes_list) != len(pictures):
-            raise ImageError(f"show_images got {len(pictures)} image(s) but {len(axes_list)} axes; give one Axes per image.")
+            raise ImageError(
+                f"show_images got {len(pictures)} image(s) but {len(axes_list)} axes; give one Axes per image."
+            )
         figure = axes_list[0].figure
     for ax, picture, title in zip(axes_list, pictures, title_list):
         ax.imshow(picture, vmin=0.0, vmax=1.0, interpolation="antialiased")

@@ -18,8 +18,14 @@ from typing import Any
 from labhelpers.images.arrays import ImageError
 from labhelpers.images.download import MAX_DOWNLOAD_BYTES, download
 
-__all__ = ["MAX_FILE_BYTES", "COLAB_UPLOAD_HELP", "needs_name_box", "read_named_picture",
-           "as_upload_value", "load_named_picture"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "COLAB_UPLOAD_HELP",
+    "needs_name_box",
+    "read_named_picture",
+    "as_upload_value",
+    "load_named_picture",
+]
 
 #: Largest picture file read from a typed path, in bytes (the same bound as a download).
 MAX_FILE_BYTES = MAX_DOWNLOAD_BYTES
@@ -64,8 +70,9 @@ def read_named_picture(text: str, folder: str | Path | None = None) -> tuple[str
     """
     name = str(text or "").strip().strip("'\"").strip()
     if not name:
-        raise ImageError("Type the file name of a picture (or an https:// address) first. "
-                         + COLAB_UPLOAD_HELP)
+        raise ImageError(
+            "Type the file name of a picture (or an https:// address) first. " + COLAB_UPLOAD_HELP
+        )
     if name.lower().startswith(("http://", "https://")):
         data = download(name)
         return name.rstrip("/").rsplit("/", 1)[-1].split("?")[0] or "download", data
@@ -78,8 +85,10 @@ def read_named_picture(text: str, folder: str | Path | None = None) -> tuple[str
         raise ImageError(f"There is no file {name!r} in {path.parent}. {COLAB_UPLOAD_HELP}")
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise ImageError(f"{path.name} is {size / 1e6:.0f} MB; pictures of at most "
-                         f"{MAX_FILE_BYTES / 1e6:.0f} MB are read. Use a smaller copy.")
+        raise ImageError(
+            f"{path.name} is {size / 1e6:.0f} MB; pictures of at most "
+            f"{MAX_FILE_BYTES / 1e6:.0f} MB are read. Use a smaller copy."
+        )
     return path.name, path.read_bytes()
 
 
@@ -88,8 +97,15 @@ def as_upload_value(name: str, data: bytes) -> tuple[dict[str, Any], ...]:
 
     The panel's upload handler reads this form and ipywidgets 7's alike.
     """
-    return ({"name": name, "type": "", "size": len(data), "last_modified": 0,
-             "content": memoryview(data)},)
+    return (
+        {
+            "name": name,
+            "type": "",
+            "size": len(data),
+            "last_modified": 0,
+            "content": memoryview(data),
+        },
+    )
 
 
 def load_named_picture(panel: Any, kind: str, text: str | None = None) -> str | None:

@@ -42,4 +42,6 @@ def __getattr__(name: str) -> ModuleType:
     """``labhelpers.lessons.l03_style_loss`` imports that module on first use."""
     if name in LESSON_MODULES or name == "common":
         return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}; the lessons are {LESSON_MODULES}")
+    raise AttributeError(
+        f"module {__name__!r} has no attribute {name!r}; the lessons are {LESSON_MODULES}"
+    )

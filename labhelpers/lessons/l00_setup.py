@@ -24,15 +24,28 @@ from labhelpers.lessons import (
 )
 from labhelpers.lessons.common.timing import FIXED_SECONDS, SETUP_SECONDS, LessonRun
 
-__all__ = ["LESSON_RUNS", "GPU_SECONDS_PER_EVALUATION", "GPU_ESTIMATE_SIZE",
-           "estimate_lesson_times", "estimate_gpu_lesson_times", "format_estimates"]
+__all__ = [
+    "LESSON_RUNS",
+    "GPU_SECONDS_PER_EVALUATION",
+    "GPU_ESTIMATE_SIZE",
+    "estimate_lesson_times",
+    "estimate_gpu_lesson_times",
+    "format_estimates",
+]
 
 #: The optimisations each lesson runs at full size (not in fast mode): notebook name -> the
 #: lesson module's ``RUNS``.
 LESSON_RUNS: dict[str, tuple[LessonRun, ...]] = {
     module.__name__.rpartition(".")[2][1:]: module.RUNS
-    for module in (l01_feature_hierarchy, l02_content_loss, l03_style_loss, l04_total_variation,
-                   l05_optimization, l06_paper_figures, l07_style_transfer)
+    for module in (
+        l01_feature_hierarchy,
+        l02_content_loss,
+        l03_style_loss,
+        l04_total_variation,
+        l05_optimization,
+        l06_paper_figures,
+        l07_style_transfer,
+    )
 }
 
 #: Estimated seconds of one evaluation at :data:`GPU_ESTIMATE_SIZE` px on Google Colab's T4 GPU.
@@ -47,8 +60,9 @@ GPU_SECONDS_PER_EVALUATION = 0.010
 GPU_ESTIMATE_SIZE = 128
 
 
-def estimate_lesson_times(seconds_per_evaluation: float | None = None, size: int = 128,
-                          extractor: Any = None) -> dict[str, float]:
+def estimate_lesson_times(
+    seconds_per_evaluation: float | None = None, size: int = 128, extractor: Any = None
+) -> dict[str, float]:
     """Expected seconds for each full-size lesson on this machine.
 
     Args:
@@ -68,7 +82,9 @@ def estimate_lesson_times(seconds_per_evaluation: float | None = None, size: int
         total = FIXED_SECONDS
         for run in runs:
             scale = (run.size / size) ** 2
-            total += run.count * (run.steps * seconds_per_evaluation * scale * run.depth + SETUP_SECONDS)
+            total += run.count * (
+                run.steps * seconds_per_evaluation * scale * run.depth + SETUP_SECONDS
+            )
         estimates[lesson] = total
     return estimates
 
@@ -83,7 +99,9 @@ def estimate_gpu_lesson_times() -> dict[str, float]:
     Returns:
         ``{lesson notebook name: seconds}``.
     """
-    return estimate_lesson_times(seconds_per_evaluation=GPU_SECONDS_PER_EVALUATION, size=GPU_ESTIMATE_SIZE)
+    return estimate_lesson_times(
+        seconds_per_evaluation=GPU_SECONDS_PER_EVALUATION, size=GPU_ESTIMATE_SIZE
+    )
 
 
 def format_estimates(estimates: dict[str, float]) -> str:

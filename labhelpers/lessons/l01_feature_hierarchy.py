@@ -78,10 +78,18 @@ RUNS: tuple[LessonRun, ...] = (
     # depth of 01-03: this module's timing model (a fixed share plus VGG16's multiply-adds up to the
     # runs' deepest layers, averaged over the runs), times its coarse-to-fine share for runs that
     # start small
-    LessonRun("content reconstructions, block1..block5", 5, 128, 40, 0.72,
-              "RECON_SIZE", "CONTENT_STEPS"),
-    LessonRun("style reconstructions, growing layer sets, coarse to fine", 5, 128, 50, 0.41,
-              "RECON_SIZE", "STYLE_STEPS"),
+    LessonRun(
+        "content reconstructions, block1..block5", 5, 128, 40, 0.72, "RECON_SIZE", "CONTENT_STEPS"
+    ),
+    LessonRun(
+        "style reconstructions, growing layer sets, coarse to fine",
+        5,
+        128,
+        50,
+        0.41,
+        "RECON_SIZE",
+        "STYLE_STEPS",
+    ),
 )
 
 
@@ -97,8 +105,10 @@ def layer_table(height: int = 224, width: int = 224) -> str:
         ``<tbody>``.
     """
     rows = describe_layers(height, width)
-    head = ("<thead><tr><th>layer</th><th>kind</th><th>output shape (h &times; w &times; C)</th>"
-            "<th>receptive field</th></tr></thead>")
+    head = (
+        "<thead><tr><th>layer</th><th>kind</th><th>output shape (h &times; w &times; C)</th>"
+        "<th>receptive field</th></tr></thead>"
+    )
     body = []
     for row in rows:
         h, w, c = row["output_shape"]
@@ -112,8 +122,12 @@ def layer_table(height: int = 224, width: int = 224) -> str:
     return f'<table class="lab-layer-table">{caption}{head}<tbody>{"".join(body)}</tbody></table>'
 
 
-def plot_filters(extractor: "FeatureExtractor", layer: str = "block1_conv1", columns: int = 8,
-                 height_in: float = 0.9) -> "Figure":
+def plot_filters(
+    extractor: "FeatureExtractor",
+    layer: str = "block1_conv1",
+    columns: int = 8,
+    height_in: float = 0.9,
+) -> "Figure":
     """The 3x3 RGB filters of VGG16's first layer as a grid of small colour pictures.
 
     Args:
@@ -139,18 +153,26 @@ def plot_filters(extractor: "FeatureExtractor", layer: str = "block1_conv1", col
     figure, ax = plt.subplots(figsize=(height_in * columns, height_in * rows + 0.5))
     for index, picture in enumerate(pictures):
         top, left = (index // columns) * (side + gap_y) + gap_y, (index % columns) * (side + gap_x)
-        mosaic[top:top + side, left:left + side] = picture
+        mosaic[top : top + side, left : left + side] = picture
         ax.text(left + (side - 1) / 2, top - 0.6, str(index), ha="center", va="bottom", fontsize=7)
     ax.imshow(mosaic, interpolation="nearest")
     ax.set_axis_off()
     figure.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.93)
-    figure.suptitle(f"{layer}: {count} filters of {kernel.shape[0]}x{kernel.shape[1]} RGB pixels "
-                    "(grey = 0)")
+    figure.suptitle(
+        f"{layer}: {count} filters of {kernel.shape[0]}x{kernel.shape[1]} RGB pixels (grey = 0)"
+    )
     return figure
 
 
-def activation_grid(features: Any, channels: int = 16, columns: int = 8, order: str = "strongest",
-                    title: str | None = None, height_in: float = 1.4, cmap: str = "viridis") -> "Figure":
+def activation_grid(
+    features: Any,
+    channels: int = 16,
+    columns: int = 8,
+    order: str = "strongest",
+    title: str | None = None,
+    height_in: float = 1.4,
+    cmap: str = "viridis",
+) -> "Figure":
     """Several channels of one feature map as a grid of heat maps.
 
     Args:
@@ -178,8 +200,13 @@ def activation_grid(features: Any, channels: int = 16, columns: int = 8, order: 
     plt = pyplot()
     columns = max(1, min(columns, count))
     rows = -(-count // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(height_in * columns, height_in * rows + (0.5 if title else 0.2)),
-                                squeeze=False, layout="constrained")
+    figure, axes = plt.subplots(
+        rows,
+        columns,
+        figsize=(height_in * columns, height_in * rows + (0.5 if title else 0.2)),
+        squeeze=False,
+        layout="constrained",
+    )
     for index, ax in enumerate(axes.ravel()):
         ax.set_axis_off()
         if index < count:
@@ -190,8 +217,13 @@ def activation_grid(features: Any, channels: int = 16, columns: int = 8, order: 
     return figure
 
 
-def block_activations(features: Mapping[str, Any], layers: Sequence[str] = BLOCK_FIRST_LAYERS,
-                      channels: int = 6, height_in: float = 1.5, cmap: str = "viridis") -> "Figure":
+def block_activations(
+    features: Mapping[str, Any],
+    layers: Sequence[str] = BLOCK_FIRST_LAYERS,
+    channels: int = 6,
+    height_in: float = 1.5,
+    cmap: str = "viridis",
+) -> "Figure":
     """One row per layer: the most active channels of each layer's feature map.
 
     Args:
@@ -205,8 +237,13 @@ def block_activations(features: Mapping[str, Any], layers: Sequence[str] = BLOCK
         The Figure; each row is labelled with the layer's name and feature-map shape.
     """
     plt = pyplot()
-    figure, axes = plt.subplots(len(layers), channels, figsize=(height_in * channels + 0.6, height_in * len(layers) + 0.2),
-                                squeeze=False, layout="constrained")
+    figure, axes = plt.subplots(
+        len(layers),
+        channels,
+        figsize=(height_in * channels + 0.6, height_in * len(layers) + 0.2),
+        squeeze=False,
+        layout="constrained",
+    )
     for row, layer in enumerate(layers):
         array = feature_array(features[layer])
         picked = strongest_channels(array, channels)
@@ -241,12 +278,15 @@ def upsample_map(feature_map: Any, channel: int, shape: tuple[int, int]) -> np.n
 
     values = feature_array(feature_map)[..., int(channel)].astype(np.float32)
     values = np.maximum(values, 0.0) / max(float(values.max()), 1e-12)
-    picture = Image.fromarray(values, mode="F").resize((int(shape[1]), int(shape[0])), Image.BILINEAR)
+    picture = Image.fromarray(values, mode="F").resize(
+        (int(shape[1]), int(shape[0])), Image.BILINEAR
+    )
     return np.clip(np.asarray(picture, dtype=np.float32), 0.0, 1.0)
 
 
-def plot_channel_overlays(photo: Any, features: Any, layer: str = "", channels: int = 4,
-                          height_in: float = 2.6) -> "Figure":
+def plot_channel_overlays(
+    photo: Any, features: Any, layer: str = "", channels: int = 4, height_in: float = 2.6
+) -> "Figure":
     """The photo, then the :func:`peaked_channels` of one layer's map laid over it (bright = strong).
 
     Args:
@@ -259,19 +299,33 @@ def plot_channel_overlays(photo: Any, features: Any, layer: str = "", channels: 
     plt = __import__("matplotlib.pyplot", fromlist=["pyplot"])
     picture = as_float_image(photo)
     chosen = peaked_channels(features, channels)
-    overlays = [heat_overlay(picture, upsample_map(features, int(c), picture.shape[:2])) for c in chosen]
+    overlays = [
+        heat_overlay(picture, upsample_map(features, int(c), picture.shape[:2])) for c in chosen
+    ]
     ratio = picture.shape[1] / picture.shape[0]
-    figure, axes = plt.subplots(1, len(chosen) + 1, figsize=(height_in * ratio * (len(chosen) + 1), height_in + 0.3),
-                                squeeze=False, layout="constrained")
-    for ax, shown, title in zip(axes[0], [picture, *overlays], ["photo"] + [f"{layer} channel {int(c)}" for c in chosen]):
+    figure, axes = plt.subplots(
+        1,
+        len(chosen) + 1,
+        figsize=(height_in * ratio * (len(chosen) + 1), height_in + 0.3),
+        squeeze=False,
+        layout="constrained",
+    )
+    for ax, shown, title in zip(
+        axes[0], [picture, *overlays], ["photo"] + [f"{layer} channel {int(c)}" for c in chosen]
+    ):
         ax.imshow(shown)
         ax.set_title(title, fontsize=9)
         ax.set_axis_off()
     return figure
 
 
-def activation_png(features: Mapping[str, Any], layer: str, channel: int, display_size: int = 256,
-                   cmap: str = "viridis") -> bytes:
+def activation_png(
+    features: Mapping[str, Any],
+    layer: str,
+    channel: int,
+    display_size: int = 256,
+    cmap: str = "viridis",
+) -> bytes:
     """One channel of one layer's feature map as PNG bytes, enlarged (crisply) towards ``display_size``.
 
     Args:
@@ -285,12 +339,21 @@ def activation_png(features: Mapping[str, Any], layer: str, channel: int, displa
     shape = tuple(int(d) for d in feature_map.shape)
     h, w, c = shape[-3:]
     channel = int(min(max(int(channel), 0), c - 1))
-    return image_to_png_bytes(activation_image(feature_map, channel, cmap=cmap,
-                                               upscale=upscale_factor(h, w, display_size)))
+    return image_to_png_bytes(
+        activation_image(
+            feature_map, channel, cmap=cmap, upscale=upscale_factor(h, w, display_size)
+        )
+    )
 
 
-def activation_explorer(image: Any, extractor: "FeatureExtractor", layers: Sequence[str] = VGG16_LAYERS,
-                        display_size: int = 256, layer: str = "block1_conv1", channel: int = 0) -> "ipywidgets.VBox":
+def activation_explorer(
+    image: Any,
+    extractor: "FeatureExtractor",
+    layers: Sequence[str] = VGG16_LAYERS,
+    display_size: int = 256,
+    layer: str = "block1_conv1",
+    channel: int = 0,
+) -> "ipywidgets.VBox":
     """A layer drop-down and a channel slider showing one activation map of ``image``.
 
     The features of all ``layers`` are computed once; moving the controls only renders.
@@ -311,19 +374,41 @@ def activation_explorer(image: Any, extractor: "FeatureExtractor", layers: Seque
 
     layers = tuple(layers)
     features = {name: value for name, value in extractor.with_layers(layers)(image).items()}
-    fields = {row["name"]: row["receptive_field"] for row in describe_layers(*np.asarray(image).shape[:2])}
+    fields = {
+        row["name"]: row["receptive_field"]
+        for row in describe_layers(*np.asarray(image).shape[:2])
+    }
 
     def channels_of(name: str) -> int:
         return int(features[name].shape[-1])
 
-    dropdown = labelled(widgets.Dropdown(options=list(layers), value=layer, description="layer"),
-                         "lab-layer-dropdown")
-    slider = labelled(widgets.IntSlider(value=channel, min=0, max=channels_of(layer) - 1, step=1,
-                                         description="channel", continuous_update=False), "lab-channel-slider")
-    picture = labelled(widgets.Image(value=activation_png(features, layer, channel, display_size), format="png",
-                                      width=display_size), "lab-activation")
-    source = labelled(widgets.Image(value=image_to_png_bytes(image), format="png", width=display_size),
-                       "lab-activation-input")
+    dropdown = labelled(
+        widgets.Dropdown(options=list(layers), value=layer, description="layer"),
+        "lab-layer-dropdown",
+    )
+    slider = labelled(
+        widgets.IntSlider(
+            value=channel,
+            min=0,
+            max=channels_of(layer) - 1,
+            step=1,
+            description="channel",
+            continuous_update=False,
+        ),
+        "lab-channel-slider",
+    )
+    picture = labelled(
+        widgets.Image(
+            value=activation_png(features, layer, channel, display_size),
+            format="png",
+            width=display_size,
+        ),
+        "lab-activation",
+    )
+    source = labelled(
+        widgets.Image(value=image_to_png_bytes(image), format="png", width=display_size),
+        "lab-activation-input",
+    )
     info = labelled(widgets.Label(), "lab-activation-info")
 
     def refresh(_change: Any = None) -> None:
@@ -331,10 +416,14 @@ def activation_explorer(image: Any, extractor: "FeatureExtractor", layers: Seque
         feature_map = features[name]
         h, w = int(feature_map.shape[-3]), int(feature_map.shape[-2])
         picture.value = activation_png(features, name, slider.value, display_size)
-        mean = float(np.mean(np.asarray(feature_map)[..., min(slider.value, channels_of(name) - 1)]))
-        info.value = (f"{name}: {h} x {w} positions x {channels_of(name)} channels; each position sees "
-                      f"{fields[name]} x {fields[name]} input pixels; channel {slider.value} mean activation "
-                      f"{mean:.3g}")
+        mean = float(
+            np.mean(np.asarray(feature_map)[..., min(slider.value, channels_of(name) - 1)])
+        )
+        info.value = (
+            f"{name}: {h} x {w} positions x {channels_of(name)} channels; each position sees "
+            f"{fields[name]} x {fields[name]} input pixels; channel {slider.value} mean activation "
+            f"{mean:.3g}"
+        )
 
     def layer_changed(change: Any) -> None:
         top = channels_of(change["new"]) - 1
@@ -381,8 +470,13 @@ class Reconstruction:
         return f"{self.kind}: {len(self.layers)} layers,\n{self.layers[0]} … {self.layers[-1]}"
 
 
-def feature_distance(image: Any, target_image: Any, extractor: "FeatureExtractor", layers: Sequence[str],
-                     kind: str = "content") -> float:
+def feature_distance(
+    image: Any,
+    target_image: Any,
+    extractor: "FeatureExtractor",
+    layers: Sequence[str],
+    kind: str = "content",
+) -> float:
     """How far ``image``'s features are from ``target_image``'s, as the lessons' losses measure it.
 
     Args:
@@ -407,9 +501,17 @@ def feature_distance(image: Any, target_image: Any, extractor: "FeatureExtractor
     return total / len(layers)
 
 
-def reconstruct(target_image: Any, extractor: "FeatureExtractor", layers: str | Sequence[str],
-                kind: str = "content", size: int = 128, steps: int = 200, seed: int = 0,
-                noise_amplitude: float = 1.0, **options: Any) -> Reconstruction:
+def reconstruct(
+    target_image: Any,
+    extractor: "FeatureExtractor",
+    layers: str | Sequence[str],
+    kind: str = "content",
+    size: int = 128,
+    steps: int = 200,
+    seed: int = 0,
+    noise_amplitude: float = 1.0,
+    **options: Any,
+) -> Reconstruction:
     """Rebuild an image from noise using only its features at some layers (Gatys et al., Fig. 1).
 
     ``kind="content"`` matches the feature maps themselves: shallow layers give back the photo
@@ -440,24 +542,49 @@ def reconstruct(target_image: Any, extractor: "FeatureExtractor", layers: str | 
         raise ValueError(f"kind must be 'content' or 'style', not {kind!r}")
     unknown = [name for name in layers if name not in VGG16_LAYERS]
     if unknown or not layers:
-        raise ValueError(f"Unknown VGG16 layer(s) {unknown or list(layers)}; choose from {list(VGG16_LAYERS)}.")
+        raise ValueError(
+            f"Unknown VGG16 layer(s) {unknown or list(layers)}; choose from {list(VGG16_LAYERS)}."
+        )
     target = resize_to(as_float_image(target_image)[..., :3], size)
     # The unused term gets weight 0; giving it the same layers means no extra layer is computed.
-    transfer = StyleTransfer(target, target, size=size, extractor=extractor, content_layers=list(layers),
-                             style_layers=list(layers))
-    weights = {"content_weight": 1.0 if kind == "content" else 0.0,
-               "style_weight": 1.0 if kind == "style" else 0.0, "tv_weight": 0.0}
-    start, result = from_noise(transfer, steps=steps, seed=seed, noise_amplitude=noise_amplitude,
-                               **weights, **options)
+    transfer = StyleTransfer(
+        target,
+        target,
+        size=size,
+        extractor=extractor,
+        content_layers=list(layers),
+        style_layers=list(layers),
+    )
+    weights = {
+        "content_weight": 1.0 if kind == "content" else 0.0,
+        "style_weight": 1.0 if kind == "style" else 0.0,
+        "tv_weight": 0.0,
+    }
+    start, result = from_noise(
+        transfer, steps=steps, seed=seed, noise_amplitude=noise_amplitude, **weights, **options
+    )
     image = np.clip(np.asarray(result.image, dtype=np.float32), 0.0, 1.0)
-    start_loss, final_loss = (transfer.losses(picture, **weights)[kind] for picture in (start, image))
-    return Reconstruction(image=image, start=start, kind=kind, layers=layers, history=list(result.history),
-                          start_loss=float(start_loss), final_loss=float(final_loss))
+    start_loss, final_loss = (
+        transfer.losses(picture, **weights)[kind] for picture in (start, image)
+    )
+    return Reconstruction(
+        image=image,
+        start=start,
+        kind=kind,
+        layers=layers,
+        history=list(result.history),
+        start_loss=float(start_loss),
+        final_loss=float(final_loss),
+    )
 
 
-def plot_reconstructions(target_image: Any, reconstructions: Sequence[Reconstruction],
-                         titles: Sequence[str] | None = None, height_in: float = 2.4,
-                         suptitle: str | None = None) -> "Figure":
+def plot_reconstructions(
+    target_image: Any,
+    reconstructions: Sequence[Reconstruction],
+    titles: Sequence[str] | None = None,
+    height_in: float = 2.4,
+    suptitle: str | None = None,
+) -> "Figure":
     """The target followed by its reconstructions, side by side in one row.
 
     Args:
@@ -467,6 +594,12 @@ def plot_reconstructions(target_image: Any, reconstructions: Sequence[Reconstruc
         height_in: height of one picture in inches.
         suptitle: a title over the row.
     """
-    captions = ["original"] + list(titles if titles is not None else [r.label for r in reconstructions])
-    return image_grid([target_image] + [r.image for r in reconstructions], captions, height_in=height_in,
-                      suptitle=suptitle)
+    captions = ["original"] + list(
+        titles if titles is not None else [r.label for r in reconstructions]
+    )
+    return image_grid(
+        [target_image] + [r.image for r in reconstructions],
+        captions,
+        height_in=height_in,
+        suptitle=suptitle,
+    )

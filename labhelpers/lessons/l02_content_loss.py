@@ -43,9 +43,13 @@ RUNS: tuple[LessonRun, ...] = (
 )
 
 
-def distance_comparison(image: Any, others: Mapping[str, Any], extractor: "FeatureExtractor",
-                        layers: Sequence[str] = BLOCK_FIRST_LAYERS,
-                        loss_fn: Any = None) -> dict[str, dict[str, float]]:
+def distance_comparison(
+    image: Any,
+    others: Mapping[str, Any],
+    extractor: "FeatureExtractor",
+    layers: Sequence[str] = BLOCK_FIRST_LAYERS,
+    loss_fn: Any = None,
+) -> dict[str, dict[str, float]]:
     """Pixel distance and per-layer feature distances between ``image`` and other versions of it.
 
     Each distance is *relative*: the mean squared difference divided by the mean square of
@@ -72,7 +76,7 @@ def distance_comparison(image: Any, others: Mapping[str, Any], extractor: "Featu
     table: dict[str, dict[str, float]] = {}
     for name, other in others.items():
         other_array = as_float_image(other)
-        row = {"pixels": float(np.mean((other_array - reference) ** 2) / np.mean(reference ** 2))}
+        row = {"pixels": float(np.mean((other_array - reference) ** 2) / np.mean(reference**2))}
         features = picked(other_array)
         for layer in layers:
             energy = float(np.mean(np.square(ref_features[layer].numpy())))
@@ -81,7 +85,9 @@ def distance_comparison(image: Any, others: Mapping[str, Any], extractor: "Featu
     return table
 
 
-def plot_distance_comparison(table: Mapping[str, Mapping[str, float]], title: str | None = None) -> "Figure":
+def plot_distance_comparison(
+    table: Mapping[str, Mapping[str, float]], title: str | None = None
+) -> "Figure":
     """Bars of :func:`distance_comparison`'s result: one group per measure, one bar per image."""
     plt = pyplot()
     names = list(table)
@@ -90,7 +96,12 @@ def plot_distance_comparison(table: Mapping[str, Mapping[str, float]], title: st
     width = 0.8 / max(len(names), 1)
     positions = np.arange(len(measures))
     for index, name in enumerate(names):
-        ax.bar(positions + index * width - 0.4 + width / 2, [table[name][m] for m in measures], width, label=name)
+        ax.bar(
+            positions + index * width - 0.4 + width / 2,
+            [table[name][m] for m in measures],
+            width,
+            label=name,
+        )
     ax.set_xticks(positions, measures, rotation=20)
     ax.set_ylabel("relative squared distance")
     ax.legend()
@@ -99,7 +110,9 @@ def plot_distance_comparison(table: Mapping[str, Mapping[str, float]], title: st
     return figure
 
 
-def map_centroid(feature_map: Any, channel: int, image_shape: tuple[int, int]) -> tuple[float, float]:
+def map_centroid(
+    feature_map: Any, channel: int, image_shape: tuple[int, int]
+) -> tuple[float, float]:
     """Centre of mass (row, column) of one channel's strongest spot (its peak cell and the 8 around it),
     in input pixels of a picture of ``image_shape``.
 
@@ -108,7 +121,10 @@ def map_centroid(feature_map: Any, channel: int, image_shape: tuple[int, int]) -
     values = np.maximum(feature_array(feature_map)[..., int(channel)].astype(np.float64), 0.0)
     peak_row, peak_col = np.unravel_index(int(np.argmax(values)), values.shape)
     window = np.zeros_like(values)  # the strongest spot only: the peak's cell and its 8 neighbours
-    rows_kept, cols_kept = slice(max(peak_row - 1, 0), peak_row + 2), slice(max(peak_col - 1, 0), peak_col + 2)
+    rows_kept, cols_kept = (
+        slice(max(peak_row - 1, 0), peak_row + 2),
+        slice(max(peak_col - 1, 0), peak_col + 2),
+    )
     window[rows_kept, cols_kept] = values[rows_kept, cols_kept]
     values = window
     total = values.sum()
@@ -120,9 +136,12 @@ def map_centroid(feature_map: Any, channel: int, image_shape: tuple[int, int]) -
     return float(rows @ values.sum(axis=1) / total), float(cols @ values.sum(axis=0) / total)
 
 
-def central_peaked_channel(feature_map: Any, image_shape: tuple[int, int], candidates: int = 6) -> int:
+def central_peaked_channel(
+    feature_map: Any, image_shape: tuple[int, int], candidates: int = 6
+) -> int:
     """Among the :func:`peaked_channels`, the one whose centre lies furthest from the picture's edges
     (its peak furthest from the edges: a shift moves it freely, a detector at the border is cut off)."""
+
     def margin(channel: int) -> float:
         values = feature_array(feature_map)[..., channel]
         row, col = np.unravel_index(int(np.argmax(values)), values.shape)
@@ -132,8 +151,14 @@ def central_peaked_channel(feature_map: Any, image_shape: tuple[int, int], candi
     return int(max(peaked_channels(feature_map, candidates), key=lambda c: margin(int(c))))
 
 
-def plot_shifted_channel(photo: Any, moved: Any, extractor: "FeatureExtractor", layer: str = "block5_conv1",
-                         channel: int | None = None, height_in: float = 2.8) -> "Figure":
+def plot_shifted_channel(
+    photo: Any,
+    moved: Any,
+    extractor: "FeatureExtractor",
+    layer: str = "block5_conv1",
+    channel: int | None = None,
+    height_in: float = 2.8,
+) -> "Figure":
     """One channel of ``layer`` for the photo and for the moved photo, laid over each, with its centre.
 
     Args:
@@ -149,9 +174,13 @@ def plot_shifted_channel(photo: Any, moved: Any, extractor: "FeatureExtractor", 
     plt = __import__("matplotlib.pyplot", fromlist=["pyplot"])
     pictures = [as_float_image(photo), as_float_image(moved)]
     maps = [extractor.with_layers([layer])(p)[layer] for p in pictures]
-    channel = central_peaked_channel(maps[0], pictures[0].shape[:2]) if channel is None else int(channel)
+    channel = (
+        central_peaked_channel(maps[0], pictures[0].shape[:2]) if channel is None else int(channel)
+    )
     ratio = pictures[0].shape[1] / pictures[0].shape[0]
-    figure, axes = plt.subplots(1, 2, figsize=(2 * height_in * ratio + 0.4, height_in + 0.5), layout="constrained")
+    figure, axes = plt.subplots(
+        1, 2, figsize=(2 * height_in * ratio + 0.4, height_in + 0.5), layout="constrained"
+    )
     first = map_centroid(maps[0], channel, pictures[0].shape[:2])[1]
     for ax, picture, fmap, name in zip(axes, pictures, maps, ["photo", "moved photo"]):
         row, col = map_centroid(fmap, channel, picture.shape[:2])
@@ -159,6 +188,9 @@ def plot_shifted_channel(photo: Any, moved: Any, extractor: "FeatureExtractor", 
         ax.axvline(first, color="white", linewidth=0.8, linestyle="--")
         ax.plot([col], [row], marker="+", color="cyan", markersize=14, markeredgewidth=2)
         moved_by = "" if name == "photo" else f" ({col - first:+.1f} px)"
-        ax.set_title(f"{name}: {layer} channel {channel}\ncentre at column {col:.1f} px{moved_by}", fontsize=9)
+        ax.set_title(
+            f"{name}: {layer} channel {channel}\ncentre at column {col:.1f} px{moved_by}",
+            fontsize=9,
+        )
         ax.set_axis_off()
     return figure

@@ -44,8 +44,15 @@ __all__ = [
 #: The optimisations the notebook runs at full size (not in fast mode); the time estimates
 #: and tests/test_notebooks.py's check of the parameters cell are built from them.
 RUNS: tuple[LessonRun, ...] = (
-    LessonRun("texture synthesis, coarse to fine (each widget click adds one)", 3, 128, 120, 0.52,
-              "TEXTURE_SIZE", "STEPS"),
+    LessonRun(
+        "texture synthesis, coarse to fine (each widget click adds one)",
+        3,
+        128,
+        120,
+        0.52,
+        "TEXTURE_SIZE",
+        "STEPS",
+    ),
 )
 
 
@@ -58,7 +65,7 @@ def gram_pairs(features: Any, min_energy: float = 1.0) -> dict[str, tuple[int, i
     gram = flat.T @ flat / flat.size
     np.fill_diagonal(gram, -np.inf)
     large = np.unravel_index(int(np.argmax(gram)), gram.shape)
-    energy = (flat ** 2).mean(axis=0)
+    energy = (flat**2).mean(axis=0)
     active = energy > 0
     floor = min_energy * float(np.median(energy[active])) if active.any() else 0.0
     strong = energy >= floor
@@ -68,8 +75,12 @@ def gram_pairs(features: Any, min_energy: float = 1.0) -> dict[str, tuple[int, i
     return {"large": (int(large[0]), int(large[1])), "small": (int(small[0]), int(small[1]))}
 
 
-def plot_gram_entry(features: Any, pairs: dict[str, tuple[int, int]] | None = None, layer: str = "",
-                    height_in: float = 2.2) -> "Figure":
+def plot_gram_entry(
+    features: Any,
+    pairs: dict[str, tuple[int, int]] | None = None,
+    layer: str = "",
+    height_in: float = 2.2,
+) -> "Figure":
     """For each pair (c, d): map c, map d, their product, titled with G[c, d] = sum(product) / (H W C).
 
     Args:
@@ -86,24 +97,41 @@ def plot_gram_entry(features: Any, pairs: dict[str, tuple[int, int]] | None = No
     top = float(np.percentile(shown, 99.5)) or 1.0  # one scale for all maps, so that sizes compare
     first = next(iter(pairs.values()))
     product_top = float(np.percentile(array[..., first[0]] * array[..., first[1]], 99.5)) or 1.0
-    figure, axes = plt.subplots(len(pairs), 3, figsize=(3 * height_in * w / h + 0.6, len(pairs) * (height_in + 0.5)),
-                                squeeze=False, layout="constrained")
+    figure, axes = plt.subplots(
+        len(pairs),
+        3,
+        figsize=(3 * height_in * w / h + 0.6, len(pairs) * (height_in + 0.5)),
+        squeeze=False,
+        layout="constrained",
+    )
     for row, (label, (c, d)) in enumerate(pairs.items()):
         product = array[..., c] * array[..., d]
         entry = float(product.sum() / (h * w * count))
         for ax, values, title, scale in zip(
-                axes[row], [array[..., c], array[..., d], product],
-                [f"channel {c}", f"channel {d}", f"product: {label} G[{c}, {d}] = {entry:.3g}"], [top, top, product_top]):
+            axes[row],
+            [array[..., c], array[..., d], product],
+            [f"channel {c}", f"channel {d}", f"product: {label} G[{c}, {d}] = {entry:.3g}"],
+            [top, top, product_top],
+        ):
             ax.imshow(values, cmap="magma", vmin=0.0, vmax=scale, interpolation="nearest")
-            ax.set_title(f"{layer} {title}" if layer and title.startswith("channel") else title, fontsize=9)
+            ax.set_title(
+                f"{layer} {title}" if layer and title.startswith("channel") else title, fontsize=9
+            )
             ax.set_axis_off()
-    figure.suptitle("G[c, d] = (sum of the product map) / (H W C): large where both channels fire at the same places",
-                    fontsize=10)
+    figure.suptitle(
+        "G[c, d] = (sum of the product map) / (H W C): large where both channels fire at the same places",
+        fontsize=10,
+    )
     return figure
 
 
-def gram_heatmap(gram: Any, title: str | None = None, channels: int | None = 32, ax: Any = None,
-                 cmap: str = "magma") -> "Figure":
+def gram_heatmap(
+    gram: Any,
+    title: str | None = None,
+    channels: int | None = 32,
+    ax: Any = None,
+    cmap: str = "magma",
+) -> "Figure":
     """A Gram matrix as a heat map: entry (c, d) says how much channels c and d fire together.
 
     Args:
@@ -135,17 +163,28 @@ def gram_heatmap(gram: Any, title: str | None = None, channels: int | None = 32,
     return figure
 
 
-def compare_grams(grams: Mapping[str, Any], channels: int | None = 32, cmap: str = "magma") -> "Figure":
+def compare_grams(
+    grams: Mapping[str, Any], channels: int | None = 32, cmap: str = "magma"
+) -> "Figure":
     """Several Gram matrices as heat maps side by side, one per entry of ``grams`` (title -> (C, C))."""
     plt = pyplot()
-    figure, axes = plt.subplots(1, len(grams), figsize=(4.2 * len(grams), 3.6), squeeze=False, layout="constrained")
+    figure, axes = plt.subplots(
+        1, len(grams), figsize=(4.2 * len(grams), 3.6), squeeze=False, layout="constrained"
+    )
     for ax, (title, gram) in zip(axes[0], grams.items()):
         gram_heatmap(gram, title=title, channels=channels, ax=ax, cmap=cmap)
     return figure
 
 
-def synthesize_texture(style_image: Any, extractor: "FeatureExtractor", layer_weights: Mapping[str, float],
-                       size: int = 128, steps: int = 200, seed: int = 0, **options: Any) -> np.ndarray:
+def synthesize_texture(
+    style_image: Any,
+    extractor: "FeatureExtractor",
+    layer_weights: Mapping[str, float],
+    size: int = 128,
+    steps: int = 200,
+    seed: int = 0,
+    **options: Any,
+) -> np.ndarray:
     """A texture with the painting's Gram matrices, grown from noise (style term only).
 
     Args:
@@ -166,19 +205,36 @@ def synthesize_texture(style_image: Any, extractor: "FeatureExtractor", layer_we
     """
     used = {name: float(w) for name, w in layer_weights.items() if float(w) > 0}
     if not used:
-        raise ValueError("Every style layer has weight 0: give at least one layer a positive weight.")
+        raise ValueError(
+            "Every style layer has weight 0: give at least one layer a positive weight."
+        )
     painting = resize_to(np.asarray(style_image, dtype=np.float32), size)
     first = next(name for name in VGG16_LAYERS if name in used)
-    transfer = StyleTransfer(painting, painting, size=size, extractor=extractor, content_layers=[first],
-                             style_layers=used)
+    transfer = StyleTransfer(
+        painting,
+        painting,
+        size=size,
+        extractor=extractor,
+        content_layers=[first],
+        style_layers=used,
+    )
     _start, result = from_noise(transfer, steps=steps, style_weight=1.0, seed=seed, **options)
     return np.asarray(result.image, dtype=np.float32)
 
 
-def texture_synthesis_panel(style_image: Any, extractor: "FeatureExtractor",
-                            layers: Sequence[str] = BLOCK_FIRST_LAYERS, layer_weights: Mapping[str, float] | None = None,
-                            size: int = 128, steps: int = 200, seed: int = 0, auto_run: bool = False,
-                            run_now: bool = True, initial: Any = None, display_size: int = 256) -> "ipywidgets.VBox":
+def texture_synthesis_panel(
+    style_image: Any,
+    extractor: "FeatureExtractor",
+    layers: Sequence[str] = BLOCK_FIRST_LAYERS,
+    layer_weights: Mapping[str, float] | None = None,
+    size: int = 128,
+    steps: int = 200,
+    seed: int = 0,
+    auto_run: bool = False,
+    run_now: bool = True,
+    initial: Any = None,
+    display_size: int = 256,
+) -> "ipywidgets.VBox":
     """One slider per style layer and a button that grows a texture with those layer weights.
 
     Args:
@@ -203,25 +259,39 @@ def texture_synthesis_panel(style_image: Any, extractor: "FeatureExtractor",
     start = dict(layer_weights or {})
     sliders = {}
     for name in layers:
-        slider = widgets.FloatSlider(value=float(start.get(name, 1.0)), min=0.0, max=1.0, step=0.05,
-                                     description=name, continuous_update=False,
-                                     style={"description_width": "initial"})
+        slider = widgets.FloatSlider(
+            value=float(start.get(name, 1.0)),
+            min=0.0,
+            max=1.0,
+            step=0.05,
+            description=name,
+            continuous_update=False,
+            style={"description_width": "initial"},
+        )
         slider.add_class("lab-style-weight")
         slider.add_class(f"lab-style-weight-{name}")
         sliders[name] = slider
-    button = labelled(widgets.Button(description="Synthesize texture", button_style="primary",
-                                      icon="refresh"), "lab-texture-run")
+    button = labelled(
+        widgets.Button(description="Synthesize texture", button_style="primary", icon="refresh"),
+        "lab-texture-run",
+    )
     first = np.full((8, 8, 3), 0.5, np.float32) if initial is None else initial
-    picture = labelled(widgets.Image(value=image_to_png_bytes(first), format="png", width=display_size),
-                        "lab-texture")
-    status = labelled(widgets.Label(value="Set the layer weights and press the button."), "lab-texture-status")
+    picture = labelled(
+        widgets.Image(value=image_to_png_bytes(first), format="png", width=display_size),
+        "lab-texture",
+    )
+    status = labelled(
+        widgets.Label(value="Set the layer weights and press the button."), "lab-texture-status"
+    )
 
     def run(_event: Any = None) -> None:
         chosen = {name: slider.value for name, slider in sliders.items()}
         status.value = "Synthesizing ..."
         began = time.perf_counter()
         try:
-            texture = synthesize_texture(style_image, extractor, chosen, size=size, steps=steps, seed=seed)
+            texture = synthesize_texture(
+                style_image, extractor, chosen, size=size, steps=steps, seed=seed
+            )
         except ValueError as err:
             status.value = str(err)
             return
@@ -242,5 +312,9 @@ def texture_synthesis_panel(style_image: Any, extractor: "FeatureExtractor",
         status.value = "Showing the texture computed above; move the sliders and press the button."
     elif run_now:
         run()
-    return widgets.VBox([widgets.HBox([widgets.VBox(list(sliders.values())), picture]),
-                         widgets.HBox([button, status])])
+    return widgets.VBox(
+        [
+            widgets.HBox([widgets.VBox(list(sliders.values())), picture]),
+            widgets.HBox([button, status]),
+        ]
+    )

@@ -49,7 +49,9 @@ RUNS: tuple[LessonRun, ...] = (
 )
 
 
-def plot_differences(images: Mapping[str, Any], height_in: float = 2.6, gain: float = 4.0) -> "Figure":
+def plot_differences(
+    images: Mapping[str, Any], height_in: float = 2.6, gain: float = 4.0
+) -> "Figure":
     """For each image: the picture, |horizontal| and |vertical| differences, and its TV.
 
     Args:
@@ -59,15 +61,24 @@ def plot_differences(images: Mapping[str, Any], height_in: float = 2.6, gain: fl
             before display, so that small steps are visible; white means a big step.
     """
     plt = pyplot()
-    figure, axes = plt.subplots(len(images), 3, figsize=(3 * height_in * 1.1, height_in * len(images) + 0.3),
-                                squeeze=False, layout="constrained")
+    figure, axes = plt.subplots(
+        len(images),
+        3,
+        figsize=(3 * height_in * 1.1, height_in * len(images) + 0.3),
+        squeeze=False,
+        layout="constrained",
+    )
     for row, (name, picture) in enumerate(images.items()):
         horizontal, vertical = difference_images(picture)
         tv = float(np.abs(horizontal).sum() + np.abs(vertical).sum())
         pixels = as_float_image(picture)
         axes[row, 0].imshow(np.clip(pixels, 0, 1))
-        axes[row, 0].set_title(f"{name}\nTV = {tv:,.0f} ({tv / pixels.size:.3f} per value)", fontsize=9)
-        for column, (label, diff) in enumerate((("|horizontal|", horizontal), ("|vertical|", vertical)), start=1):
+        axes[row, 0].set_title(
+            f"{name}\nTV = {tv:,.0f} ({tv / pixels.size:.3f} per value)", fontsize=9
+        )
+        for column, (label, diff) in enumerate(
+            (("|horizontal|", horizontal), ("|vertical|", vertical)), start=1
+        ):
             magnitude = np.clip(gain * np.abs(diff).mean(axis=-1), 0, 1)
             axes[row, column].imshow(magnitude, cmap="gray", vmin=0, vmax=1)
             axes[row, column].set_title(f"{label} differences", fontsize=9)
@@ -91,8 +102,17 @@ class TVSweep:
         seed: seed of the noise start (the same for every weight, so only the TV weight differs).
     """
 
-    def __init__(self, content: Any, style: Any, extractor: "FeatureExtractor", size: int = 128, steps: int = 100,
-                 content_weight: float = 1.0, style_weight: float = 1.0, seed: int = 0):
+    def __init__(
+        self,
+        content: Any,
+        style: Any,
+        extractor: "FeatureExtractor",
+        size: int = 128,
+        steps: int = 100,
+        content_weight: float = 1.0,
+        style_weight: float = 1.0,
+        seed: int = 0,
+    ):
         self.transfer = StyleTransfer(content, style, size=size, extractor=extractor)
         self.steps = int(steps)
         self.content_weight = float(content_weight)
@@ -109,9 +129,15 @@ class TVSweep:
         """
         key = float(round(float(tv_weight), 10))
         if key not in self.results:
-            _start, self.results[key] = from_noise(self.transfer, steps=self.steps, seed=self.seed,
-                                                   content_weight=self.content_weight,
-                                                   style_weight=self.style_weight, tv_weight=key, **run_options)
+            _start, self.results[key] = from_noise(
+                self.transfer,
+                steps=self.steps,
+                seed=self.seed,
+                content_weight=self.content_weight,
+                style_weight=self.style_weight,
+                tv_weight=key,
+                **run_options,
+            )
         return self.results[key]
 
     def image(self, tv_weight: float, **run_options: Any) -> np.ndarray:
@@ -123,8 +149,14 @@ class TVSweep:
         return [self.image(w, **run_options) for w in tv_weights]
 
 
-def tv_denoise(noisy: Any, weight: float, kind: str = "l1", steps: int = 200, learning_rate: float = 0.01,
-               progress: bool = False) -> np.ndarray:
+def tv_denoise(
+    noisy: Any,
+    weight: float,
+    kind: str = "l1",
+    steps: int = 200,
+    learning_rate: float = 0.01,
+    progress: bool = False,
+) -> np.ndarray:
     """Remove noise by minimising ``sum((x - noisy)**2) / 2 + weight * TV(x)`` over the picture x.
 
     A small, VGG-free optimisation (the library's Adam on the pixels, kept in [0, 1]) for comparing the two
@@ -150,7 +182,9 @@ def tv_denoise(noisy: Any, weight: float, kind: str = "l1", steps: int = 200, le
     target = tf.constant(as_float_image(noisy))
     lam = tf.constant(float(weight), tf.float32)
 
-    @tf.function(autograph=False)  # no Python control flow to convert (and no AutoGraph warnings in the lesson)
+    @tf.function(
+        autograph=False
+    )  # no Python control flow to convert (and no AutoGraph warnings in the lesson)
     def value_and_grad_tf(image: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         with tf.GradientTape() as tape:
             tape.watch(image)
@@ -161,7 +195,12 @@ def tv_denoise(noisy: Any, weight: float, kind: str = "l1", steps: int = 200, le
     if progress:
         from tqdm.auto import tqdm  # lazy: only when a bar is asked for
 
-        bar = tqdm(total=int(steps), unit="step", desc=f"{kind.upper()} denoising, weight {weight:g}", leave=True)
+        bar = tqdm(
+            total=int(steps),
+            unit="step",
+            desc=f"{kind.upper()} denoising, weight {weight:g}",
+            leave=True,
+        )
 
     def value_and_grad(x: np.ndarray) -> tuple[float, np.ndarray]:
         loss, grad = value_and_grad_tf(tf.constant(x))
@@ -176,8 +215,12 @@ def tv_denoise(noisy: Any, weight: float, kind: str = "l1", steps: int = 200, le
             bar.close()
 
 
-def tv_weight_panel(sweep: TVSweep, tv_weights: Sequence[float], value: float | None = None,
-                    display_size: int = 256) -> "ipywidgets.VBox":
+def tv_weight_panel(
+    sweep: TVSweep,
+    tv_weights: Sequence[float],
+    value: float | None = None,
+    display_size: int = 256,
+) -> "ipywidgets.VBox":
     """A slider over exactly ``tv_weights`` above the picture the optimisation gives at that weight.
 
     The slider offers only the given weights (an ``ipywidgets.SelectionSlider``), so a notebook
@@ -202,22 +245,38 @@ def tv_weight_panel(sweep: TVSweep, tv_weights: Sequence[float], value: float | 
 
     options = sorted({float(w) for w in tv_weights})
     if not options or options[0] < 0:
-        raise ValueError(f"tv_weights must be one or more weights >= 0, not {list(tv_weights)!r}; "
-                         "pass the weights of the sweep, e.g. [0.0, 0.3, 1.0, 3.0].")
+        raise ValueError(
+            f"tv_weights must be one or more weights >= 0, not {list(tv_weights)!r}; "
+            "pass the weights of the sweep, e.g. [0.0, 0.3, 1.0, 3.0]."
+        )
     value = options[-1] if value is None else float(value)
     if value not in options:
-        raise ValueError(f"value {value:g} is not one of the slider's weights {options}; pick one of them.")
-    slider = labelled(widgets.SelectionSlider(options=[(f"{w:g}", w) for w in options], value=value,
-                                               description="tv_weight", continuous_update=False),
-                       "lab-tv-slider")
-    picture = labelled(widgets.Image(value=image_to_png_bytes(sweep.image(value)), format="png",
-                                      width=display_size), "lab-tv-image")
+        raise ValueError(
+            f"value {value:g} is not one of the slider's weights {options}; pick one of them."
+        )
+    slider = labelled(
+        widgets.SelectionSlider(
+            options=[(f"{w:g}", w) for w in options],
+            value=value,
+            description="tv_weight",
+            continuous_update=False,
+        ),
+        "lab-tv-slider",
+    )
+    picture = labelled(
+        widgets.Image(
+            value=image_to_png_bytes(sweep.image(value)), format="png", width=display_size
+        ),
+        "lab-tv-image",
+    )
     status = labelled(widgets.Label(), "lab-tv-status")
 
     def describe(weight: float) -> None:
         final = sweep.result(weight).final
-        status.value = (f"tv_weight {weight:.3g}: content {final.get('content', float('nan')):.3g}, "
-                        f"style {final.get('style', float('nan')):.3g}, tv {final.get('tv', float('nan')):.3g}")
+        status.value = (
+            f"tv_weight {weight:.3g}: content {final.get('content', float('nan')):.3g}, "
+            f"style {final.get('style', float('nan')):.3g}, tv {final.get('tv', float('nan')):.3g}"
+        )
 
     def moved(change: Any) -> None:
         status.value = f"Optimising with tv_weight {change['new']:.3g} ..."

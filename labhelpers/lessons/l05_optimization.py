@@ -57,17 +57,37 @@ __all__ = [
 #: The optimisations the notebook runs at full size (not in fast mode); the time estimates
 #: and tests/test_notebooks.py's check of the parameters cell are built from them.
 RUNS: tuple[LessonRun, ...] = (
-    LessonRun("your Adam loop, then raw and normalised weights on a x10 network", 3, 128, 40, 1.0,
-              "SIZE", "STEPS"),
+    LessonRun(
+        "your Adam loop, then raw and normalised weights on a x10 network",
+        3,
+        128,
+        40,
+        1.0,
+        "SIZE",
+        "STEPS",
+    ),
     # time-limited: the steps are an estimate of how many evaluations fit into the race's seconds
-    LessonRun("Adam against L-BFGS, 4 s each (time-limited: about 30 evaluations at 128 px)", 2, 128,
-              30, 1.0, "RACE_SIZE", None),
+    LessonRun(
+        "Adam against L-BFGS, 4 s each (time-limited: about 30 evaluations at 128 px)",
+        2,
+        128,
+        30,
+        1.0,
+        "RACE_SIZE",
+        None,
+    ),
 )
 
 
-def normalized_total_loss(image: tf.Tensor, features: Mapping[str, tf.Tensor],
-                          content_targets: Mapping[str, tf.Tensor], style_targets: Mapping[str, tf.Tensor],
-                          alpha: float, beta: float, gamma: float) -> tf.Tensor:
+def normalized_total_loss(
+    image: tf.Tensor,
+    features: Mapping[str, tf.Tensor],
+    content_targets: Mapping[str, tf.Tensor],
+    style_targets: Mapping[str, tf.Tensor],
+    alpha: float,
+    beta: float,
+    gamma: float,
+) -> tf.Tensor:
     """:func:`total_loss` as ``labhelpers`` optimises it: each term divided by the size of its target.
 
     Every layer's term is divided by the mean square of its target (the photo's feature map, the
@@ -75,17 +95,33 @@ def normalized_total_loss(image: tf.Tensor, features: Mapping[str, tf.Tensor],
     errors, and the same weights give the same kind of picture for any VGG16 weights and picture
     size. Arguments and result as in :func:`total_loss`.
     """
-    content = tf.add_n([losses.content_loss(features[name], target) / tf.reduce_mean(tf.square(target))
-                        for name, target in content_targets.items()])
-    style = tf.add_n([losses.style_loss(losses.gram_matrix(features[name]), target) / tf.reduce_mean(tf.square(target))
-                      for name, target in style_targets.items()])
+    content = tf.add_n(
+        [
+            losses.content_loss(features[name], target) / tf.reduce_mean(tf.square(target))
+            for name, target in content_targets.items()
+        ]
+    )
+    style = tf.add_n(
+        [
+            losses.style_loss(losses.gram_matrix(features[name]), target)
+            / tf.reduce_mean(tf.square(target))
+            for name, target in style_targets.items()
+        ]
+    )
     pixels = tf.cast(tf.shape(image)[1] * tf.shape(image)[2], image.dtype)
     return alpha * content + beta * style + gamma * losses.total_variation_loss(image) / pixels
 
 
-def loss_terms(total_loss_fn: Callable[..., tf.Tensor], image: tf.Tensor, features: Mapping[str, tf.Tensor],
-               content_targets: Mapping[str, tf.Tensor], style_targets: Mapping[str, tf.Tensor],
-               alpha: float, beta: float, gamma: float) -> dict[str, float]:
+def loss_terms(
+    total_loss_fn: Callable[..., tf.Tensor],
+    image: tf.Tensor,
+    features: Mapping[str, tf.Tensor],
+    content_targets: Mapping[str, tf.Tensor],
+    style_targets: Mapping[str, tf.Tensor],
+    alpha: float,
+    beta: float,
+    gamma: float,
+) -> dict[str, float]:
     """The weighted terms of ``total_loss_fn``, found by switching the other two weights off.
 
     Works for any function with :func:`total_loss`'s signature (a student's too), so the curves show
@@ -95,16 +131,23 @@ def loss_terms(total_loss_fn: Callable[..., tf.Tensor], image: tf.Tensor, featur
         ``{"content": ..., "style": ..., "tv": ..., "total": ...}`` as Python floats.
     """
     args = (image, features, content_targets, style_targets)
-    terms = {"content": float(total_loss_fn(*args, alpha, 0.0, 0.0)),
-             "style": float(total_loss_fn(*args, 0.0, beta, 0.0)),
-             "tv": float(total_loss_fn(*args, 0.0, 0.0, gamma))}
+    terms = {
+        "content": float(total_loss_fn(*args, alpha, 0.0, 0.0)),
+        "style": float(total_loss_fn(*args, 0.0, beta, 0.0)),
+        "tv": float(total_loss_fn(*args, 0.0, 0.0, gamma)),
+    }
     terms["total"] = terms["content"] + terms["style"] + terms["tv"]
     return terms
 
 
-def content_and_style_targets(extractor: Any, photo: Any, painting: Any, content_layers: Sequence[str],
-            style_layers: Sequence[str], gram_fn: Callable[[tf.Tensor], tf.Tensor] = losses.gram_matrix
-            ) -> tuple[dict[str, tf.Tensor], dict[str, tf.Tensor]]:
+def content_and_style_targets(
+    extractor: Any,
+    photo: Any,
+    painting: Any,
+    content_layers: Sequence[str],
+    style_layers: Sequence[str],
+    gram_fn: Callable[[tf.Tensor], tf.Tensor] = losses.gram_matrix,
+) -> tuple[dict[str, tf.Tensor], dict[str, tf.Tensor]]:
     """The photo's feature maps and the painting's Gram matrices: what the total loss compares with.
 
     Args:
@@ -117,13 +160,24 @@ def content_and_style_targets(extractor: Any, photo: Any, painting: Any, content
         ``(content_targets {layer: (1, h, w, C)}, style_targets {layer: (C, C)})``.
     """
     photo_features, painting_features = extractor(photo), extractor(painting)
-    return ({name: photo_features[name] for name in content_layers},
-            {name: gram_fn(painting_features[name]) for name in style_layers})
+    return (
+        {name: photo_features[name] for name in content_layers},
+        {name: gram_fn(painting_features[name]) for name in style_layers},
+    )
 
 
-def terms_at(total_loss_fn: Callable[..., tf.Tensor], picture: Any, photo: Any, painting: Any, extractor: Any,
-             content_layers: Sequence[str], style_layers: Sequence[str], alpha: float, beta: float,
-             gamma: float) -> dict[str, float]:
+def terms_at(
+    total_loss_fn: Callable[..., tf.Tensor],
+    picture: Any,
+    photo: Any,
+    painting: Any,
+    extractor: Any,
+    content_layers: Sequence[str],
+    style_layers: Sequence[str],
+    alpha: float,
+    beta: float,
+    gamma: float,
+) -> dict[str, float]:
     """:func:`loss_terms` of ``picture`` with targets made at the picture's own size.
 
     The photo is resized to the picture's height and width, so that the content loss compares
@@ -133,10 +187,13 @@ def terms_at(total_loss_fn: Callable[..., tf.Tensor], picture: Any, photo: Any, 
         ``{"content", "style", "tv", "total"}`` as floats.
     """
     picture = np.asarray(picture, np.float32)
-    content_targets, style_targets = content_and_style_targets(extractor, resize_to(photo, picture.shape[:2]), painting,
-                                             content_layers, style_layers)
+    content_targets, style_targets = content_and_style_targets(
+        extractor, resize_to(photo, picture.shape[:2]), painting, content_layers, style_layers
+    )
     batch = tf.constant(picture[None])
-    return loss_terms(total_loss_fn, batch, extractor(batch), content_targets, style_targets, alpha, beta, gamma)
+    return loss_terms(
+        total_loss_fn, batch, extractor(batch), content_targets, style_targets, alpha, beta, gamma
+    )
 
 
 def scaled_extractor(extractor: Any, factor: float) -> Any:
@@ -160,25 +217,43 @@ def scaled_extractor(extractor: Any, factor: float) -> Any:
     pairs = [(np.array(kernel), np.array(bias)) for kernel, bias in extractor.conv_weights()]
     pairs[0] = (pairs[0][0] * factor, pairs[0][1])
     pairs = [(kernel, bias * factor) for kernel, bias in pairs]
-    return type(extractor).from_arrays(pairs, layers=extractor.layers, preprocessing=extractor.preprocessing,
-                                       source=f"{extractor.source} x{factor:g}")
+    return type(extractor).from_arrays(
+        pairs,
+        layers=extractor.layers,
+        preprocessing=extractor.preprocessing,
+        source=f"{extractor.source} x{factor:g}",
+    )
 
 
 # The transfer options are being renamed (time_budget -> time_budget_s, normalise ->
 # normalize_losses, weights -> vgg_weights); pass the new names and fall back on the old ones while
 # a function still has them.
-_OLD_NAMES = {"time_budget_s": "time_budget", "normalize_losses": "normalise", "vgg_weights": "weights"}
+_OLD_NAMES = {
+    "time_budget_s": "time_budget",
+    "normalize_losses": "normalise",
+    "vgg_weights": "weights",
+}
 
 
 def _call(fn: Callable[..., Any], *args: Any, **options: Any) -> Any:
     accepted = inspect.signature(fn).parameters
-    renamed = {(_OLD_NAMES[k] if k not in accepted and _OLD_NAMES.get(k) in accepted else k): v
-               for k, v in options.items()}
+    renamed = {
+        (_OLD_NAMES[k] if k not in accepted and _OLD_NAMES.get(k) in accepted else k): v
+        for k, v in options.items()
+    }
     return fn(*args, **renamed)
 
 
-def race_optimizers(photo: Any, painting: Any, extractor: Any, *, size: int, seconds: float,
-         optimizers: Sequence[str] = ("adam", "lbfgs"), **weights: float) -> dict[str, StyleTransferResult]:
+def race_optimizers(
+    photo: Any,
+    painting: Any,
+    extractor: Any,
+    *,
+    size: int,
+    seconds: float,
+    optimizers: Sequence[str] = ("adam", "lbfgs"),
+    **weights: float,
+) -> dict[str, StyleTransferResult]:
     """Each optimiser on the same picture for the same wall-clock time.
 
     Args:
@@ -195,12 +270,17 @@ def race_optimizers(photo: Any, painting: Any, extractor: Any, *, size: int, sec
     """
     transfer = StyleTransfer(photo, painting, size=size, extractor=extractor)
     transfer.run(steps=1, optimizer="adam")  # trace the compiled loss once, outside the timed runs
-    return {name: _call(transfer.run, steps=100_000, optimizer=name, time_budget_s=float(seconds), **weights)
-            for name in optimizers}
+    return {
+        name: _call(
+            transfer.run, steps=100_000, optimizer=name, time_budget_s=float(seconds), **weights
+        )
+        for name in optimizers
+    }
 
 
-def plot_loss_against_time(histories: Mapping[str, Sequence[Mapping[str, Any]]], title: str | None = None,
-                           ax: Any = None) -> "Figure":
+def plot_loss_against_time(
+    histories: Mapping[str, Sequence[Mapping[str, Any]]], title: str | None = None, ax: Any = None
+) -> "Figure":
     """Total loss against seconds, one line per run, with each run's best-so-far as a dashed line.
 
     Args:
@@ -211,7 +291,9 @@ def plot_loss_against_time(histories: Mapping[str, Sequence[Mapping[str, Any]]],
     import matplotlib.pyplot as plt
 
     if not histories or not all(histories.values()):
-        raise ValueError("plot_loss_against_time needs at least one non-empty history; run an optimisation first.")
+        raise ValueError(
+            "plot_loss_against_time needs at least one non-empty history; run an optimisation first."
+        )
     if ax is None:
         figure, ax = plt.subplots(figsize=(6.5, 3.6), layout="constrained")
     else:
@@ -220,8 +302,23 @@ def plot_loss_against_time(histories: Mapping[str, Sequence[Mapping[str, Any]]],
         seconds = np.array([float(entry["seconds"]) for entry in history])
         total = np.array([float(entry["total"]) for entry in history])
         colour = f"C{index}"
-        ax.plot(seconds, total, color=colour, lw=1.0, marker=".", ms=3, label=f"{name}: every evaluation")
-        ax.plot(seconds, np.minimum.accumulate(total), color=colour, lw=2, ls="--", label=f"{name}: best so far")
+        ax.plot(
+            seconds,
+            total,
+            color=colour,
+            lw=1.0,
+            marker=".",
+            ms=3,
+            label=f"{name}: every evaluation",
+        )
+        ax.plot(
+            seconds,
+            np.minimum.accumulate(total),
+            color=colour,
+            lw=2,
+            ls="--",
+            label=f"{name}: best so far",
+        )
     ax.set_yscale("log")
     ax.set_xlabel("seconds")
     ax.set_ylabel("total loss")
@@ -273,8 +370,10 @@ class LoopResult:
         """One sentence about how the loop ended."""
         why = "interrupted" if self.stopped == "interrupt" else "finished"
         total = self.seconds[-1] if self.seconds else 0.0
-        return (f"{why} after {self.steps_done} steps in {total:.1f} s; best loss {self.best_loss:.4g} "
-                f"(the picture after {self.best_step} steps)")
+        return (
+            f"{why} after {self.steps_done} steps in {total:.1f} s; best loss {self.best_loss:.4g} "
+            f"(the picture after {self.best_step} steps)"
+        )
 
 
 def format_progress(done: int, steps: int, seconds: float, loss: float, width: int = 24) -> str:
@@ -299,13 +398,31 @@ def plot_loop_losses(result: LoopResult, title: Optional[str] = None, ax: Any = 
     else:
         figure = ax.figure
     if result.losses:
-        ax.plot(np.arange(1, len(result.losses) + 1), result.losses, lw=1.6, color="C0", label="total (every step)")
-    names = [name for name in (result.terms[0] if result.terms else {}) if name not in ("step", "seconds", "total")]
+        ax.plot(
+            np.arange(1, len(result.losses) + 1),
+            result.losses,
+            lw=1.6,
+            color="C0",
+            label="total (every step)",
+        )
+    names = [
+        name
+        for name in (result.terms[0] if result.terms else {})
+        if name not in ("step", "seconds", "total")
+    ]
     for index, name in enumerate(names, start=1):
         steps = [record["step"] for record in result.terms]
         values = np.array([record[name] for record in result.terms], dtype=float)
         if np.any(values > 0):
-            ax.plot(steps, np.where(values > 0, values, np.nan), marker="o", ms=3, lw=1, color=f"C{index}", label=name)
+            ax.plot(
+                steps,
+                np.where(values > 0, values, np.nan),
+                marker="o",
+                ms=3,
+                lw=1,
+                color=f"C{index}",
+                label=name,
+            )
     ax.set_yscale("log")
     ax.set_xlabel("step")
     ax.set_ylabel("loss")
@@ -358,11 +475,17 @@ class _View:
 
         self.handles[0].update(Image(data=_png(image)))
         now = time.perf_counter()
-        if (final or now - self.curves_drawn_at >= CURVES_INTERVAL_S) and (result.losses or result.terms):
+        if (final or now - self.curves_drawn_at >= CURVES_INTERVAL_S) and (
+            result.losses or result.terms
+        ):
             self.handles[1].update(Image(data=_figure_png(result, self.title)))
             self.curves_drawn_at = now
-        self.handles[2].update(HTML(f"<progress value='{result.steps_done}' max='{self.steps}' "
-                                    f"style='width:240px'></progress> <code>{line.split('] ', 1)[-1]}</code>"))
+        self.handles[2].update(
+            HTML(
+                f"<progress value='{result.steps_done}' max='{self.steps}' "
+                f"style='width:240px'></progress> <code>{line.split('] ', 1)[-1]}</code>"
+            )
+        )
 
 
 def _in_notebook() -> bool:
@@ -374,9 +497,18 @@ def _in_notebook() -> bool:
     return shell is not None and hasattr(shell, "kernel")
 
 
-def run_steps(step: Callable[[Any, Callable, Any], Any], image: Any, loss_fn: Callable[[Any], Any], optimizer: Any,
-              steps: int, *, every: int = 10, terms: Optional[Callable[[Any], dict[str, float]]] = None,
-              live: Optional[bool] = None, title: Optional[str] = None) -> LoopResult:
+def run_steps(
+    step: Callable[[Any, Callable, Any], Any],
+    image: Any,
+    loss_fn: Callable[[Any], Any],
+    optimizer: Any,
+    steps: int,
+    *,
+    every: int = 10,
+    terms: Optional[Callable[[Any], dict[str, float]]] = None,
+    live: Optional[bool] = None,
+    title: Optional[str] = None,
+) -> LoopResult:
     """Run ``step(image, loss_fn, optimizer)`` ``steps`` times; show progress; keep the best picture.
 
     Args:
@@ -418,16 +550,34 @@ def run_steps(step: Callable[[Any, Callable, Any], Any], image: Any, loss_fn: Ca
             if number % every == 0 or number == steps:
                 if terms is not None:
                     record = {name: float(value) for name, value in terms(image).items()}
-                    result.terms.append({"step": float(number), "seconds": result.seconds[-1], **record})
-                view.show(np.asarray(image.numpy()[0]), result,
-                          format_progress(number, int(steps), result.seconds[-1], loss))
-        result.final_loss = float(loss_fn(image))  # the last picture has not been scored by a step yet
+                    result.terms.append(
+                        {"step": float(number), "seconds": result.seconds[-1], **record}
+                    )
+                view.show(
+                    np.asarray(image.numpy()[0]),
+                    result,
+                    format_progress(number, int(steps), result.seconds[-1], loss),
+                )
+        result.final_loss = float(
+            loss_fn(image)
+        )  # the last picture has not been scored by a step yet
         if result.final_loss < best_loss:
-            result.image, result.best_step = np.asarray(image.numpy()[0], np.float32), result.steps_done
+            result.image, result.best_step = (
+                np.asarray(image.numpy()[0], np.float32),
+                result.steps_done,
+            )
     except KeyboardInterrupt:
         result.stopped = "interrupt"
-    view.show(result.image, result, format_progress(result.steps_done, int(steps),
-                                                    result.seconds[-1] if result.seconds else 0.0,
-                                                    result.best_loss), final=True)
+    view.show(
+        result.image,
+        result,
+        format_progress(
+            result.steps_done,
+            int(steps),
+            result.seconds[-1] if result.seconds else 0.0,
+            result.best_loss,
+        ),
+        final=True,
+    )
     print(result.message)
     return result

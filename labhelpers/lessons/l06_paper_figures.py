@@ -28,10 +28,24 @@ __all__ = [
 #: The optimisations the notebook runs at full size (not in fast mode); the time estimates
 #: and tests/test_notebooks.py's check of the parameters cell are built from them.
 RUNS: tuple[LessonRun, ...] = (
-    LessonRun("Gatys Fig. 4: five style-layer sets x two style/content ratios", 10, 96, 15, 1.0,
-              "GRID_SIZE", "GRID_STEPS"),
-    LessonRun("Gatys Fig. 5 starts (photo, painting, noise) and two colour modes", 5, 96, 25, 1.0,
-              "START_SIZE", "START_STEPS"),
+    LessonRun(
+        "Gatys Fig. 4: five style-layer sets x two style/content ratios",
+        10,
+        96,
+        15,
+        1.0,
+        "GRID_SIZE",
+        "GRID_STEPS",
+    ),
+    LessonRun(
+        "Gatys Fig. 5 starts (photo, painting, noise) and two colour modes",
+        5,
+        96,
+        25,
+        1.0,
+        "START_SIZE",
+        "START_STEPS",
+    ),
 )
 
 
@@ -45,10 +59,18 @@ STYLE_LAYER_SETS: dict[str, tuple[str, ...]] = {
 START_LABELS = {"content": "the photo", "style": "the painting", "noise": "noise"}
 
 
-def layer_ratio_grid(photo: Any, painting: Any, extractor: Any, ratios: Sequence[float], *, size: int,
-                     steps: int, layer_sets: Mapping[str, Sequence[str]] | None = None,
-                     progress: Callable[[str], Any] | None = None,
-                     **run_options: Any) -> dict[tuple[str, float], np.ndarray]:
+def layer_ratio_grid(
+    photo: Any,
+    painting: Any,
+    extractor: Any,
+    ratios: Sequence[float],
+    *,
+    size: int,
+    steps: int,
+    layer_sets: Mapping[str, Sequence[str]] | None = None,
+    progress: Callable[[str], Any] | None = None,
+    **run_options: Any,
+) -> dict[tuple[str, float], np.ndarray]:
     """Gatys et al.'s Fig. 4 at class size: pictures for each style-layer set and style/content ratio.
 
     Args:
@@ -68,17 +90,31 @@ def layer_ratio_grid(photo: Any, painting: Any, extractor: Any, ratios: Sequence
     for row, layers in layer_sets.items():
         if progress is not None:
             progress(f"style layers {row}: {len(ratios)} pictures")
-        transfer = StyleTransfer(photo, painting, size=size, extractor=extractor, style_layers=list(layers))
+        transfer = StyleTransfer(
+            photo, painting, size=size, extractor=extractor, style_layers=list(layers)
+        )
         for ratio in ratios:
-            result = transfer.run(steps=steps, content_weight=1.0, style_weight=float(ratio), tv_weight=1.0,
-                                  **run_options)
+            result = transfer.run(
+                steps=steps,
+                content_weight=1.0,
+                style_weight=float(ratio),
+                tv_weight=1.0,
+                **run_options,
+            )
             pictures[(row, float(ratio))] = np.asarray(result.image, np.float32)
     return pictures
 
 
-def start_comparison(photo: Any, painting: Any, extractor: Any, *, size: int, steps: int,
-                     starts: Sequence[str] = ("content", "style", "noise"),
-                     **run_options: Any) -> dict[str, StyleTransferResult]:
+def start_comparison(
+    photo: Any,
+    painting: Any,
+    extractor: Any,
+    *,
+    size: int,
+    steps: int,
+    starts: Sequence[str] = ("content", "style", "noise"),
+    **run_options: Any,
+) -> dict[str, StyleTransferResult]:
     """Gatys et al.'s Fig. 5 idea: the same optimisation started from the photo, the painting and noise.
 
     Args:
@@ -91,12 +127,21 @@ def start_comparison(photo: Any, painting: Any, extractor: Any, *, size: int, st
         ``{start: result}``: the same weights and number of evaluations for each; noise is seeded (0).
     """
     transfer = StyleTransfer(photo, painting, size=size, extractor=extractor)
-    return {start: transfer.run(steps=steps, init=start, seed=0, **run_options) for start in starts}
+    return {
+        start: transfer.run(steps=steps, init=start, seed=0, **run_options) for start in starts
+    }
 
 
-def color_comparison(photo: Any, painting: Any, extractor: Any, *, size: int, steps: int,
-                     modes: Sequence[str | None] = (None, "luminance", "histogram"),
-                     **run_options: Any) -> dict[str, StyleTransferResult]:
+def color_comparison(
+    photo: Any,
+    painting: Any,
+    extractor: Any,
+    *,
+    size: int,
+    steps: int,
+    modes: Sequence[str | None] = (None, "luminance", "histogram"),
+    **run_options: Any,
+) -> dict[str, StyleTransferResult]:
     """The plain result next to the two colour-preserving ones (Gatys et al. 2017).
 
     Args:
@@ -108,4 +153,7 @@ def color_comparison(photo: Any, painting: Any, extractor: Any, *, size: int, st
         ``{"plain" | "luminance" | "histogram": result}``.
     """
     transfer = StyleTransfer(photo, painting, size=size, extractor=extractor)
-    return {(mode or "plain"): transfer.run(steps=steps, preserve_color=mode, **run_options) for mode in modes}
+    return {
+        (mode or "plain"): transfer.run(steps=steps, preserve_color=mode, **run_options)
+        for mode in modes
+    }

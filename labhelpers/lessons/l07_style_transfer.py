@@ -41,10 +41,24 @@ __all__ = [
 #: The optimisations the notebook runs at full size (not in fast mode); the time estimates
 #: and tests/test_notebooks.py's check of the parameters cell are built from them.
 RUNS: tuple[LessonRun, ...] = (
-    LessonRun("the panel's run (run once by the notebook; each Run click adds one)", 1, 256, 40, 1.0,
-              "SIZE", "STEPS"),
-    LessonRun("style : content ratio grid (three style weights), then all weights x10", 4, 128, 40,
-              1.0, "GRID_SIZE", "GRID_STEPS"),
+    LessonRun(
+        "the panel's run (run once by the notebook; each Run click adds one)",
+        1,
+        256,
+        40,
+        1.0,
+        "SIZE",
+        "STEPS",
+    ),
+    LessonRun(
+        "style : content ratio grid (three style weights), then all weights x10",
+        4,
+        128,
+        40,
+        1.0,
+        "GRID_SIZE",
+        "GRID_STEPS",
+    ),
 )
 
 
@@ -73,13 +87,25 @@ class RatioGrid:
     @property
     def ratios(self) -> list[float]:
         """style_weight / content_weight of each run (inf when the content weight is 0)."""
-        return [w / self.content_weight if self.content_weight > 0 else float("inf") for w in self.style_weights]
+        return [
+            w / self.content_weight if self.content_weight > 0 else float("inf")
+            for w in self.style_weights
+        ]
 
 
-def ratio_grid_results(content: Any = DEFAULT_CONTENT, style: Any = DEFAULT_STYLE, style_weights: Iterable[float] | None = None, *,
-                       content_weight: float = 1.0, size: int | None = None, steps: int | None = None,
-                       extractor: "FeatureExtractor | None" = None, vgg_weights: str = "auto",
-                       transfer: StyleTransfer | None = None, **run_options: Any) -> RatioGrid:
+def ratio_grid_results(
+    content: Any = DEFAULT_CONTENT,
+    style: Any = DEFAULT_STYLE,
+    style_weights: Iterable[float] | None = None,
+    *,
+    content_weight: float = 1.0,
+    size: int | None = None,
+    steps: int | None = None,
+    extractor: "FeatureExtractor | None" = None,
+    vgg_weights: str = "auto",
+    transfer: StyleTransfer | None = None,
+    **run_options: Any,
+) -> RatioGrid:
     """Style transfer at several style : content ratios, the targets computed once.
 
     Args:
@@ -103,14 +129,25 @@ def ratio_grid_results(content: Any = DEFAULT_CONTENT, style: Any = DEFAULT_STYL
     fast = fast_mode()
     if transfer is None:
         size = (48 if fast else 128) if size is None else int(size)
-        transfer = StyleTransfer(content, style, size=size, extractor=extractor, vgg_weights=vgg_weights)
+        transfer = StyleTransfer(
+            content, style, size=size, extractor=extractor, vgg_weights=vgg_weights
+        )
     steps = (5 if fast else 40) if steps is None else int(steps)
-    results = [transfer.run(steps=steps, content_weight=content_weight, style_weight=w, **run_options)
-               for w in weights]
+    results = [
+        transfer.run(steps=steps, content_weight=content_weight, style_weight=w, **run_options)
+        for w in weights
+    ]
     shape = transfer.content.shape[:2]
-    return RatioGrid(content=transfer.content, style=resize_to(transfer.style_sources[0], max(shape)),
-                     content_weight=float(content_weight), style_weights=weights, results=results, steps=steps,
-                     size=int(transfer.size), transfer=transfer)
+    return RatioGrid(
+        content=transfer.content,
+        style=resize_to(transfer.style_sources[0], max(shape)),
+        content_weight=float(content_weight),
+        style_weights=weights,
+        results=results,
+        steps=steps,
+        size=int(transfer.size),
+        transfer=transfer,
+    )
 
 
 def plot_ratio_grid(grid: "RatioGrid", height_in: float = 2.4) -> "Figure":
@@ -121,9 +158,15 @@ def plot_ratio_grid(grid: "RatioGrid", height_in: float = 2.4) -> "Figure":
         height_in: height of each picture in inches.
     """
     pictures = [grid.content, grid.style] + [result.image for result in grid.results]
-    titles = ["photo (content)", "painting (style)"] + [f"style ÷ content = {format_weight(r)}" for r in grid.ratios]
-    return image_grid(pictures, titles=titles, height_in=height_in,
-                      suptitle=f"{grid.steps} steps at {grid.size} px: more style weight, more painting")
+    titles = ["photo (content)", "painting (style)"] + [
+        f"style ÷ content = {format_weight(r)}" for r in grid.ratios
+    ]
+    return image_grid(
+        pictures,
+        titles=titles,
+        height_in=height_in,
+        suptitle=f"{grid.steps} steps at {grid.size} px: more style weight, more painting",
+    )
 
 
 @dataclass
@@ -145,9 +188,15 @@ class ScaleComparison:
     errors: dict[str, dict[str, float]]
 
 
-def weight_scale_comparison(transfer: StyleTransfer, *, steps: int, weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
-                            scale: float = 10.0, reuse: Sequence[StyleTransferResult] = (),
-                            **run_options: Any) -> ScaleComparison:
+def weight_scale_comparison(
+    transfer: StyleTransfer,
+    *,
+    steps: int,
+    weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
+    scale: float = 10.0,
+    reuse: Sequence[StyleTransferResult] = (),
+    **run_options: Any,
+) -> ScaleComparison:
     """The same picture from weights at two scales, and a different picture from a different ratio.
 
     Three runs on ``transfer`` (same start, same number of evaluations): ``weights``; all three
@@ -170,18 +219,41 @@ def weight_scale_comparison(transfer: StyleTransfer, *, steps: int, weights: tup
     if not (float(scale) > 0 and float(scale) != 1.0):
         raise ValueError(f"scale must be a number > 0 other than 1, such as 10, not {scale!r}.")
     content, style, tv = (float(w) for w in weights)
-    runs = {f"weights {format_weights(content, style, tv)}": (content, style, tv),
-            f"all x{scale:g}: {format_weights(content * scale, style * scale, tv * scale)}":
-                (content * scale, style * scale, tv * scale),
-            f"style only x{scale:g}: {format_weights(content, style * scale, tv)}": (content, style * scale, tv)}
-    done = {(tuple(float(r.options.get(k, float("nan"))) for k in ("content_weight", "style_weight", "tv_weight")),
-             int(r.options.get("steps", -1))): r for r in reuse}
-    results = {label: done.get((w, int(steps))) or transfer.run(steps=int(steps), content_weight=w[0], style_weight=w[1],
-                                                                tv_weight=w[2], **run_options)
-               for label, w in runs.items()}
+    runs = {
+        f"weights {format_weights(content, style, tv)}": (content, style, tv),
+        f"all x{scale:g}: {format_weights(content * scale, style * scale, tv * scale)}": (
+            content * scale,
+            style * scale,
+            tv * scale,
+        ),
+        f"style only x{scale:g}: {format_weights(content, style * scale, tv)}": (
+            content,
+            style * scale,
+            tv,
+        ),
+    }
+    done = {
+        (
+            tuple(
+                float(r.options.get(k, float("nan")))
+                for k in ("content_weight", "style_weight", "tv_weight")
+            ),
+            int(r.options.get("steps", -1)),
+        ): r
+        for r in reuse
+    }
+    results = {
+        label: done.get((w, int(steps)))
+        or transfer.run(
+            steps=int(steps), content_weight=w[0], style_weight=w[1], tv_weight=w[2], **run_options
+        )
+        for label, w in runs.items()
+    }
     first = np.asarray(next(iter(results.values())).image, np.float64)
-    differences = {label: float(np.mean(np.abs(np.asarray(r.image, np.float64) - first)) * 255.0)
-                   for label, r in results.items()}
+    differences = {
+        label: float(np.mean(np.abs(np.asarray(r.image, np.float64) - first)) * 255.0)
+        for label, r in results.items()
+    }
     errors = {}
     for label, r in results.items():
         terms = transfer.losses(r.image, content_weight=1.0, style_weight=1.0, tv_weight=1.0)
@@ -200,6 +272,14 @@ def plot_scale_comparison(comparison: ScaleComparison, height_in: float = 3.0) -
     captions = []
     for index, (label, result) in enumerate(comparison.results.items()):
         errors = comparison.errors[label]
-        change = "the first picture" if index == 0 else f"{comparison.differences[label]:.1f} grey levels from the first"
-        captions.append(f"{label}\n{change}\ncontent error {errors['content']:.2f}, style error {errors['style']:.2f}")
-    return image_grid([result.image for result in comparison.results.values()], captions, height_in=height_in)
+        change = (
+            "the first picture"
+            if index == 0
+            else f"{comparison.differences[label]:.1f} grey levels from the first"
+        )
+        captions.append(
+            f"{label}\n{change}\ncontent error {errors['content']:.2f}, style error {errors['style']:.2f}"
+        )
+    return image_grid(
+        [result.image for result in comparison.results.values()], captions, height_in=height_in
+    )

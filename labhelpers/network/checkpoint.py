@@ -157,6 +157,7 @@ def arrays_sha256(pairs: list[tuple[np.ndarray, np.ndarray]]) -> str:
             digest.update(array.tobytes())
     return digest.hexdigest()
 
+
 #: The sources ``vgg_weights="auto"`` tries, in this order (see the module docstring).
 AUTO_ORDER = ("torchvision cached", "torchvision from PyPI", "keras cached", "keras download")
 #: Printed when ``"auto"`` had to fall back on Keras's Caffe-trained weights.

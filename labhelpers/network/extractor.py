@@ -20,8 +20,16 @@ IMAGENET_MEAN_RGB = (0.485, 0.456, 0.406)
 IMAGENET_STD_RGB = (0.229, 0.224, 0.225)
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 
-__all__ = ["FeatureExtractor", "build_feature_extractor", "preprocess", "VGG16_LAYERS", "describe_layers",
-           "IMAGENET_MEAN_RGB", "IMAGENET_STD_RGB", "CAFFE_MEAN_BGR"]
+__all__ = [
+    "FeatureExtractor",
+    "build_feature_extractor",
+    "preprocess",
+    "VGG16_LAYERS",
+    "describe_layers",
+    "IMAGENET_MEAN_RGB",
+    "IMAGENET_STD_RGB",
+    "CAFFE_MEAN_BGR",
+]
 
 
 def preprocess(images: Any, preprocessing: str) -> Any:
@@ -40,7 +48,9 @@ def preprocess(images: Any, preprocessing: str) -> Any:
     if preprocessing == "caffe":
         return images[..., ::-1] * 255.0 - tf.constant(CAFFE_MEAN_BGR, tf.float32)
     if preprocessing == "torch":
-        return (images - tf.constant(IMAGENET_MEAN_RGB, tf.float32)) / tf.constant(IMAGENET_STD_RGB, tf.float32)
+        return (images - tf.constant(IMAGENET_MEAN_RGB, tf.float32)) / tf.constant(
+            IMAGENET_STD_RGB, tf.float32
+        )
     raise ValueError(f"preprocessing must be 'caffe' or 'torch', not {preprocessing!r}")
 
 
@@ -74,8 +84,13 @@ class FeatureExtractor:
         self.model = keras.Model(base_model.input, outputs, name="vgg16_features")
 
     @classmethod
-    def from_arrays(cls, pairs: ConvPairs, layers: Sequence[str] = VGG16_LAYERS,
-                    preprocessing: str = "torch", source: str = "arrays") -> "FeatureExtractor":
+    def from_arrays(
+        cls,
+        pairs: ConvPairs,
+        layers: Sequence[str] = VGG16_LAYERS,
+        preprocessing: str = "torch",
+        source: str = "arrays",
+    ) -> "FeatureExtractor":
         """An extractor whose 13 convolutions hold the given (HWIO kernel, bias) pairs."""
         model = build_vgg16_model()
         set_conv_weights(model, pairs)
@@ -114,13 +129,20 @@ class FeatureExtractor:
         return [tuple(self.base_model.get_layer(n).get_weights()) for n in VGG16_LAYERS]
 
     def __repr__(self) -> str:
-        return (f"FeatureExtractor(source={self.source!r}, preprocessing={self.preprocessing!r}, "
-                f"layers={list(self.layers)})")
+        return (
+            f"FeatureExtractor(source={self.source!r}, preprocessing={self.preprocessing!r}, "
+            f"layers={list(self.layers)})"
+        )
 
 
-def build_feature_extractor(vgg_weights: str = "auto", layers: Iterable[str] | None = None,
-                            preprocessing: str | None = None, download: bool = True,
-                            verbose: bool = True, seed: int = 0) -> FeatureExtractor:
+def build_feature_extractor(
+    vgg_weights: str = "auto",
+    layers: Iterable[str] | None = None,
+    preprocessing: str | None = None,
+    download: bool = True,
+    verbose: bool = True,
+    seed: int = 0,
+) -> FeatureExtractor:
     """Build VGG16 (no classifier) with real weights and return a :class:`FeatureExtractor`.
 
     Args:
@@ -139,9 +161,15 @@ def build_feature_extractor(vgg_weights: str = "auto", layers: Iterable[str] | N
     Raises:
         WeightsError: no usable weights; the message says what to do.
     """
-    choice: WeightsChoice = prepare_weights(vgg_weights, preprocessing=preprocessing, download=download,
-                                            verbose=verbose)
-    key = (choice.source, str(choice.path), choice.preprocessing, seed if choice.source == "random" else None)
+    choice: WeightsChoice = prepare_weights(
+        vgg_weights, preprocessing=preprocessing, download=download, verbose=verbose
+    )
+    key = (
+        choice.source,
+        str(choice.path),
+        choice.preprocessing,
+        seed if choice.source == "random" else None,
+    )
     base = _BASE_MODELS.get(key)
     if base is None:
         base = build_vgg16_model()
@@ -150,6 +178,9 @@ def build_feature_extractor(vgg_weights: str = "auto", layers: Iterable[str] | N
         else:
             load_weights_into(base, choice.path)
         _BASE_MODELS[key] = base
-    return FeatureExtractor(base, tuple(layers) if layers is not None else VGG16_LAYERS,
-                            choice.source, choice.preprocessing)
-
+    return FeatureExtractor(
+        base,
+        tuple(layers) if layers is not None else VGG16_LAYERS,
+        choice.source,
+        choice.preprocessing,
+    )

@@ -11,20 +11,41 @@ from typing import Any
 
 #: The 13 convolution layers of VGG16, shallow to deep.
 VGG16_LAYERS: tuple[str, ...] = (
-    "block1_conv1", "block1_conv2",
-    "block2_conv1", "block2_conv2",
-    "block3_conv1", "block3_conv2", "block3_conv3",
-    "block4_conv1", "block4_conv2", "block4_conv3",
-    "block5_conv1", "block5_conv2", "block5_conv3",
+    "block1_conv1",
+    "block1_conv2",
+    "block2_conv1",
+    "block2_conv2",
+    "block3_conv1",
+    "block3_conv2",
+    "block3_conv3",
+    "block4_conv1",
+    "block4_conv2",
+    "block4_conv3",
+    "block5_conv1",
+    "block5_conv2",
+    "block5_conv3",
 )
 
 #: Every layer of VGG16 without its classifier, in order: conv layers and the 2x2 max pools.
 VGG16_SEQUENCE: tuple[str, ...] = (
-    "block1_conv1", "block1_conv2", "block1_pool",
-    "block2_conv1", "block2_conv2", "block2_pool",
-    "block3_conv1", "block3_conv2", "block3_conv3", "block3_pool",
-    "block4_conv1", "block4_conv2", "block4_conv3", "block4_pool",
-    "block5_conv1", "block5_conv2", "block5_conv3", "block5_pool",
+    "block1_conv1",
+    "block1_conv2",
+    "block1_pool",
+    "block2_conv1",
+    "block2_conv2",
+    "block2_pool",
+    "block3_conv1",
+    "block3_conv2",
+    "block3_conv3",
+    "block3_pool",
+    "block4_conv1",
+    "block4_conv2",
+    "block4_conv3",
+    "block4_pool",
+    "block5_conv1",
+    "block5_conv2",
+    "block5_conv3",
+    "block5_pool",
 )
 
 #: Output channels of VGG16's 13 convolutions, in the order of :data:`VGG16_LAYERS`.
@@ -43,7 +64,9 @@ DEFAULT_STYLE_LAYERS: tuple[str, ...] = BLOCK_FIRST_LAYERS
 #: whatever the weight; with this split (and a higher ``style_weight``, about 1.4) a run reaches the
 #: TensorFlow tutorial's 300-step picture in both weight-free distances in about 3/4 of the
 #: evaluations of equal weights (``docs/levers.md``, fourth round).
-SHALLOW_STYLE_LAYERS: dict[str, float] = {name: 2.0 ** (4 - b) / 31.0 for b, name in enumerate(BLOCK_FIRST_LAYERS)}
+SHALLOW_STYLE_LAYERS: dict[str, float] = {
+    name: 2.0 ** (4 - b) / 31.0 for b, name in enumerate(BLOCK_FIRST_LAYERS)
+}
 
 
 def pools_before(layer: str) -> int:
@@ -82,8 +105,15 @@ def describe_layers(height: int = 224, width: int = 224) -> list[dict[str, Any]]
             field_size += 2 * stride  # a 3-wide window adds two steps
             channels = next(conv_channels)
             kind = "conv 3x3"
-        rows.append({"name": name, "kind": kind, "output_shape": (h, w, channels),
-                     "receptive_field": field_size, "stride": stride})
+        rows.append(
+            {
+                "name": name,
+                "kind": kind,
+                "output_shape": (h, w, channels),
+                "receptive_field": field_size,
+                "stride": stride,
+            }
+        )
     return rows
 
 

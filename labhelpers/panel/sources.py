@@ -49,15 +49,23 @@ def parse_upload(value: Any) -> list[tuple[str, bytes]]:
         files = []
         for key, item in value.items():
             if not isinstance(item, Mapping) or "content" not in item:
-                raise ValueError(f"unexpected FileUpload value for {key!r}: expected a dict with 'content'")
-            files.append((str((item.get("metadata") or {}).get("name") or key), _as_bytes(item["content"])))
+                raise ValueError(
+                    f"unexpected FileUpload value for {key!r}: expected a dict with 'content'"
+                )
+            files.append(
+                (str((item.get("metadata") or {}).get("name") or key), _as_bytes(item["content"]))
+            )
         return files
     if isinstance(value, (tuple, list)):  # ipywidgets 8
         files = []
         for index, item in enumerate(value):
             if not isinstance(item, Mapping) or "content" not in item:
-                raise ValueError(f"unexpected FileUpload value: item {index} is not a dict with 'content'")
-            files.append((str(item.get("name") or f"upload-{index + 1}"), _as_bytes(item["content"])))
+                raise ValueError(
+                    f"unexpected FileUpload value: item {index} is not a dict with 'content'"
+                )
+            files.append(
+                (str(item.get("name") or f"upload-{index + 1}"), _as_bytes(item["content"]))
+            )
         return files
     raise ValueError(f"unexpected FileUpload value of type {type(value).__name__}")
 
@@ -71,7 +79,10 @@ class PictureSources:
 
     def __init__(self, min_side_px: int):
         self.min_side_px = int(min_side_px)
-        self.uploads: dict[str, dict[str, tuple[str, np.ndarray, str]]] = {"content": {}, "style": {}}
+        self.uploads: dict[str, dict[str, tuple[str, np.ndarray, str]]] = {
+            "content": {},
+            "style": {},
+        }
 
     def add_upload(self, kind: str, value: Any) -> tuple[str | None, str, np.ndarray | None]:
         """Read a ``FileUpload.value`` (see :func:`parse_upload`) as the ``kind`` picture.
@@ -87,14 +98,18 @@ class PictureSources:
         try:
             files = parse_upload(value)
         except ValueError as exc:
-            raise ValueError(f"The upload could not be read ({exc}). Try uploading the file again.") from None
+            raise ValueError(
+                f"The upload could not be read ({exc}). Try uploading the file again."
+            ) from None
         if not files:
             return None, "", None
         name, data = files[0]
         try:
             picture = load_image(data)
         except ImageError as exc:
-            raise ValueError(f"The uploaded file {name!r} cannot be used as the {kind} picture: {exc}") from None
+            raise ValueError(
+                f"The uploaded file {name!r} cannot be used as the {kind} picture: {exc}"
+            ) from None
         key = f"{UPLOAD_PREFIX}{name}"
         self.uploads[kind][key] = (name, picture, hashlib.sha1(data).hexdigest())
         return key, name, picture
@@ -113,7 +128,8 @@ class PictureSources:
             raise ValueError(
                 f"At {size_px} px the {kind} picture {self.display_name(kind, choice)!r} ({width}x{height}) would be "
                 f"only {short} px on its shorter side; VGG16 needs at least {self.min_side_px}. Choose a bigger "
-                "size or a less elongated picture.")
+                "size or a less elongated picture."
+            )
         return picture
 
     def source_key(self, kind: str, choice: str) -> tuple:

@@ -45,7 +45,14 @@ PANEL_STEPS, PANEL_FAST_STEPS = 21, 10
 if TYPE_CHECKING:  # pragma: no cover - only for type checkers
     from labhelpers.network.extractor import FeatureExtractor
 
-__all__ = ["StyleTransferPanel", "describe_ratio", "default_save_path", "PANEL_STEPS", "PANEL_FAST_STEPS"]
+__all__ = [
+    "StyleTransferPanel",
+    "describe_ratio",
+    "default_save_path",
+    "PANEL_STEPS",
+    "PANEL_FAST_STEPS",
+]
+
 
 def describe_ratio(content_weight: float, style_weight: float) -> str:
     """One line for students: the style : content ratio (weights >= 0) and what it tends to give."""
@@ -66,22 +73,25 @@ def describe_ratio(content_weight: float, style_weight: float) -> str:
     return f"style ÷ content = {format_weight(ratio)}: {meaning}"
 
 
-
-
-
-
 def default_save_path(output_dir: Path, pictures: "PictureSources", request: RunRequest) -> Path:
     """Where Save writes a run's picture: ``<output_dir>/<content>-in-<style>-<size>px.png``."""
-    content, style = (pictures.display_name(kind, key) for kind, key in
-                      (("content", request.content_key), ("style", request.style_key)))
-    return Path(output_dir) / f"{safe_file_stem(content)}-in-{safe_file_stem(style)}-{request.settings.size}px.png"
+    content, style = (
+        pictures.display_name(kind, key)
+        for kind, key in (("content", request.content_key), ("style", request.style_key))
+    )
+    return (
+        Path(output_dir)
+        / f"{safe_file_stem(content)}-in-{safe_file_stem(style)}-{request.settings.size}px.png"
+    )
 
 
 def _default_output_dir() -> Path:
     root = config.REPO_ROOT
-    return root / "outputs" if (root / "labhelpers").is_dir() and (root / "notebooks").is_dir() else Path.cwd() / "outputs"
-
-
+    return (
+        root / "outputs"
+        if (root / "labhelpers").is_dir() and (root / "notebooks").is_dir()
+        else Path.cwd() / "outputs"
+    )
 
 
 class _PanelEvents(RunEvents):
@@ -94,7 +104,11 @@ class _PanelEvents(RunEvents):
         p, steps = self.panel, request.settings.steps
         p.controls.run_button.disabled = p.controls.save_button.disabled = True
         p.controls.stop_button.disabled = not background
-        p.controls.progress.max, p.controls.progress.value, p.controls.progress.description = steps, 0, f"0/{steps}"
+        p.controls.progress.max, p.controls.progress.value, p.controls.progress.description = (
+            steps,
+            0,
+            f"0/{steps}",
+        )
 
     def status(self, text: str) -> None:
         self.panel.controls.status.value = html.escape(text)
@@ -122,7 +136,9 @@ class _PanelEvents(RunEvents):
         self.panel.show_picture(result.image)
         steps = len(result.history)
         if result.history:
-            self.panel.controls.loss_html.value = self.panel.loss_text(result.final, steps, request.settings.steps)
+            self.panel.controls.loss_html.value = self.panel.loss_text(
+                result.final, steps, request.settings.steps
+            )
         self.progress(steps, request.settings.steps)
         self.panel.controls.status.value = html.escape(status_line(result))
 
@@ -160,31 +176,52 @@ class StyleTransferPanel:
         last_error: the last problem shown in the status line, or None.
     """
 
-    def __init__(self, content: str = DEFAULT_CONTENT, style: str = DEFAULT_STYLE, size: int | None = None,
-                 steps: int | None = None, extractor: "FeatureExtractor | None" = None, vgg_weights: str = "auto",
-                 background: bool | None = None, output_dir: str | Path | None = None):
+    def __init__(
+        self,
+        content: str = DEFAULT_CONTENT,
+        style: str = DEFAULT_STYLE,
+        size: int | None = None,
+        steps: int | None = None,
+        extractor: "FeatureExtractor | None" = None,
+        vgg_weights: str = "auto",
+        background: bool | None = None,
+        output_dir: str | Path | None = None,
+    ):
         if background is None:
             from labhelpers.colab import in_colab  # only asked when not told
 
             background = not in_colab()
         self.background = bool(background)
-        steps = (PANEL_FAST_STEPS if config.fast_mode() else PANEL_STEPS) if steps is None else steps
-        self.base_settings = TransferSettings(vgg_weights=vgg_weights, steps=steps,
-                                              **({} if size is None else {"size": size}))
+        steps = (
+            (PANEL_FAST_STEPS if config.fast_mode() else PANEL_STEPS) if steps is None else steps
+        )
+        self.base_settings = TransferSettings(
+            vgg_weights=vgg_weights, steps=steps, **({} if size is None else {"size": size})
+        )
         self.output_dir = Path(output_dir) if output_dir is not None else _default_output_dir()
         self.runner = TransferRunner(_PanelEvents(self), extractor)
         self.image: np.ndarray | None = None
         self.last_error: str | None = None
-        self.pictures = PictureSources(min_side_px([*self.base_settings.content_layers,
-                                                    *self.base_settings.style_layers]))
+        self.pictures = PictureSources(
+            min_side_px([*self.base_settings.content_layers, *self.base_settings.style_layers])
+        )
         self.controls = PanelControls(self.base_settings, content, style)
-        self.controls.connect(run=self.start, stop=self.stop, save=self.save, upload=self.handle_upload,
-                              weights_changed=self.update_summary, picture_changed=self.show_content_preview,
-                              load=lambda kind: load_named_picture(self, kind))
+        self.controls.connect(
+            run=self.start,
+            stop=self.stop,
+            save=self.save,
+            upload=self.handle_upload,
+            weights_changed=self.update_summary,
+            picture_changed=self.show_content_preview,
+            load=lambda kind: load_named_picture(self, kind),
+        )
         self.update_summary()
         self.show_content_preview()
-        mode = ("Run works in the background: Stop ends a run." if self.background else
-                "Run works in the foreground: use the notebook's Interrupt (■) to end a run early.")
+        mode = (
+            "Run works in the background: Stop ends a run."
+            if self.background
+            else "Run works in the foreground: use the notebook's Interrupt (■) to end a run early."
+        )
         self.controls.status.value = f"Ready. {mode}"
 
     def __getattr__(self, name: str) -> Any:
@@ -208,7 +245,9 @@ class StyleTransferPanel:
         from IPython.display import display
 
         display(self.controls.widget)
-        return self.runner.prepare(self.request()) if self.background and not self.running else None
+        return (
+            self.runner.prepare(self.request()) if self.background and not self.running else None
+        )
 
     # ---- what the runner needs and reports ------------------------------------------------------
 
@@ -236,19 +275,26 @@ class StyleTransferPanel:
         """The settings the next run will use, read from the widgets."""
         color = self.controls.color_choice.value
         return self.base_settings.replace(
-            size=int(self.controls.size_choice.value), steps=int(self.controls.steps_slider.value), optimizer=self.controls.optimizer_choice.value,
+            size=int(self.controls.size_choice.value),
+            steps=int(self.controls.steps_slider.value),
+            optimizer=self.controls.optimizer_choice.value,
             preserve_color=None if color == "none" else color,
-            **self.controls.weights())
+            **self.controls.weights(),
+        )
 
     def request(self) -> RunRequest:
         """The next run: the chosen pictures (by name or upload digest) and :meth:`settings`."""
         content, style = self.controls.content_choice.value, self.controls.style_choice.value
 
         def load(size_px: int) -> tuple[np.ndarray, np.ndarray]:
-            return self.pictures.load("content", content, size_px), self.pictures.load("style", style, size_px)
+            return self.pictures.load("content", content, size_px), self.pictures.load(
+                "style", style, size_px
+            )
 
         sources = self.pictures.source_key
-        return RunRequest(sources("content", content), sources("style", style), load, self.settings())
+        return RunRequest(
+            sources("content", content), sources("style", style), load, self.settings()
+        )
 
     def transfer_for(self) -> Any:
         """The prepared StyleTransfer for the current pictures and set-up (built once, then reused)."""
@@ -256,13 +302,19 @@ class StyleTransferPanel:
 
     def loss_text(self, record: Mapping[str, Any], step: int, steps: int) -> str:
         """HTML: the loss terms of ``record`` and the settings they came from."""
-        s = self.runner.last_request.settings if self.runner.last_request and not self.running else self.settings()
+        s = (
+            self.runner.last_request.settings
+            if self.runner.last_request and not self.running
+            else self.settings()
+        )
         source = html.escape(str(getattr(self.extractor, "source", "?")))
-        return (f"<b>step {step}/{steps}</b> &nbsp; total <b>{record['total']:.4g}</b> = "
-                f"content {record['content']:.4g} + style {record['style']:.4g} + TV {record['tv']:.4g}"
-                f"<br><small>weights used: content {format_weight(s.content_weight)}, "
-                f"style {format_weight(s.style_weight)}, TV {format_weight(s.tv_weight)}; "
-                f"{s.size} px, {s.optimizer}, VGG16 weights: {source}</small>")
+        return (
+            f"<b>step {step}/{steps}</b> &nbsp; total <b>{record['total']:.4g}</b> = "
+            f"content {record['content']:.4g} + style {record['style']:.4g} + TV {record['tv']:.4g}"
+            f"<br><small>weights used: content {format_weight(s.content_weight)}, "
+            f"style {format_weight(s.style_weight)}, TV {format_weight(s.tv_weight)}; "
+            f"{s.size} px, {s.optimizer}, VGG16 weights: {source}</small>"
+        )
 
     def show_picture(self, image: np.ndarray) -> None:
         """Put ``image`` (H, W, 3) in [0, 1] into the preview."""
@@ -272,7 +324,9 @@ class StyleTransferPanel:
     def show_error(self, message: str) -> None:
         """Show ``message`` as a problem in the status line."""
         self.last_error = message
-        self.controls.status.value = f"<span style='color:#b00020'><b>Problem:</b> {html.escape(message)}</span>"
+        self.controls.status.value = (
+            f"<span style='color:#b00020'><b>Problem:</b> {html.escape(message)}</span>"
+        )
 
     # ---- the buttons ------------------------------------------------------------------------------
 
@@ -283,7 +337,9 @@ class StyleTransferPanel:
     def start(self) -> Any:
         """What the Run button does; never raises (problems go to the status line); the result in foreground mode, else None."""
         if self.running:
-            self.controls.status.value = "A run is already going on: press Stop first (or wait for it to end)."
+            self.controls.status.value = (
+                "A run is already going on: press Stop first (or wait for it to end)."
+            )
             return None
         try:
             return self.run(wait=not self.background)
@@ -338,18 +394,28 @@ class StyleTransferPanel:
 
     # ---- pictures and uploads --------------------------------------------------------------------
 
-    def set_weights(self, content_weight: float | None = None, style_weight: float | None = None,
-                    tv_weight: float | None = None) -> dict[str, float]:
+    def set_weights(
+        self,
+        content_weight: float | None = None,
+        style_weight: float | None = None,
+        tv_weight: float | None = None,
+    ) -> dict[str, float]:
         """Move the weight sliders (None: leave one); returns the weights the next run will use."""
-        for key, value in (("content_weight", content_weight), ("style_weight", style_weight),
-                           ("tv_weight", tv_weight)):
+        for key, value in (
+            ("content_weight", content_weight),
+            ("style_weight", style_weight),
+            ("tv_weight", tv_weight),
+        ):
             if value is not None:
                 self.controls.weight_sliders[key].value = float(value)
         return self.controls.weights()
 
     def readouts(self) -> dict[str, str]:
         """The weights as the panel's texts show them, e.g. ``{"style_weight": "31.6", ...}``."""
-        return {key: format_weight(slider.value) for key, slider in self.controls.weight_sliders.items()}
+        return {
+            key: format_weight(slider.value)
+            for key, slider in self.controls.weight_sliders.items()
+        }
 
     def update_summary(self, _change: Any = None) -> None:
         """Refresh the "Next run: ..." line under the weight sliders."""
@@ -357,15 +423,22 @@ class StyleTransferPanel:
         self.controls.weight_summary.value = (
             f"Next run: content {format_weight(w['content_weight'])}, style {format_weight(w['style_weight'])}, "
             f"TV {format_weight(w['tv_weight'])} &nbsp;·&nbsp; "
-            f"{html.escape(describe_ratio(w['content_weight'], w['style_weight']))}")
+            f"{html.escape(describe_ratio(w['content_weight'], w['style_weight']))}"
+        )
 
     def show_content_preview(self, _change: Any = None) -> None:
         """Before a run (not during one), the preview shows the content photo at the chosen size."""
         if self.running:
             return
         try:
-            self.show_picture(self.pictures.load("content", self.controls.content_choice.value, int(self.controls.size_choice.value),
-                                                 for_vgg=False))
+            self.show_picture(
+                self.pictures.load(
+                    "content",
+                    self.controls.content_choice.value,
+                    int(self.controls.size_choice.value),
+                    for_vgg=False,
+                )
+            )
         except ImageError as exc:
             self.show_error(str(exc))
 
@@ -390,9 +463,16 @@ class StyleTransferPanel:
         if key is None:
             return None
         choice = self.controls.content_choice if kind == "content" else self.controls.style_choice
-        options = [(option, option) if isinstance(option, str) else tuple(option) for option in choice.options]
-        choice.options = [option for option in options if option[1] != key] + [(f"uploaded: {name}", key)]
+        options = [
+            (option, option) if isinstance(option, str) else tuple(option)
+            for option in choice.options
+        ]
+        choice.options = [option for option in options if option[1] != key] + [
+            (f"uploaded: {name}", key)
+        ]
         choice.value = key
-        self.controls.status.value = (f"Using the uploaded {kind} picture {html.escape(name)} "
-                             f"({picture.shape[1]}x{picture.shape[0]} px).")
+        self.controls.status.value = (
+            f"Using the uploaded {kind} picture {html.escape(name)} "
+            f"({picture.shape[1]}x{picture.shape[0]} px)."
+        )
         return key

@@ -33,12 +33,35 @@ from labhelpers.transfer.settings import SETUP_FIELDS, TransferSettings
 from labhelpers.transfer.stages import split_steps, stage_sizes
 
 #: The names whose modules start TensorFlow, and those modules.
-_NEEDS_TENSORFLOW = {"stylize": "run", "StyleTransfer": "run", "StyleTransferResult": "run",
-                     "Targets": "targets", "compute_targets": "targets", "Objective": "objective"}
+_NEEDS_TENSORFLOW = {
+    "stylize": "run",
+    "StyleTransfer": "run",
+    "StyleTransferResult": "run",
+    "Targets": "targets",
+    "compute_targets": "targets",
+    "Objective": "objective",
+}
 
-__all__ = sorted([*_NEEDS_TENSORFLOW, "TransferSettings", "SETUP_FIELDS", "OPTIMIZERS", "adam", "lbfgs", "stage_sizes",
-                  "split_steps", "RunRecorder", "RunStopped", "STOP_REASONS", "stop_message", "check_min_side",
-                  "check_memory", "estimate_run_bytes", "largest_size_that_fits"])
+__all__ = sorted(
+    [
+        *_NEEDS_TENSORFLOW,
+        "TransferSettings",
+        "SETUP_FIELDS",
+        "OPTIMIZERS",
+        "adam",
+        "lbfgs",
+        "stage_sizes",
+        "split_steps",
+        "RunRecorder",
+        "RunStopped",
+        "STOP_REASONS",
+        "stop_message",
+        "check_min_side",
+        "check_memory",
+        "estimate_run_bytes",
+        "largest_size_that_fits",
+    ]
+)
 
 
 def __getattr__(name: str) -> Any:

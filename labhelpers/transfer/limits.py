@@ -56,8 +56,14 @@ def _deepest(layers: Iterable[str]) -> str:
     return max(layers, key=lambda name: (pools_before(name), VGG16_LAYERS.index(name)))
 
 
-def check_min_side(shape: tuple[int, int], layers: Iterable[str], size: int, source_shape: tuple[int, int],
-                   what: str = "content picture", largest_size: int | None = None) -> None:
+def check_min_side(
+    shape: tuple[int, int],
+    layers: Iterable[str],
+    size: int,
+    source_shape: tuple[int, int],
+    what: str = "content picture",
+    largest_size: int | None = None,
+) -> None:
     """Raise ValueError when a picture of ``shape`` (H, W) px is too thin for ``layers``.
 
     Args:
@@ -83,14 +89,17 @@ def check_min_side(shape: tuple[int, int], layers: Iterable[str], size: int, sou
     deepest = _deepest(layers)
     crop = f"crop the picture to a less elongated shape (at most about {size // need}:1 at size={size})"
     if largest_size is not None and size_needed > largest_size:
-        advice = (f"A size of {size_needed} is more than this computer can take (about size={largest_size} at "
-                  f"most, for memory and the loader's limit of {MAX_SIDE} px a side), so {crop}.")
+        advice = (
+            f"A size of {size_needed} is more than this computer can take (about size={largest_size} at "
+            f"most, for memory and the loader's limit of {MAX_SIDE} px a side), so {crop}."
+        )
     else:
         advice = f"Use size={size_needed} or larger, or {crop}."
     raise ValueError(
         f"The {what} is {source_w}x{source_h} px; at size={size} it becomes {shape[1]}x{shape[0]} px, but "
         f"layer {deepest} needs a shorter side of at least {need} px (VGG16 halves the picture "
-        f"{pools_before(deepest)} times before it). {advice}")
+        f"{pools_before(deepest)} times before it). {advice}"
+    )
 
 
 def estimate_run_bytes(shape: tuple[int, int]) -> int:
@@ -161,8 +170,12 @@ def check_memory(shape: tuple[int, int], size: int, available_bytes: int | None 
     if need <= available_bytes:
         return
     fits = largest_size_that_fits(available_bytes, min(shape) / max(shape))
-    advice = (f"The largest size that fits is about size={fits}" if fits >= 32 else
-              "Not even a small picture fits; close other programs or notebooks")
+    advice = (
+        f"The largest size that fits is about size={fits}"
+        if fits >= 32
+        else "Not even a small picture fits; close other programs or notebooks"
+    )
     raise ValueError(
         f"size={size} needs about {need / 2**30:.1f} GB of memory ({shape[1]}x{shape[0]} px), but only "
-        f"{available_bytes / 2**30:.1f} GB is available. {advice} (or free memory by closing other programs).")
+        f"{available_bytes / 2**30:.1f} GB is available. {advice} (or free memory by closing other programs)."
+    )

@@ -63,7 +63,13 @@ from labhelpers.transfer.targets import Targets
 
 tf = import_tensorflow()  # TensorFlow without its CUDA start-up noise (see labhelpers.config)
 
-__all__ = ["Objective", "loss_function", "loss_coefficients", "resolve_precision", "cpu_has_bfloat16"]
+__all__ = [
+    "Objective",
+    "loss_function",
+    "loss_coefficients",
+    "resolve_precision",
+    "cpu_has_bfloat16",
+]
 
 #: How many compiled loss functions are kept (one per network, layer choice, precision, XLA).
 FUNCTION_CACHE_SIZE = 8
@@ -87,8 +93,13 @@ def resolve_precision(precision: str) -> str:
     return precision
 
 
-def loss_function(features: Any, content_layers: Sequence[str], style_layers: Sequence[str],
-                  precision: str = "float32", jit_compile: bool = False) -> Callable:
+def loss_function(
+    features: Any,
+    content_layers: Sequence[str],
+    style_layers: Sequence[str],
+    precision: str = "float32",
+    jit_compile: bool = False,
+) -> Callable:
     """The compiled ``f(image, content_features, style_grams, coefficients) -> (total, terms, gradient)``.
 
     ``image`` is (1, H, W, 3) float32 in [0, 1] (any H, W); ``content_features`` and ``style_grams``
@@ -110,12 +121,20 @@ def loss_function(features: Any, content_layers: Sequence[str], style_layers: Se
     if precision == "bfloat16":
         layer_maps = vgg16_forward(features, needed, tf.bfloat16)
 
-    def terms_and_gradient(image: Any, content_targets: list, style_targets: list, coefficients: Any) -> Any:
+    def terms_and_gradient(
+        image: Any, content_targets: list, style_targets: list, coefficients: Any
+    ) -> Any:
         with tf.GradientTape(watch_accessed_variables=False) as tape:
             tape.watch(image)
             maps = layer_maps(image)
-            terms = [content_loss(maps[name], target) for name, target in zip(content_layers, content_targets)]
-            terms += [style_loss(gram_matrix(maps[name]), target) for name, target in zip(style_layers, style_targets)]
+            terms = [
+                content_loss(maps[name], target)
+                for name, target in zip(content_layers, content_targets)
+            ]
+            terms += [
+                style_loss(gram_matrix(maps[name]), target)
+                for name, target in zip(style_layers, style_targets)
+            ]
             terms.append(total_variation_loss(image))
             terms = tf.stack(terms)
             total = tf.reduce_sum(coefficients * terms)
@@ -128,14 +147,18 @@ def loss_function(features: Any, content_layers: Sequence[str], style_layers: Se
         [tf.TensorSpec([channels[name], channels[name]], tf.float32) for name in style_layers],
         tf.TensorSpec([len(content_layers) + len(style_layers) + 1], tf.float32),
     ]
-    compiled = tf.function(terms_and_gradient, input_signature=signature, jit_compile=bool(jit_compile))
+    compiled = tf.function(
+        terms_and_gradient, input_signature=signature, jit_compile=bool(jit_compile)
+    )
     _FUNCTIONS[key] = (network, compiled)
     while len(_FUNCTIONS) > FUNCTION_CACHE_SIZE:
         _FUNCTIONS.popitem(last=False)
     return compiled
 
 
-def loss_coefficients(targets: Targets, settings: TransferSettings) -> tuple[np.ndarray, np.ndarray]:
+def loss_coefficients(
+    targets: Targets, settings: TransferSettings
+) -> tuple[np.ndarray, np.ndarray]:
     """(coefficients of the raw terms in the total, divisors that normalise each term), both (n,).
 
     ``coefficient = weight * layer weight / divisor``; the divisors are the targets' mean squares
@@ -145,11 +168,18 @@ def loss_coefficients(targets: Targets, settings: TransferSettings) -> tuple[np.
     style_w = np.array(list(settings.style_layers.values()))
     if settings.normalize_losses:
         height, width = targets.shape
-        divisors = np.concatenate([targets.content_norms, targets.style_norms, [float(height * width)]])
+        divisors = np.concatenate(
+            [targets.content_norms, targets.style_norms, [float(height * width)]]
+        )
     else:
         divisors = np.ones(len(content_w) + len(style_w) + 1)
-    weights = np.concatenate([settings.content_weight * content_w, settings.style_weight * style_w,
-                              [settings.tv_weight]])
+    weights = np.concatenate(
+        [
+            settings.content_weight * content_w,
+            settings.style_weight * style_w,
+            [settings.tv_weight],
+        ]
+    )
     return weights / divisors, divisors
 
 
@@ -173,13 +203,23 @@ class Objective:
         self.targets = targets
         self.content_layers: Mapping[str, float] = settings.content_layers
         self.style_layers: Mapping[str, float] = settings.style_layers
-        if (len(targets.content_features), len(targets.style_grams)) != (len(self.content_layers), len(self.style_layers)):
-            raise ValueError("These targets were computed for other layers than the settings name; compute them "
-                             "with the same content_layers and style_layers.")
+        if (len(targets.content_features), len(targets.style_grams)) != (
+            len(self.content_layers),
+            len(self.style_layers),
+        ):
+            raise ValueError(
+                "These targets were computed for other layers than the settings name; compute them "
+                "with the same content_layers and style_layers."
+            )
         self.precision = resolve_precision(settings.precision)
         self.coefficients, self.divisors = loss_coefficients(targets, settings)
-        self._function = loss_function(features, list(self.content_layers), list(self.style_layers),
-                                       self.precision, settings.jit_compile)
+        self._function = loss_function(
+            features,
+            list(self.content_layers),
+            list(self.style_layers),
+            self.precision,
+            settings.jit_compile,
+        )
         self._coefficient_tensor = tf.constant(self.coefficients, tf.float32)
 
     def evaluate(self, image: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
@@ -195,10 +235,16 @@ class Objective:
         """
         picture = np.asarray(image, dtype=np.float32)
         if picture.shape[:2] != self.targets.shape:
-            raise ValueError(f"The picture is {picture.shape[:2]} but the targets are for {self.targets.shape}; "
-                             "resize it with labhelpers.images.resize_to(picture, shape).")
-        total, terms, grad = self._function(tf.constant(picture[np.newaxis]), self.targets.content_features,
-                                            self.targets.style_grams, self._coefficient_tensor)
+            raise ValueError(
+                f"The picture is {picture.shape[:2]} but the targets are for {self.targets.shape}; "
+                "resize it with labhelpers.images.resize_to(picture, shape)."
+            )
+        total, terms, grad = self._function(
+            tf.constant(picture[np.newaxis]),
+            self.targets.content_features,
+            self.targets.style_grams,
+            self._coefficient_tensor,
+        )
         return float(total.numpy()), terms.numpy().astype(np.float64), grad.numpy()[0]
 
     def record(self, terms: np.ndarray) -> dict[str, Any]:
@@ -207,10 +253,19 @@ class Objective:
         nc, ns = len(self.content_layers), len(self.style_layers)
         weighted = terms * self.coefficients
         normalised = terms / self.divisors
-        content, style, tv = float(weighted[:nc].sum()), float(weighted[nc:nc + ns].sum()), float(weighted[-1])
+        content, style, tv = (
+            float(weighted[:nc].sum()),
+            float(weighted[nc : nc + ns].sum()),
+            float(weighted[-1]),
+        )
         return {
-            "total": content + style + tv, "content": content, "style": style, "tv": tv,
-            "style_layers": {n: float(v) for n, v in zip(self.style_layers, normalised[nc:nc + ns])},
+            "total": content + style + tv,
+            "content": content,
+            "style": style,
+            "tv": tv,
+            "style_layers": {
+                n: float(v) for n, v in zip(self.style_layers, normalised[nc : nc + ns])
+            },
             "content_layers": {n: float(v) for n, v in zip(self.content_layers, normalised[:nc])},
         }
 

@@ -46,9 +46,15 @@ ADAM_EPSILON = 1e-8
 ValueAndGrad = Callable[[np.ndarray], tuple[float, np.ndarray]]
 
 
-def adam(value_and_grad: ValueAndGrad, start: np.ndarray, steps: int, learning_rate: float = ADAM_LEARNING_RATE,
-         bounds: tuple[float, float] = (0.0, 1.0), betas: tuple[float, float] = ADAM_BETAS,
-         epsilon: float = ADAM_EPSILON) -> np.ndarray:
+def adam(
+    value_and_grad: ValueAndGrad,
+    start: np.ndarray,
+    steps: int,
+    learning_rate: float = ADAM_LEARNING_RATE,
+    bounds: tuple[float, float] = (0.0, 1.0),
+    betas: tuple[float, float] = ADAM_BETAS,
+    epsilon: float = ADAM_EPSILON,
+) -> np.ndarray:
     """Minimise with Adam (Kingma & Ba), keeping every value inside ``bounds`` after each step.
 
     Args:
@@ -64,7 +70,10 @@ def adam(value_and_grad: ValueAndGrad, start: np.ndarray, steps: int, learning_r
     """
     b1, b2 = betas
     # None means "no bound"; -inf/+inf rather than None because NumPy 1.x's clip refuses (None, None)
-    low, high = (-np.inf if bounds[0] is None else bounds[0]), (np.inf if bounds[1] is None else bounds[1])
+    low, high = (
+        (-np.inf if bounds[0] is None else bounds[0]),
+        (np.inf if bounds[1] is None else bounds[1]),
+    )
     x = np.clip(np.asarray(start, dtype=np.float32), low, high).astype(np.float32)
     m = np.zeros_like(x)
     v = np.zeros_like(x)
@@ -81,8 +90,13 @@ class _EvaluationsUsed(Exception):
     """Raised inside :func:`lbfgs`'s wrapper when its evaluations are used up (never leaves lbfgs)."""
 
 
-def lbfgs(value_and_grad: ValueAndGrad, start: np.ndarray, evaluations: int, history: int = 10,
-          first_step: float | None = None) -> np.ndarray:
+def lbfgs(
+    value_and_grad: ValueAndGrad,
+    start: np.ndarray,
+    evaluations: int,
+    history: int = 10,
+    first_step: float | None = None,
+) -> np.ndarray:
     """Minimise with scipy's L-BFGS-B inside the box [0, 1] for exactly ``evaluations`` evaluations.
 
     scipy may end early (converged, or a line search that cannot improve); it is then restarted from
@@ -127,15 +141,28 @@ def lbfgs(value_and_grad: ValueAndGrad, start: np.ndarray, evaluations: int, his
         grad = np.asarray(grad, dtype=np.float64).ravel()
         if state["scale"] is None:  # the first call is at the start: fix the loss's scale once
             largest = float(np.max(np.abs(grad))) if grad.size else 0.0
-            state["scale"] = min(1.0, first_step / largest) if first_step is not None and largest > 0 else 1.0
+            state["scale"] = (
+                min(1.0, first_step / largest) if first_step is not None and largest > 0 else 1.0
+            )
         return float(total) * state["scale"], grad * state["scale"]
 
     try:
         while state["calls"] < evaluations:
             before = state["calls"]
-            result = minimize(fun, state["x"], jac=True, method="L-BFGS-B", bounds=bounds,
-                              options={"maxfun": 10**9, "maxiter": 10**9, "maxcor": history, "ftol": 0.0,
-                                       "gtol": 0.0})
+            result = minimize(
+                fun,
+                state["x"],
+                jac=True,
+                method="L-BFGS-B",
+                bounds=bounds,
+                options={
+                    "maxfun": 10**9,
+                    "maxiter": 10**9,
+                    "maxcor": history,
+                    "ftol": 0.0,
+                    "gtol": 0.0,
+                },
+            )
             state["x"] = result.x
             if state["calls"] - before < 3:
                 break  # converged: a restart makes no progress
@@ -144,8 +171,13 @@ def lbfgs(value_and_grad: ValueAndGrad, start: np.ndarray, evaluations: int, his
     return state["x"].reshape(shape).astype(np.float32)
 
 
-def projected_lbfgs(value_and_grad: ValueAndGrad, start: np.ndarray, evaluations: int, history: int = 10,
-                    first_step: float | None = None) -> np.ndarray:
+def projected_lbfgs(
+    value_and_grad: ValueAndGrad,
+    start: np.ndarray,
+    evaluations: int,
+    history: int = 10,
+    first_step: float | None = None,
+) -> np.ndarray:
     """L-BFGS kept in the box [0, 1] by projection, in numpy: :func:`lbfgs` without scipy's set-up.
 
     scipy's L-BFGS-B spends pure-Python loops over every pixel value setting up its bounds on each
@@ -193,7 +225,9 @@ def projected_lbfgs(value_and_grad: ValueAndGrad, start: np.ndarray, evaluations
             largest = float(np.max(np.abs(direction))) if direction.size else 0.0
             if largest == 0.0:
                 break  # nothing can move: a stationary point of the box
-            if first_step is not None and largest > first_step:  # as lbfgs: cap the first trial, never enlarge it
+            if (
+                first_step is not None and largest > first_step
+            ):  # as lbfgs: cap the first trial, never enlarge it
                 direction *= first_step / largest
         step = 1.0
         while True:
@@ -234,12 +268,24 @@ class Optimizer:
 OPTIMIZERS: dict[str, Optimizer] = {
     entry.name: entry
     for entry in (
-        Optimizer("lbfgs", "L-BFGS", "scipy's L-BFGS-B, fastest to a good picture",
-                  lambda f, x, n, history, first: lbfgs(f, x, n, history, first)),
-        Optimizer("adam", "Adam", "in pixel units, a steady small change per step",
-                  lambda f, x, n, _history, _first: adam(f, x, n)),
-        Optimizer("projected_lbfgs", "projected L-BFGS", "L-BFGS in numpy, no scipy set-up per run",
-                  lambda f, x, n, history, first: projected_lbfgs(f, x, n, history, first)),
+        Optimizer(
+            "lbfgs",
+            "L-BFGS",
+            "scipy's L-BFGS-B, fastest to a good picture",
+            lambda f, x, n, history, first: lbfgs(f, x, n, history, first),
+        ),
+        Optimizer(
+            "adam",
+            "Adam",
+            "in pixel units, a steady small change per step",
+            lambda f, x, n, _history, _first: adam(f, x, n),
+        ),
+        Optimizer(
+            "projected_lbfgs",
+            "projected L-BFGS",
+            "L-BFGS in numpy, no scipy set-up per run",
+            lambda f, x, n, history, first: projected_lbfgs(f, x, n, history, first),
+        ),
     )
 }
 #: The settings' default optimiser (``TransferSettings.optimizer``), and so the panel's.
@@ -252,8 +298,14 @@ def optimizer_label(name: str) -> str:
     return entry.label if entry is not None else name
 
 
-def run_optimizer(name: str, value_and_grad: ValueAndGrad, start: np.ndarray, evaluations: int,
-                  history: int = 10, first_step: float | None = 0.5) -> np.ndarray:
+def run_optimizer(
+    name: str,
+    value_and_grad: ValueAndGrad,
+    start: np.ndarray,
+    evaluations: int,
+    history: int = 10,
+    first_step: float | None = 0.5,
+) -> np.ndarray:
     """Run the registered optimiser ``name`` for ``evaluations`` evaluations from ``start``.
 
     Args:

@@ -55,9 +55,16 @@ class RunStopped(Exception):
         self.error = error
 
 
-def stop_message(reason: str | None, evaluations: int, seconds: float, best_step: int | None,
-                 best_total: float | None, detail: str = "", optimizer: str = "lbfgs",
-                 time_budget_s: float | None = None) -> str:
+def stop_message(
+    reason: str | None,
+    evaluations: int,
+    seconds: float,
+    best_step: int | None,
+    best_total: float | None,
+    detail: str = "",
+    optimizer: str = "lbfgs",
+    time_budget_s: float | None = None,
+) -> str:
     """The one or two sentences that describe how a run ended (``StyleTransferResult.message``).
 
     Args:
@@ -70,8 +77,11 @@ def stop_message(reason: str | None, evaluations: int, seconds: float, best_step
     """
     name = optimizer_label(optimizer)
     done = f"{evaluations} evaluation(s) ({name}) in {seconds:.1f} s"
-    best = (f"best total loss {best_total:.4g} at step {best_step}" if best_step is not None
-            else "no step finished, so the starting picture is returned")
+    best = (
+        f"best total loss {best_total:.4g} at step {best_step}"
+        if best_step is not None
+        else "no step finished, so the starting picture is returned"
+    )
     if reason is None:
         return f"Finished {done}; {best}."
     why = STOP_REASONS[reason]
@@ -104,9 +114,15 @@ class RunRecorder:
     ``error``); ``KeyboardInterrupt`` passes through (Ctrl-C).
     """
 
-    def __init__(self, steps: int, callback: Callable[[int, np.ndarray, dict], Any] | None = None,
-                 callback_every: int = 10, should_stop: Callable[[], bool] | None = None,
-                 time_budget_s: float | None = None, progress: bool = False):
+    def __init__(
+        self,
+        steps: int,
+        callback: Callable[[int, np.ndarray, dict], Any] | None = None,
+        callback_every: int = 10,
+        should_stop: Callable[[], bool] | None = None,
+        time_budget_s: float | None = None,
+        progress: bool = False,
+    ):
         self.steps, self.callback, self.callback_every = steps, callback, callback_every
         self.should_stop, self.time_budget_s = should_stop, time_budget_s
         self.history: list[dict[str, Any]] = []
@@ -129,8 +145,13 @@ class RunRecorder:
 
             self._bar = tqdm(total=steps, unit="eval", desc="stylize", leave=True)
 
-    def begin_stage(self, stage_size: int, show: Callable[[np.ndarray], np.ndarray] | None = None,
-                    deadline_s: float | None = None, last: bool = True) -> None:
+    def begin_stage(
+        self,
+        stage_size: int,
+        show: Callable[[np.ndarray], np.ndarray] | None = None,
+        deadline_s: float | None = None,
+        last: bool = True,
+    ) -> None:
         """A new stage of ``stage_size`` px: best picture and divergence reference restart at this scale.
 
         ``show(picture) -> picture`` turns the optimised picture into the one the callback sees
@@ -151,9 +172,14 @@ class RunRecorder:
             if math.isfinite(total) and np.all(np.isfinite(terms)):
                 what += " gradient"
             raise RunStopped("diverged", f"the loss became {what} at step {step}")
-        if self._first_total is not None and total > EXPLODE_FACTOR * max(self._first_total, 1e-30):
-            raise RunStopped("diverged", f"the loss exploded at step {step} ({total:.4g}, "
-                                         f"{total / self._first_total:.3g} times the stage's first)")
+        if self._first_total is not None and total > EXPLODE_FACTOR * max(
+            self._first_total, 1e-30
+        ):
+            raise RunStopped(
+                "diverged",
+                f"the loss exploded at step {step} ({total:.4g}, "
+                f"{total / self._first_total:.3g} times the stage's first)",
+            )
 
     def _call_user(self, what: str, function: Callable, *args: Any) -> Any:
         try:
@@ -161,18 +187,27 @@ class RunRecorder:
         except (KeyboardInterrupt, RunStopped):
             raise
         except Exception as exc:  # noqa: BLE001 - any error of the user's function ends the run, keeps the picture
-            raise RunStopped("callback_error", f"{what} raised {type(exc).__name__}: {exc}", exc) from exc
+            raise RunStopped(
+                "callback_error", f"{what} raised {type(exc).__name__}: {exc}", exc
+            ) from exc
 
-    def wrap(self, evaluate: Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray]],
-             record: Callable[[np.ndarray], dict[str, Any]]) -> ValueAndGrad:
+    def wrap(
+        self,
+        evaluate: Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray]],
+        record: Callable[[np.ndarray], dict[str, Any]],
+    ) -> ValueAndGrad:
         """``value_and_grad(picture)`` for the optimisers: evaluates, checks, records, calls back, stops."""
 
         def value_and_grad(image: np.ndarray) -> tuple[float, np.ndarray]:
             total, terms, grad = evaluate(image)
             self._check(total, terms, grad)
             self.step += 1
-            entry = {"step": self.step, "seconds": time.perf_counter() - self.start, **record(terms),
-                     "stage_size": self._stage_size}
+            entry = {
+                "step": self.step,
+                "seconds": time.perf_counter() - self.start,
+                **record(terms),
+                "stage_size": self._stage_size,
+            }
             self.history.append(entry)
             if self._first_total is None:
                 self._first_total = total
@@ -182,13 +217,25 @@ class RunRecorder:
             if self._bar is not None:
                 self._bar.update(1)
                 self._bar.set_postfix(loss=f"{entry['total']:.4g}", refresh=False)
-            if self.callback is not None and (self.step % self.callback_every == 0 or self.step == self.steps):
-                self._call_user("the callback", self.callback, self.step, self._show(self.best_image), entry)
+            if self.callback is not None and (
+                self.step % self.callback_every == 0 or self.step == self.steps
+            ):
+                self._call_user(
+                    "the callback", self.callback, self.step, self._show(self.best_image), entry
+                )
             if self.should_stop is not None and self._call_user("should_stop", self.should_stop):
                 raise RunStopped("stop")
-            if self._last_stage and self.time_budget_s is not None and entry["seconds"] >= self.time_budget_s:
+            if (
+                self._last_stage
+                and self.time_budget_s is not None
+                and entry["seconds"] >= self.time_budget_s
+            ):
                 raise RunStopped("time_budget")
-            if not self._last_stage and self._stage_deadline_s is not None and entry["seconds"] >= self._stage_deadline_s:
+            if (
+                not self._last_stage
+                and self._stage_deadline_s is not None
+                and entry["seconds"] >= self._stage_deadline_s
+            ):
                 raise StageDone()
             return total, grad
 
@@ -205,6 +252,13 @@ class RunRecorder:
 
     def message(self, optimizer: str) -> str:
         """:func:`stop_message` for this run."""
-        return stop_message(self.stopped, self.step, time.perf_counter() - self.start, self.best_step,
-                            self.best_total if self.best_step is not None else None, self.detail, optimizer,
-                            self.time_budget_s)
+        return stop_message(
+            self.stopped,
+            self.step,
+            time.perf_counter() - self.start,
+            self.best_step,
+            self.best_total if self.best_step is not None else None,
+            self.detail,
+            optimizer,
+            self.time_budget_s,
+        )

@@ -97,8 +97,10 @@ class StyleTransferResult:
 
     def __repr__(self) -> str:
         shape = "x".join(str(d) for d in self.image.shape)
-        return (f"StyleTransferResult(image={shape}, steps={len(self.history)}, stopped={self.stopped!r}, "
-                f"message={self.message!r})")
+        return (
+            f"StyleTransferResult(image={shape}, steps={len(self.history)}, stopped={self.stopped!r}, "
+            f"message={self.message!r})"
+        )
 
 
 def _fit(shape: tuple[int, ...], size: int) -> tuple[int, int]:
@@ -109,13 +111,20 @@ def _fit(shape: tuple[int, ...], size: int) -> tuple[int, int]:
 
 def check_extractor(extractor: Any) -> None:
     """ValueError unless ``extractor`` is None or works like a :class:`~labhelpers.network.extractor.FeatureExtractor`."""
-    if extractor is None or all(callable(getattr(extractor, name, None))
-                                for name in ("with_layers", "conv_weights", "preprocess")):
+    if extractor is None or all(
+        callable(getattr(extractor, name, None))
+        for name in ("with_layers", "conv_weights", "preprocess")
+    ):
         return
-    hint = (f" To choose VGG16's weights by name, pass vgg_weights={extractor!r} instead."
-            if isinstance(extractor, str) else "")
-    raise ValueError(f"extractor must be None (built from vgg_weights) or a FeatureExtractor such as "
-                     f"labhelpers.network.extractor.build_feature_extractor('torchvision'), not {extractor!r}.{hint}")
+    hint = (
+        f" To choose VGG16's weights by name, pass vgg_weights={extractor!r} instead."
+        if isinstance(extractor, str)
+        else ""
+    )
+    raise ValueError(
+        f"extractor must be None (built from vgg_weights) or a FeatureExtractor such as "
+        f"labhelpers.network.extractor.build_feature_extractor('torchvision'), not {extractor!r}.{hint}"
+    )
 
 
 class StyleTransfer:
@@ -147,8 +156,16 @@ class StyleTransfer:
         TypeError: an unknown option name (the message names the new name of a renamed one).
     """
 
-    def __init__(self, content: Any, style: Any, settings: TransferSettings | None = None, *,
-                 extractor: Any = None, verbose: bool = False, **overrides: Any):
+    def __init__(
+        self,
+        content: Any,
+        style: Any,
+        settings: TransferSettings | None = None,
+        *,
+        extractor: Any = None,
+        verbose: bool = False,
+        **overrides: Any,
+    ):
         settings = TransferSettings.from_options(settings, **overrides)
         check_extractor(extractor)
         self.settings = settings
@@ -159,13 +176,18 @@ class StyleTransfer:
         if not styles:
             raise ValueError("style is an empty list; give at least one style image.")
         self.blend = blend_weights(settings.style_blend, len(styles))
-        needed = [name for name in VGG16_LAYERS if name in self.content_layers or name in self.style_layers]
+        needed = [
+            name
+            for name in VGG16_LAYERS
+            if name in self.content_layers or name in self.style_layers
+        ]
 
         # Pictures: loaded once at most at the final size; every stage is resized from these.
         self.content_source = load_image(content, max_size=self.size)
         self.style_sources = [load_image(s, max_size=self.size) for s in styles]
         for what, source, picture in [("content picture", content, self.content_source)] + [
-                ("style picture", s, p) for s, p in zip(styles, self.style_sources)]:
+            ("style picture", s, p) for s, p in zip(styles, self.style_sources)
+        ]:
             self._check_thin(what, source, picture, needed)
         check_memory(_fit(self.content_source.shape, self.size), self.size)
         self.content = resize_to(self.content_source, self.size)
@@ -184,7 +206,9 @@ class StyleTransfer:
         #: how many times targets were computed (one per picture size and colour mode).
         self.target_computations = 0
         self._targets: dict[tuple[tuple[int, int], str | None], Targets] = {}
-        for _size, shape, _count in self._stages(settings):  # the common case (every stage), prepared right away
+        for _size, shape, _count in self._stages(
+            settings
+        ):  # the common case (every stage), prepared right away
             self.targets_at(shape, None)
 
     def _check_thin(self, what: str, source: Any, picture: np.ndarray, layers: list[str]) -> None:
@@ -193,10 +217,17 @@ class StyleTransfer:
         try:
             check_min_side(shape, layers, self.size, picture.shape[:2], what)
         except ValueError:
-            original = load_image(source).shape[:2]  # only on this error path: the message names its real size
+            original = load_image(source).shape[
+                :2
+            ]  # only on this error path: the message names its real size
             available = available_memory_bytes()
-            largest = MAX_SIDE if available is None else min(
-                MAX_SIDE, largest_size_that_fits(available, min(original) / max(original)))
+            largest = (
+                MAX_SIDE
+                if available is None
+                else min(
+                    MAX_SIDE, largest_size_that_fits(available, min(original) / max(original))
+                )
+            )
             check_min_side(shape, layers, self.size, original, what, largest)
 
     def targets_at(self, shape: tuple[int, int], color_mode: str | None = None) -> Targets:
@@ -205,21 +236,35 @@ class StyleTransfer:
         key = (tuple(int(s) for s in shape), color_mode)
         cached = self._targets.get(key)
         if cached is None:
-            cached = compute_targets(self.features, self.content_source, self.style_sources, self.blend,
-                                     self.content_layers, self.style_layers, key[0], color_mode)
+            cached = compute_targets(
+                self.features,
+                self.content_source,
+                self.style_sources,
+                self.blend,
+                self.content_layers,
+                self.style_layers,
+                key[0],
+                color_mode,
+            )
             self._targets[key] = cached
             self.target_computations += 1
         return cached
 
-    def objective(self, settings: TransferSettings | None = None, shape: tuple[int, int] | None = None,
-                  **overrides: Any) -> Objective:
+    def objective(
+        self,
+        settings: TransferSettings | None = None,
+        shape: tuple[int, int] | None = None,
+        **overrides: Any,
+    ) -> Objective:
         """The :class:`~labhelpers.transfer.objective.Objective` of this transfer for ``settings``
         (default: the transfer's) at ``shape`` (default: the final picture's), for tests and benchmarks."""
         settings = self._run_settings(settings, overrides)
         shape = self.content.shape[:2] if shape is None else shape
         return Objective(self.features, self.targets_at(shape, settings.preserve_color), settings)
 
-    def losses(self, image: Any, settings: TransferSettings | None = None, **overrides: Any) -> dict[str, Any]:
+    def losses(
+        self, image: Any, settings: TransferSettings | None = None, **overrides: Any
+    ) -> dict[str, Any]:
         """The loss terms of one picture (H, W, 3) in [0, 1] of this transfer's size, as a history record.
 
         Useful for teaching and for checking that two weight sources agree: keys ``total``,
@@ -228,16 +273,26 @@ class StyleTransfer:
         """
         picture = np.asarray(image, dtype=np.float32)
         if picture.shape != self.content.shape:
-            raise ValueError(f"losses() needs a picture of shape {self.content.shape} (this transfer's size), "
-                             f"not {picture.shape}; resize it with labhelpers.images.resize_to.")
+            raise ValueError(
+                f"losses() needs a picture of shape {self.content.shape} (this transfer's size), "
+                f"not {picture.shape}; resize it with labhelpers.images.resize_to."
+            )
         return self.objective(settings, **overrides).losses(picture)
 
-    def _run_settings(self, settings: TransferSettings | None, overrides: dict[str, Any]) -> TransferSettings:
+    def _run_settings(
+        self, settings: TransferSettings | None, overrides: dict[str, Any]
+    ) -> TransferSettings:
         settings = TransferSettings.from_options(settings or self.settings, **overrides)
-        changed = [name for name in SETUP_FIELDS if getattr(settings, name) != getattr(self.settings, name)]
+        changed = [
+            name
+            for name in SETUP_FIELDS
+            if getattr(settings, name) != getattr(self.settings, name)
+        ]
         if changed:
-            raise ValueError(f"{', '.join(changed)} can only be set when the transfer is prepared; build a new "
-                             f"StyleTransfer(content, style, {changed[0]}=...) (or call stylize) for that.")
+            raise ValueError(
+                f"{', '.join(changed)} can only be set when the transfer is prepared; build a new "
+                f"StyleTransfer(content, style, {changed[0]}=...) (or call stylize) for that."
+            )
         return settings
 
     def warm_up(self, settings: TransferSettings | None = None, **overrides: Any) -> float:
@@ -258,9 +313,14 @@ class StyleTransfer:
             Objective(self.features, targets, settings).evaluate(targets.content)
         return time.perf_counter() - start
 
-    def run(self, settings: TransferSettings | None = None, *,
-            callback: Callable[[int, np.ndarray, dict], Any] | None = None,
-            should_stop: Callable[[], bool] | None = None, **overrides: Any) -> StyleTransferResult:
+    def run(
+        self,
+        settings: TransferSettings | None = None,
+        *,
+        callback: Callable[[int, np.ndarray, dict], Any] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        **overrides: Any,
+    ) -> StyleTransferResult:
         """Optimise a picture; can be called repeatedly (targets and compiled function are reused).
 
         Args:
@@ -280,32 +340,58 @@ class StyleTransfer:
         """
         settings = self._run_settings(settings, overrides)
         if callback is not None and not callable(callback):
-            raise ValueError("callback must be a function callback(step, picture, record), or None.")
+            raise ValueError(
+                "callback must be a function callback(step, picture, record), or None."
+            )
         if should_stop is not None and not callable(should_stop):
             raise ValueError("should_stop must be a function returning True/False, or None.")
         final_shape = self.content.shape[:2]
         plan = self._stages(settings)
         color_mode = settings.preserve_color
-        recorder = RunRecorder(settings.steps, callback, settings.callback_every, should_stop,
-                               settings.time_budget_s, settings.progress)
+        recorder = RunRecorder(
+            settings.steps,
+            callback,
+            settings.callback_every,
+            should_stop,
+            settings.time_budget_s,
+            settings.progress,
+        )
         start: np.ndarray | None = None
-        deadlines = stage_deadlines(settings.time_budget_s, [n for _, _, n in plan],
-                                    [shape[0] * shape[1] for _, shape, _ in plan])
+        deadlines = stage_deadlines(
+            settings.time_budget_s,
+            [n for _, _, n in plan],
+            [shape[0] * shape[1] for _, shape, _ in plan],
+        )
         with one_blas_thread():  # BLAS threads would fight TensorFlow's for the cores (see there)
             try:
-                for index, ((stage_size, shape, count), deadline_s) in enumerate(zip(plan, deadlines)):
+                for index, ((stage_size, shape, count), deadline_s) in enumerate(
+                    zip(plan, deadlines)
+                ):
                     targets = self.targets_at(shape, color_mode)
                     if index == 0:
                         start = self._initial_image(settings, targets)
                     else:
-                        start = resize_exact(recorder.best_image if recorder.best_image is not None else start, shape)
-                    recorder.begin_stage(stage_size, lambda picture, t=targets: self._shown(picture, t), deadline_s,
-                                         last=index == len(plan) - 1)
+                        start = resize_exact(
+                            recorder.best_image if recorder.best_image is not None else start,
+                            shape,
+                        )
+                    recorder.begin_stage(
+                        stage_size,
+                        lambda picture, t=targets: self._shown(picture, t),
+                        deadline_s,
+                        last=index == len(plan) - 1,
+                    )
                     objective = Objective(self.features, targets, settings)
                     value_and_grad = recorder.wrap(objective.evaluate, objective.record)
                     try:
-                        run_optimizer(settings.optimizer, value_and_grad, start, count,
-                                      settings.lbfgs_history, settings.lbfgs_first_step)
+                        run_optimizer(
+                            settings.optimizer,
+                            value_and_grad,
+                            start,
+                            count,
+                            settings.lbfgs_history,
+                            settings.lbfgs_first_step,
+                        )
                     except StageDone:
                         pass  # this stage's share of the time budget is used up: on to the next stage
             except RunStopped as stop:
@@ -316,26 +402,45 @@ class StyleTransfer:
                 recorder.close()
         image = recorder.best_image
         if image is None:  # nothing finished: the starting picture
-            image = start if start is not None else self.targets_at(final_shape, color_mode).content
+            image = (
+                start if start is not None else self.targets_at(final_shape, color_mode).content
+            )
         if image.shape[:2] != final_shape:
             image = resize_exact(image, final_shape)
-        image = self._shown(np.clip(image, 0.0, 1.0).astype(np.float32), self.targets_at(final_shape, color_mode))
-        options = {**settings.as_dict(), "image_shape": tuple(int(d) for d in final_shape),
-                   "coarse_to_fine": [size for size, _, _ in plan], "stage_steps": [n for _, _, n in plan],
-                   "style_blend": [float(b) for b in self.blend], "precision": self.precision,
-                   "vgg_weights": self.vgg_weights, "preprocessing": self.preprocessing}
-        return StyleTransferResult(image=image, history=recorder.history, options=options, stopped=recorder.stopped,
-                                   message=recorder.message(settings.optimizer), best_step=recorder.best_step,
-                                   error=recorder.error)
+        image = self._shown(
+            np.clip(image, 0.0, 1.0).astype(np.float32), self.targets_at(final_shape, color_mode)
+        )
+        options = {
+            **settings.as_dict(),
+            "image_shape": tuple(int(d) for d in final_shape),
+            "coarse_to_fine": [size for size, _, _ in plan],
+            "stage_steps": [n for _, _, n in plan],
+            "style_blend": [float(b) for b in self.blend],
+            "precision": self.precision,
+            "vgg_weights": self.vgg_weights,
+            "preprocessing": self.preprocessing,
+        }
+        return StyleTransferResult(
+            image=image,
+            history=recorder.history,
+            options=options,
+            stopped=recorder.stopped,
+            message=recorder.message(settings.optimizer),
+            best_step=recorder.best_step,
+            error=recorder.error,
+        )
 
     def _stages(self, settings: TransferSettings) -> list[tuple[int, tuple[int, int], int]]:
         """(size px, shape (H, W), evaluations) per stage, coarse to fine; stages too thin for the layers dropped."""
         final_shape = self.content.shape[:2]
         needed = list(self.content_layers) + list(self.style_layers)
-        sizes = [s for s in stage_sizes(self.size, settings.coarse_to_fine)[:-1]
-                 if min(_fit(final_shape, s)) >= min_side_px(needed)] + [self.size]
+        sizes = [
+            s
+            for s in stage_sizes(self.size, settings.coarse_to_fine)[:-1]
+            if min(_fit(final_shape, s)) >= min_side_px(needed)
+        ] + [self.size]
         counts = split_steps(settings.steps, len(sizes))
-        sizes = sizes[len(sizes) - len(counts):]
+        sizes = sizes[len(sizes) - len(counts) :]
         shapes = [_fit(final_shape, s) for s in sizes[:-1]] + [tuple(final_shape)]
         return list(zip(sizes, shapes, counts))
 
@@ -357,7 +462,11 @@ class StyleTransfer:
                 return color.recolor_to(targets.content, mean, covariance)
             if init == "style":
                 return resize_exact(targets.styles[0], shape)
-            noise = np.random.default_rng(settings.seed).uniform(0.0, 1.0, size=(*shape, 3)).astype(np.float32)
+            noise = (
+                np.random.default_rng(settings.seed)
+                .uniform(0.0, 1.0, size=(*shape, 3))
+                .astype(np.float32)
+            )
             return color.gray_to_rgb(color.luminance(noise)) if grey else noise
         picture = load_image(init)
         if grey:
@@ -365,10 +474,17 @@ class StyleTransfer:
         return resize_exact(picture, shape)
 
 
-def stylize(content: Any, style: Any, settings: TransferSettings | None = None, *,
-            callback: Callable[[int, np.ndarray, dict], Any] | None = None,
-            should_stop: Callable[[], bool] | None = None, extractor: Any = None, verbose: bool = False,
-            **overrides: Any) -> StyleTransferResult:
+def stylize(
+    content: Any,
+    style: Any,
+    settings: TransferSettings | None = None,
+    *,
+    callback: Callable[[int, np.ndarray, dict], Any] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    extractor: Any = None,
+    verbose: bool = False,
+    **overrides: Any,
+) -> StyleTransferResult:
     """Paint ``content`` in the style of ``style``: one call that prepares and runs a :class:`StyleTransfer`.
 
     Args:

@@ -85,7 +85,9 @@ def default_steps() -> int:
 def check_positive_int(value: Any, name: str, example: int) -> int:
     """``value`` as an int >= 1; ValueError naming ``name`` and an example otherwise."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive whole number such as {example}, not {value!r}.")
+        raise ValueError(
+            f"{name} must be a positive whole number such as {example}, not {value!r}."
+        )
     return int(value)
 
 
@@ -96,7 +98,9 @@ def check_weight(value: Any, name: str) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number >= 0 (e.g. {name}=1.0), not {value!r}.") from None
+        raise ValueError(
+            f"{name} must be a number >= 0 (e.g. {name}=1.0), not {value!r}."
+        ) from None
     if not math.isfinite(number) or number < 0:
         raise ValueError(f"{name} must be a finite number >= 0 (e.g. {name}=1.0), not {value!r}.")
     return number
@@ -128,13 +132,18 @@ def layer_weights(layers: Any, default: tuple[str, ...], kind: str) -> dict[str,
     if isinstance(layers, str):
         layers = [layers]
     if isinstance(layers, Mapping):
-        items = [(str(k), check_weight(v, f"the weight of {kind} layer {k!r}")) for k, v in layers.items()]
+        items = [
+            (str(k), check_weight(v, f"the weight of {kind} layer {k!r}"))
+            for k, v in layers.items()
+        ]
     else:
         try:
             names = list(layers)
         except TypeError:
-            raise ValueError(f"{kind}_layers must be a list of VGG16 layer names or a dict name -> weight, "
-                             f"not {layers!r}.") from None
+            raise ValueError(
+                f"{kind}_layers must be a list of VGG16 layer names or a dict name -> weight, "
+                f"not {layers!r}."
+            ) from None
         items = [(str(n), 1.0) for n in names]
     if not items:
         raise ValueError(f"{kind}_layers is empty; give at least one layer, e.g. {list(default)}.")
@@ -146,8 +155,12 @@ def layer_weights(layers: Any, default: tuple[str, ...], kind: str) -> dict[str,
         raise ValueError(f"{kind}_layers names a layer twice: {names}; list each layer once.")
     total = sum(w for _, w in items)
     if total <= 0:
-        raise ValueError(f"The {kind} layer weights add up to 0; give at least one layer a positive weight.")
-    if abs(total - 1.0) <= 1e-9:  # already normalised: keep the floats, so that checking twice changes nothing
+        raise ValueError(
+            f"The {kind} layer weights add up to 0; give at least one layer a positive weight."
+        )
+    if (
+        abs(total - 1.0) <= 1e-9
+    ):  # already normalised: keep the floats, so that checking twice changes nothing
         return dict(items)
     return {n: w / total for n, w in items}
 
@@ -171,8 +184,10 @@ def check_coarse_to_fine(value: Any) -> Any:
         return value
     if isinstance(value, (list, tuple)):
         return tuple(check_positive_int(v, "each coarse_to_fine size", 256) for v in value)
-    raise ValueError(f"coarse_to_fine must be None (auto: on from 256 px), True, False or a list of smaller sizes "
-                     f"in px such as [256, 512], not {value!r}.")
+    raise ValueError(
+        f"coarse_to_fine must be None (auto: on from 256 px), True, False or a list of smaller sizes "
+        f"in px such as [256, 512], not {value!r}."
+    )
 
 
 def check_style_blend(value: Any) -> tuple[float, ...] | None:
@@ -182,8 +197,10 @@ def check_style_blend(value: Any) -> tuple[float, ...] | None:
     values = list(value) if isinstance(value, (list, tuple, np.ndarray)) else [value]
     weights = tuple(check_weight(v, "each style_blend weight") for v in values)
     if not weights or sum(weights) <= 0:
-        raise ValueError(f"style_blend weights are all 0 (or none were given): {list(weights)}; give at least one "
-                         "style picture a positive weight, e.g. style_blend=[0.7, 0.3].")
+        raise ValueError(
+            f"style_blend weights are all 0 (or none were given): {list(weights)}; give at least one "
+            "style picture a positive weight, e.g. style_blend=[0.7, 0.3]."
+        )
     return weights
 
 
@@ -203,7 +220,9 @@ def check_optimizer(value: Any) -> str:
 def check_init(value: Any) -> Any:
     """``"content"``, ``"recolored"``, ``"style"``, ``"noise"`` or an image (any non-string is loaded later)."""
     if isinstance(value, str) and value not in INITS:
-        raise ValueError(f"init must be 'content', 'recolored', 'style', 'noise' or an image array, not {value!r}.")
+        raise ValueError(
+            f"init must be 'content', 'recolored', 'style', 'noise' or an image array, not {value!r}."
+        )
     return value
 
 
@@ -223,36 +242,60 @@ def check_seconds(value: Any, name: str) -> float | None:
     except (TypeError, ValueError):
         seconds = math.nan
     if isinstance(value, bool) or not seconds > 0 or not math.isfinite(seconds):
-        raise ValueError(f"{name} must be a number of seconds > 0 such as 30 (or None), not {value!r}.")
+        raise ValueError(
+            f"{name} must be a number of seconds > 0 such as 30 (or None), not {value!r}."
+        )
     return seconds
 
 
 def check_vgg_weights(value: Any) -> str:
     """A non-empty string: a source name or a weights file (which one is checked when VGG16 is built)."""
     if not isinstance(value, str) or not value:
-        raise ValueError(f"vgg_weights must be 'auto', 'keras', 'torchvision', 'random' or the path of a weights "
-                         f"file, not {value!r}.")
+        raise ValueError(
+            f"vgg_weights must be 'auto', 'keras', 'torchvision', 'random' or the path of a weights "
+            f"file, not {value!r}."
+        )
     return value
 
 
-def _opt(default: Any = dataclasses.MISSING, *, factory: Any = dataclasses.MISSING, check: Callable[[Any], Any],
-         help: str, flag: str | None = None, setup: bool = False, parse: Any = None, nargs: str | None = None,
-         metavar: str | None = None) -> Any:
+def _opt(
+    default: Any = dataclasses.MISSING,
+    *,
+    factory: Any = dataclasses.MISSING,
+    check: Callable[[Any], Any],
+    help: str,
+    flag: str | None = None,
+    setup: bool = False,
+    parse: Any = None,
+    nargs: str | None = None,
+    metavar: str | None = None,
+) -> Any:
     """A settings field: its default, its ``check`` (value -> cleaned value, or ValueError) and its help text.
 
     ``flag`` is its command-line option (None: not on the command line); ``parse`` turns the
     option's text into a value (default: the text itself; the field's check then converts or
     rejects it), ``nargs``/``metavar`` are passed to argparse.
     """
-    metadata = {"help": help, "flag": flag, "setup": setup, "parse": parse, "nargs": nargs, "metavar": metavar,
-                "check": check}
+    metadata = {
+        "help": help,
+        "flag": flag,
+        "setup": setup,
+        "parse": parse,
+        "nargs": nargs,
+        "metavar": metavar,
+        "check": check,
+    }
     if factory is not dataclasses.MISSING:
         return field(default_factory=factory, metadata=metadata)
     return field(default=default, metadata=metadata)
 
 
 #: Old keyword names that were renamed, with the new name (a clear error instead of "unexpected keyword").
-RENAMED = {"weights": "vgg_weights", "time_budget": "time_budget_s", "normalise": "normalize_losses"}
+RENAMED = {
+    "weights": "vgg_weights",
+    "time_budget": "time_budget_s",
+    "normalise": "normalize_losses",
+}
 
 
 @dataclass(frozen=True)
@@ -265,66 +308,171 @@ class TransferSettings:
     """
 
     # --- set-up: what the targets depend on --------------------------------------------------
-    size: int = _opt(factory=default_size, check=partial(check_positive_int, name="size", example=256), flag="--size", setup=True, parse=parse_whole_number, metavar="PX",
-                     help="longest side of the result in pixels (default 256; 64 with LAB_FAST=1)")
-    content_layers: Any = _opt(DEFAULT_CONTENT_LAYERS, setup=True,
-                               check=partial(layer_weights, default=DEFAULT_CONTENT_LAYERS, kind="content"),
-                               help="content layer name(s), or a dict name -> weight (weights are "
-                                    "rescaled to sum to 1)")
-    style_layers: Any = _opt(DEFAULT_STYLE_LAYERS, setup=True,
-                             check=partial(layer_weights, default=DEFAULT_STYLE_LAYERS, kind="style"),
-                             help="style layer name(s), or a dict name -> weight (rescaled to sum to 1)")
-    style_blend: Any = _opt(None, setup=True, check=check_style_blend, flag="--style-blend", nargs="+", metavar="W",
-                            help="one weight per style picture, rescaled to sum to 1 (default: equal)")
-    vgg_weights: str = _opt("auto", setup=True, check=check_vgg_weights, flag="--vgg-weights", metavar="SOURCE",
-                            help="where VGG16's parameters come from: auto, keras, torchvision, random "
-                                 "or a weights file")
-    precision: str = _opt("float32", setup=True, check=partial(check_choice, name="precision", choices=PRECISIONS),
-                          flag="--precision", metavar="{float32,bfloat16,auto}",
-                          help="float32, bfloat16 (faster only on CPUs with native bfloat16) or auto")
-    jit_compile: bool = _opt(False, setup=True, check=bool, help="compile the loss with XLA (slower on the CPUs measured)")
+    size: int = _opt(
+        factory=default_size,
+        check=partial(check_positive_int, name="size", example=256),
+        flag="--size",
+        setup=True,
+        parse=parse_whole_number,
+        metavar="PX",
+        help="longest side of the result in pixels (default 256; 64 with LAB_FAST=1)",
+    )
+    content_layers: Any = _opt(
+        DEFAULT_CONTENT_LAYERS,
+        setup=True,
+        check=partial(layer_weights, default=DEFAULT_CONTENT_LAYERS, kind="content"),
+        help="content layer name(s), or a dict name -> weight (weights are rescaled to sum to 1)",
+    )
+    style_layers: Any = _opt(
+        DEFAULT_STYLE_LAYERS,
+        setup=True,
+        check=partial(layer_weights, default=DEFAULT_STYLE_LAYERS, kind="style"),
+        help="style layer name(s), or a dict name -> weight (rescaled to sum to 1)",
+    )
+    style_blend: Any = _opt(
+        None,
+        setup=True,
+        check=check_style_blend,
+        flag="--style-blend",
+        nargs="+",
+        metavar="W",
+        help="one weight per style picture, rescaled to sum to 1 (default: equal)",
+    )
+    vgg_weights: str = _opt(
+        "auto",
+        setup=True,
+        check=check_vgg_weights,
+        flag="--vgg-weights",
+        metavar="SOURCE",
+        help="where VGG16's parameters come from: auto, keras, torchvision, random "
+        "or a weights file",
+    )
+    precision: str = _opt(
+        "float32",
+        setup=True,
+        check=partial(check_choice, name="precision", choices=PRECISIONS),
+        flag="--precision",
+        metavar="{float32,bfloat16,auto}",
+        help="float32, bfloat16 (faster only on CPUs with native bfloat16) or auto",
+    )
+    jit_compile: bool = _opt(
+        False,
+        setup=True,
+        check=bool,
+        help="compile the loss with XLA (slower on the CPUs measured)",
+    )
     # --- the run ------------------------------------------------------------------------------
-    steps: int = _opt(factory=default_steps, check=partial(check_positive_int, name="steps", example=100),
-                      flag="--steps", parse=parse_whole_number, metavar="N",
-                      help="loss-and-gradient evaluations in total (default 60; 10 with LAB_FAST=1)")
-    content_weight: float = _opt(1.0, check=partial(check_weight, name="content_weight"), flag="--content-weight", metavar="W", help="weight of the normalised content loss")
-    style_weight: float = _opt(10.0, check=partial(check_weight, name="style_weight"), flag="--style-weight", metavar="W", help="weight of the normalised style loss")
-    tv_weight: float = _opt(1.0, check=partial(check_weight, name="tv_weight"), flag="--tv-weight", metavar="W", help="weight of the per-pixel total-variation loss")
-    optimizer: str = _opt(DEFAULT_OPTIMIZER,
-                          check=check_optimizer,
-                          flag="--optimizer", metavar="{" + ",".join(OPTIMIZERS) + "}",
-                          help=", ".join(f"{o.name} ({o.about})" for o in OPTIMIZERS.values()))
-    lbfgs_history: int = _opt(10, check=partial(check_positive_int, name="lbfgs_history", example=10),
-                              help="how many curvature pairs L-BFGS keeps (scipy's maxcor)")
-    lbfgs_first_step: float | None = _opt(0.5, check=partial(check_optional_weight, name="lbfgs_first_step"),
-                                          help="largest change of a pixel value (0-1) in L-BFGS's first trial step "
-                                               "(default 0.5; None: scipy's own, the whole gradient, which "
-                                               "overshoots to coloured noise)")
-    init: Any = _opt("content", check=check_init, flag="--init", metavar="{content,recolored,style,noise}",
-                     help="starting picture: content, recolored (the photo in the painting's colours), style "
-                          "or noise (in Python also an image array)")
-    seed: int = _opt(0, check=check_seed, flag="--seed", parse=parse_whole_number, help="random seed for init='noise'")
-    preserve_color: str | None = _opt(None, check=check_color_mode, flag="--preserve-color", metavar="{none,luminance,histogram}",
-                                      help="keep the photo's colours: none, luminance or histogram")
-    coarse_to_fine: Any = _opt(None, check=check_coarse_to_fine, flag="--coarse-to-fine", parse=parse_coarse_to_fine,
-                               metavar="{auto,on,off}",
-                               help="optimise at smaller sizes first: auto/None (on from 256 px; the default), "
-                                    "on/True, off/False, or a list of smaller sizes in px")
-    normalize_losses: bool = _opt(True, check=bool, help="divide each layer's loss by its target's mean square "
-                                             "(False: the lecture's raw losses)")
-    time_budget_s: float | None = _opt(None, check=partial(check_seconds, name="time_budget_s"), flag="--time-budget-s", metavar="SECONDS",
-                                       help="stop after this many seconds, keeping the best picture")
-    callback_every: int = _opt(10, check=partial(check_positive_int, name="callback_every", example=10), help="call the callback every this many evaluations")
+    steps: int = _opt(
+        factory=default_steps,
+        check=partial(check_positive_int, name="steps", example=100),
+        flag="--steps",
+        parse=parse_whole_number,
+        metavar="N",
+        help="loss-and-gradient evaluations in total (default 60; 10 with LAB_FAST=1)",
+    )
+    content_weight: float = _opt(
+        1.0,
+        check=partial(check_weight, name="content_weight"),
+        flag="--content-weight",
+        metavar="W",
+        help="weight of the normalised content loss",
+    )
+    style_weight: float = _opt(
+        10.0,
+        check=partial(check_weight, name="style_weight"),
+        flag="--style-weight",
+        metavar="W",
+        help="weight of the normalised style loss",
+    )
+    tv_weight: float = _opt(
+        1.0,
+        check=partial(check_weight, name="tv_weight"),
+        flag="--tv-weight",
+        metavar="W",
+        help="weight of the per-pixel total-variation loss",
+    )
+    optimizer: str = _opt(
+        DEFAULT_OPTIMIZER,
+        check=check_optimizer,
+        flag="--optimizer",
+        metavar="{" + ",".join(OPTIMIZERS) + "}",
+        help=", ".join(f"{o.name} ({o.about})" for o in OPTIMIZERS.values()),
+    )
+    lbfgs_history: int = _opt(
+        10,
+        check=partial(check_positive_int, name="lbfgs_history", example=10),
+        help="how many curvature pairs L-BFGS keeps (scipy's maxcor)",
+    )
+    lbfgs_first_step: float | None = _opt(
+        0.5,
+        check=partial(check_optional_weight, name="lbfgs_first_step"),
+        help="largest change of a pixel value (0-1) in L-BFGS's first trial step "
+        "(default 0.5; None: scipy's own, the whole gradient, which "
+        "overshoots to coloured noise)",
+    )
+    init: Any = _opt(
+        "content",
+        check=check_init,
+        flag="--init",
+        metavar="{content,recolored,style,noise}",
+        help="starting picture: content, recolored (the photo in the painting's colours), style "
+        "or noise (in Python also an image array)",
+    )
+    seed: int = _opt(
+        0,
+        check=check_seed,
+        flag="--seed",
+        parse=parse_whole_number,
+        help="random seed for init='noise'",
+    )
+    preserve_color: str | None = _opt(
+        None,
+        check=check_color_mode,
+        flag="--preserve-color",
+        metavar="{none,luminance,histogram}",
+        help="keep the photo's colours: none, luminance or histogram",
+    )
+    coarse_to_fine: Any = _opt(
+        None,
+        check=check_coarse_to_fine,
+        flag="--coarse-to-fine",
+        parse=parse_coarse_to_fine,
+        metavar="{auto,on,off}",
+        help="optimise at smaller sizes first: auto/None (on from 256 px; the default), "
+        "on/True, off/False, or a list of smaller sizes in px",
+    )
+    normalize_losses: bool = _opt(
+        True,
+        check=bool,
+        help="divide each layer's loss by its target's mean square "
+        "(False: the lecture's raw losses)",
+    )
+    time_budget_s: float | None = _opt(
+        None,
+        check=partial(check_seconds, name="time_budget_s"),
+        flag="--time-budget-s",
+        metavar="SECONDS",
+        help="stop after this many seconds, keeping the best picture",
+    )
+    callback_every: int = _opt(
+        10,
+        check=partial(check_positive_int, name="callback_every", example=10),
+        help="call the callback every this many evaluations",
+    )
     progress: bool = _opt(False, check=bool, help="show a progress bar")
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):  # each field's own check (see _opt), in order
             check = f.metadata.get("check")
             if check is not None:
-                object.__setattr__(self, f.name, check(getattr(self, f.name)))  # frozen: set once, here
+                object.__setattr__(
+                    self, f.name, check(getattr(self, f.name))
+                )  # frozen: set once, here
         if self.content_weight == self.style_weight == self.tv_weight == 0:
-            raise ValueError("content_weight, style_weight and tv_weight are all 0, so nothing would change the "
-                             "picture; make at least one weight > 0 (e.g. style_weight=10).")
+            raise ValueError(
+                "content_weight, style_weight and tv_weight are all 0, so nothing would change the "
+                "picture; make at least one weight > 0 (e.g. style_weight=10)."
+            )
 
     def replace(self, **changes: Any) -> "TransferSettings":
         """A copy with ``changes`` applied and validated; unknown names raise a clear TypeError."""
@@ -332,11 +480,15 @@ class TransferSettings:
         return dataclasses.replace(self, **changes) if changes else self
 
     @classmethod
-    def from_options(cls, settings: "TransferSettings | None" = None, **overrides: Any) -> "TransferSettings":
+    def from_options(
+        cls, settings: "TransferSettings | None" = None, **overrides: Any
+    ) -> "TransferSettings":
         """``settings`` (default: all defaults) with ``overrides`` (field names) applied and validated."""
         if settings is not None and not isinstance(settings, TransferSettings):
-            raise TypeError(f"settings must be a TransferSettings (or None), not {type(settings).__name__}; pass "
-                            "single options as keywords instead, e.g. stylize(content, style, steps=20).")
+            raise TypeError(
+                f"settings must be a TransferSettings (or None), not {type(settings).__name__}; pass "
+                "single options as keywords instead, e.g. stylize(content, style, steps=20)."
+            )
         if settings is None:
             check_names(overrides)
             return cls(**overrides)
@@ -344,12 +496,14 @@ class TransferSettings:
 
     def setup_key(self) -> tuple:
         """A hashable key of the set-up fields: equal keys can share one prepared transfer."""
+
         def frozen(value: Any) -> Any:
             if isinstance(value, Mapping):
                 return tuple(sorted(value.items()))
             if isinstance(value, (list, tuple)):
                 return tuple(value)
             return value
+
         return tuple(frozen(getattr(self, name)) for name in SETUP_FIELDS)
 
     def as_dict(self) -> dict[str, Any]:
@@ -376,7 +530,9 @@ def field_names() -> list[str]:
 
 
 #: The fields that change what is prepared before optimising (see the module docstring).
-SETUP_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(TransferSettings) if f.metadata["setup"])
+SETUP_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in dataclasses.fields(TransferSettings) if f.metadata["setup"]
+)
 
 #: Settings that reach the TensorFlow tutorial's 300-step picture quickly (a variant beside the
 #: lecture's defaults, which paint far more): start from the photo recoloured to the painting's
@@ -384,5 +540,10 @@ SETUP_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Transfe
 #: 1.4, no TV, one stage. ``stylize(content, style, **QUICK_SETTINGS)``; at 256 px it reached the
 #: tutorial's picture in both weight-free distances in 1/8 of the tutorial's time or less on the
 #: bundled pairs (``docs/performance.md``). Any key can still be overridden.
-QUICK_SETTINGS: dict[str, Any] = {"init": "recolored", "style_layers": dict(SHALLOW_STYLE_LAYERS),
-                                  "style_weight": 1.4, "tv_weight": 0.0, "coarse_to_fine": False}
+QUICK_SETTINGS: dict[str, Any] = {
+    "init": "recolored",
+    "style_layers": dict(SHALLOW_STYLE_LAYERS),
+    "style_weight": 1.4,
+    "tv_weight": 0.0,
+    "coarse_to_fine": False,
+}

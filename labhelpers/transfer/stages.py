@@ -63,7 +63,9 @@ def stage_sizes(size: int, coarse_to_fine: Any = None) -> list[int]:
         return sizes
     earlier = [int(s) for s in coarse_to_fine]
     if any(b <= a for a, b in zip(earlier + [size], (earlier + [size])[1:])):
-        raise ValueError(f"coarse_to_fine sizes must increase and stay below size={size}; got {earlier}.")
+        raise ValueError(
+            f"coarse_to_fine sizes must increase and stay below size={size}; got {earlier}."
+        )
     return earlier + [size]
 
 
@@ -83,7 +85,9 @@ def split_steps(steps: int, stages: int) -> list[int]:
     return [int(c) for c in counts]
 
 
-def stage_deadlines(budget_s: float | None, counts: list[int], pixels: list[int]) -> list[float | None]:
+def stage_deadlines(
+    budget_s: float | None, counts: list[int], pixels: list[int]
+) -> list[float | None]:
     """When each stage must end (seconds since the run started) for a time budget shared like the work.
 
     Each stage's share of ``budget_s`` is its evaluations times its pixel count (one evaluation's cost

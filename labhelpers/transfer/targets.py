@@ -84,10 +84,14 @@ def blend_weights(style_blend: Any, count: int) -> np.ndarray:
     try:
         weights = [float(w) for w in values]
     except (TypeError, ValueError):
-        raise ValueError(f"style_blend must be a list of numbers, one per style image, not {style_blend!r}.") from None
+        raise ValueError(
+            f"style_blend must be a list of numbers, one per style image, not {style_blend!r}."
+        ) from None
     if len(weights) != count:
-        raise ValueError(f"style_blend has {len(weights)} weight(s) but there are {count} style image(s); "
-                         "give one weight per style image.")
+        raise ValueError(
+            f"style_blend has {len(weights)} weight(s) but there are {count} style image(s); "
+            "give one weight per style image."
+        )
     if any(not math.isfinite(w) or w < 0 for w in weights) or sum(weights) <= 0:
         raise ValueError(f"style_blend weights must be >= 0 and not all 0, not {weights}.")
     array = np.asarray(weights, dtype=np.float64)
@@ -97,14 +101,23 @@ def blend_weights(style_blend: Any, count: int) -> np.ndarray:
 def _mean_square(tensor: Any, what: str) -> float:
     value = float(tf.reduce_mean(tf.square(tf.cast(tensor, tf.float64))).numpy())
     if not math.isfinite(value):
-        raise ValueError(f"The feature extractor gave non-finite values for the {what}; its weights are broken. "
-                         "Rebuild them (python -m labhelpers weights) or use vgg_weights='auto'.")
+        raise ValueError(
+            f"The feature extractor gave non-finite values for the {what}; its weights are broken. "
+            "Rebuild them (python -m labhelpers weights) or use vgg_weights='auto'."
+        )
     return value if value > 0 else 1.0
 
 
-def compute_targets(features: Any, content_source: np.ndarray, style_sources: Sequence[np.ndarray],
-                    blend: np.ndarray, content_layers: Mapping[str, float], style_layers: Mapping[str, float],
-                    shape: tuple[int, int], color_mode: str | None = None) -> Targets:
+def compute_targets(
+    features: Any,
+    content_source: np.ndarray,
+    style_sources: Sequence[np.ndarray],
+    blend: np.ndarray,
+    content_layers: Mapping[str, float],
+    style_layers: Mapping[str, float],
+    shape: tuple[int, int],
+    color_mode: str | None = None,
+) -> Targets:
     """The :class:`Targets` for a picture of ``shape`` (H, W) px.
 
     Args:
@@ -126,7 +139,9 @@ def compute_targets(features: Any, content_source: np.ndarray, style_sources: Se
     elif color_mode == "luminance":
         content_y = color.luminance(content_color)
         content = color.gray_to_rgb(content_y)
-        styles = [color.gray_to_rgb(color.match_luminance(color.luminance(s), content_y)) for s in styles]
+        styles = [
+            color.gray_to_rgb(color.match_luminance(color.luminance(s), content_y)) for s in styles
+        ]
 
     content_maps = features(content)
     content_features = [tf.identity(content_maps[name]) for name in content_layers]
@@ -137,7 +152,19 @@ def compute_targets(features: Any, content_source: np.ndarray, style_sources: Se
             term = gram_matrix(maps[name]) * float(weight)
             grams[name] = term if name not in grams else grams[name] + term
     style_grams = [grams[name] for name in style_layers]
-    content_norms = np.array([_mean_square(f, f"content layer {n}") for n, f in zip(content_layers, content_features)])
-    style_norms = np.array([_mean_square(g, f"style layer {n}") for n, g in zip(style_layers, style_grams)])
-    return Targets(content, content_color, styles, content_features, style_grams, content_norms, style_norms,
-                   color_mode)
+    content_norms = np.array(
+        [_mean_square(f, f"content layer {n}") for n, f in zip(content_layers, content_features)]
+    )
+    style_norms = np.array(
+        [_mean_square(g, f"style layer {n}") for n, g in zip(style_layers, style_grams)]
+    )
+    return Targets(
+        content,
+        content_color,
+        styles,
+        content_features,
+        style_grams,
+        content_norms,
+        style_norms,
+        color_mode,
+    )

@@ -36,8 +36,14 @@ pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "artifacts" / "browser"
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 LESSON_PANEL = "07_style_transfer.ipynb"
 LESSON_1 = "01_feature_hierarchy.ipynb"
 
@@ -47,14 +53,16 @@ IGNORED_CONSOLE_ERRORS: tuple[tuple[str, str], ...] = (
     ("favicon", "the browser asks for favicons the server may not have (404)"),
     ("fonts.googleapis.com", "web fonts from Google: no internet here"),
     ("fonts.gstatic.com", "web fonts from Google: no internet here"),
-    ("colab.research.google.com/assets/colab-badge.svg",
-     "the 'Open in Colab' badge picture in the notebooks' Markdown is on the internet, which CI cannot reach"),
+    (
+        "colab.research.google.com/assets/colab-badge.svg",
+        "the 'Open in Colab' badge picture in the notebooks' Markdown is on the internet, which CI cannot reach",
+    ),
 )
 
-SERVER_START_TIMEOUT = 120.0   # s: JupyterLab answering /api/status
-NOTEBOOK_RUN_TIMEOUT = 240.0   # s: Run All Cells of one lesson in fast mode
-UI_TIMEOUT = 30.0              # s: a widget reacting to a click or key press
-RUN_TIMEOUT = 120.0            # s: one Run of the panel in fast mode
+SERVER_START_TIMEOUT = 120.0  # s: JupyterLab answering /api/status
+NOTEBOOK_RUN_TIMEOUT = 240.0  # s: Run All Cells of one lesson in fast mode
+UI_TIMEOUT = 30.0  # s: a widget reacting to a click or key press
+RUN_TIMEOUT = 120.0  # s: one Run of the panel in fast mode
 
 
 # ------------------------------------------------------------------------------------- helpers
@@ -67,7 +75,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for(condition: Callable[[], Any], timeout: float, what: str, interval: float = 0.1) -> Any:
+def wait_for(
+    condition: Callable[[], Any], timeout: float, what: str, interval: float = 0.1
+) -> Any:
     """Poll ``condition`` until it returns something truthy; fail with ``what`` after ``timeout`` s."""
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None
@@ -94,7 +104,7 @@ def descendants(pid: int) -> list[int]:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        fields = stat[stat.rfind(")") + 2:].split()
+        fields = stat[stat.rfind(")") + 2 :].split()
         parents[int(entry.name)] = int(fields[1])
     found, frontier = [], [pid]
     while frontier:
@@ -112,7 +122,9 @@ def write_settings(folder: Path) -> None:
         "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
         # no "would you like news?" toast over the notebook, no update checks (no internet here)
         "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
-            "fetchNews": "false", "checkForUpdates": False},
+            "fetchNews": "false",
+            "checkForUpdates": False,
+        },
     }
     for relative, values in settings.items():
         path = folder / relative
@@ -128,7 +140,9 @@ class JupyterServer:
         self.url = f"http://127.0.0.1:{port}"
 
     def api(self, path: str) -> Any:
-        request = urllib.request.Request(f"{self.url}{path}", headers={"Authorization": f"token {self.token}"})
+        request = urllib.request.Request(
+            f"{self.url}{path}", headers={"Authorization": f"token {self.token}"}
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read().decode())
 
@@ -154,38 +168,65 @@ class JupyterServer:
 def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
     """JupyterLab serving a temporary copy of notebooks/ in fast mode; always shut down afterwards."""
     if not CHROMIUM.exists():
-        message = ("Debian's Chromium is missing: apt-get update && apt-get install -y chromium "
-                   "(test.sh does this)")
+        message = (
+            "Debian's Chromium is missing: apt-get update && apt-get install -y chromium "
+            "(test.sh does this)"
+        )
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
     base = tmp_path_factory.mktemp("jupyterlab")
     root = base / "notebooks"
-    shutil.copytree(REPO / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "outputs"))
+    shutil.copytree(
+        REPO / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "outputs")
+    )
     settings = base / "lab-settings"
     write_settings(settings)
     port, token = free_port(), secrets.token_hex(24)
     env = dict(os.environ)
-    env.update({
-        "LAB_FAST": "1",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "JUPYTERLAB_SETTINGS_DIR": str(settings),
-        "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces"),
-        "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "LAB_FAST": "1",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "JUPYTERLAB_SETTINGS_DIR": str(settings),
+            "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces"),
+            "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     log = base / "jupyterlab.log"
-    command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-               f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-               "--allow-root", f"--ServerApp.root_dir={root}", "--LabApp.news_url=None"]
+    command = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        "--allow-root",
+        f"--ServerApp.root_dir={root}",
+        "--LabApp.news_url=None",
+    ]
     with open(log, "wb") as log_file:
-        process = subprocess.Popen(command, cwd=root, env=env, stdout=log_file, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            cwd=root,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     server = JupyterServer(process, port, token, root, log)
     try:
+
         def answering() -> bool:
             if process.poll() is not None:
-                raise AssertionError(f"JupyterLab exited with code {process.returncode}:\n{server.log_tail()}")
+                raise AssertionError(
+                    f"JupyterLab exited with code {process.returncode}:\n{server.log_tail()}"
+                )
             return "started" in server.api("/api/status")
 
         try:
@@ -222,7 +263,9 @@ def browser() -> Iterator[Any]:
     """Headless Chromium (Debian's, never a downloaded one)."""
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
         try:
             yield launched
         finally:
@@ -271,15 +314,21 @@ class PageErrors:
         assert not self.errors, f"JavaScript errors {when}:\n" + "\n".join(self.errors)
 
 
-def open_notebook(browser: Any, jupyter: JupyterServer, notebook: str) -> tuple[Any, Any, PageErrors]:
+def open_notebook(
+    browser: Any, jupyter: JupyterServer, notebook: str
+) -> tuple[Any, Any, PageErrors]:
     """A new page with ``notebook`` open and its kernel idle."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(UI_TIMEOUT * 1000)
     page = context.new_page()
     errors = PageErrors(page)
     page.goto(jupyter.lab_url(notebook), wait_until="domcontentloaded", timeout=60_000)
-    page.locator(".jp-NotebookPanel:visible .jp-Notebook .jp-Cell").first.wait_for(state="visible", timeout=60_000)
-    wait_for(lambda: jupyter.kernel_state(notebook) == "idle", 90, f"the kernel of {notebook} to start")
+    page.locator(".jp-NotebookPanel:visible .jp-Notebook .jp-Cell").first.wait_for(
+        state="visible", timeout=60_000
+    )
+    wait_for(
+        lambda: jupyter.kernel_state(notebook) == "idle", 90, f"the kernel of {notebook} to start"
+    )
     return context, page, errors
 
 
@@ -294,10 +343,23 @@ def run_all_cells(page: Any, jupyter: JupyterServer, notebook: str) -> None:
         texts = prompts.all_inner_texts()
         return bool(texts) and all(re.fullmatch(r"\[\d+\]:", t.strip()) for t in texts)
 
-    wait_for(all_done, NOTEBOOK_RUN_TIMEOUT, f"all cells of {notebook} to finish (prompts [n]:)", interval=0.5)
-    wait_for(lambda: jupyter.kernel_state(notebook) == "idle", 60, f"the kernel of {notebook} to become idle")
-    tracebacks = page.locator(".jp-NotebookPanel:visible .jp-RenderedText[data-mime-type='application/vnd.jupyter.error']")
-    assert tracebacks.count() == 0, f"{notebook} raised an error: {tracebacks.first.inner_text()[:2000]}"
+    wait_for(
+        all_done,
+        NOTEBOOK_RUN_TIMEOUT,
+        f"all cells of {notebook} to finish (prompts [n]:)",
+        interval=0.5,
+    )
+    wait_for(
+        lambda: jupyter.kernel_state(notebook) == "idle",
+        60,
+        f"the kernel of {notebook} to become idle",
+    )
+    tracebacks = page.locator(
+        ".jp-NotebookPanel:visible .jp-RenderedText[data-mime-type='application/vnd.jupyter.error']"
+    )
+    assert tracebacks.count() == 0, (
+        f"{notebook} raised an error: {tracebacks.first.inner_text()[:2000]}"
+    )
 
 
 def image_src(page: Any, css: str) -> str:
@@ -317,7 +379,9 @@ def summary_style_weight(page: Any) -> float | None:
 
 def readout(page: Any, css: str) -> float:
     """The number a slider's readout shows."""
-    return float(page.locator(f".{css} .widget-readout").first.inner_text().strip().replace(",", ""))
+    return float(
+        page.locator(f".{css} .widget-readout").first.inner_text().strip().replace(",", "")
+    )
 
 
 def next_notch(value: float, key: str) -> float:
@@ -327,7 +391,9 @@ def next_notch(value: float, key: str) -> float:
     notches)."""
     from labhelpers.panel.controls import WEIGHT_SLIDERS
 
-    _key, _label, _default, low, _high, step, _css = next(row for row in WEIGHT_SLIDERS if row[0] == key)
+    _key, _label, _default, low, _high, step, _css = next(
+        row for row in WEIGHT_SLIDERS if row[0] == key
+    )
     notch = round((math.log10(value) + step - low) / step)
     return 10 ** (low + notch * step)
 
@@ -339,7 +405,9 @@ def close(value: float, expected: float, rel: float = 0.01) -> bool:
 # --------------------------------------------------------------------------------------- tests
 
 
-def test_style_transfer_panel_in_jupyterlab(jupyter: JupyterServer, browser: Any, shots: Callable) -> None:
+def test_style_transfer_panel_in_jupyterlab(
+    jupyter: JupyterServer, browser: Any, shots: Callable
+) -> None:
     context, page, errors = open_notebook(browser, jupyter, LESSON_PANEL)
     try:
         shots(page, "lesson5-opened")
@@ -347,30 +415,49 @@ def test_style_transfer_panel_in_jupyterlab(jupyter: JupyterServer, browser: Any
         panel = page.locator(".lab-style-transfer-panel")
         panel.wait_for(state="visible")
         page.locator(".lab-style-weight").scroll_into_view_if_needed()
-        wait_for(lambda: image_src(page, "lab-preview"), UI_TIMEOUT, "the preview image after Run All")
-        wait_for(lambda: "Done" in text_of(page, "lab-status"), UI_TIMEOUT,
-                 "the status to report the foreground run of the notebook as done")
+        wait_for(
+            lambda: image_src(page, "lab-preview"), UI_TIMEOUT, "the preview image after Run All"
+        )
+        wait_for(
+            lambda: "Done" in text_of(page, "lab-status"),
+            UI_TIMEOUT,
+            "the status to report the foreground run of the notebook as done",
+        )
         shots(page, "lesson5-ran-all-cells")
         errors.check("while running the panel lesson")
 
         # ---- the style-weight slider with the keyboard: ArrowRight moves to the next notch
         start = readout(page, "lab-style-weight")
-        assert close(summary_style_weight(page) or -1, start), "summary and slider disagree before any move"
+        assert close(summary_style_weight(page) or -1, start), (
+            "summary and slider disagree before any move"
+        )
         handle = page.locator(".lab-style-weight .noUi-handle").first
         handle.focus()
         handle.press("ArrowRight")
         expected = next_notch(start, "style_weight")
-        wait_for(lambda: close(readout(page, "lab-style-weight"), expected), UI_TIMEOUT,
-                 f"the style-weight readout to show {expected:.3g} after ArrowRight (it shows "
-                 f"{page.locator('.lab-style-weight .widget-readout').first.inner_text()})")
-        wait_for(lambda: close(summary_style_weight(page) or -1, expected), UI_TIMEOUT,
-                 f"the kernel to take the new style weight {expected:.3g} (summary line: "
-                 f"{text_of(page, 'lab-weight-summary')!r}); is the slider still observed?")
+        wait_for(
+            lambda: close(readout(page, "lab-style-weight"), expected),
+            UI_TIMEOUT,
+            f"the style-weight readout to show {expected:.3g} after ArrowRight (it shows "
+            f"{page.locator('.lab-style-weight .widget-readout').first.inner_text()})",
+        )
+        wait_for(
+            lambda: close(summary_style_weight(page) or -1, expected),
+            UI_TIMEOUT,
+            f"the kernel to take the new style weight {expected:.3g} (summary line: "
+            f"{text_of(page, 'lab-weight-summary')!r}); is the slider still observed?",
+        )
         handle.press("End")
-        wait_for(lambda: close(readout(page, "lab-style-weight"), 1e4), UI_TIMEOUT,
-                 "the style-weight readout to show the maximum 10000 after End")
-        wait_for(lambda: close(summary_style_weight(page) or -1, 1e4), UI_TIMEOUT,
-                 "the kernel to take the style weight 10000 after End")
+        wait_for(
+            lambda: close(readout(page, "lab-style-weight"), 1e4),
+            UI_TIMEOUT,
+            "the style-weight readout to show the maximum 10000 after End",
+        )
+        wait_for(
+            lambda: close(summary_style_weight(page) or -1, 1e4),
+            UI_TIMEOUT,
+            "the kernel to take the style weight 10000 after End",
+        )
         shots(page, "style-slider-keyboard")
 
         # ---- and by dragging the handle to the left
@@ -381,26 +468,40 @@ def test_style_transfer_panel_in_jupyterlab(jupyter: JupyterServer, browser: Any
         page.mouse.down()
         page.mouse.move(x - 150, y, steps=12)
         page.mouse.up()
-        wait_for(lambda: readout(page, "lab-style-weight") < 1e4 * 0.99, UI_TIMEOUT,
-                 "the style-weight readout to go down after dragging the handle left")
+        wait_for(
+            lambda: readout(page, "lab-style-weight") < 1e4 * 0.99,
+            UI_TIMEOUT,
+            "the style-weight readout to go down after dragging the handle left",
+        )
         dragged = readout(page, "lab-style-weight")
-        wait_for(lambda: close(summary_style_weight(page) or -1, dragged), UI_TIMEOUT,
-                 f"the kernel to take the dragged style weight {dragged:g} (summary line: "
-                 f"{text_of(page, 'lab-weight-summary')!r})")
+        wait_for(
+            lambda: close(summary_style_weight(page) or -1, dragged),
+            UI_TIMEOUT,
+            f"the kernel to take the dragged style weight {dragged:g} (summary line: "
+            f"{text_of(page, 'lab-weight-summary')!r})",
+        )
         shots(page, "style-slider-dragged")
         errors.check("after moving the style-weight slider")
 
         # ---- Run: the preview and the loss readout change, with the weight from the slider
         before_src, before_loss = image_src(page, "lab-preview"), text_of(page, "lab-loss")
         page.locator("button.lab-run, .lab-run button").first.click()
-        wait_for(lambda: image_src(page, "lab-preview") not in ("", before_src), RUN_TIMEOUT,
-                 "the preview image to change after Run")
-        wait_for(lambda: "Done" in text_of(page, "lab-status"), RUN_TIMEOUT, "the run to finish ('Done' in status)")
+        wait_for(
+            lambda: image_src(page, "lab-preview") not in ("", before_src),
+            RUN_TIMEOUT,
+            "the preview image to change after Run",
+        )
+        wait_for(
+            lambda: "Done" in text_of(page, "lab-status"),
+            RUN_TIMEOUT,
+            "the run to finish ('Done' in status)",
+        )
         loss = text_of(page, "lab-loss")
         assert loss != before_loss, "the loss readout did not change after Run"
         used = re.search(r"style ([0-9.]+)[;,]", loss.split("weights used:")[-1])
         assert used and close(float(used.group(1)), dragged), (
-            f"the run did not use the slider's style weight {dragged:g}; loss readout: {loss!r}")
+            f"the run did not use the slider's style weight {dragged:g}; loss readout: {loss!r}"
+        )
         page.locator(".lab-loss").scroll_into_view_if_needed()
         shots(page, "run-finished")
 
@@ -408,8 +509,11 @@ def test_style_transfer_panel_in_jupyterlab(jupyter: JupyterServer, browser: Any
         steps_handle = page.locator(".lab-steps .noUi-handle").first
         steps_handle.focus()
         steps_handle.press("End")
-        wait_for(lambda: int(page.locator(".lab-steps .widget-readout").first.inner_text()) >= 100, UI_TIMEOUT,
-                 "the steps slider to go to its maximum")
+        wait_for(
+            lambda: int(page.locator(".lab-steps .widget-readout").first.inner_text()) >= 100,
+            UI_TIMEOUT,
+            "the steps slider to go to its maximum",
+        )
         steps = int(page.locator(".lab-steps .widget-readout").first.inner_text())
         page.locator("button.lab-run, .lab-run button").first.click()
 
@@ -417,28 +521,49 @@ def test_style_transfer_panel_in_jupyterlab(jupyter: JupyterServer, browser: Any
             match = re.search(r"(\d+)/(\d+)", text_of(page, "lab-progress"))
             return bool(match) and int(match.group(2)) == steps and int(match.group(1)) >= 2
 
-        wait_for(long_run_progress, RUN_TIMEOUT, f"the {steps}-step run to make progress (progress bar "
-                 f"label: {text_of(page, 'lab-progress')!r})")
-        assert "Running" in text_of(page, "lab-status"), f"status during the run: {text_of(page, 'lab-status')!r}"
-        assert page.locator("button.lab-run, .lab-run button").first.is_disabled(), "Run is enabled while running"
+        wait_for(
+            long_run_progress,
+            RUN_TIMEOUT,
+            f"the {steps}-step run to make progress (progress bar "
+            f"label: {text_of(page, 'lab-progress')!r})",
+        )
+        assert "Running" in text_of(page, "lab-status"), (
+            f"status during the run: {text_of(page, 'lab-status')!r}"
+        )
+        assert page.locator("button.lab-run, .lab-run button").first.is_disabled(), (
+            "Run is enabled while running"
+        )
         shots(page, "long-run-in-progress")
         page.locator("button.lab-stop, .lab-stop button").first.click()
         stopped_at = time.monotonic()
-        wait_for(lambda: "Stopped" in text_of(page, "lab-status"), UI_TIMEOUT,
-                 f"the status to say Stopped (it says {text_of(page, 'lab-status')!r})")
+        wait_for(
+            lambda: "Stopped" in text_of(page, "lab-status"),
+            UI_TIMEOUT,
+            f"the status to say Stopped (it says {text_of(page, 'lab-status')!r})",
+        )
         assert time.monotonic() - stopped_at < 10, "Stop took more than 10 s"
-        wait_for(lambda: jupyter.kernel_state(LESSON_PANEL) == "idle", UI_TIMEOUT, "the kernel to be idle after Stop")
+        wait_for(
+            lambda: jupyter.kernel_state(LESSON_PANEL) == "idle",
+            UI_TIMEOUT,
+            "the kernel to be idle after Stop",
+        )
         assert image_src(page, "lab-preview"), "the preview is empty after Stop"
         progress = re.search(r"(\d+)/(\d+)", text_of(page, "lab-progress"))
-        assert progress and int(progress.group(1)) < int(progress.group(2)), "the run was not cut short"
-        assert not page.locator("button.lab-run, .lab-run button").first.is_disabled(), "Run stays disabled"
+        assert progress and int(progress.group(1)) < int(progress.group(2)), (
+            "the run was not cut short"
+        )
+        assert not page.locator("button.lab-run, .lab-run button").first.is_disabled(), (
+            "Run stays disabled"
+        )
         shots(page, "stopped")
         errors.check("while using the style-transfer panel")
     finally:
         context.close()
 
 
-def test_lesson1_layer_dropdown_changes_the_activation(jupyter: JupyterServer, browser: Any, shots: Callable) -> None:
+def test_lesson1_layer_dropdown_changes_the_activation(
+    jupyter: JupyterServer, browser: Any, shots: Callable
+) -> None:
     if not (jupyter.root / LESSON_1).exists():
         pytest.fail(f"notebooks/{LESSON_1} is missing")
     context, page, errors = open_notebook(browser, jupyter, LESSON_1)
@@ -446,17 +571,24 @@ def test_lesson1_layer_dropdown_changes_the_activation(jupyter: JupyterServer, b
         run_all_cells(page, jupyter, LESSON_1)
         dropdown = page.locator(".lab-layer-dropdown select").first
         dropdown.scroll_into_view_if_needed()
-        wait_for(lambda: image_src(page, "lab-activation"), UI_TIMEOUT, "the activation picture of lesson 1")
+        wait_for(
+            lambda: image_src(page, "lab-activation"),
+            UI_TIMEOUT,
+            "the activation picture of lesson 1",
+        )
         shots(page, "lesson1-ran-all-cells")
         before = image_src(page, "lab-activation")
         options = dropdown.locator("option").all_inner_texts()
         current = dropdown.evaluate("select => select.options[select.selectedIndex].text")
         # a layer in the middle of the network (deep layers may show an all-dark channel 0)
-        choice = next((o for o in options[len(options) // 2:] + options if o != current), None)
+        choice = next((o for o in options[len(options) // 2 :] + options if o != current), None)
         assert choice, f"the layer dropdown offers only {options}"
         dropdown.select_option(label=choice)
-        wait_for(lambda: image_src(page, "lab-activation") not in ("", before), UI_TIMEOUT,
-                 f"the activation picture to change after choosing layer {choice}")
+        wait_for(
+            lambda: image_src(page, "lab-activation") not in ("", before),
+            UI_TIMEOUT,
+            f"the activation picture to change after choosing layer {choice}",
+        )
         shots(page, "lesson1-layer-changed")
         errors.check("while using lesson 1's layer dropdown")
     finally:
@@ -476,30 +608,43 @@ def test_lesson1_in_notebook_7(jupyter: JupyterServer, browser: Any, shots: Call
     page = context.new_page()
     errors = PageErrors(page)
     try:
-        page.goto(f"{jupyter.url}/notebooks/{LESSON_1}?token={jupyter.token}",
-                  wait_until="domcontentloaded", timeout=60_000)
+        page.goto(
+            f"{jupyter.url}/notebooks/{LESSON_1}?token={jupyter.token}",
+            wait_until="domcontentloaded",
+            timeout=60_000,
+        )
         page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first.wait_for(
-            state="visible", timeout=60_000)
+            state="visible", timeout=60_000
+        )
         # Notebook 7's own page, not JupyterLab's: one notebook, no launcher or side bars
         assert page.locator(".jp-LabShell").count() == 0 and "/notebooks/" in page.url
         wait_for(lambda: jupyter.kernel_state(LESSON_1) == "idle", 90, "the kernel of lesson 1")
         run_all_cells(page, jupyter, LESSON_1)
         dropdown = page.locator(".lab-layer-dropdown select").first
         dropdown.scroll_into_view_if_needed()
-        wait_for(lambda: image_src(page, "lab-activation"), UI_TIMEOUT,
-                 "the activation picture of lesson 1 in Notebook 7")
+        wait_for(
+            lambda: image_src(page, "lab-activation"),
+            UI_TIMEOUT,
+            "the activation picture of lesson 1 in Notebook 7",
+        )
         shots(page, "notebook7-lesson1-ran-all-cells")
         before = image_src(page, "lab-activation")
         options = dropdown.locator("option").all_inner_texts()
         current = dropdown.evaluate("select => select.options[select.selectedIndex].text")
-        choice = next(o for o in options[len(options) // 2:] + options if o != current)
+        choice = next(o for o in options[len(options) // 2 :] + options if o != current)
         dropdown.select_option(label=choice)
-        wait_for(lambda: image_src(page, "lab-activation") not in ("", before), UI_TIMEOUT,
-                 f"Notebook 7: the activation picture to change after choosing layer {choice}")
+        wait_for(
+            lambda: image_src(page, "lab-activation") not in ("", before),
+            UI_TIMEOUT,
+            f"Notebook 7: the activation picture to change after choosing layer {choice}",
+        )
         # Notebook 7.6's own front end throws this once on load, whatever the notebook (not the
         # lesson's widgets, which work above); any other error still fails the test
-        errors.errors = [e for e in errors.errors
-                         if "Cannot read properties of undefined (reading 'schema')" not in e]
+        errors.errors = [
+            e
+            for e in errors.errors
+            if "Cannot read properties of undefined (reading 'schema')" not in e
+        ]
         errors.check("in Notebook 7")
     finally:
         context.close()

@@ -11,7 +11,11 @@ import numpy as np
 import pytest
 
 from labhelpers.exercises import solutions
-from labhelpers.exercises.checks import check_checkerboard_tv, check_first_adam_change, use_if_correct
+from labhelpers.exercises.checks import (
+    check_checkerboard_tv,
+    check_first_adam_change,
+    use_if_correct,
+)
 from labhelpers.exercises.checks.by_hand import checkerboard_tv_reference, first_adam_change
 
 
@@ -34,7 +38,9 @@ def test_checkerboard_tv_reference_by_hand():
 def test_first_adam_change_is_the_learning_rate_against_the_gradient():
     gradient = np.array([[3.0, -0.02, 0.0, 250.0]], np.float32)
     # Kingma & Ba with m = v = 0: m = 0.1 g, v = 0.001 g^2, m_hat = g, v_hat = g^2 -> -lr g / (|g| + eps)
-    np.testing.assert_allclose(first_adam_change(gradient, 0.05), [[-0.05, 0.05, 0.0, -0.05]], atol=1e-5)
+    np.testing.assert_allclose(
+        first_adam_change(gradient, 0.05), [[-0.05, 0.05, 0.0, -0.05]], atol=1e-5
+    )
 
 
 # --------------------------------------------------------------------------- checkerboard_tv
@@ -52,7 +58,9 @@ def tv_loop(height, width, cell):  # a different, correct way: walk the boundari
 def tv_numpy(height, width, cell):  # builds the board: allowed, if slow; the answer is still right
     rows, cols = np.arange(height)[:, None] // cell, np.arange(width)[None, :] // cell
     board = (rows + cols) % 2
-    return np.int64(3 * (np.abs(np.diff(board, axis=0)).sum() + np.abs(np.diff(board, axis=1)).sum()))
+    return np.int64(
+        3 * (np.abs(np.diff(board, axis=0)).sum() + np.abs(np.diff(board, axis=1)).sum())
+    )
 
 
 CORRECT_TV = [solutions.checkerboard_tv, tv_loop, tv_numpy]
@@ -73,7 +81,10 @@ WRONG_TV = [
     (lambda h, w, k: h * _b(w, k) + w * _b(h, k), "1/3 of the right one"),
     (lambda h, w, k: 3 * (h * (w - 1) + w * (h - 1)), "every pair of neighbours"),
     (lambda h, w, k: 3 * (w * _b(w, k) + h * _b(h, k)), "height and width are mixed up"),
-    (lambda h, w, k: 3 * (h * max(w // k - 1, 0) + w * max(h // k - 1, 0)), "last, narrower square"),
+    (
+        lambda h, w, k: 3 * (h * max(w // k - 1, 0) + w * max(h // k - 1, 0)),
+        "last, narrower square",
+    ),
     (lambda h, w, k: 3 * (h * (w // k) + w * (h // k)), "one boundary too many"),
     (lambda h, w, k: 3 * (h * (w - 1) / k + w * (h - 1) / k), "not a whole number"),
     (lambda h, w, k: 3 * h * _b(w, k), "between columns (to the right) but not between rows"),
@@ -90,8 +101,13 @@ def test_wrong_checkerboard_tvs_get_their_diagnosis(capsys, fn, words):
     for seed in (3, 11, 29):
         passed, out = _verdict(capsys, check_checkerboard_tv, fn, seed)
         first = out.splitlines()[0]
-        assert not passed and first.startswith("❌ checkerboard_tv") and words in first, (seed, out)
-        assert f"seed={seed}" in out and "(w - 1) // " not in out  # says how to repeat it; shows no formula
+        assert not passed and first.startswith("❌ checkerboard_tv") and words in first, (
+            seed,
+            out,
+        )
+        assert (
+            f"seed={seed}" in out and "(w - 1) // " not in out
+        )  # says how to repeat it; shows no formula
 
 
 def test_checkerboard_not_written_and_fallback(capsys):
@@ -153,7 +169,10 @@ def test_wrong_adam_changes_get_their_diagnosis(capsys, fn, words):
     for seed in (3, 11, 29):
         passed, out = _verdict(capsys, check_first_adam_change, fn, seed)
         first = out.splitlines()[0]
-        assert not passed and first.startswith("❌ first_adam_change") and words in first, (seed, out)
+        assert not passed and first.startswith("❌ first_adam_change") and words in first, (
+            seed,
+            out,
+        )
         assert f"seed={seed}" in out and "sign(" not in out  # how to repeat it; not the solution
 
 

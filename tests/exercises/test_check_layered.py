@@ -24,6 +24,7 @@ def gram(x):
 
 def make(term, combine="weighted", over="weights"):
     """A layered loss built from ``term(feature, target)``; ``combine`` and ``over`` pick a mistake."""
+
     def fn(features, targets, weights):
         names = list(weights) if over == "weights" else list(features)
         values = [term(features[n], targets[n]) for n in names]
@@ -46,6 +47,7 @@ def make(term, combine="weighted", over="weights"):
                 total = wi * v  # overwritten, not added
             return total
         raise ValueError(combine)
+
     return fn
 
 
@@ -66,22 +68,40 @@ def pooled(kind, weighted):
             sums.append(w * sq if weighted else sq)
             counts += int(np.prod(mine.shape))
         return tf.add_n(sums) / counts
+
     return fn
 
 
 def summed(kind):
     def fn(features, targets, weights):
-        return tf.add_n([w * tf.reduce_sum(tf.square((features[n] if kind == "content" else gram(features[n]))
-                                                       - targets[n])) for n, w in weights.items()])
+        return tf.add_n(
+            [
+                w
+                * tf.reduce_sum(
+                    tf.square(
+                        (features[n] if kind == "content" else gram(features[n])) - targets[n]
+                    )
+                )
+                for n, w in weights.items()
+            ]
+        )
+
     return fn
 
 
 def gram_of_target(features, targets, weights):
-    return tf.add_n([w * mse(gram(features[n]), gram(targets[n][tf.newaxis])) for n, w in weights.items()])
+    return tf.add_n(
+        [w * mse(gram(features[n]), gram(targets[n][tf.newaxis])) for n, w in weights.items()]
+    )
 
 
 def numpy_version(features, targets, weights):
-    return np.float64(sum(w * np.mean((features[n].numpy() - targets[n].numpy()) ** 2) for n, w in weights.items()))
+    return np.float64(
+        sum(
+            w * np.mean((features[n].numpy() - targets[n].numpy()) ** 2)
+            for n, w in weights.items()
+        )
+    )
 
 
 def no_gradient(features, targets, weights):
@@ -94,9 +114,14 @@ def test_correct_sums_pass(capsys):
     assert capsys.readouterr().out.count("✅") == 2
 
 
-COMMON = [("unweighted", "weights are not used"), ("mean", "averaged the weighted losses"),
-          ("normalised", "divided by the sum of the weights"), ("squared", "applied twice"),
-          ("first", "only the first layer"), ("last", "only the last layer")]
+COMMON = [
+    ("unweighted", "weights are not used"),
+    ("mean", "averaged the weighted losses"),
+    ("normalised", "divided by the sum of the weights"),
+    ("squared", "applied twice"),
+    ("first", "only the first layer"),
+    ("last", "only the last layer"),
+]
 
 
 @pytest.mark.parametrize("combine, words", COMMON)
@@ -111,9 +136,12 @@ def test_each_way_of_combining_wrongly_is_named(kind, combine, words, capsys):
 @pytest.mark.parametrize("kind", ["content", "style"])
 def test_per_layer_mistakes_are_named(kind, capsys):
     check = check_layered_content_loss if kind == "content" else check_layered_style_loss
-    for fn, words in [(pooled(kind, True), "one mean over the"), (pooled(kind, False), "and left out the weights"),
-                      (summed(kind), "sum of squared differences, not their mean"),
-                      (make(content_term if kind == "content" else style_term, over="features"), "not there")]:
+    for fn, words in [
+        (pooled(kind, True), "one mean over the"),
+        (pooled(kind, False), "and left out the weights"),
+        (summed(kind), "sum of squared differences, not their mean"),
+        (make(content_term if kind == "content" else style_term, over="features"), "not there"),
+    ]:
         assert not check(fn, seed=2)
         out = capsys.readouterr().out
         assert words in out, (fn, out)
@@ -126,7 +154,9 @@ def test_style_specific_and_general_mistakes(capsys):
     assert "not a tf.Tensor" in capsys.readouterr().out
     assert not check_layered_content_loss(no_gradient, seed=1)
     assert "no gradient" in capsys.readouterr().out
-    assert not check_layered_style_loss(make(content_term), seed=1)  # features compared with Gram matrices
+    assert not check_layered_style_loss(
+        make(content_term), seed=1
+    )  # features compared with Gram matrices
     assert "❌" in capsys.readouterr().out
     assert not check_layered_content_loss(None)
     assert "⏳" in capsys.readouterr().out
@@ -136,8 +166,10 @@ def test_style_specific_and_general_mistakes(capsys):
 def test_no_false_diagnosis_over_many_seeds(seed, capsys):
     assert check_layered_content_loss(make(content_term), seed=seed)
     assert check_layered_style_loss(make(style_term), seed=seed)
-    for kind, check, term in [("content", check_layered_content_loss, content_term),
-                              ("style", check_layered_style_loss, style_term)]:
+    for kind, check, term in [
+        ("content", check_layered_content_loss, content_term),
+        ("style", check_layered_style_loss, style_term),
+    ]:
         for combine, words in COMMON[:4]:
             assert not check(make(term, combine), seed=seed)
             out = capsys.readouterr().out

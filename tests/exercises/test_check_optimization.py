@@ -17,7 +17,6 @@ from labhelpers.exercises import solutions
 from labhelpers.exercises.checks import check_optimization_step, check_total_loss, use_if_correct
 
 
-
 def _verdict(capsys, checker, fn, seed=0):
     passed = checker(fn, seed=seed)
     return passed, capsys.readouterr().out
@@ -53,11 +52,17 @@ def step_returns_float(image, loss_fn, optimizer):
     return float(loss)
 
 
-CORRECT_STEPS = [solutions.optimization_step, step_apply_gradients, step_apply_and_minmax,
-                 step_returns_float]
+CORRECT_STEPS = [
+    solutions.optimization_step,
+    step_apply_gradients,
+    step_apply_and_minmax,
+    step_returns_float,
+]
 
 
-@pytest.mark.parametrize("step", CORRECT_STEPS, ids=lambda f: f.__module__.split(".")[-1] + "." + f.__name__)
+@pytest.mark.parametrize(
+    "step", CORRECT_STEPS, ids=lambda f: f.__module__.split(".")[-1] + "." + f.__name__
+)
 def test_correct_steps_pass(capsys, step):
     passed, out = _verdict(capsys, check_optimization_step, step)
     assert passed, out
@@ -239,14 +244,18 @@ WRONG_STEPS = [
 ]
 
 
-@pytest.mark.parametrize("step, words", WRONG_STEPS, ids=[step.__name__ for step, _ in WRONG_STEPS])
+@pytest.mark.parametrize(
+    "step, words", WRONG_STEPS, ids=[step.__name__ for step, _ in WRONG_STEPS]
+)
 def test_wrong_steps_get_their_diagnosis(capsys, step, words):
     passed, out = _verdict(capsys, check_optimization_step, step, seed=3)
     assert not passed
     first = out.splitlines()[0]
     assert first.startswith("❌ optimization_step") and words in first, out
     assert "seed=3" in out  # the failure says how to repeat it
-    assert "apply_gradients([(gradient, image)])" not in first  # the diagnosis itself is no solution
+    assert (
+        "apply_gradients([(gradient, image)])" not in first
+    )  # the diagnosis itself is no solution
 
 
 def test_not_written_and_none_are_not_implemented(capsys):
@@ -283,12 +292,16 @@ def test_reference_step_descends_and_clips():
 
 def _lecture_total(image, features, content_targets, style_targets, alpha, beta, gamma):
     content = tf.add_n([losses.content_loss(features[k], v) for k, v in content_targets.items()])
-    style = tf.add_n([losses.style_loss(losses.gram_matrix(features[k]), v) for k, v in style_targets.items()])
+    style = tf.add_n(
+        [losses.style_loss(losses.gram_matrix(features[k]), v) for k, v in style_targets.items()]
+    )
     return alpha * content + beta * style + gamma * losses.total_variation_loss(image)
 
 
 def _style_terms(features, style_targets):
-    return [losses.style_loss(losses.gram_matrix(features[k]), v) for k, v in style_targets.items()]
+    return [
+        losses.style_loss(losses.gram_matrix(features[k]), v) for k, v in style_targets.items()
+    ]
 
 
 def total_mean_over_layers(image, features, content_targets, style_targets, alpha, beta, gamma):
@@ -321,11 +334,12 @@ def total_through_numpy(image, features, content_targets, style_targets, alpha, 
 
 
 def total_vector(image, features, content_targets, style_targets, alpha, beta, gamma):
-    return tf.reshape(_lecture_total(image, features, content_targets, style_targets, alpha, beta, gamma), (1,))
+    return tf.reshape(
+        _lecture_total(image, features, content_targets, style_targets, alpha, beta, gamma), (1,)
+    )
 
 
-@pytest.mark.parametrize("fn", [_lecture_total, solutions.total_loss],
-                         ids=["test", "solution"])
+@pytest.mark.parametrize("fn", [_lecture_total, solutions.total_loss], ids=["test", "solution"])
 def test_correct_total_losses_pass(capsys, fn):
     for seed in range(6):
         passed, out = _verdict(capsys, check_total_loss, fn, seed=seed)
@@ -353,8 +367,10 @@ def test_wrong_total_losses_get_their_diagnosis(capsys, fn, words):
 
 def test_total_loss_reference_matches_hand_computed_value():
     """A 1-layer case small enough to add up by hand."""
-    image = tf.constant([[[[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]]]])          # (1, 1, 2, 3): TV = 3
+    image = tf.constant([[[[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]]]])  # (1, 1, 2, 3): TV = 3
     features = {"a": tf.constant([[[[1.0, 2.0]]]]), "b": tf.constant([[[[2.0]]]])}
-    content = {"a": tf.constant([[[[0.0, 0.0]]]])}                    # mean((1, 2)^2) = 2.5
-    style = {"b": tf.constant([[1.0]])}                               # Gram of [2] / 1 = 4; (4 - 1)^2 = 9
-    assert float(solutions.total_loss(image, features, content, style, 2.0, 0.5, 10.0)) == pytest.approx(2 * 2.5 + 0.5 * 9 + 30)
+    content = {"a": tf.constant([[[[0.0, 0.0]]]])}  # mean((1, 2)^2) = 2.5
+    style = {"b": tf.constant([[1.0]])}  # Gram of [2] / 1 = 4; (4 - 1)^2 = 9
+    assert float(
+        solutions.total_loss(image, features, content, style, 2.0, 0.5, 10.0)
+    ) == pytest.approx(2 * 2.5 + 0.5 * 9 + 30)

@@ -28,7 +28,10 @@ def by_enumeration(layers):
     positions = {i: {i} for i in range(400)}
     for _name, kernel, stride in layers:
         count = (max(positions) - kernel + 1) // stride + 1
-        positions = {o: set().union(*(positions[o * stride + j] for j in range(kernel))) for o in range(count)}
+        positions = {
+            o: set().union(*(positions[o * stride + j] for j in range(kernel)))
+            for o in range(count)
+        }
     reach = positions[0]
     return max(reach) - min(reach) + 1
 
@@ -95,20 +98,23 @@ def off_by_two(layers):
     return forward_rule(layers) + 2
 
 
-@pytest.mark.parametrize("fn, words", [
-    (no_pool_growth, "only multiplies the spacing"),
-    (spacing_first, "before adding the layer's own growth"),
-    (no_spacing, "ignores the spacing"),
-    (from_zero, "1 too small"),
-    (added_strides, "adding the strides"),
-    (kernel_sum, "added up the kernel sizes"),
-    (kernel_product, "multiplied the kernel sizes"),
-    (last_kernel, "last layer's own kernel"),
-    (off_by_two, "wrong field: expected"),
-    (lambda layers: float(forward_rule(layers)) + 0.5, "not a whole number"),
-    (lambda layers: None, "returned None"),
-    (lambda layers: "196", None),
-])
+@pytest.mark.parametrize(
+    "fn, words",
+    [
+        (no_pool_growth, "only multiplies the spacing"),
+        (spacing_first, "before adding the layer's own growth"),
+        (no_spacing, "ignores the spacing"),
+        (from_zero, "1 too small"),
+        (added_strides, "adding the strides"),
+        (kernel_sum, "added up the kernel sizes"),
+        (kernel_product, "multiplied the kernel sizes"),
+        (last_kernel, "last layer's own kernel"),
+        (off_by_two, "wrong field: expected"),
+        (lambda layers: float(forward_rule(layers)) + 0.5, "not a whole number"),
+        (lambda layers: None, "returned None"),
+        (lambda layers: "196", None),
+    ],
+)
 def test_each_mistake_is_named(fn, words, capsys):
     assert not check_receptive_field(fn, seed=3)
     out = capsys.readouterr().out
@@ -120,6 +126,7 @@ def test_each_mistake_is_named(fn, words, capsys):
 def test_an_error_is_reported_not_raised(capsys):
     def broken(layers):
         return layers[99]
+
     assert not check_receptive_field(broken, seed=1)
     assert "IndexError" in capsys.readouterr().out
     assert not check_receptive_field(None)
@@ -129,8 +136,12 @@ def test_an_error_is_reported_not_raised(capsys):
 @pytest.mark.parametrize("seed", range(40))
 def test_no_false_diagnosis_over_many_seeds(seed, capsys):
     assert check_receptive_field(forward_rule, seed=seed)
-    for fn, words in [(no_pool_growth, "only multiplies"), (spacing_first, "before adding"),
-                      (no_spacing, "ignores the spacing"), (from_zero, "1 too small")]:
+    for fn, words in [
+        (no_pool_growth, "only multiplies"),
+        (spacing_first, "before adding"),
+        (no_spacing, "ignores the spacing"),
+        (from_zero, "1 too small"),
+    ]:
         assert not check_receptive_field(fn, seed=seed)
         out = capsys.readouterr().out
         assert words in out, f"seed {seed}: {out}"

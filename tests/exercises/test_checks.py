@@ -39,7 +39,9 @@ def good_style(a, b):
 
 
 def good_tv_slices(x):
-    return tf.reduce_sum(tf.abs(x[:, 1:] - x[:, :-1])) + tf.reduce_sum(tf.abs(x[:, :, 1:] - x[:, :, :-1]))
+    return tf.reduce_sum(tf.abs(x[:, 1:] - x[:, :-1])) + tf.reduce_sum(
+        tf.abs(x[:, :, 1:] - x[:, :, :-1])
+    )
 
 
 def good_tv_builtin(x):
@@ -154,12 +156,26 @@ CONTENT_MISTAKES = [
 ]
 
 GRAM_MISTAKES = [
-    (lambda x: tf.matmul(_flat(x), _flat(x), transpose_b=True) / _size(x), ["(H*W, H*W)", "transposed"]),
-    (lambda x: tf.matmul(_flat(x), _flat(x), transpose_a=True), ["wrong normalisation", "H*W*C = 60"]),
-    (lambda x: tf.matmul(_flat(x), _flat(x), transpose_a=True) / x.shape[-1], ["wrong normalisation", "H*W = 20"]),
-    (lambda x: tf.matmul(_flat(x), _flat(x), transpose_a=True) / _size(x) ** 2, ["wrong normalisation", "1/60"]),
     (
-        lambda x: (lambda f: tf.matmul(f, f, transpose_b=True) / _size(x))(tf.reshape(x, (x.shape[-1], -1))),
+        lambda x: tf.matmul(_flat(x), _flat(x), transpose_b=True) / _size(x),
+        ["(H*W, H*W)", "transposed"],
+    ),
+    (
+        lambda x: tf.matmul(_flat(x), _flat(x), transpose_a=True),
+        ["wrong normalisation", "H*W*C = 60"],
+    ),
+    (
+        lambda x: tf.matmul(_flat(x), _flat(x), transpose_a=True) / x.shape[-1],
+        ["wrong normalisation", "H*W = 20"],
+    ),
+    (
+        lambda x: tf.matmul(_flat(x), _flat(x), transpose_a=True) / _size(x) ** 2,
+        ["wrong normalisation", "1/60"],
+    ),
+    (
+        lambda x: (lambda f: tf.matmul(f, f, transpose_b=True) / _size(x))(
+            tf.reshape(x, (x.shape[-1], -1))
+        ),
         ["channels got mixed up"],
     ),
     (lambda x: lecture_gram(x)[tf.newaxis], ["batch axis"]),
@@ -174,19 +190,30 @@ STYLE_MISTAKES = [
     (lambda a, b: tf.reduce_mean(a - b), ["missing square"]),
     (lambda a, b: tf.sqrt(tf.reduce_mean(tf.square(a - b))), ["square root"]),
     (lambda a, b: 2.0 * tf.reduce_mean(tf.square(a - b)), ["wrong normalisation", "factor 2"]),
-    (lambda a, b: tf.reduce_mean(tf.square(lecture_gram(a) - lecture_gram(b))), ["raised IndexError", "(3, 3)"]),
+    (
+        lambda a, b: tf.reduce_mean(tf.square(lecture_gram(a) - lecture_gram(b))),
+        ["raised IndexError", "(3, 3)"],
+    ),
     (lambda a, b: tf.square(a - b), ["one value per element"]),
 ]
 
 TV_MISTAKES = [
-    (lambda x: tf.reduce_sum(tf.square(_down(x))) + tf.reduce_sum(tf.square(_right(x))), ["L2 instead of L1"]),
+    (
+        lambda x: tf.reduce_sum(tf.square(_down(x))) + tf.reduce_sum(tf.square(_right(x))),
+        ["L2 instead of L1"],
+    ),
     (lambda x: tf.reduce_sum(tf.abs(_down(x))), ["only one direction", "below"]),
     (lambda x: tf.reduce_sum(tf.abs(_right(x))), ["only one direction", "to the right"]),
-    (lambda x: tf.reduce_mean(tf.abs(_down(x))) + tf.reduce_mean(tf.abs(_right(x))), ["mean instead of sum"]),
+    (
+        lambda x: tf.reduce_mean(tf.abs(_down(x))) + tf.reduce_mean(tf.abs(_right(x))),
+        ["mean instead of sum"],
+    ),
     (lambda x: good_tv_slices(x) / _size(x), ["mean instead of sum"]),
     (
-        lambda x: tf.reduce_sum(tf.abs(x - tf.roll(x, 1, axis=1)))
-        + tf.reduce_sum(tf.abs(x - tf.roll(x, -1, axis=2))),
+        lambda x: (
+            tf.reduce_sum(tf.abs(x - tf.roll(x, 1, axis=1)))
+            + tf.reduce_sum(tf.abs(x - tf.roll(x, -1, axis=2)))
+        ),
         ["wrap-around"],
     ),
     (lambda x: tf.image.total_variation(x), ["one value per image"]),

@@ -25,8 +25,19 @@ from labhelpers import config  # noqa: E402
 from labhelpers.config import REPO_ROOT  # noqa: E402
 
 
-@pytest.mark.parametrize("value, expected", [("1", True), ("TRUE", True), (" yes ", True), ("on", True),
-                                             ("", False), ("0", False), ("no", False), ("off", False)])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("1", True),
+        ("TRUE", True),
+        (" yes ", True),
+        ("on", True),
+        ("", False),
+        ("0", False),
+        ("no", False),
+        ("off", False),
+    ],
+)
 def test_show_solutions_reads_lab_solutions(monkeypatch, value, expected):
     monkeypatch.setenv("LAB_SOLUTIONS", value)
     assert config.show_solutions() is expected
@@ -53,7 +64,11 @@ def _code(path) -> str:
 
 def _has_questions(path) -> bool:
     cells = json.loads(path.read_text())["cells"]
-    return any(re.search(r"^#+ .*Questions", "".join(c["source"]), re.M) for c in cells if c["cell_type"] == "markdown")
+    return any(
+        re.search(r"^#+ .*Questions", "".join(c["source"]), re.M)
+        for c in cells
+        if c["cell_type"] == "markdown"
+    )
 
 
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -63,7 +78,8 @@ NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 def test_one_switch_for_the_solutions_in_every_lesson(path):
     code = _code(path)
     assert not re.search(r"^\s*SHOW_SOLUTIONS\s*=\s*(True|False)", code, re.M), (
-        f"{path.name} sets SHOW_SOLUTIONS by hand; use SHOW_SOLUTIONS = labhelpers.show_solutions() (LAB_SOLUTIONS=1)")
+        f"{path.name} sets SHOW_SOLUTIONS by hand; use SHOW_SOLUTIONS = labhelpers.show_solutions() (LAB_SOLUTIONS=1)"
+    )
     if "SHOW_SOLUTIONS" in code:
         assert "labhelpers.show_solutions()" in code
 
@@ -71,4 +87,6 @@ def test_one_switch_for_the_solutions_in_every_lesson(path):
 @pytest.mark.parametrize("path", [p for p in NOTEBOOKS if _has_questions(p)], ids=lambda p: p.stem)
 def test_every_lesson_with_questions_has_an_answer_key(path):
     assert path.stem in answers.ANSWERS, f"answers.ANSWERS has no key for {path.stem}'s Questions"
-    assert f'print_answers("{path.stem}")' in _code(path), f"{path.name} does not call print_answers"
+    assert f'print_answers("{path.stem}")' in _code(path), (
+        f"{path.name} does not call print_answers"
+    )

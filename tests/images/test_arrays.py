@@ -25,7 +25,9 @@ def test_values_by_hand():
     grey = as_float_image(np.array([[0.25]], np.float64))
     assert grey.shape == (1, 1, 3) and grey.dtype == np.float32 and np.all(grey == 0.25)
     half_transparent_black = np.array([[[0, 0, 0, 128]]], np.uint8)
-    np.testing.assert_allclose(as_float_image(half_transparent_black)[0, 0], [1 - 128 / 255] * 3, rtol=1e-6)
+    np.testing.assert_allclose(
+        as_float_image(half_transparent_black)[0, 0], [1 - 128 / 255] * 3, rtol=1e-6
+    )
 
 
 def test_tensors_and_batches_of_one():
@@ -50,12 +52,15 @@ def test_returns_a_new_array():
     assert source[0, 0, 0] == 0.0
 
 
-@pytest.mark.parametrize("array, words", [
-    (np.zeros((2, 8, 8, 3)), "batch of 2"),
-    (np.zeros((3, 8, 8)), "channels-first"),
-    (np.full((2, 2, 3), 200.0), "divide by 255"),
-    (np.array([[[np.nan, 0, 0]]]), "NaN"),
-])
+@pytest.mark.parametrize(
+    "array, words",
+    [
+        (np.zeros((2, 8, 8, 3)), "batch of 2"),
+        (np.zeros((3, 8, 8)), "channels-first"),
+        (np.full((2, 2, 3), 200.0), "divide by 255"),
+        (np.array([[[np.nan, 0, 0]]]), "NaN"),
+    ],
+)
 def test_refusals_say_what_to_do(array, words):
     with pytest.raises(ImageError, match=words):
         as_float_image(array)

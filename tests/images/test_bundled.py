@@ -12,7 +12,14 @@ from labhelpers.images import ImageError, load_image
 from .pictures import rgb_image, write
 
 # The pictures the course ships (see images/CREDITS.md); written out by hand on purpose.
-EXPECTED_CONTENT = ["astronaut", "chelsea_cat", "cincinnati_bridge", "grace_hopper", "honey_bee", "raccoon"]
+EXPECTED_CONTENT = [
+    "astronaut",
+    "chelsea_cat",
+    "cincinnati_bridge",
+    "grace_hopper",
+    "honey_bee",
+    "raccoon",
+]
 EXPECTED_STYLE = ["van_gogh_cafe_terrace_at_night", "van_gogh_night_cafe", "van_gogh_starry_night"]
 
 # ----------------------------------------------------------------------------------------------
@@ -38,7 +45,11 @@ def test_every_bundled_picture_loads():
 
 def test_gpl_paintings_are_not_bundled():
     names = [p.name for p in (images_dir() / "style").iterdir()]
-    for left_out in ("hokusai_great_wave", "kandinsky_composition_viii", "renoir_moulin_de_la_galette"):
+    for left_out in (
+        "hokusai_great_wave",
+        "kandinsky_composition_viii",
+        "renoir_moulin_de_la_galette",
+    ):
         assert not any(name.startswith(left_out) for name in names)
 
 

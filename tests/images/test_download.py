@@ -81,7 +81,9 @@ def test_a_dripping_server_is_given_up_after_the_total_time_limit(slow_server, m
     assert elapsed_s < 1.0 + 1.0 + 1.5, f"took {elapsed_s:.1f} s; the limit is 1 s plus one read"
     assert isinstance(outcome[0], ImageError), outcome[0]
     message = str(outcome[0])
-    assert "still arriving after 1 s" in message and "too slow" in message and "file path" in message
+    assert (
+        "still arriving after 1 s" in message and "too slow" in message and "file path" in message
+    )
 
 
 def test_too_many_bytes_are_refused_without_reading_them_all(slow_server, monkeypatch):

@@ -49,12 +49,16 @@ def _load_in_fresh_process(path: Path, max_size: int) -> dict:
         "'mean': x.reshape(-1, 3).mean(0).tolist(), "
         "'extra_mb': (peak_kb() - before) / 1024}))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="measures memory with Linux's /proc")
+@pytest.mark.skipif(
+    not Path("/proc/self/status").exists(), reason="measures memory with Linux's /proc"
+)
 @pytest.mark.parametrize("kind, limit_mb", [("png", 600), ("jpeg", 150)])
 def test_a_100_megapixel_picture_loads_small_in_bounded_memory(huge_pictures, kind, limit_mb):
     """PNG: decoded once in 8 bits (4 bytes a pixel in Pillow) and averaged down, never as floats
@@ -92,4 +96,6 @@ def test_exif_orientation_survives_the_quick_path(tmp_path, suffix):
     stored.save(path, exif=exif)
     loaded = load_image(path, max_size=100)
     assert loaded.shape == (100, 50, 3)
-    assert loaded[:40].mean() > 0.9 and loaded[60:].mean() < 0.1  # white part on top after rotating
+    assert (
+        loaded[:40].mean() > 0.9 and loaded[60:].mean() < 0.1
+    )  # white part on top after rotating

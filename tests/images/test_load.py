@@ -32,7 +32,9 @@ def test_image_error_is_a_value_error():
 
 def test_importing_the_module_does_not_import_tensorflow():
     code = "import sys, labhelpers.images; sys.exit(1 if 'tensorflow' in sys.modules else 0)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -69,7 +71,9 @@ def test_exif_orientation_6_is_applied(tmp_path):
     stored[:8, :8] = (255, 0, 0)
     exif = Image.Exif()
     exif[0x0112] = 6
-    path = write(tmp_path / "rotated.jpg", Image.fromarray(stored), "JPEG", quality=95, exif=exif.tobytes())
+    path = write(
+        tmp_path / "rotated.jpg", Image.fromarray(stored), "JPEG", quality=95, exif=exif.tobytes()
+    )
     loaded = load_image(path)
     assert loaded.shape == (32, 16, 3)
     top_right = loaded[1:7, -7:-1].mean(axis=(0, 1))
@@ -248,7 +252,10 @@ def test_array_result_is_a_new_array():
         (np.full((8, 10, 1), 51, dtype=np.uint8), [0.2, 0.2, 0.2]),
         (np.full((1, 8, 10, 3), 0.5, dtype=np.float32), [0.5, 0.5, 0.5]),
         # black at 25 % opacity over white: 1 - 0.25 = 0.75
-        (np.concatenate([np.zeros((8, 10, 3)), np.full((8, 10, 1), 0.25)], axis=-1), [0.75, 0.75, 0.75]),
+        (
+            np.concatenate([np.zeros((8, 10, 3)), np.full((8, 10, 1), 0.25)], axis=-1),
+            [0.75, 0.75, 0.75],
+        ),
         (np.full((8, 10, 3), 13107, dtype=np.uint16), [0.2, 0.2, 0.2]),
         (np.full((8, 10, 3), 102, dtype=np.int64), [0.4, 0.4, 0.4]),  # plain ints 0-255
         (np.ones((8, 10), dtype=bool), [1.0, 1.0, 1.0]),
@@ -329,7 +336,9 @@ def test_max_size_keeps_aspect_ratio(tmp_path):
     loaded = load_image(path, max_size=200)
     assert loaded.shape == (50, 200, 3)
     # shrinking a flat colour gives the same flat colour
-    np.testing.assert_allclose(loaded, np.broadcast_to([30 / 255, 60 / 255, 90 / 255], loaded.shape), atol=1e-5)
+    np.testing.assert_allclose(
+        loaded, np.broadcast_to([30 / 255, 60 / 255, 90 / 255], loaded.shape), atol=1e-5
+    )
     tall = load_image(rgb_image(90, 300), max_size=100)
     assert tall.shape == (100, 30, 3)
     odd = load_image(rgb_image(451, 300), max_size=256)

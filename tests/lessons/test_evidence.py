@@ -19,13 +19,18 @@ from labhelpers.lessons import l03_style_loss as l03  # noqa: E402
 
 def blob(h, w, row, col, width=1.0):
     rr, cc = np.mgrid[0:h, 0:w]
-    return np.exp(-((rr - row) ** 2 + (cc - col) ** 2) / (2 * width ** 2))
+    return np.exp(-((rr - row) ** 2 + (cc - col) ** 2) / (2 * width**2))
 
 
 def test_peaked_channels_prefers_a_local_detector_over_a_channel_on_everywhere():
     rng = np.random.default_rng(0)
-    maps = np.stack([np.full((8, 10), 0.9), 0.05 * rng.random((8, 10)), blob(8, 10, 3, 4)], axis=-1)
-    assert list(l01.peaked_channels(maps[None], 2)) == [2, 0]  # the weak noisy channel is never chosen
+    maps = np.stack(
+        [np.full((8, 10), 0.9), 0.05 * rng.random((8, 10)), blob(8, 10, 3, 4)], axis=-1
+    )
+    assert list(l01.peaked_channels(maps[None], 2)) == [
+        2,
+        0,
+    ]  # the weak noisy channel is never chosen
 
 
 def test_map_centroid_moves_with_the_blob_in_input_pixels():
@@ -35,7 +40,9 @@ def test_map_centroid_moves_with_the_blob_in_input_pixels():
     half_cell = l02.map_centroid(blob(8, 10, 4, 4.5)[..., None], 0, (64, 80))
     assert first == pytest.approx((4.5 * 8, 4.5 * 8), abs=1e-6)  # cell 4's centre is at 4.5 cells
     assert one_cell == pytest.approx((first[0], first[1] + 8), abs=1e-6)
-    assert 0.5 < half_cell[1] - first[1] < 4.0 and half_cell[0] == pytest.approx(first[0])  # sub-cell, right way
+    assert 0.5 < half_cell[1] - first[1] < 4.0 and half_cell[0] == pytest.approx(
+        first[0]
+    )  # sub-cell, right way
     assert np.isnan(l02.map_centroid(np.zeros((4, 4, 1)), 0, (16, 16))[0])
 
 
@@ -53,10 +60,15 @@ def test_upsample_map_scales_to_the_picture_and_to_one():
 def test_gram_pairs_finds_the_pair_that_fires_together_and_one_that_never_does():
     a = blob(12, 12, 3, 3, 2)
     b = blob(12, 12, 9, 9, 2)
-    maps = np.stack([a, 0.9 * a, b, 0.05 * a], axis=-1)  # 0 and 1 together; 2 elsewhere; 3 too weak
+    maps = np.stack(
+        [a, 0.9 * a, b, 0.05 * a], axis=-1
+    )  # 0 and 1 together; 2 elsewhere; 3 too weak
     pairs = l03.gram_pairs(maps)
     assert set(pairs["large"]) == {0, 1}
-    assert set(pairs["small"]) in ({0, 2}, {1, 2})  # active channels at different places, not the weak one
+    assert set(pairs["small"]) in (
+        {0, 2},
+        {1, 2},
+    )  # active channels at different places, not the weak one
 
 
 def test_figures_draw():

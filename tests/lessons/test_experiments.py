@@ -22,7 +22,6 @@ from matplotlib.figure import Figure  # noqa: E402
 from PIL import Image  # noqa: E402
 
 
-
 @pytest.fixture(autouse=True)
 def _close_figures():
     yield
@@ -37,11 +36,12 @@ def _picture(rng: np.random.Generator, height: int = 40, width: int = 48) -> np.
     """A smooth picture with some structure (gradients and a bright square), values in [0, 1]."""
     y, x = np.mgrid[0:height, 0:width] / max(height, width)
     image = np.stack([x, y, 0.5 * (x + y)], axis=-1)
-    image[height // 4: height // 2, width // 4: width // 2] = [0.9, 0.2, 0.1]
+    image[height // 4 : height // 2, width // 4 : width // 2] = [0.9, 0.2, 0.1]
     return np.clip(image + 0.02 * rng.standard_normal(image.shape), 0, 1).astype(np.float32)
 
 
 # ----------------------------------------------------------------------------- layer table
+
 
 def test_tv_denoise_lowers_the_total_variation(rng):
     from labhelpers.losses import total_variation_loss, total_variation_loss_l2
@@ -60,8 +60,12 @@ def test_tv_denoise_lowers_the_total_variation(rng):
 
 def test_distance_comparison(random_extractor, rng):
     image = _picture(rng, 32, 32)
-    table = l02.distance_comparison(image, {"same": image, "noisy": pics.add_noise(image, 0.2)}, random_extractor,
-                                    ["block1_conv1", "block2_conv1"])
+    table = l02.distance_comparison(
+        image,
+        {"same": image, "noisy": pics.add_noise(image, 0.2)},
+        random_extractor,
+        ["block1_conv1", "block2_conv1"],
+    )
     assert table["same"] == {"pixels": 0.0, "block1_conv1": 0.0, "block2_conv1": 0.0}
     assert all(value > 0 for value in table["noisy"].values())
     calls = []
@@ -70,14 +74,23 @@ def test_distance_comparison(random_extractor, rng):
         calls.append(1)
         return np.mean((np.asarray(generated) - np.asarray(reference)) ** 2)
 
-    again = l02.distance_comparison(image, {"noisy": pics.add_noise(image, 0.2)}, random_extractor,
-                                    ["block1_conv1", "block2_conv1"], loss_fn=loss_fn)
+    again = l02.distance_comparison(
+        image,
+        {"noisy": pics.add_noise(image, 0.2)},
+        random_extractor,
+        ["block1_conv1", "block2_conv1"],
+        loss_fn=loss_fn,
+    )
     assert len(calls) == 2
-    assert again["noisy"]["block1_conv1"] == pytest.approx(table["noisy"]["block1_conv1"], rel=1e-4)
+    assert again["noisy"]["block1_conv1"] == pytest.approx(
+        table["noisy"]["block1_conv1"], rel=1e-4
+    )
     assert isinstance(l02.plot_distance_comparison(table), Figure)
 
 
-@pytest.mark.parametrize("kind, layers", [("content", "block3_conv1"), ("style", ["block1_conv1", "block2_conv1"])])
+@pytest.mark.parametrize(
+    "kind, layers", [("content", "block3_conv1"), ("style", ["block1_conv1", "block2_conv1"])]
+)
 def test_reconstruct_reduces_the_feature_distance(extractor, rng, kind, layers):
     target = _picture(rng, 32, 32)
     rec = l01.reconstruct(target, extractor, layers, kind=kind, size=32, steps=15, seed=4)
@@ -108,8 +121,9 @@ def test_reconstruct_same_seed_same_start(random_extractor, rng):
 def test_synthesize_texture_uses_the_layer_weights(extractor, rng):
     painting = _picture(rng, 32, 24)
     a = l03.synthesize_texture(painting, extractor, {"block1_conv1": 1.0}, size=32, steps=4)
-    b = l03.synthesize_texture(painting, extractor, {"block1_conv1": 1.0, "block2_conv1": 1.0},
-                                          size=32, steps=4)
+    b = l03.synthesize_texture(
+        painting, extractor, {"block1_conv1": 1.0, "block2_conv1": 1.0}, size=32, steps=4
+    )
     assert a.shape == (32, 24, 3) and a.dtype == np.float32
     assert not np.array_equal(a, b)
     with pytest.raises(ValueError, match="weight 0"):
@@ -125,10 +139,19 @@ def test_from_noise_starts_from_seeded_noise_with_only_the_asked_terms():
             return "result"
 
     transfer = Transfer()
-    start, result = noise_runs.from_noise(transfer, steps=3, style_weight=2.0, seed=5, noise_amplitude=0.2)
+    start, result = noise_runs.from_noise(
+        transfer, steps=3, style_weight=2.0, seed=5, noise_amplitude=0.2
+    )
     assert result == "result" and start.shape == (6, 8, 3)
-    assert np.array_equal(start, pics.noise_image((6, 8), 5, 0.2)) and np.array_equal(transfer.options["init"], start)
-    assert (transfer.options["content_weight"], transfer.options["style_weight"], transfer.options["tv_weight"]) == (
-        0.0, 2.0, 0.0)
+    assert np.array_equal(start, pics.noise_image((6, 8), 5, 0.2)) and np.array_equal(
+        transfer.options["init"], start
+    )
+    assert (
+        transfer.options["content_weight"],
+        transfer.options["style_weight"],
+        transfer.options["tv_weight"],
+    ) == (0.0, 2.0, 0.0)
     assert transfer.options["steps"] == 3 and transfer.options["seed"] == 5
-    assert 0.4 - 1e-6 <= start.min() and start.max() <= 0.6 + 1e-6, "amplitude 0.2 keeps the noise near grey"
+    assert 0.4 - 1e-6 <= start.min() and start.max() <= 0.6 + 1e-6, (
+        "amplitude 0.2 keeps the noise near grey"
+    )

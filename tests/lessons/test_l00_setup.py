@@ -20,7 +20,9 @@ def test_gpu_estimate_is_the_cpu_formula_with_the_t4_step_time():
 
 
 def test_gpu_is_estimated_faster_than_this_kind_of_cpu():
-    cpu = setup.estimate_lesson_times(seconds_per_evaluation=0.17, size=128)  # measured on 2 CPU cores
+    cpu = setup.estimate_lesson_times(
+        seconds_per_evaluation=0.17, size=128
+    )  # measured on 2 CPU cores
     gpu = setup.estimate_gpu_lesson_times()
     # Loading VGG16 and tracing cost the same on both (they run on the CPU), so the GPU saves only
     # the evaluations: at least a third of every lesson, more than half of the whole series.
@@ -35,12 +37,15 @@ def test_estimate_lesson_times_scales_with_the_step_time():
     assert set(slow) == set(setup.LESSON_RUNS)
     assert all(slow[k] > fast[k] > 0 for k in slow)
     run = setup.LESSON_RUNS["04_total_variation"][0]
-    expected = timing.FIXED_SECONDS + run.count * (run.steps * 0.1 * run.depth + timing.SETUP_SECONDS)
+    expected = timing.FIXED_SECONDS + run.count * (
+        run.steps * 0.1 * run.depth + timing.SETUP_SECONDS
+    )
     assert fast["04_total_variation"] == pytest.approx(expected)
     # the same step time measured at half the size means four times the cost at 128 px
     half = setup.estimate_lesson_times(seconds_per_evaluation=0.1, size=64)
     assert half["04_total_variation"] - timing.FIXED_SECONDS == pytest.approx(
-        run.count * (run.steps * 0.4 * run.depth + timing.SETUP_SECONDS))
+        run.count * (run.steps * 0.4 * run.depth + timing.SETUP_SECONDS)
+    )
     text = setup.format_estimates({"a": 30.0, "b": 600.0})
     assert "about 30 s" in text and "about 10.0 min" in text
 

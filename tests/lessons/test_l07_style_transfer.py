@@ -36,7 +36,9 @@ def comparison(extractor):
         return original(*args, **kwargs)
 
     transfer.run = counting_run
-    result = l07.weight_scale_comparison(transfer, steps=12, weights=(1.0, 1.0, 1.0), scale=10.0, reuse=[reused])
+    result = l07.weight_scale_comparison(
+        transfer, steps=12, weights=(1.0, 1.0, 1.0), scale=10.0, reuse=[reused]
+    )
     return result, reused, calls
 
 
@@ -44,8 +46,10 @@ def test_the_first_run_is_reused_and_the_others_computed(comparison):
     result, reused, calls = comparison
     labels = list(result.results)
     assert result.results[labels[0]] is reused
-    assert [(c["content_weight"], c["style_weight"], c["tv_weight"]) for c in calls] == [(10.0, 10.0, 10.0),
-                                                                                        (1.0, 10.0, 1.0)]
+    assert [(c["content_weight"], c["style_weight"], c["tv_weight"]) for c in calls] == [
+        (10.0, 10.0, 10.0),
+        (1.0, 10.0, 1.0),
+    ]
     assert list(result.weights.values()) == [(1.0, 1.0, 1.0), (10.0, 10.0, 10.0), (1.0, 10.0, 1.0)]
 
 
@@ -55,7 +59,9 @@ def test_same_ratio_same_picture_other_ratio_other_picture(comparison):
     assert result.differences[first] == 0.0
     # by hand: the differences are the mean |pixel difference| x 255
     pictures = [np.asarray(r.image, np.float64) for r in result.results.values()]
-    assert result.differences[other] == pytest.approx(np.mean(np.abs(pictures[2] - pictures[0])) * 255.0)
+    assert result.differences[other] == pytest.approx(
+        np.mean(np.abs(pictures[2] - pictures[0])) * 255.0
+    )
     assert result.differences[scaled] < 0.5 * result.differences[other]
     # the errors are those of the pictures at weight 1: equal for the same ratio, not for another one
     assert result.errors[scaled]["style"] == pytest.approx(result.errors[first]["style"], rel=0.1)
@@ -67,7 +73,11 @@ def test_plot_and_bad_scale(comparison):
     result, _, _ = comparison
     figure = l07.plot_scale_comparison(result)
     titles = [ax.get_title() for ax in figure.axes if ax.get_title()]
-    assert len(titles) == 3 and "grey levels from the first" in titles[1] and "style error" in titles[2]
+    assert (
+        len(titles) == 3
+        and "grey levels from the first" in titles[1]
+        and "style error" in titles[2]
+    )
     plt.close(figure)
     for bad in (1.0, 0.0, -2.0):
         with pytest.raises(ValueError, match="scale must be"):

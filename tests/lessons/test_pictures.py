@@ -15,7 +15,6 @@ from labhelpers.lessons.common import pictures as pics  # noqa: E402
 from PIL import Image  # noqa: E402
 
 
-
 @pytest.fixture(autouse=True)
 def _close_figures():
     yield
@@ -30,11 +29,12 @@ def _picture(rng: np.random.Generator, height: int = 40, width: int = 48) -> np.
     """A smooth picture with some structure (gradients and a bright square), values in [0, 1]."""
     y, x = np.mgrid[0:height, 0:width] / max(height, width)
     image = np.stack([x, y, 0.5 * (x + y)], axis=-1)
-    image[height // 4: height // 2, width // 4: width // 2] = [0.9, 0.2, 0.1]
+    image[height // 4 : height // 2, width // 4 : width // 2] = [0.9, 0.2, 0.1]
     return np.clip(image + 0.02 * rng.standard_normal(image.shape), 0, 1).astype(np.float32)
 
 
 # ----------------------------------------------------------------------------- layer table
+
 
 def test_strongest_channels_orders_by_mean():
     features = np.zeros((1, 2, 2, 4), np.float32)
@@ -44,17 +44,17 @@ def test_strongest_channels_orders_by_mean():
 
 def test_filter_images_normalises_each_filter_around_grey():
     kernel = np.zeros((3, 3, 3, 2), np.float32)
-    kernel[0, 0, 0, 0] = 2.0    # filter 0: one strong positive red weight
-    kernel[1, 1, 2, 0] = -1.0   # and a weaker negative blue one
-    kernel[2, 2, 1, 1] = -0.5   # filter 1: one negative green weight
+    kernel[0, 0, 0, 0] = 2.0  # filter 0: one strong positive red weight
+    kernel[1, 1, 2, 0] = -1.0  # and a weaker negative blue one
+    kernel[2, 2, 1, 1] = -0.5  # filter 1: one negative green weight
     pictures = pics.filter_images(kernel)
     assert pictures.shape == (2, 3, 3, 3)
     assert pictures[0, 0, 0, 0] == pytest.approx(1.0)
     assert pictures[0, 1, 1, 2] == pytest.approx(0.25)
-    assert pictures[0, 2, 2, 1] == pytest.approx(0.5)   # zero weight -> grey
+    assert pictures[0, 2, 2, 1] == pytest.approx(0.5)  # zero weight -> grey
     assert pictures[1, 2, 2, 1] == pytest.approx(0.0)
     flipped = pics.filter_images(kernel, bgr=True)
-    assert flipped[0, 0, 0, 2] == pytest.approx(1.0)    # BGR input: the weight belongs to blue
+    assert flipped[0, 0, 0, 2] == pytest.approx(1.0)  # BGR input: the weight belongs to blue
 
 
 def test_filter_images_needs_an_rgb_layer(rng):
@@ -63,9 +63,7 @@ def test_filter_images_needs_an_rgb_layer(rng):
 
 
 def test_difference_images_by_hand():
-    image = np.array([[1, 2, 4],
-                      [0, 0, 0],
-                      [3, 1, 1]], np.float32)[..., None]
+    image = np.array([[1, 2, 4], [0, 0, 0], [3, 1, 1]], np.float32)[..., None]
     horizontal, vertical = pics.difference_images(image)
     assert horizontal.shape == (3, 2, 1) and vertical.shape == (2, 3, 1)
     np.testing.assert_array_equal(horizontal[..., 0], [[1, 2], [0, 0], [-2, 0]])
@@ -95,7 +93,9 @@ def test_shuffle_positions_keeps_the_gram_matrix(rng):
     features = rng.random((1, 6, 5, 7)).astype(np.float32)
     shuffled = pics.shuffle_positions(features, seed=1)
     assert shuffled.shape == features.shape
-    np.testing.assert_allclose(gram_matrix(shuffled).numpy(), gram_matrix(features).numpy(), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(
+        gram_matrix(shuffled).numpy(), gram_matrix(features).numpy(), rtol=1e-5, atol=1e-7
+    )
     assert float(content_loss(shuffled, features)) > 0.01
     np.testing.assert_array_equal(np.sort(shuffled.ravel()), np.sort(features.ravel()))
 
@@ -117,7 +117,7 @@ def test_noise_image_and_crop_border(rng):
     with pytest.raises(ValueError):
         pics.noise_image((4, 4), amplitude=2.0)
     image = rng.random((50, 100, 3)).astype(np.float32)
-    cropped = pics.crop_border(image, 0.03)   # 3 px of the longest side, 100
+    cropped = pics.crop_border(image, 0.03)  # 3 px of the longest side, 100
     np.testing.assert_array_equal(cropped, image[3:-3, 3:-3])
     np.testing.assert_array_equal(pics.crop_border(image, 0.0), image)
     with pytest.raises(ValueError):
@@ -141,7 +141,9 @@ def test_relative_weights_divide_the_emphasis_by_the_mean_square():
 
     values = {"a": np.full((1, 2, 2, 3), 2.0), "b": np.array([[1.0, -3.0]]), "c": np.ones(3)}
     weights = relative_weights(values, {"a": 1.0, "b": 10.0})
-    assert weights == pytest.approx({"a": 1.0 / 4.0, "b": 10.0 / 5.0})  # mean squares 4 and (1 + 9) / 2
+    assert weights == pytest.approx(
+        {"a": 1.0 / 4.0, "b": 10.0 / 5.0}
+    )  # mean squares 4 and (1 + 9) / 2
     with pytest.raises(ValueError, match="no values"):
         relative_weights(values, {"d": 1.0})
     with pytest.raises(ValueError, match="all 0"):

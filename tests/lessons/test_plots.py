@@ -37,19 +37,24 @@ def _picture(rng: np.random.Generator, height: int = 40, width: int = 48) -> np.
     """A smooth picture with some structure (gradients and a bright square), values in [0, 1]."""
     y, x = np.mgrid[0:height, 0:width] / max(height, width)
     image = np.stack([x, y, 0.5 * (x + y)], axis=-1)
-    image[height // 4: height // 2, width // 4: width // 2] = [0.9, 0.2, 0.1]
+    image[height // 4 : height // 2, width // 4 : width // 2] = [0.9, 0.2, 0.1]
     return np.clip(image + 0.02 * rng.standard_normal(image.shape), 0, 1).astype(np.float32)
 
 
 # ----------------------------------------------------------------------------- layer table
+
 
 def test_layer_table_has_18_rows_with_the_right_receptive_fields():
     table = l01.layer_table(224, 224)
     body = re.search(r"<tbody>(.*)</tbody>", table, re.S).group(1)
     rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
     assert len(rows) == 18
-    cells = {re.sub(r"<[^>]+>", "", row.split("</td>")[0]): [re.sub(r"<[^>]+>", "", c) for c in row.split("</td>")]
-             for row in rows}
+    cells = {
+        re.sub(r"<[^>]+>", "", row.split("</td>")[0]): [
+            re.sub(r"<[^>]+>", "", c) for c in row.split("</td>")
+        ]
+        for row in rows
+    }
     assert cells["block1_conv1"][3].startswith("3 &times; 3 px")
     assert cells["block5_conv3"][3].startswith("196 &times; 196 px")
     assert cells["block1_conv1"][2] == "224 &times; 224 &times; 64"
@@ -61,7 +66,7 @@ def test_layer_table_has_18_rows_with_the_right_receptive_fields():
 def test_layer_table_follows_the_input_size():
     table = l01.layer_table(64, 96)
     assert "64 &times; 96 &times; 64" in table  # block1
-    assert "2 &times; 3 &times; 512" in table   # block5_pool
+    assert "2 &times; 3 &times; 512" in table  # block5_pool
 
 
 def test_activation_image_shape_dtype_and_scaling(rng):
@@ -89,7 +94,9 @@ def test_activation_image_rejects_a_bad_channel(rng):
 
 
 def test_activation_grid_and_block_activations(rng):
-    features = {name: rng.random((1, 6, 6, 10)).astype(np.float32) for name in layers.BLOCK_FIRST_LAYERS}
+    features = {
+        name: rng.random((1, 6, 6, 10)).astype(np.float32) for name in layers.BLOCK_FIRST_LAYERS
+    }
     figure = l01.activation_grid(features["block1_conv1"], channels=8, columns=4, title="t")
     assert isinstance(figure, Figure)
     assert sum(1 for ax in figure.axes if ax.images) == 8
@@ -102,12 +109,16 @@ def test_plot_filters_draws_64_pictures(random_extractor):
     figure = l01.plot_filters(random_extractor)
     (ax,) = figure.axes
     mosaic = np.asarray(ax.images[0].get_array())
-    kernel = random_extractor.base_model.get_layer("block1_conv1").get_weights()[0]  # (3, 3, 3, 64)
+    kernel = random_extractor.base_model.get_layer("block1_conv1").get_weights()[
+        0
+    ]  # (3, 3, 3, 64)
     for index in (0, 10, 63):
         weights = kernel[..., index]
-        expected = 0.5 + 0.5 * weights / np.abs(weights).max()          # grey = 0, largest weight at 0 or 1
+        expected = (
+            0.5 + 0.5 * weights / np.abs(weights).max()
+        )  # grey = 0, largest weight at 0 or 1
         top, left = (index // 8) * 5 + 2, (index % 8) * 4
-        np.testing.assert_allclose(mosaic[top:top + 3, left:left + 3], expected, atol=1e-6)
+        np.testing.assert_allclose(mosaic[top : top + 3, left : left + 3], expected, atol=1e-6)
     assert sorted(int(text.get_text()) for text in ax.texts) == list(range(64))
 
 
@@ -128,7 +139,10 @@ def test_gram_heatmap(rng):
 
 
 def test_plot_loss_curves_leaves_out_switched_off_terms():
-    history = [{"step": s, "total": 10.0 / s, "content": 4.0 / s, "style": 6.0 / s, "tv": 0.0} for s in range(1, 6)]
+    history = [
+        {"step": s, "total": 10.0 / s, "content": 4.0 / s, "style": 6.0 / s, "tv": 0.0}
+        for s in range(1, 6)
+    ]
     figure = figures.plot_loss_curves(history)
     ax = figure.axes[0]
     assert ax.get_yscale() == "log"
@@ -141,8 +155,9 @@ def test_image_grid_and_plot_reconstructions(rng):
     pictures = [rng.random((8, 10, 3)), rng.random((6, 6, 3)), rng.random((5, 9, 3))]
     figure = figures.image_grid(pictures, ["a", "b", "c"], columns=2)
     assert sum(1 for ax in figure.axes if ax.images) == 3
-    rec = l01.Reconstruction(image=pictures[1], start=pictures[2], kind="style",
-                             layers=("block1_conv1", "block2_conv1"))
+    rec = l01.Reconstruction(
+        image=pictures[1], start=pictures[2], kind="style", layers=("block1_conv1", "block2_conv1")
+    )
     assert "2 layers" in rec.label
     assert sum(1 for ax in l01.plot_reconstructions(pictures[0], [rec]).axes if ax.images) == 2
 
@@ -155,7 +170,9 @@ def test_image_grid_cells_follow_the_pictures_shape():
     assert width_in / height_in == pytest.approx((2 * 2) / 5, rel=0.05)
     width_in, height_in = figures.image_grid(wide, height_in=2.0).get_size_inches()
     assert width_in == pytest.approx(figures.GRID_MAX_WIDTH_IN)
-    assert height_in == pytest.approx(figures.GRID_MAX_WIDTH_IN / 20 + 0.1)  # cells 2:1, plus the 0.1 in margin
+    assert height_in == pytest.approx(
+        figures.GRID_MAX_WIDTH_IN / 20 + 0.1
+    )  # cells 2:1, plus the 0.1 in margin
 
 
 def test_loss_curves_are_not_squashed_by_a_near_zero_first_value():
@@ -164,15 +181,25 @@ def test_loss_curves_are_not_squashed_by_a_near_zero_first_value():
     matplotlib.use("Agg")
     from labhelpers.lessons.common.figures import plot_loss_curves
 
-    history = [{"step": i + 1, "total": 10.0 / (i + 1), "content": 1e-13 if i == 0 else 0.5,
-                "style": 5.0 / (i + 1), "tv": 0.3} for i in range(20)]
+    history = [
+        {
+            "step": i + 1,
+            "total": 10.0 / (i + 1),
+            "content": 1e-13 if i == 0 else 0.5,
+            "style": 5.0 / (i + 1),
+            "tv": 0.3,
+        }
+        for i in range(20)
+    ]
     bottom, top = plot_loss_curves(history).axes[0].get_ylim()
     assert bottom >= 10.0 * 1e-6 * 0.999 and top >= 10.0
 
 
 def test_loss_curves_png_is_a_png_of_the_asked_size():
-    history = [{"step": i + 1, "total": 3.0 / (i + 1), "content": 1.0, "style": 2.0 / (i + 1), "tv": 0.0}
-               for i in range(5)]
+    history = [
+        {"step": i + 1, "total": 3.0 / (i + 1), "content": 1.0, "style": 2.0 / (i + 1), "tv": 0.0}
+        for i in range(5)
+    ]
     picture = _decode_png(figures.loss_curves_png(history, figsize_in=(4.0, 2.5), dpi=50))
     assert picture.shape[:2] == (125, 200)  # 2.5 x 4 inches at 50 dots per inch
     assert plt.get_fignums() == [], "made without pyplot, so nothing pops up in a notebook"
@@ -184,18 +211,27 @@ def test_loss_curves_png_is_a_png_of_the_asked_size():
 def test_loss_curves_png_keeps_every_label_inside_the_picture(title):
     """Fixed margins (not constrained layout): nothing drawn may touch the picture's edges, where a
     cut-off axis label or title would show."""
-    history = [{"step": i + 1, "total": 1e4 / (i + 1), "content": 1.0, "style": 2e3 / (i + 1), "tv": 0.5}
-               for i in range(300)]
+    history = [
+        {"step": i + 1, "total": 1e4 / (i + 1), "content": 1.0, "style": 2e3 / (i + 1), "tv": 0.5}
+        for i in range(300)
+    ]
     picture = _decode_png(figures.loss_curves_png(history, title=title))[..., :3].astype(int)
     ink = np.abs(picture - 255).sum(axis=-1) > 30  # anything not white
     assert ink[:, 8:-8].any(axis=0).sum() > 0.8 * (ink.shape[1] - 16), "the plot is drawn"
     edges = {"left": ink[:, :2], "right": ink[:, -2:], "top": ink[:2, :], "bottom": ink[-2:, :]}
-    assert not any(band.any() for band in edges.values()), [k for k, band in edges.items() if band.any()]
+    assert not any(band.any() for band in edges.values()), [
+        k for k, band in edges.items() if band.any()
+    ]
 
 
 def test_format_weight_gives_three_significant_digits_without_exponents():
     assert [figures.format_weight(v) for v in (316.2278, 0.0316228, 1.0, 10000.0, 1.78)] == [
-        "316", "0.0316", "1", "10000", "1.78"]
+        "316",
+        "0.0316",
+        "1",
+        "10000",
+        "1.78",
+    ]
     assert figures.format_weight(float("inf")) == "inf"
 
 
@@ -212,7 +248,12 @@ def test_plot_ratio_grid_titles_each_picture_with_its_ratio(rng):
 
     figure = l07.plot_ratio_grid(Grid(), height_in=1.0)
     titles = [ax.get_title() for ax in figure.axes if ax.get_title()]
-    assert titles == ["photo (content)", "painting (style)", "style ÷ content = 0.5", "style ÷ content = 1000"]
+    assert titles == [
+        "photo (content)",
+        "painting (style)",
+        "style ÷ content = 0.5",
+        "style ÷ content = 1000",
+    ]
     assert "7 steps at 48 px" in figure.get_suptitle()
     # four 40 x 48 pictures 1 inch high: 4 x 1.2 wide; 1 + 0.3 (titles) + 0.4 (the suptitle) high
     assert tuple(figure.get_size_inches()) == pytest.approx((4.8, 1.7))

@@ -19,7 +19,6 @@ from labhelpers.lessons.common import widgets as widget_helpers  # noqa: E402
 from PIL import Image  # noqa: E402
 
 
-
 @pytest.fixture(autouse=True)
 def _close_figures():
     yield
@@ -34,11 +33,12 @@ def _picture(rng: np.random.Generator, height: int = 40, width: int = 48) -> np.
     """A smooth picture with some structure (gradients and a bright square), values in [0, 1]."""
     y, x = np.mgrid[0:height, 0:width] / max(height, width)
     image = np.stack([x, y, 0.5 * (x + y)], axis=-1)
-    image[height // 4: height // 2, width // 4: width // 2] = [0.9, 0.2, 0.1]
+    image[height // 4 : height // 2, width // 4 : width // 2] = [0.9, 0.2, 0.1]
     return np.clip(image + 0.02 * rng.standard_normal(image.shape), 0, 1).astype(np.float32)
 
 
 # ----------------------------------------------------------------------------- layer table
+
 
 def test_activation_explorer_slider_and_dropdown_change_the_picture(random_extractor, rng):
     image = _picture(rng, 32, 32)
@@ -58,20 +58,23 @@ def test_activation_explorer_slider_and_dropdown_change_the_picture(random_extra
     dropdown.value = "block3_conv1"
     assert slider.max == 255
     assert picture.value != after_slider
-    assert _decode_png(picture.value).shape == (64, 64, 3)   # 8x8 map enlarged 8 times
+    assert _decode_png(picture.value).shape == (64, 64, 3)  # 8x8 map enlarged 8 times
     assert "24 x 24 input pixels" in info.value
 
 
 def test_activation_png_clips_the_channel(random_extractor, rng):
     features = random_extractor.with_layers(["block1_conv1"])(_picture(rng, 16, 16))
-    assert l01.activation_png(features, "block1_conv1", 999, 16) == \
-        l01.activation_png(features, "block1_conv1", 63, 16)
+    assert l01.activation_png(features, "block1_conv1", 999, 16) == l01.activation_png(
+        features, "block1_conv1", 63, 16
+    )
     assert widget_helpers.upscale_factor(8, 12, 256) == 21
     assert widget_helpers.upscale_factor(300, 200, 256) == 1
 
 
 def test_find_widget_raises_for_an_unknown_class(random_extractor, rng):
-    panel = l01.activation_explorer(_picture(rng, 16, 16), random_extractor, layers=["block1_conv1"])
+    panel = l01.activation_explorer(
+        _picture(rng, 16, 16), random_extractor, layers=["block1_conv1"]
+    )
     with pytest.raises(LookupError):
         widget_helpers.find_widget(panel, "lab-nothing")
 
@@ -79,8 +82,9 @@ def test_find_widget_raises_for_an_unknown_class(random_extractor, rng):
 def test_texture_panel_slider_changes_the_texture(extractor, rng):
     painting = _picture(rng, 32, 32)
     layers = ["block1_conv1", "block2_conv1"]
-    panel = l03.texture_synthesis_panel(painting, extractor, layers=layers, size=32, steps=3,
-                                                   auto_run=True, run_now=True)
+    panel = l03.texture_synthesis_panel(
+        painting, extractor, layers=layers, size=32, steps=3, auto_run=True, run_now=True
+    )
     picture = widget_helpers.find_widget(panel, "lab-texture")
     status = widget_helpers.find_widget(panel, "lab-texture-status")
     first = picture.value
@@ -90,19 +94,25 @@ def test_texture_panel_slider_changes_the_texture(extractor, rng):
     assert picture.value != first
     assert "block1_conv1 1" in status.value and "block2_conv1" not in status.value
     widget_helpers.find_widget(panel, "lab-style-weight-block1_conv1").value = 0.0
-    assert "weight 0" in status.value   # all zero: explained, picture kept
+    assert "weight 0" in status.value  # all zero: explained, picture kept
 
 
 def test_texture_panel_button_runs_with_the_slider_values(extractor, rng):
     painting = _picture(rng, 32, 32)
     shown = np.zeros((32, 32, 3), np.float32)
-    panel = l03.texture_synthesis_panel(painting, extractor, layers=["block1_conv1", "block2_conv1"],
-                                                   size=32, steps=3, initial=shown)
+    panel = l03.texture_synthesis_panel(
+        painting,
+        extractor,
+        layers=["block1_conv1", "block2_conv1"],
+        size=32,
+        steps=3,
+        initial=shown,
+    )
     picture = widget_helpers.find_widget(panel, "lab-texture")
     status = widget_helpers.find_widget(panel, "lab-texture-status")
     assert picture.value == pics.image_to_png_bytes(shown)
     widget_helpers.find_widget(panel, "lab-style-weight-block1_conv1").value = 0.5
-    assert picture.value == pics.image_to_png_bytes(shown)   # no auto_run: only the status changes
+    assert picture.value == pics.image_to_png_bytes(shown)  # no auto_run: only the status changes
     assert "press the button" in status.value
     widget_helpers.find_widget(panel, "lab-texture-run").click()
     assert picture.value != pics.image_to_png_bytes(shown)
@@ -113,7 +123,11 @@ def test_tv_panel_slider_changes_the_picture(extractor):
     sweep = l04.TVSweep("chelsea_cat", "van_gogh_starry_night", extractor, size=32, steps=4)
     panel = l04.tv_weight_panel(sweep, [10.0, 0.0, 0.01], value=0.01)
     slider = widget_helpers.find_widget(panel, "lab-tv-slider")
-    assert list(slider.options) == [("0", 0.0), ("0.01", 0.01), ("10", 10.0)]   # exactly the swept weights, sorted
+    assert list(slider.options) == [
+        ("0", 0.0),
+        ("0.01", 0.01),
+        ("10", 10.0),
+    ]  # exactly the swept weights, sorted
     picture = widget_helpers.find_widget(panel, "lab-tv-image")
     status = widget_helpers.find_widget(panel, "lab-tv-status")
     before = picture.value
@@ -121,12 +135,12 @@ def test_tv_panel_slider_changes_the_picture(extractor):
     assert picture.value != before
     assert status.value.startswith("tv_weight 10")
     assert picture.value == pics.image_to_png_bytes(sweep.image(10.0))
-    assert len(sweep.results) == 2   # cached: asking again did not run again
+    assert len(sweep.results) == 2  # cached: asking again did not run again
     smooth, rough = sweep.image(10.0), sweep.image(0.01)
     from labhelpers.losses import total_variation_loss
 
     assert float(total_variation_loss(smooth)) < float(total_variation_loss(rough))
-    slider.value = 0.0            # 0 (no TV) is reachable
+    slider.value = 0.0  # 0 (no TV) is reachable
     assert status.value.startswith("tv_weight 0:")
     assert len(sweep.results) == 3
 

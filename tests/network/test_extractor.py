@@ -15,7 +15,9 @@ def test_caffe_and_torch_preprocessing_by_hand():
     caffe = preprocess(pixel, "caffe").numpy().ravel()
     np.testing.assert_allclose(caffe, [0.0 - 103.939, 127.5 - 116.779, 255.0 - 123.68], rtol=1e-6)
     torch = preprocess(pixel, "torch").numpy().ravel()
-    np.testing.assert_allclose(torch, [(1 - 0.485) / 0.229, (0.5 - 0.456) / 0.224, (0 - 0.406) / 0.225], rtol=1e-6)
+    np.testing.assert_allclose(
+        torch, [(1 - 0.485) / 0.229, (0.5 - 0.456) / 0.224, (0 - 0.406) / 0.225], rtol=1e-6
+    )
     with pytest.raises(ValueError, match="'caffe' or 'torch'"):
         preprocess(pixel, "tf")
 
@@ -34,7 +36,9 @@ def test_with_layers_shares_the_network(random_extractor):
     sub = random_extractor.with_layers(["block3_conv1"])
     assert sub.base_model is random_extractor.base_model
     image = np.full((16, 16, 3), 0.3, np.float32)
-    np.testing.assert_array_equal(sub(image)["block3_conv1"], random_extractor(image)["block3_conv1"])
+    np.testing.assert_array_equal(
+        sub(image)["block3_conv1"], random_extractor(image)["block3_conv1"]
+    )
 
 
 def test_bad_layer_and_bad_image_messages(random_extractor):

@@ -10,8 +10,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from labhelpers.network.layers import (BLOCK_FIRST_LAYERS, DEFAULT_STYLE_LAYERS, VGG16_CHANNELS, VGG16_LAYERS,
-                                       VGG16_SEQUENCE, describe_layers, min_side_px, pools_before)
+from labhelpers.network.layers import (
+    BLOCK_FIRST_LAYERS,
+    DEFAULT_STYLE_LAYERS,
+    VGG16_CHANNELS,
+    VGG16_LAYERS,
+    VGG16_SEQUENCE,
+    describe_layers,
+    min_side_px,
+    pools_before,
+)
 
 
 def test_receptive_fields_by_hand():
@@ -69,8 +77,12 @@ def test_receptive_field_of_block5_conv3_in_the_real_network():
 
     pairs, in_channels = [], 3
     for out_channels in VGG16_CHANNELS:
-        pairs.append((np.full((3, 3, in_channels, out_channels), 1.0 / (9 * in_channels), np.float32),
-                      np.zeros(out_channels, np.float32)))
+        pairs.append(
+            (
+                np.full((3, 3, in_channels, out_channels), 1.0 / (9 * in_channels), np.float32),
+                np.zeros(out_channels, np.float32),
+            )
+        )
         in_channels = out_channels
     base = build_vgg16_model()
     set_conv_weights(base, pairs)
@@ -90,8 +102,10 @@ def test_receptive_field_of_block5_conv3_in_the_real_network():
         return hi
 
     assert not responds(0, 0) and responds(0, width)
-    first_seen = bisect(0, width, lambda k: responds(0, k)) - 1      # lit [0, k) reaches the unit
-    last_seen = width - bisect(0, width, lambda k: responds(width - k, width))  # lit [W-k, W) reaches it
+    first_seen = bisect(0, width, lambda k: responds(0, k)) - 1  # lit [0, k) reaches the unit
+    last_seen = width - bisect(
+        0, width, lambda k: responds(width - k, width)
+    )  # lit [W-k, W) reaches it
     assert responds(first_seen, first_seen + 1) and responds(last_seen, last_seen + 1)
     table = {row["name"]: row for row in describe_layers(height, width)}
     assert last_seen - first_seen + 1 == table["block5_conv3"]["receptive_field"] == 196
@@ -124,11 +138,18 @@ def test_layer_geometry_lists_kernels_and_strides():
 def test_forward_cost_by_hand():
     from labhelpers.network.layers import forward_cost
 
-    first = 224 * 224 * 9 * 3 * 64                       # block1_conv1: every position, 3x3x3 inputs, 64 outputs
+    first = 224 * 224 * 9 * 3 * 64  # block1_conv1: every position, 3x3x3 inputs, 64 outputs
     assert forward_cost("block1_conv1") == first
     assert forward_cost("block1_conv2") == first + 224 * 224 * 9 * 64 * 64
-    assert forward_cost("block2_conv1", 224, 224) - forward_cost("block1_conv2") == 112 * 112 * 9 * 64 * 128  # after a pool
-    assert forward_cost("block5_conv3") / 1e9 == pytest.approx(15.35, abs=0.01)  # VGG16's published 15.3 G multiply-adds
-    assert forward_cost("block3_conv1", 112, 112) == pytest.approx(forward_cost("block3_conv1") / 4, rel=0.01)
+    assert (
+        forward_cost("block2_conv1", 224, 224) - forward_cost("block1_conv2")
+        == 112 * 112 * 9 * 64 * 128
+    )  # after a pool
+    assert forward_cost("block5_conv3") / 1e9 == pytest.approx(
+        15.35, abs=0.01
+    )  # VGG16's published 15.3 G multiply-adds
+    assert forward_cost("block3_conv1", 112, 112) == pytest.approx(
+        forward_cost("block3_conv1") / 4, rel=0.01
+    )
     with pytest.raises(ValueError, match="choose from"):
         forward_cost("block1_pool")

@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from labhelpers.network.model import build_vgg16_model, random_weights, set_conv_weights, vgg16_forward
+from labhelpers.network.model import (
+    build_vgg16_model,
+    random_weights,
+    set_conv_weights,
+    vgg16_forward,
+)
 
 
 def test_plain_forward_in_float32_equals_the_keras_model(random_extractor):
@@ -19,7 +24,9 @@ def test_plain_forward_in_float32_equals_the_keras_model(random_extractor):
     keras_maps = random_extractor.with_layers(layers)(image)
     assert list(plain) == layers
     for name in layers:
-        np.testing.assert_allclose(plain[name].numpy(), keras_maps[name].numpy(), rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(
+            plain[name].numpy(), keras_maps[name].numpy(), rtol=1e-4, atol=1e-4
+        )
 
 
 def test_bfloat16_forward_is_close(random_extractor):
@@ -27,11 +34,15 @@ def test_bfloat16_forward_is_close(random_extractor):
 
     tf = import_tensorflow()
     image = np.random.default_rng(4).random((1, 32, 32, 3)).astype(np.float32)
-    low = vgg16_forward(random_extractor, ["block2_conv1"], tf.bfloat16)(tf.constant(image))["block2_conv1"]
+    low = vgg16_forward(random_extractor, ["block2_conv1"], tf.bfloat16)(tf.constant(image))[
+        "block2_conv1"
+    ]
     full = random_extractor.with_layers(["block2_conv1"])(image)["block2_conv1"]
     assert low.dtype == tf.float32  # cast back for the losses
     scale = float(np.abs(full.numpy()).max())
-    assert float(np.abs(low.numpy() - full.numpy()).max()) < 0.05 * scale  # bfloat16: 8 bits of mantissa
+    assert (
+        float(np.abs(low.numpy() - full.numpy()).max()) < 0.05 * scale
+    )  # bfloat16: 8 bits of mantissa
 
 
 def test_unknown_layers_are_refused(random_extractor):

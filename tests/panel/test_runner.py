@@ -45,7 +45,9 @@ class FakeTransfer:
             for step in range(1, steps + 1):
                 time.sleep(self.step_s)
                 best = np.full((4, 4, 3), step / 100, np.float32)
-                history.append({"step": step, "total": 1.0 / step, "content": 0.5, "style": 0.3, "tv": 0.1})
+                history.append(
+                    {"step": step, "total": 1.0 / step, "content": 0.5, "style": 0.3, "tv": 0.1}
+                )
                 callback(step, best, history[-1])
                 if should_stop():
                     stopped = "stop"
@@ -60,7 +62,16 @@ class Recorder(RunEvents):
         self.calls: list[tuple] = []
 
     def __getattribute__(self, name):
-        if name in ("started", "status", "error", "progress", "preview", "curves", "finished", "ended"):
+        if name in (
+            "started",
+            "status",
+            "error",
+            "progress",
+            "preview",
+            "curves",
+            "finished",
+            "ended",
+        ):
             calls = object.__getattribute__(self, "calls")
             return lambda *args, **kwargs: calls.append((name, *args))
         return object.__getattribute__(self, name)
@@ -76,13 +87,19 @@ def make_runner(transfer: FakeTransfer, **kwargs) -> tuple[TransferRunner, Recor
         built.append((content.shape, style.shape, settings.size, extractor))
         return transfer
 
-    runner = TransferRunner(events, extractor="fake-extractor", make_transfer=make_transfer, **kwargs)
+    runner = TransferRunner(
+        events, extractor="fake-extractor", make_transfer=make_transfer, **kwargs
+    )
     return runner, events, built
 
 
-def request(settings: TransferSettings = SETTINGS, content: str = "photo", style: str = "painting") -> RunRequest:
+def request(
+    settings: TransferSettings = SETTINGS, content: str = "photo", style: str = "painting"
+) -> RunRequest:
     def load(size_px: int):
-        return np.zeros((size_px, size_px, 3), np.float32), np.ones((size_px // 2, size_px, 3), np.float32)
+        return np.zeros((size_px, size_px, 3), np.float32), np.ones(
+            (size_px // 2, size_px, 3), np.float32
+        )
 
     return RunRequest(content, style, load, settings)
 
@@ -104,13 +121,19 @@ def test_a_foreground_run_reports_progress_and_the_result():
 
 def test_targets_are_prepared_once_per_pictures_and_setup():
     runner, _events, built = make_runner(FakeTransfer())
-    for changes in ({}, {"style_weight": 3.0}, {"steps": 2}, {"optimizer": "adam"}, {"preserve_color": "luminance"}):
+    for changes in (
+        {},
+        {"style_weight": 3.0},
+        {"steps": 2},
+        {"optimizer": "adam"},
+        {"preserve_color": "luminance"},
+    ):
         runner.run(request(SETTINGS.replace(**changes)), wait=True)
     assert len(built) == 1 and runner.transfers_built == 1
     runner.run(request(SETTINGS.replace(size=48)), wait=True)  # a set-up field: new targets
-    runner.run(request(content="other photo"), wait=True)       # another picture: new targets
+    runner.run(request(content="other photo"), wait=True)  # another picture: new targets
     assert runner.transfers_built == 3
-    runner.run(request(), wait=True)                            # still cached (cache of 3)
+    runner.run(request(), wait=True)  # still cached (cache of 3)
     assert runner.transfers_built == 3
 
 
@@ -173,10 +196,16 @@ def test_the_real_style_transfer_honours_the_runner_contract(random_extractor):
 
     def load(size_px: int):
         rng = np.random.default_rng(0)
-        return rng.random((size_px, size_px, 3)).astype(np.float32), rng.random((size_px, size_px, 3)).astype(np.float32)
+        return rng.random((size_px, size_px, 3)).astype(np.float32), rng.random(
+            (size_px, size_px, 3)
+        ).astype(np.float32)
 
     settings = TransferSettings(size=32, steps=50)
-    stop_after_2 = type("E", (RunEvents,), {"progress": lambda self, step, steps: runner.stop() if step == 2 else None})
+    stop_after_2 = type(
+        "E",
+        (RunEvents,),
+        {"progress": lambda self, step, steps: runner.stop() if step == 2 else None},
+    )
     runner.events = stop_after_2()
     result = runner.run(RunRequest("noise-a", "noise-b", load, settings), wait=True)
     assert result.stopped == "stop" and 2 <= len(result.history) <= 3
@@ -184,7 +213,9 @@ def test_the_real_style_transfer_honours_the_runner_contract(random_extractor):
 
 
 def test_preview_and_curves_are_throttled():
-    runner, events, _built = make_runner(FakeTransfer(step_s=0.01), preview_interval_s=10.0, curves_interval_s=10.0)
+    runner, events, _built = make_runner(
+        FakeTransfer(step_s=0.01), preview_interval_s=10.0, curves_interval_s=10.0
+    )
     runner.run(request(SETTINGS.replace(steps=20)), wait=True)
     previews = [call[1] for call in events.names("preview")]
     assert previews == [1, 20], "the first step, then nothing until the last step"
@@ -195,7 +226,9 @@ def test_preview_and_curves_are_throttled():
 
 def test_curves_are_not_redrawn_in_a_runs_last_quarter():
     # a 0 s interval asks for curves at every step; from step 16 of 20 on only the end's drawing is left
-    runner, events, _built = make_runner(FakeTransfer(step_s=0.002), preview_interval_s=10.0, curves_interval_s=0.0)
+    runner, events, _built = make_runner(
+        FakeTransfer(step_s=0.002), preview_interval_s=10.0, curves_interval_s=0.0
+    )
     runner.run(request(SETTINGS.replace(steps=20)), wait=True)
     curves = events.names("curves")
     assert len(curves[-1][1]) == 20, "the end always draws the whole history"
@@ -211,9 +244,13 @@ def test_a_failing_run_reports_the_problem_and_frees_the_runner():
     runner.on_result(finished.append)
     with pytest.raises(ValueError, match="too thin"):
         runner.run(RunRequest("thin", "painting", failing_load, SETTINGS), wait=True)
-    assert events.names("error") == [("error", "The run could not finish: the picture is too thin")]
+    assert events.names("error") == [
+        ("error", "The run could not finish: the picture is too thin")
+    ]
     assert finished == [None] and not runner.running
-    runner.run(RunRequest("thin", "painting", failing_load, SETTINGS))  # in the background: reported, not raised
+    runner.run(
+        RunRequest("thin", "painting", failing_load, SETTINGS)
+    )  # in the background: reported, not raised
     assert runner.wait(timeout_s=5) is None and len(events.names("error")) == 2
     assert not runner.running
 
@@ -245,7 +282,9 @@ def test_prepare_builds_and_warms_up_once_and_a_run_pressed_meanwhile_waits_for_
     deadline = time.perf_counter() + 5.0
     while "warm_up started" not in transfer.order and time.perf_counter() < deadline:
         time.sleep(0.01)
-    runner.run(request(SETTINGS.replace(style_weight=3.0)))  # Run pressed while preparing (background)
+    runner.run(
+        request(SETTINGS.replace(style_weight=3.0))
+    )  # Run pressed while preparing (background)
     time.sleep(0.2)
     assert transfer.order == ["warm_up started"], "the run must wait for the preparation"
     assert not wait_for_preparations(timeout_s=0.1)  # still preparing
@@ -257,7 +296,9 @@ def test_prepare_builds_and_warms_up_once_and_a_run_pressed_meanwhile_waits_for_
     assert len(built) == 1 and runner.transfers_built == 1  # the run used the prepared transfer
     assert transfer.runs[0]["style_weight"] == 3.0
     statuses = [call[1] for call in events.names("status")]
-    assert not any(text.startswith("Ready") for text in statuses), "no 'Ready' once a run was pressed"
+    assert not any(text.startswith("Ready") for text in statuses), (
+        "no 'Ready' once a run was pressed"
+    )
 
 
 def test_prepare_says_ready_and_a_later_run_reuses_it():
@@ -278,10 +319,15 @@ def test_a_failed_preparation_is_reported_and_run_tries_again():
         calls.append(size_px)
         if len(calls) == 1:
             raise ValueError("the photo could not be read; choose another one.")
-        return np.zeros((size_px, size_px, 3), np.float32), np.ones((size_px, size_px, 3), np.float32)
+        return np.zeros((size_px, size_px, 3), np.float32), np.ones(
+            (size_px, size_px, 3), np.float32
+        )
 
     flaky = RunRequest("photo", "painting", broken_load, SETTINGS)
     assert runner.prepare(flaky, wait=True) is None  # never raises
     (error,) = events.names("error")
-    assert "choose another one. Check the pictures" in error[1] and "press Run to try again" in error[1]
+    assert (
+        "choose another one. Check the pictures" in error[1]
+        and "press Run to try again" in error[1]
+    )
     assert runner.run(flaky, wait=True).history and len(built) == 1

@@ -37,7 +37,8 @@ def test_check_memory_names_the_largest_size_that_fits():
     assert str(info.value) == (
         f"size=20000 needs about {estimate_run_bytes((13304, 20000)) / 2**30:.1f} GB of memory (20000x13304 px), "
         f"but only 4.0 GB is available. The largest size that fits is about size={fits} (or free memory by closing "
-        "other programs).")
+        "other programs)."
+    )
     assert estimate_run_bytes((round(fits * 13304 / 20000), fits)) <= four_gb
     with pytest.raises(ValueError, match="Not even a small picture fits"):
         check_memory((64, 64), 64, available_bytes=BASE_BYTES // 2)
@@ -48,10 +49,14 @@ def test_check_min_side_needs_2_to_the_pools():
     with pytest.raises(ValueError) as info:
         check_min_side((15, 400), DEFAULT_STYLE, 400, (150, 4000))
     message = str(info.value)
-    assert "it becomes 400x15 px" in message and "at least 16 px" in message and "4 times" in message
+    assert (
+        "it becomes 400x15 px" in message and "at least 16 px" in message and "4 times" in message
+    )
     assert "Use size=427 or larger" in message  # ceil(16 * 4000 / 150)
     check_min_side((2, 400), ["block1_conv1", "block2_conv1"], 400, (2, 400))  # block2 needs 2 px
-    with pytest.raises(ValueError, match="layer block3_conv1 needs a shorter side of at least 4 px"):
+    with pytest.raises(
+        ValueError, match="layer block3_conv1 needs a shorter side of at least 4 px"
+    ):
         check_min_side((3, 400), ["block1_conv1", "block3_conv1"], 400, (3, 400))
 
 
@@ -59,8 +64,12 @@ def test_a_size_too_large_for_memory_is_not_advised():
     with pytest.raises(ValueError) as info:
         check_min_side((1, 64), DEFAULT_STYLE, 64, (5000, 8), largest_size=1976)
     message = str(info.value)
-    assert "A size of 10000 is more than this computer can take (about size=1976 at most" in message
-    assert "so crop the picture to a less elongated shape (at most about 4:1 at size=64)" in message
+    assert (
+        "A size of 10000 is more than this computer can take (about size=1976 at most" in message
+    )
+    assert (
+        "so crop the picture to a less elongated shape (at most about 4:1 at size=64)" in message
+    )
     assert "Use size=" not in message
     with pytest.raises(ValueError, match="Use size=10000 or larger"):
         check_min_side((1, 64), DEFAULT_STYLE, 64, (5000, 8), largest_size=20000)

@@ -31,14 +31,19 @@ SIZE, STEPS = 48, 15
 @pytest.fixture(scope="module")
 def networks(extractor):
     pairs = extractor.conv_weights()
-    scaled = [(kernel * a, bias * s) for (kernel, bias), a, s in zip(pairs, FACTORS, np.cumprod(FACTORS))]
+    scaled = [
+        (kernel * a, bias * s) for (kernel, bias), a, s in zip(pairs, FACTORS, np.cumprod(FACTORS))
+    ]
     return FeatureExtractor.from_arrays(pairs), FeatureExtractor.from_arrays(scaled)
 
 
 @pytest.fixture(scope="module")
 def transfers(networks):
     base, scaled = networks
-    return tuple(StyleTransfer(DEFAULT_CONTENT, DEFAULT_STYLE, size=SIZE, extractor=net) for net in (base, scaled))
+    return tuple(
+        StyleTransfer(DEFAULT_CONTENT, DEFAULT_STYLE, size=SIZE, extractor=net)
+        for net in (base, scaled)
+    )
 
 
 def test_the_rescaled_network_has_much_larger_activations(networks, transfers):
@@ -46,8 +51,12 @@ def test_the_rescaled_network_has_much_larger_activations(networks, transfers):
     image = transfers[0].content
     a, b = base(image), scaled(image)
     for name in ("block1_conv1", "block3_conv1", "block4_conv2", "block5_conv1"):
-        np.testing.assert_allclose(b[name].numpy(), SCALES[name] * a[name].numpy(),
-                                   rtol=1e-3, atol=1e-4 * SCALES[name] * float(np.abs(a[name]).max()))
+        np.testing.assert_allclose(
+            b[name].numpy(),
+            SCALES[name] * a[name].numpy(),
+            rtol=1e-3,
+            atol=1e-4 * SCALES[name] * float(np.abs(a[name]).max()),
+        )
     assert SCALES["block4_conv2"] > 50 and SCALES["block5_conv1"] > 150
 
 
@@ -60,10 +69,16 @@ def test_normalised_losses_are_equal(transfers, rng):
     for name in a["style_layers"]:
         assert b["style_layers"][name] == pytest.approx(a["style_layers"][name], rel=1e-4), name
     # ... while the raw lecture losses differ by the scale factors (s^2 content, s^4 style)
-    raw_a, raw_b = base.losses(image, normalize_losses=False), scaled.losses(image, normalize_losses=False)
-    assert raw_b["content"] / raw_a["content"] == pytest.approx(SCALES["block4_conv2"] ** 2, rel=1e-3)
-    assert raw_b["style_layers"]["block5_conv1"] / raw_a["style_layers"]["block5_conv1"] == pytest.approx(
-        SCALES["block5_conv1"] ** 4, rel=1e-3)
+    raw_a, raw_b = (
+        base.losses(image, normalize_losses=False),
+        scaled.losses(image, normalize_losses=False),
+    )
+    assert raw_b["content"] / raw_a["content"] == pytest.approx(
+        SCALES["block4_conv2"] ** 2, rel=1e-3
+    )
+    assert raw_b["style_layers"]["block5_conv1"] / raw_a["style_layers"][
+        "block5_conv1"
+    ] == pytest.approx(SCALES["block5_conv1"] ** 4, rel=1e-3)
 
 
 # The two networks round differently (float32). L-BFGS amplifies such differences several-fold
@@ -131,8 +146,14 @@ def test_one_trace_for_every_size_and_transfer_and_no_retracing_warning(random_e
     try:
         # every call a new StyleTransfer, most with a new size (TensorFlow warns from the 5th retrace on)
         for size in (32, 40, 48, 36, 32, 44, 32):
-            stylize(DEFAULT_CONTENT, DEFAULT_STYLE, size=size, steps=1, extractor=random_extractor,
-                    style_layers=["block1_conv1", "block2_conv1"])
+            stylize(
+                DEFAULT_CONTENT,
+                DEFAULT_STYLE,
+                size=size,
+                steps=1,
+                extractor=random_extractor,
+                style_layers=["block1_conv1", "block2_conv1"],
+            )
     finally:
         logger.removeHandler(handler)
     assert not [r for r in records if "retracing" in r.getMessage()]
@@ -147,21 +168,25 @@ def test_quick_settings_weight_each_block_half_the_one_before(extractor, rng):
     from labhelpers.losses import content_loss, gram_matrix, style_loss
     from labhelpers.transfer.settings import QUICK_SETTINGS
 
-    transfer = StyleTransfer(DEFAULT_CONTENT, DEFAULT_STYLE, size=SIZE, extractor=extractor, **QUICK_SETTINGS)
+    transfer = StyleTransfer(
+        DEFAULT_CONTENT, DEFAULT_STYLE, size=SIZE, extractor=extractor, **QUICK_SETTINGS
+    )
     objective = transfer.objective()
     picture = rng.uniform(0, 1, transfer.content.shape).astype(np.float32)
     total, _, _ = objective.evaluate(picture)
     style_names = [f"block{b}_conv1" for b in range(1, 6)]
     features = extractor.with_layers(style_names + ["block4_conv2"])
     mine, photo = features(picture[None]), features(transfer.content[None])
-    painting = features(transfer.targets_at(transfer.content.shape[:2]).styles[0][None])  # the painting as the run sees it
+    painting = features(
+        transfer.targets_at(transfer.content.shape[:2]).styles[0][None]
+    )  # the painting as the run sees it
     content = float(content_loss(mine["block4_conv2"], photo["block4_conv2"]))
     content /= float(tf.reduce_mean(photo["block4_conv2"] ** 2))
     style = 0.0
     for b, name in enumerate(style_names, start=1):
         target = gram_matrix(painting[name])
         raw = float(style_loss(gram_matrix(mine[name]), target))
-        style += (2.0 ** (5 - b) / 31.0) * raw / float(tf.reduce_mean(target ** 2))
+        style += (2.0 ** (5 - b) / 31.0) * raw / float(tf.reduce_mean(target**2))
     assert total == pytest.approx(content + 1.4 * style, rel=1e-4)
     # and the run starts from the photo in the painting's colours, in one stage
     result = transfer.run(steps=2, progress=False)

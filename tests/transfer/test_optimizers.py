@@ -60,12 +60,19 @@ def test_lbfgs_first_step_is_capped_and_the_minimum_still_found():
         x = lbfgs(seen, start, evaluations=60, first_step=first_step)
         # the first trial point: 0.5 away from the start (the corner) by default, 0.05 with the cap
         assert np.max(np.abs(points[1] - start)) == pytest.approx(largest_change, rel=1e-5)
-        np.testing.assert_allclose(x, np.clip(CENTRE, 0, 1), atol=1e-4)  # the cap changes only the start
+        np.testing.assert_allclose(
+            x, np.clip(CENTRE, 0, 1), atol=1e-4
+        )  # the cap changes only the start
     # a gradient smaller than the cap is left alone: the same points as scipy's own first step
     gentle = lambda x: tuple(v / 1000 for v in quadratic(x))  # noqa: E731 - largest gradient 0.008
     runs = [[], []]
     for points, first_step in zip(runs, (None, 0.05)):
-        lbfgs(lambda x, p=points: (p.append(np.array(x)), gentle(x))[1], start, evaluations=5, first_step=first_step)
+        lbfgs(
+            lambda x, p=points: (p.append(np.array(x)), gentle(x))[1],
+            start,
+            evaluations=5,
+            first_step=first_step,
+        )
     np.testing.assert_array_equal(runs[0][1], runs[1][1])
 
 
@@ -76,10 +83,14 @@ def test_projected_lbfgs_finds_the_box_minimum_by_hand_and_stays_in_the_box():
         points.append(np.array(x))
         return quadratic(x)
 
-    x = projected_lbfgs(seen, np.full(CENTRE.shape, 0.5, np.float32), evaluations=60, first_step=0.5)
+    x = projected_lbfgs(
+        seen, np.full(CENTRE.shape, 0.5, np.float32), evaluations=60, first_step=0.5
+    )
     np.testing.assert_allclose(x, np.clip(CENTRE, 0, 1), atol=1e-4)
     assert len(points) <= 60 and x.dtype == np.float32 and x.shape == CENTRE.shape
-    assert all(p.min() >= 0.0 and p.max() <= 1.0 for p in points), "every trial point inside [0, 1]"
+    assert all(p.min() >= 0.0 and p.max() <= 1.0 for p in points), (
+        "every trial point inside [0, 1]"
+    )
     points.clear()
     projected_lbfgs(seen, np.full(CENTRE.shape, 0.5, np.float32), evaluations=3)
     assert len(points) == 3
@@ -99,15 +110,29 @@ def test_projected_lbfgs_agrees_with_scipy_on_a_coupled_quadratic(rng):
         x = np.asarray(x, np.float64).ravel()
         return float(0.5 * x @ a @ x - b @ x), (a @ x - b).astype(np.float32)
 
-    reference = minimize(lambda x: (float(0.5 * x @ a @ x - b @ x), a @ x - b), np.full(n, 0.5), jac=True,
-                         method="L-BFGS-B", bounds=[(0.0, 1.0)] * n, options={"ftol": 1e-15, "gtol": 1e-12}).x
-    assert 0 < np.sum((reference <= 1e-9) | (reference >= 1 - 1e-9)) < n, "some values at a bound, some not"
+    reference = minimize(
+        lambda x: (float(0.5 * x @ a @ x - b @ x), a @ x - b),
+        np.full(n, 0.5),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(0.0, 1.0)] * n,
+        options={"ftol": 1e-15, "gtol": 1e-12},
+    ).x
+    assert 0 < np.sum((reference <= 1e-9) | (reference >= 1 - 1e-9)) < n, (
+        "some values at a bound, some not"
+    )
     x = projected_lbfgs(f, np.full(n, 0.5, np.float32), evaluations=300, first_step=0.5)
     np.testing.assert_allclose(x, reference, atol=2e-3)
     first = [np.array(x)]
-    projected_lbfgs(lambda x: (first.append(np.array(x)), f(x))[1], np.full(n, 0.5, np.float32), evaluations=2,
-                    first_step=0.01)
-    assert np.max(np.abs(first[2] - 0.5)) == pytest.approx(0.01, rel=1e-4), "the first trial is capped"
+    projected_lbfgs(
+        lambda x: (first.append(np.array(x)), f(x))[1],
+        np.full(n, 0.5, np.float32),
+        evaluations=2,
+        first_step=0.01,
+    )
+    assert np.max(np.abs(first[2] - 0.5)) == pytest.approx(0.01, rel=1e-4), (
+        "the first trial is capped"
+    )
 
 
 def test_adam_steps_by_the_learning_rate_and_stays_in_the_box():
@@ -146,9 +171,13 @@ def test_settings_and_runs_read_the_one_registry(monkeypatch):
     assert TransferSettings(size=64, steps=1).optimizer == DEFAULT_OPTIMIZER
     with pytest.raises(ValueError, match="optimizer must be"):
         TransferSettings(size=64, steps=1, optimizer="gradient_descent")
-    monkeypatch.setitem(OPTIMIZERS, "gradient_descent",
-                        Optimizer("gradient_descent", "gradient descent", "one small step", one_step))
+    monkeypatch.setitem(
+        OPTIMIZERS,
+        "gradient_descent",
+        Optimizer("gradient_descent", "gradient descent", "one small step", one_step),
+    )
     assert TransferSettings(size=64, steps=1, optimizer="gradient_descent").optimizer == (
-        "gradient_descent")
+        "gradient_descent"
+    )
     run_optimizer("gradient_descent", quadratic, np.full(CENTRE.shape, 0.5, np.float32), 3)
     assert calls == [3]

@@ -1,5 +1,4 @@
-"""labhelpers.transfer.record: the run's bookkeeping, checked on scripted evaluations (no network).
-"""
+"""labhelpers.transfer.record: the run's bookkeeping, checked on scripted evaluations (no network)."""
 
 from __future__ import annotations
 
@@ -61,19 +60,29 @@ def test_a_coarse_stage_past_its_deadline_ends_with_stage_done_and_the_last_with
 
 def test_recorder_keeps_the_best_picture_and_calls_back():
     seen = []
-    recorder = RunRecorder(steps=5, callback=lambda step, picture, record: seen.append((step, picture[0, 0, 0])),
-                           callback_every=2)
+    recorder = RunRecorder(
+        steps=5,
+        callback=lambda step, picture, record: seen.append((step, picture[0, 0, 0])),
+        callback_every=2,
+    )
     assert _drive(recorder, [5.0, 3.0, 4.0, 1.0, 2.0]) is None
     assert recorder.best_step == 4 and recorder.best_total == 1.0
     np.testing.assert_allclose(recorder.best_image, 0.3)
     assert seen == [(2, pytest.approx(0.1)), (4, pytest.approx(0.3)), (5, pytest.approx(0.3))]
     assert [r["step"] for r in recorder.history] == [1, 2, 3, 4, 5]
-    assert "Finished 5 evaluation(s)" in recorder.message("lbfgs") and "at step 4" in recorder.message("lbfgs")
+    assert "Finished 5 evaluation(s)" in recorder.message(
+        "lbfgs"
+    ) and "at step 4" in recorder.message("lbfgs")
 
 
-@pytest.mark.parametrize("totals, says", [([3.0, math.nan], "the loss became NaN at step 2"),
-                                          ([3.0, 2.0, math.inf], "the loss became infinite at step 3"),
-                                          ([3.0, 3.0e5], "the loss exploded at step 2")])
+@pytest.mark.parametrize(
+    "totals, says",
+    [
+        ([3.0, math.nan], "the loss became NaN at step 2"),
+        ([3.0, 2.0, math.inf], "the loss became infinite at step 3"),
+        ([3.0, 3.0e5], "the loss exploded at step 2"),
+    ],
+)
 def test_divergence_ends_the_run_keeping_the_last_good_picture(totals, says):
     recorder = RunRecorder(steps=10)
     stop = _drive(recorder, totals)
@@ -90,7 +99,11 @@ def test_a_raising_callback_or_should_stop_ends_the_run_with_the_picture():
     recorder = RunRecorder(steps=10, callback=callback, callback_every=1)
     stop = _drive(recorder, [5.0, 4.0, 3.0, 2.0])
     assert stop.reason == "callback_error" and isinstance(stop.error, ZeroDivisionError)
-    assert recorder.stopped == "callback_error" and recorder.best_step == 3 and len(recorder.history) == 3
+    assert (
+        recorder.stopped == "callback_error"
+        and recorder.best_step == 3
+        and len(recorder.history) == 3
+    )
     assert "the callback raised ZeroDivisionError: oops" in recorder.message("lbfgs")
 
     def should_stop():
@@ -98,7 +111,10 @@ def test_a_raising_callback_or_should_stop_ends_the_run_with_the_picture():
 
     recorder = RunRecorder(steps=10, should_stop=should_stop)
     stop = _drive(recorder, [5.0, 4.0])
-    assert stop.reason == "callback_error" and "should_stop raised RuntimeError: no network" in stop.detail
+    assert (
+        stop.reason == "callback_error"
+        and "should_stop raised RuntimeError: no network" in stop.detail
+    )
 
     def interrupt(step, picture, record):
         raise KeyboardInterrupt
@@ -116,8 +132,19 @@ def test_should_stop_and_time_budget():
 
 
 def test_every_stop_reason_has_a_message():
-    assert set(STOP_REASONS) == {None, "stop", "interrupt", "time_budget", "diverged", "callback_error"}
+    assert set(STOP_REASONS) == {
+        None,
+        "stop",
+        "interrupt",
+        "time_budget",
+        "diverged",
+        "callback_error",
+    }
     for reason in STOP_REASONS:
-        text = stop_message(reason, 4, 1.25, 2, 0.5, detail="something", optimizer="adam", time_budget_s=3)
-        assert "4 evaluation(s) (Adam) in 1.2 s" in text and "best total loss 0.5 at step 2" in text
+        text = stop_message(
+            reason, 4, 1.25, 2, 0.5, detail="something", optimizer="adam", time_budget_s=3
+        )
+        assert (
+            "4 evaluation(s) (Adam) in 1.2 s" in text and "best total loss 0.5 at step 2" in text
+        )
     assert "starting picture" in stop_message("stop", 0, 0.0, None, None)

@@ -1,5 +1,4 @@
-"""labhelpers.transfer.stages: coarse-to-fine sizes, the split of the steps and of a time budget.
-"""
+"""labhelpers.transfer.stages: coarse-to-fine sizes, the split of the steps and of a time budget."""
 
 from __future__ import annotations
 

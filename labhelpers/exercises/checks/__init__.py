@@ -7,7 +7,10 @@ function); one module per lesson topic holds the checkers, whose names are gathe
 
 from labhelpers.exercises.checks.by_hand import check_checkerboard_tv, check_first_adam_change
 from labhelpers.exercises.checks.core import use_if_correct
-from labhelpers.exercises.checks.layered import check_layered_content_loss, check_layered_style_loss
+from labhelpers.exercises.checks.layered import (
+    check_layered_content_loss,
+    check_layered_style_loss,
+)
 from labhelpers.exercises.checks.losses import (
     check_content_loss,
     check_gram_matrix,

@@ -32,8 +32,15 @@ from labhelpers.losses import total_variation_loss
 
 tf = import_tensorflow()  # TensorFlow without its CUDA start-up noise (see labhelpers.config)
 
-__all__ = ["checkerboard_tv", "checkerboard_tv_reference", "first_adam_change", "first_adam_change_reference",
-           "check_checkerboard_tv", "check_first_adam_change", "ADAM_BETAS"]
+__all__ = [
+    "checkerboard_tv",
+    "checkerboard_tv_reference",
+    "first_adam_change",
+    "first_adam_change_reference",
+    "check_checkerboard_tv",
+    "check_first_adam_change",
+    "ADAM_BETAS",
+]
 
 #: Keras's default Adam moment decay rates (beta_1, beta_2), the ones the lesson's optimiser uses.
 ADAM_BETAS = (0.9, 0.999)
@@ -76,19 +83,33 @@ first_adam_change_reference = first_adam_change
 def _number(result: Any) -> float:
     """The student's result as one float; CheckFailed when it is not a single number."""
     if result is None:
-        raise CheckFailed(Diagnosis("your function returned None", "did you forget the `return` statement?"))
+        raise CheckFailed(
+            Diagnosis("your function returned None", "did you forget the `return` statement?")
+        )
     try:
-        array = np.asarray(tf.convert_to_tensor(result).numpy() if tf.is_tensor(result) else result, np.float64)
+        array = np.asarray(
+            tf.convert_to_tensor(result).numpy() if tf.is_tensor(result) else result, np.float64
+        )
     except (TypeError, ValueError):
-        raise CheckFailed(Diagnosis(f"your function returned a {type(result).__name__}, not a number",
-                                    "return one number (an int or a float)")) from None
+        raise CheckFailed(
+            Diagnosis(
+                f"your function returned a {type(result).__name__}, not a number",
+                "return one number (an int or a float)",
+            )
+        ) from None
     if array.size != 1:
-        raise CheckFailed(Diagnosis(f"your function returned {array.size} values (shape {array.shape}), not one number",
-                                    "add everything up into a single count"))
+        raise CheckFailed(
+            Diagnosis(
+                f"your function returned {array.size} values (shape {array.shape}), not one number",
+                "add everything up into a single count",
+            )
+        )
     return float(array.reshape(()))
 
 
-def _explains_every(mistake: Callable[..., Any], got: list[Any], cases: list[tuple], rtol: float) -> bool:
+def _explains_every(
+    mistake: Callable[..., Any], got: list[Any], cases: list[tuple], rtol: float
+) -> bool:
     """True when ``mistake(*case)`` equals the student's result on every case (finite values only)."""
     for value, case in zip(got, cases):
         with np.errstate(all="ignore"):
@@ -98,8 +119,15 @@ def _explains_every(mistake: Callable[..., Any], got: list[Any], cases: list[tup
             return False
         same_nan = np.isnan(wrong) == np.isnan(mine)
         finite = np.isfinite(wrong) & np.isfinite(mine)
-        if not (np.all(same_nan) and np.allclose(mine[finite], wrong[finite], rtol=rtol,
-                                                 atol=rtol * max(1e-12, float(np.max(np.abs(wrong[finite]), initial=0.0))))):
+        if not (
+            np.all(same_nan)
+            and np.allclose(
+                mine[finite],
+                wrong[finite],
+                rtol=rtol,
+                atol=rtol * max(1e-12, float(np.max(np.abs(wrong[finite]), initial=0.0))),
+            )
+        ):
             return False
     return True
 
@@ -112,36 +140,74 @@ def _boundaries(side: int, cell: int) -> int:
 
 
 _TV_MISTAKES: list[tuple[Callable[[int, int, int], float], Diagnosis]] = [
-    (lambda h, w, k: h * _boundaries(w, k) + w * _boundaries(h, k),
-     Diagnosis("your count is 1/3 of the right one: the picture is RGB, and each of its 3 channels has the same jumps",
-               "every boundary is counted once per colour channel")),
-    (lambda h, w, k: 3 * (h * (w - 1) + w * (h - 1)),
-     Diagnosis("you counted every pair of neighbours as a jump of 1, but inside a square neighbours are equal",
-               "only pairs that lie on the two sides of a boundary between squares differ")),
-    (lambda h, w, k: 3 * (w * _boundaries(w, k) + h * _boundaries(h, k)),
-     Diagnosis("height and width are mixed up: a boundary between two columns of squares is as long as the "
-               "picture is high, not as wide",
-               "a vertical boundary line crosses all the rows; a horizontal one all the columns")),
-    (lambda h, w, k: 3 * (h * max(w // k - 1, 0) + w * max(h // k - 1, 0)),
-     Diagnosis("you missed the boundary before a last square that is cut off: when the cell size does not divide "
-               "the side, the last, narrower square still has a boundary",
-               "count the squares along a side, rounding up, and the boundaries between them")),
-    (lambda h, w, k: 3 * (h * (w // k) + w * (h // k)),
-     Diagnosis("you counted one boundary too many along a side in some pictures, as if the picture's own edge "
-               "were a jump (or it wrapped around)",
-               "only pixels with a neighbour inside the picture count")),
-    (lambda h, w, k: 3 * (h * (w - 1) / k + w * (h - 1) / k),
-     Diagnosis("your count is not a whole number: a number of boundaries has to be one",
-               "how many whole boundaries fit along a side?")),
-    (lambda h, w, k: 3 * h * _boundaries(w, k),
-     Diagnosis("only one direction: you counted the jumps between columns (to the right) but not between rows "
-               "(downwards)", "total variation adds both directions")),
-    (lambda h, w, k: 3 * w * _boundaries(h, k),
-     Diagnosis("only one direction: you counted the jumps between rows (downwards) but not between columns "
-               "(to the right)", "total variation adds both directions")),
-    (lambda h, w, k: 6 * (h * _boundaries(w, k) + w * _boundaries(h, k)),
-     Diagnosis("your count is twice the right one: each pair of neighbours is counted once, not once from each side",
-               "TV compares each pixel with the one below and the one on the right only")),
+    (
+        lambda h, w, k: h * _boundaries(w, k) + w * _boundaries(h, k),
+        Diagnosis(
+            "your count is 1/3 of the right one: the picture is RGB, and each of its 3 channels has the same jumps",
+            "every boundary is counted once per colour channel",
+        ),
+    ),
+    (
+        lambda h, w, k: 3 * (h * (w - 1) + w * (h - 1)),
+        Diagnosis(
+            "you counted every pair of neighbours as a jump of 1, but inside a square neighbours are equal",
+            "only pairs that lie on the two sides of a boundary between squares differ",
+        ),
+    ),
+    (
+        lambda h, w, k: 3 * (w * _boundaries(w, k) + h * _boundaries(h, k)),
+        Diagnosis(
+            "height and width are mixed up: a boundary between two columns of squares is as long as the "
+            "picture is high, not as wide",
+            "a vertical boundary line crosses all the rows; a horizontal one all the columns",
+        ),
+    ),
+    (
+        lambda h, w, k: 3 * (h * max(w // k - 1, 0) + w * max(h // k - 1, 0)),
+        Diagnosis(
+            "you missed the boundary before a last square that is cut off: when the cell size does not divide "
+            "the side, the last, narrower square still has a boundary",
+            "count the squares along a side, rounding up, and the boundaries between them",
+        ),
+    ),
+    (
+        lambda h, w, k: 3 * (h * (w // k) + w * (h // k)),
+        Diagnosis(
+            "you counted one boundary too many along a side in some pictures, as if the picture's own edge "
+            "were a jump (or it wrapped around)",
+            "only pixels with a neighbour inside the picture count",
+        ),
+    ),
+    (
+        lambda h, w, k: 3 * (h * (w - 1) / k + w * (h - 1) / k),
+        Diagnosis(
+            "your count is not a whole number: a number of boundaries has to be one",
+            "how many whole boundaries fit along a side?",
+        ),
+    ),
+    (
+        lambda h, w, k: 3 * h * _boundaries(w, k),
+        Diagnosis(
+            "only one direction: you counted the jumps between columns (to the right) but not between rows "
+            "(downwards)",
+            "total variation adds both directions",
+        ),
+    ),
+    (
+        lambda h, w, k: 3 * w * _boundaries(h, k),
+        Diagnosis(
+            "only one direction: you counted the jumps between rows (downwards) but not between columns "
+            "(to the right)",
+            "total variation adds both directions",
+        ),
+    ),
+    (
+        lambda h, w, k: 6 * (h * _boundaries(w, k) + w * _boundaries(h, k)),
+        Diagnosis(
+            "your count is twice the right one: each pair of neighbours is counted once, not once from each side",
+            "TV compares each pixel with the one below and the one on the right only",
+        ),
+    ),
 ]
 
 
@@ -150,7 +216,11 @@ def _checkerboard_cases(rng: np.random.Generator) -> list[tuple[int, int, int]]:
     not, and a cell larger than the picture."""
     cases = []
     for kind in ("one", "divides", "cut", "cut", "random", "huge"):
-        cell = {"one": 1, "divides": int(rng.integers(2, 6)), "huge": int(rng.integers(9, 20))}.get(kind)
+        cell = {
+            "one": 1,
+            "divides": int(rng.integers(2, 6)),
+            "huge": int(rng.integers(9, 20)),
+        }.get(kind)
         cell = int(rng.integers(2, 8)) if cell is None else cell
         while True:
             if kind == "divides":
@@ -166,7 +236,9 @@ def _checkerboard_cases(rng: np.random.Generator) -> list[tuple[int, int, int]]:
     return cases
 
 
-def check_checkerboard_tv(fn: Optional[Callable[[int, int, int], Any]], *, seed: Optional[int] = None) -> bool:
+def check_checkerboard_tv(
+    fn: Optional[Callable[[int, int, int], Any]], *, seed: Optional[int] = None
+) -> bool:
     """Check a student's ``checkerboard_tv(height, width, cell)``; print a verdict.
 
     Args:
@@ -189,21 +261,38 @@ def check_checkerboard_tv(fn: Optional[Callable[[int, int, int], Any]], *, seed:
         got: list[float] = []
         for case in cases:
             try:
-                got.append(_number(call_student(fn, list(case), call="checkerboard_tv(height, width, cell)")))
+                got.append(
+                    _number(
+                        call_student(fn, list(case), call="checkerboard_tv(height, width, cell)")
+                    )
+                )
             except CheckFailed as failure:
-                failure.details = f"Input: height={case[0]}, width={case[1]}, cell={case[2]} {repeat}."
+                failure.details = (
+                    f"Input: height={case[0]}, width={case[1]}, cell={case[2]} {repeat}."
+                )
                 raise
-        wrong = [(case, value) for case, value in zip(cases, got) if abs(value - checkerboard_tv_reference(*case)) > 1e-6]
+        wrong = [
+            (case, value)
+            for case, value in zip(cases, got)
+            if abs(value - checkerboard_tv_reference(*case)) > 1e-6
+        ]
         if not wrong:
             return f"right for {len(cases)} random sizes (squares of 1 px, ones that fit and ones cut off at the edge)"
         (height, width, cell), value = wrong[0]
-        details = f"Input: height={height}, width={width}, cell={cell}, your answer {value:g} {repeat}."
+        details = (
+            f"Input: height={height}, width={width}, cell={cell}, your answer {value:g} {repeat}."
+        )
         for mistake, diagnosis in _TV_MISTAKES:
             if _explains_every(mistake, got, cases, rtol=1e-9):
                 raise CheckFailed(diagnosis, details)
-        raise CheckFailed(Diagnosis(f"wrong count for {len(wrong)} of the {len(cases)} sizes",
-                                    "draw a small board on paper (say 5 x 7 px with 2-px squares), mark the pairs of "
-                                    "neighbours that differ, and find the rule; then count per channel"), details)
+        raise CheckFailed(
+            Diagnosis(
+                f"wrong count for {len(wrong)} of the {len(cases)} sizes",
+                "draw a small board on paper (say 5 x 7 px with 2-px squares), mark the pairs of "
+                "neighbours that differ, and find the rule; then count per channel",
+            ),
+            details,
+        )
 
     return run_check("checkerboard_tv", body)
 
@@ -216,34 +305,76 @@ def _adam_mistakes() -> list[tuple[Callable[[np.ndarray, float], np.ndarray], Di
     eps = 1e-7
     sign = np.sign
     return [
-        (lambda g, lr: lr * sign(g),
-         Diagnosis("your change goes uphill: the optimiser moves each pixel *against* its gradient",
-                   "a positive gradient means the loss grows when the pixel grows")),
-        (lambda g, lr: -lr * g,
-         Diagnosis("that is plain gradient descent (SGD), the change proportional to the gradient; Adam divides by "
-                   "the running size of each pixel's gradient", "work out m and v after one step from 0, then m / sqrt(v)")),
-        (lambda g, lr: lr * g,
-         Diagnosis("that is gradient *ascent* with plain gradient descent's step: Adam moves against the gradient "
-                   "and divides by the running size of each pixel's gradient", "work out m and v after one step from 0")),
-        (lambda g, lr: -sign(g),
-         Diagnosis("the learning rate is missing: your change has the right direction but is 1 pixel value long",
-                   "the learning rate multiplies every step")),
-        (lambda g, lr: -lr * (1 - b1) * g / (np.sqrt((1 - b2) * g * g) + eps),
-         Diagnosis("no bias correction: with m and v starting at 0, both are far too small after one step, by "
-                   "different factors, and your change is about 3.16 times too long",
-                   "divide m by (1 - beta_1^t) and v by (1 - beta_2^t), here with t = 1")),
-        (lambda g, lr: -lr * g / (np.sqrt((1 - b2) * g * g) + eps),
-         Diagnosis("only m is bias-corrected: v after one step is still (1 - beta_2) g^2, so your change is about "
-                   "31.6 times too long", "correct v as well: divide it by (1 - beta_2^t)")),
-        (lambda g, lr: -lr * (1 - b1) * g / (np.abs(g) + eps),
-         Diagnosis("only v is bias-corrected: m after one step is still (1 - beta_1) g, so your change is 10 times too "
-                   "short", "correct m as well: divide it by (1 - beta_1^t)")),
-        (lambda g, lr: -lr * g / np.sqrt(np.sum(g * g)),
-         Diagnosis("you divided by the size of the whole gradient (its norm); Adam divides each pixel's value by that "
-                   "pixel's own running size", "m and v are kept per pixel value, element by element")),
-        (lambda g, lr: -lr * g / np.max(np.abs(g)),
-         Diagnosis("you divided by the largest gradient of all; Adam divides each pixel's value by that pixel's own "
-                   "running size", "m and v are kept per pixel value, element by element")),
+        (
+            lambda g, lr: lr * sign(g),
+            Diagnosis(
+                "your change goes uphill: the optimiser moves each pixel *against* its gradient",
+                "a positive gradient means the loss grows when the pixel grows",
+            ),
+        ),
+        (
+            lambda g, lr: -lr * g,
+            Diagnosis(
+                "that is plain gradient descent (SGD), the change proportional to the gradient; Adam divides by "
+                "the running size of each pixel's gradient",
+                "work out m and v after one step from 0, then m / sqrt(v)",
+            ),
+        ),
+        (
+            lambda g, lr: lr * g,
+            Diagnosis(
+                "that is gradient *ascent* with plain gradient descent's step: Adam moves against the gradient "
+                "and divides by the running size of each pixel's gradient",
+                "work out m and v after one step from 0",
+            ),
+        ),
+        (
+            lambda g, lr: -sign(g),
+            Diagnosis(
+                "the learning rate is missing: your change has the right direction but is 1 pixel value long",
+                "the learning rate multiplies every step",
+            ),
+        ),
+        (
+            lambda g, lr: -lr * (1 - b1) * g / (np.sqrt((1 - b2) * g * g) + eps),
+            Diagnosis(
+                "no bias correction: with m and v starting at 0, both are far too small after one step, by "
+                "different factors, and your change is about 3.16 times too long",
+                "divide m by (1 - beta_1^t) and v by (1 - beta_2^t), here with t = 1",
+            ),
+        ),
+        (
+            lambda g, lr: -lr * g / (np.sqrt((1 - b2) * g * g) + eps),
+            Diagnosis(
+                "only m is bias-corrected: v after one step is still (1 - beta_2) g^2, so your change is about "
+                "31.6 times too long",
+                "correct v as well: divide it by (1 - beta_2^t)",
+            ),
+        ),
+        (
+            lambda g, lr: -lr * (1 - b1) * g / (np.abs(g) + eps),
+            Diagnosis(
+                "only v is bias-corrected: m after one step is still (1 - beta_1) g, so your change is 10 times too "
+                "short",
+                "correct m as well: divide it by (1 - beta_1^t)",
+            ),
+        ),
+        (
+            lambda g, lr: -lr * g / np.sqrt(np.sum(g * g)),
+            Diagnosis(
+                "you divided by the size of the whole gradient (its norm); Adam divides each pixel's value by that "
+                "pixel's own running size",
+                "m and v are kept per pixel value, element by element",
+            ),
+        ),
+        (
+            lambda g, lr: -lr * g / np.max(np.abs(g)),
+            Diagnosis(
+                "you divided by the largest gradient of all; Adam divides each pixel's value by that pixel's own "
+                "running size",
+                "m and v are kept per pixel value, element by element",
+            ),
+        ),
     ]
 
 
@@ -252,12 +383,18 @@ def _adam_cases(rng: np.random.Generator) -> list[tuple[np.ndarray, float]]:
     for shape in [(1, 4, 5, 3), (1, 3, 7, 3), (2, 6)]:
         size = 10.0 ** rng.uniform(-2, 1, size=shape)
         gradient = rng.choice([-1.0, 1.0], size=shape) * size
-        gradient.flat[rng.choice(gradient.size, 2, replace=False)] = 0.0  # pixels the loss does not care about
-        cases.append((gradient.astype(np.float32), float(rng.choice([0.001, 0.005, 0.02, 0.05, 0.1]))))
+        gradient.flat[rng.choice(gradient.size, 2, replace=False)] = (
+            0.0  # pixels the loss does not care about
+        )
+        cases.append(
+            (gradient.astype(np.float32), float(rng.choice([0.001, 0.005, 0.02, 0.05, 0.1])))
+        )
     return cases
 
 
-def check_first_adam_change(fn: Optional[Callable[[np.ndarray, float], Any]], *, seed: Optional[int] = None) -> bool:
+def check_first_adam_change(
+    fn: Optional[Callable[[np.ndarray, float], Any]], *, seed: Optional[int] = None
+) -> bool:
     """Check a student's ``first_adam_change(gradient, learning_rate)``; print a verdict.
 
     Args:
@@ -280,47 +417,88 @@ def check_first_adam_change(fn: Optional[Callable[[np.ndarray, float], Any]], *,
         repeat = f"(seed {used}: check_first_adam_change(fn, seed={used}) repeats this test)"
         got: list[np.ndarray] = []
         for gradient, rate in cases:
-            details = f"Input: gradient of shape {gradient.shape}, learning_rate={rate:g} {repeat}."
+            details = (
+                f"Input: gradient of shape {gradient.shape}, learning_rate={rate:g} {repeat}."
+            )
             try:
-                result = call_student(fn, [gradient.copy(), rate], call="first_adam_change(gradient, learning_rate)")
+                result = call_student(
+                    fn, [gradient.copy(), rate], call="first_adam_change(gradient, learning_rate)"
+                )
                 if result is None:
-                    raise CheckFailed(Diagnosis("your function returned None", "did you forget the `return` statement?"))
-                array = np.asarray(tf.convert_to_tensor(result).numpy() if tf.is_tensor(result) else result, np.float64)
+                    raise CheckFailed(
+                        Diagnosis(
+                            "your function returned None", "did you forget the `return` statement?"
+                        )
+                    )
+                array = np.asarray(
+                    tf.convert_to_tensor(result).numpy() if tf.is_tensor(result) else result,
+                    np.float64,
+                )
             except CheckFailed as failure:
                 failure.details = failure.details or details
                 raise
             except (TypeError, ValueError):
-                raise CheckFailed(Diagnosis(f"your function returned a {type(result).__name__}, not an array of "
-                                            "changes", "return one change per value of the gradient"), details) from None
+                raise CheckFailed(
+                    Diagnosis(
+                        f"your function returned a {type(result).__name__}, not an array of "
+                        "changes",
+                        "return one change per value of the gradient",
+                    ),
+                    details,
+                ) from None
             if array.shape != gradient.shape:
-                raise CheckFailed(Diagnosis(f"your result has shape {array.shape}, but every value of the gradient "
-                                            f"(shape {gradient.shape}) gets its own change",
-                                            "work element by element and keep the gradient's shape"), details)
+                raise CheckFailed(
+                    Diagnosis(
+                        f"your result has shape {array.shape}, but every value of the gradient "
+                        f"(shape {gradient.shape}) gets its own change",
+                        "work element by element and keep the gradient's shape",
+                    ),
+                    details,
+                )
             got.append(array)
         for (gradient, rate), array in zip(cases, got):
             bad = ~np.isfinite(array)
             if np.any(bad):
-                details = f"Input: gradient of shape {gradient.shape}, learning_rate={rate:g} {repeat}."
+                details = (
+                    f"Input: gradient of shape {gradient.shape}, learning_rate={rate:g} {repeat}."
+                )
                 if np.all(gradient[bad] == 0):
-                    raise CheckFailed(Diagnosis("your change is NaN where the gradient is exactly 0: a division 0 / 0",
-                                                "Adam adds a small epsilon to the denominator; what does a pixel "
-                                                "with a zero gradient do?"), details)
-                raise CheckFailed(Diagnosis("your change is NaN or infinite for some values",
-                                            "look for a division by something that can be 0"), details)
+                    raise CheckFailed(
+                        Diagnosis(
+                            "your change is NaN where the gradient is exactly 0: a division 0 / 0",
+                            "Adam adds a small epsilon to the denominator; what does a pixel "
+                            "with a zero gradient do?",
+                        ),
+                        details,
+                    )
+                raise CheckFailed(
+                    Diagnosis(
+                        "your change is NaN or infinite for some values",
+                        "look for a division by something that can be 0",
+                    ),
+                    details,
+                )
         nonzero = [(gradient[gradient != 0], rate) for gradient, rate in cases]
         for (gradient, rate), array in zip(cases, got):
             expected = first_adam_change(gradient, rate)
             if not np.allclose(array, expected, rtol=1e-3, atol=1e-3 * rate):
-                details = f"Input: gradient of shape {gradient.shape}, learning_rate={rate:g} {repeat}."
+                details = (
+                    f"Input: gradient of shape {gradient.shape}, learning_rate={rate:g} {repeat}."
+                )
                 mine = [result[g != 0] for result, (g, _) in zip(got, cases)]
                 for mistake, diagnosis in _adam_mistakes():
                     if _explains_every(mistake, mine, nonzero, rtol=2e-3):
                         raise CheckFailed(diagnosis, details)
                 where = int(np.argmax(np.abs(array - expected).ravel()))
-                raise CheckFailed(Diagnosis(f"wrong change for some values, e.g. for a gradient of {gradient.flat[where]:.4g} "
-                                            f"your change is {array.flat[where]:.4g}",
-                                            "write out m, v and their bias corrections for t = 1 with m = v = 0 before "
-                                            "the step, then simplify"), details)
+                raise CheckFailed(
+                    Diagnosis(
+                        f"wrong change for some values, e.g. for a gradient of {gradient.flat[where]:.4g} "
+                        f"your change is {array.flat[where]:.4g}",
+                        "write out m, v and their bias corrections for t = 1 with m = v = 0 before "
+                        "the step, then simplify",
+                    ),
+                    details,
+                )
         return f"right on {len(cases)} random gradients: you know what Adam's first step does to every pixel"
 
     return run_check("first_adam_change", body)

@@ -94,7 +94,7 @@ def short_error(err: BaseException, limit: int = 300) -> str:
     text = lines[-1] if lines else ""
     text = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", text)
     prefix = f"{type(err).__name__}: "
-    text = text[len(prefix):] if text.startswith(prefix) else text
+    text = text[len(prefix) :] if text.startswith(prefix) else text
     text = re.sub(r"\s*name:\s*$", "", text)  # TF's empty op-name suffix
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -106,7 +106,9 @@ def sentence(text: str) -> str:
 
 def mentions_numpy(err: BaseException) -> bool:
     """True for the errors NumPy calls on symbolic tensors produce."""
-    return "numpy" in str(err).lower() and isinstance(err, (NotImplementedError, AttributeError, TypeError))
+    return "numpy" in str(err).lower() and isinstance(
+        err, (NotImplementedError, AttributeError, TypeError)
+    )
 
 
 # --------------------------------------------------------------------------- student output
@@ -142,7 +144,9 @@ class StudentOutput:
             console_print(f"   ... ({hidden} more line{'s' if hidden != 1 else ''} hidden)")
 
 
-_OUTPUT: contextvars.ContextVar[Optional[StudentOutput]] = contextvars.ContextVar("student_output", default=None)
+_OUTPUT: contextvars.ContextVar[Optional[StudentOutput]] = contextvars.ContextVar(
+    "student_output", default=None
+)
 
 
 def call_student(fn: Callable, args: Sequence[Any], *, call: str, where: str = "") -> Any:
@@ -172,7 +176,10 @@ def call_student(fn: Callable, args: Sequence[Any], *, call: str, where: str = "
     except BaseException as err:  # noqa: BLE001 - student code may raise anything
         if mentions_numpy(err):
             raise CheckFailed(
-                Diagnosis(f"your function calls NumPy on a TensorFlow tensor{where} ({short_error(err)})", NUMPY_HINT)
+                Diagnosis(
+                    f"your function calls NumPy on a TensorFlow tensor{where} ({short_error(err)})",
+                    NUMPY_HINT,
+                )
             ) from None
         if isinstance(err, NotImplementedError):
             raise NotImplementedYet from None
@@ -200,7 +207,9 @@ def call_student(fn: Callable, args: Sequence[Any], *, call: str, where: str = "
 def as_array(result: Any) -> np.ndarray:
     """The student's result as a NumPy array; :class:`CheckFailed` if it is not a tf tensor."""
     if result is None:
-        raise CheckFailed(Diagnosis("your function returned None", "did you forget the `return` statement?"))
+        raise CheckFailed(
+            Diagnosis("your function returned None", "did you forget the `return` statement?")
+        )
     if isinstance(result, (np.ndarray, np.generic, float, int)) and not isinstance(result, bool):
         raise CheckFailed(
             Diagnosis(
@@ -210,8 +219,10 @@ def as_array(result: Any) -> np.ndarray:
         )
     if not (tf.is_tensor(result) or isinstance(result, tf.Variable)):
         raise CheckFailed(
-            Diagnosis(f"your function returned a {type(result).__name__}, but a tf.Tensor was expected",
-                      "return a tensor")
+            Diagnosis(
+                f"your function returned a {type(result).__name__}, but a tf.Tensor was expected",
+                "return a tensor",
+            )
         )
     return np.asarray(tf.convert_to_tensor(result).numpy())
 
@@ -223,17 +234,20 @@ def values_close(got: Any, expected: Any, dtype: Any, rtol: Optional[float] = No
     """
     rtol = _RTOL[np.dtype(dtype)] if rtol is None else rtol
     got, expected = np.asarray(got, np.float64), np.asarray(expected, np.float64)
-    if got.shape != expected.shape or not (np.all(np.isfinite(got)) and np.all(np.isfinite(expected))):
+    if got.shape != expected.shape or not (
+        np.all(np.isfinite(got)) and np.all(np.isfinite(expected))
+    ):
         return False
     scale = float(np.max(np.abs(expected))) if expected.size else 0.0
     return bool(np.allclose(got, expected, rtol=rtol, atol=rtol * 1e-2 * max(scale, 1e-30)))
 
 
-
 # --------------------------------------------------------------------------- one check
 
 
-def run_check(name: str, body: Callable[[], str], *, max_printed_lines: int = MAX_PRINTED_LINES) -> bool:
+def run_check(
+    name: str, body: Callable[[], str], *, max_printed_lines: int = MAX_PRINTED_LINES
+) -> bool:
     """Run one check and print its verdict; never raises (except KeyboardInterrupt).
 
     Args:
@@ -251,8 +265,13 @@ def run_check(name: str, body: Callable[[], str], *, max_printed_lines: int = MA
     try:
         verdict, passed = [f"✅ {name}: {sentence(body())}"], True
     except NotImplementedYet:
-        verdict, passed = [f"⏳ {name}: not implemented yet. Write your code in the function (replacing any "
-                           "`raise NotImplementedError`), run its cell, then run this check again."], False
+        verdict, passed = (
+            [
+                f"⏳ {name}: not implemented yet. Write your code in the function (replacing any "
+                "`raise NotImplementedError`), run its cell, then run this check again."
+            ],
+            False,
+        )
     except CheckFailed as failure:
         d = failure.diagnosis
         verdict = [f"❌ {name}: {sentence(d.message)}"]
@@ -262,8 +281,10 @@ def run_check(name: str, body: Callable[[], str], *, max_printed_lines: int = MA
     except KeyboardInterrupt:
         raise
     except BaseException as err:  # noqa: BLE001 - the lesson must go on
-        verdict = [f"⚠️ {name}: the checker itself failed ({type(err).__name__}: {short_error(err)}); "
-                   "please tell the course staff."]
+        verdict = [
+            f"⚠️ {name}: the checker itself failed ({type(err).__name__}: {short_error(err)}); "
+            "please tell the course staff."
+        ]
         passed = False
     finally:
         _OUTPUT.reset(token)
@@ -322,6 +343,8 @@ def use_if_correct(
     if passed:
         return student_fn  # type: ignore[return-value]
     name = getattr(reference, "__name__", "this function")
-    console_print(f"ℹ️ The notebook continues with the reference implementation of {name}, so "
-                  "the rest of the lesson still runs; fix yours and run its check again to use it.")
+    console_print(
+        f"ℹ️ The notebook continues with the reference implementation of {name}, so "
+        "the rest of the lesson still runs; fix yours and run its check again to use it."
+    )
     return reference

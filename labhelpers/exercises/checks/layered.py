@@ -34,10 +34,18 @@ from labhelpers.exercises.checks.core import (
 
 tf = import_tensorflow()  # TensorFlow without its CUDA start-up noise (see labhelpers.config)
 
-__all__ = ["check_layered_content_loss", "check_layered_style_loss", "layered_content_loss", "layered_style_loss"]
+__all__ = [
+    "check_layered_content_loss",
+    "check_layered_style_loss",
+    "layered_content_loss",
+    "layered_style_loss",
+]
 
-_LAYER_SETS = (("block1_conv1", "block3_conv1"), ("block2_conv1", "block4_conv1", "block5_conv1"),
-               ("block1_conv2", "block2_conv2", "block4_conv2"))
+_LAYER_SETS = (
+    ("block1_conv1", "block3_conv1"),
+    ("block2_conv1", "block4_conv1", "block5_conv1"),
+    ("block1_conv2", "block2_conv2", "block4_conv2"),
+)
 _EXTRA = "block3_conv3"  # a layer the features have and the weights do not name
 
 
@@ -52,7 +60,12 @@ def layered_content_loss(features: dict, targets: dict, weights: dict) -> tf.Ten
     Returns:
         A scalar tensor.
     """
-    return tf.add_n([float(w) * losses.content_loss(features[layer], targets[layer]) for layer, w in weights.items()])
+    return tf.add_n(
+        [
+            float(w) * losses.content_loss(features[layer], targets[layer])
+            for layer, w in weights.items()
+        ]
+    )
 
 
 def layered_style_loss(features: dict, targets: dict, weights: dict) -> tf.Tensor:
@@ -66,8 +79,12 @@ def layered_style_loss(features: dict, targets: dict, weights: dict) -> tf.Tenso
     Returns:
         A scalar tensor.
     """
-    return tf.add_n([float(w) * losses.style_loss(losses.gram_matrix(features[layer]), targets[layer])
-                     for layer, w in weights.items()])
+    return tf.add_n(
+        [
+            float(w) * losses.style_loss(losses.gram_matrix(features[layer]), targets[layer])
+            for layer, w in weights.items()
+        ]
+    )
 
 
 def _gram(x: np.ndarray) -> np.ndarray:
@@ -83,13 +100,19 @@ def _cases(rng: np.random.Generator, kind: str) -> list[dict[str, Any]]:
         features, targets = {}, {}
         for index, name in enumerate((*names, _EXTRA)):
             side, channels = 7 - index, 3 + 2 * index + number  # every layer another size
-            features[name] = (2 * rng.random((1, side, side + 1, channels))).astype(dtype)  # ReLU-like, >= 0
+            features[name] = (2 * rng.random((1, side, side + 1, channels))).astype(
+                dtype
+            )  # ReLU-like, >= 0
             other = (2 * rng.random((1, side, side + 1, channels))).astype(dtype)
             if name != _EXTRA:
                 targets[name] = other if kind == "content" else _gram(other).astype(dtype)
         values = rng.uniform(0.3, 3.0, size=len(names))
-        weights = {name: float(v) for name, v in reversed(list(zip(names, values)))}  # another order
-        cases.append({"features": features, "targets": targets, "weights": weights, "dtype": dtype})
+        weights = {
+            name: float(v) for name, v in reversed(list(zip(names, values)))
+        }  # another order
+        cases.append(
+            {"features": features, "targets": targets, "weights": weights, "dtype": dtype}
+        )
     return cases
 
 
@@ -97,10 +120,13 @@ def _per_layer(case: dict[str, Any], kind: str) -> dict[str, dict[str, float]]:
     """Per weighted layer: the NumPy loss ``L``, squared-difference sum ``sq``, count ``n``, and variants."""
     rows = {}
     for layer in case["weights"]:
-        f, t = case["features"][layer].astype(np.float64), case["targets"][layer].astype(np.float64)
+        f, t = (
+            case["features"][layer].astype(np.float64),
+            case["targets"][layer].astype(np.float64),
+        )
         mine = f if kind == "content" else _gram(f)
         diff = mine - t
-        row = {"L": float(np.mean(diff ** 2)), "sq": float(np.sum(diff ** 2)), "n": float(diff.size)}
+        row = {"L": float(np.mean(diff**2)), "sq": float(np.sum(diff**2)), "n": float(diff.size)}
         if kind == "style":  # the target made into a Gram matrix again
             row["L_gram_target"] = float(np.mean((mine - t.T @ t / t.size) ** 2))
         rows[layer] = row
@@ -116,38 +142,94 @@ def _mistakes(case: dict[str, Any], kind: str) -> list[tuple[float, Diagnosis]]:
     rows, weights = _per_layer(case, kind), case["weights"]
     w = np.array([weights[layer] for layer in rows])
     loss = np.array([rows[layer]["L"] for layer in rows])
-    sq, n = np.array([rows[layer]["sq"] for layer in rows]), np.array([rows[layer]["n"] for layer in rows])
+    sq, n = (
+        np.array([rows[layer]["sq"] for layer in rows]),
+        np.array([rows[layer]["n"] for layer in rows]),
+    )
     what = "feature maps" if kind == "content" else "Gram matrices"
     per_layer = "content_loss" if kind == "content" else "style_loss"
     found = [
-        (float(loss.sum()), Diagnosis("the weights are not used: every layer counts the same",
-                                      "multiply each layer's loss by weights[layer] before adding")),
-        (float(w @ loss / len(w)), Diagnosis("you averaged the weighted losses over the layers; the weights "
-                                             "already say how much each layer counts, so the terms are added up",
-                                             "do not divide by the number of layers")),
-        (float(w @ loss / w.sum()), Diagnosis("you divided by the sum of the weights: the weights are used as given "
-                                              "(they need not add up to 1)", "do not normalise the weights")),
-        (float((w ** 2) @ loss), Diagnosis("each layer's weight is applied twice (squared)",
-                                           "multiply each layer's loss by its weight once")),
-        (float(w @ sq / n.sum()), Diagnosis(f"you took one mean over the {what} of all layers together, so layers "
-                                            "with many values count more than the weights say",
-                                            f"compute {per_layer} for each layer separately, then weight and add")),
-        (float(sq.sum() / n.sum()), Diagnosis(f"you took one mean over the {what} of all layers together and left "
-                                              "out the weights", f"compute {per_layer} for each layer separately, "
-                                              "multiply by weights[layer], then add")),
-        (float(w @ sq), Diagnosis(f"each layer's term is a sum of squared differences, not their mean ({per_layer})",
-                                  f"use {per_layer} for each layer, which averages")),
-        (float(w[0] * loss[0]), Diagnosis("only the first layer of weights counts in your result",
-                                          "add the weighted losses of all the layers of weights")),
-        (float(w[-1] * loss[-1]), Diagnosis("only the last layer of weights counts in your result: is the total "
-                                            "overwritten in the loop instead of added to?",
-                                            "start from 0 and add each layer's weighted loss")),
+        (
+            float(loss.sum()),
+            Diagnosis(
+                "the weights are not used: every layer counts the same",
+                "multiply each layer's loss by weights[layer] before adding",
+            ),
+        ),
+        (
+            float(w @ loss / len(w)),
+            Diagnosis(
+                "you averaged the weighted losses over the layers; the weights "
+                "already say how much each layer counts, so the terms are added up",
+                "do not divide by the number of layers",
+            ),
+        ),
+        (
+            float(w @ loss / w.sum()),
+            Diagnosis(
+                "you divided by the sum of the weights: the weights are used as given "
+                "(they need not add up to 1)",
+                "do not normalise the weights",
+            ),
+        ),
+        (
+            float((w**2) @ loss),
+            Diagnosis(
+                "each layer's weight is applied twice (squared)",
+                "multiply each layer's loss by its weight once",
+            ),
+        ),
+        (
+            float(w @ sq / n.sum()),
+            Diagnosis(
+                f"you took one mean over the {what} of all layers together, so layers "
+                "with many values count more than the weights say",
+                f"compute {per_layer} for each layer separately, then weight and add",
+            ),
+        ),
+        (
+            float(sq.sum() / n.sum()),
+            Diagnosis(
+                f"you took one mean over the {what} of all layers together and left "
+                "out the weights",
+                f"compute {per_layer} for each layer separately, "
+                "multiply by weights[layer], then add",
+            ),
+        ),
+        (
+            float(w @ sq),
+            Diagnosis(
+                f"each layer's term is a sum of squared differences, not their mean ({per_layer})",
+                f"use {per_layer} for each layer, which averages",
+            ),
+        ),
+        (
+            float(w[0] * loss[0]),
+            Diagnosis(
+                "only the first layer of weights counts in your result",
+                "add the weighted losses of all the layers of weights",
+            ),
+        ),
+        (
+            float(w[-1] * loss[-1]),
+            Diagnosis(
+                "only the last layer of weights counts in your result: is the total "
+                "overwritten in the loop instead of added to?",
+                "start from 0 and add each layer's weighted loss",
+            ),
+        ),
     ]
     if kind == "style":
         gram_target = np.array([rows[layer]["L_gram_target"] for layer in rows])
-        found.append((float(w @ gram_target), Diagnosis(
-            "you made the targets into Gram matrices again: targets[layer] already is the painting's Gram matrix",
-            "take gram_matrix of the generated features only")))
+        found.append(
+            (
+                float(w @ gram_target),
+                Diagnosis(
+                    "you made the targets into Gram matrices again: targets[layer] already is the painting's Gram matrix",
+                    "take gram_matrix of the generated features only",
+                ),
+            )
+        )
     return found
 
 
@@ -155,19 +237,35 @@ def _tensors(case: dict[str, Any], tape: Optional[tf.GradientTape] = None) -> li
     features = {name: tf.constant(value) for name, value in case["features"].items()}
     if tape is not None:
         tape.watch(list(features.values()))
-    return [features, {name: tf.constant(value) for name, value in case["targets"].items()}, dict(case["weights"])]
+    return [
+        features,
+        {name: tf.constant(value) for name, value in case["targets"].items()},
+        dict(case["weights"]),
+    ]
 
 
 def _scalar(value: Any, details: str) -> float:
     if value is None:
-        raise CheckFailed(Diagnosis("your function returned None", "did you forget the `return` statement?"), details)
+        raise CheckFailed(
+            Diagnosis("your function returned None", "did you forget the `return` statement?"),
+            details,
+        )
     if not tf.is_tensor(value):
-        raise CheckFailed(Diagnosis(f"your function returned a {type(value).__name__}, not a tf.Tensor", NUMPY_HINT),
-                          details)
+        raise CheckFailed(
+            Diagnosis(
+                f"your function returned a {type(value).__name__}, not a tf.Tensor", NUMPY_HINT
+            ),
+            details,
+        )
     array = np.asarray(tf.convert_to_tensor(value).numpy(), np.float64)
     if array.shape != ():
-        raise CheckFailed(Diagnosis(f"your result has shape {array.shape}, but a loss is a single number (shape ())",
-                                    "reduce every layer's term to a scalar before weighting and adding"), details)
+        raise CheckFailed(
+            Diagnosis(
+                f"your result has shape {array.shape}, but a loss is a single number (shape ())",
+                "reduce every layer's term to a scalar before weighting and adding",
+            ),
+            details,
+        )
     return float(array)
 
 
@@ -180,10 +278,14 @@ def _call(fn: Callable[..., Any], args: list[Any], call: str, details: str) -> A
         return call_student(fn, args, call=call)
     except CheckFailed as failure:
         if "KeyError" in failure.diagnosis.message:
-            raise CheckFailed(Diagnosis(
-                f"your function looked up a layer that is not there ({failure.diagnosis.message})",
-                "features holds more layers than you weight, as the extractor's output does; loop over the "
-                "layers of weights and look features and targets up by those names"), details) from None
+            raise CheckFailed(
+                Diagnosis(
+                    f"your function looked up a layer that is not there ({failure.diagnosis.message})",
+                    "features holds more layers than you weight, as the extractor's output does; loop over the "
+                    "layers of weights and look features and targets up by those names",
+                ),
+                details,
+            ) from None
         raise CheckFailed(failure.diagnosis, details) from None
 
 
@@ -191,8 +293,10 @@ def _body(fn: Callable[..., Any], kind: str, seed: int) -> str:
     name = f"layered_{kind}_loss"
     call = f"{name}(features, targets, weights)"
     reference = layered_content_loss if kind == "content" else layered_style_loss
-    details = (f"Input: features of {len(_LAYER_SETS[0]) + 1}-4 layers, weights for all but one of them, float32 "
-               f"and float64 (seed {seed}: check_{name}({name}, seed={seed}) repeats this test).")
+    details = (
+        f"Input: features of {len(_LAYER_SETS[0]) + 1}-4 layers, weights for all but one of them, float32 "
+        f"and float64 (seed {seed}: check_{name}({name}, seed={seed}) repeats this test)."
+    )
     cases = _cases(np.random.default_rng(seed), kind)
     for case in cases:
         got = _scalar(_call(fn, _tensors(case), call, details), details)
@@ -200,35 +304,65 @@ def _body(fn: Callable[..., Any], kind: str, seed: int) -> str:
         if not _near(got, expected):
             # A mistake is named only when it explains every case, not a chance match on one.
             for index, (_, diagnosis) in enumerate(_mistakes(case, kind)):
-                if all(_near(_scalar(_call(fn, _tensors(other), call, details), details),
-                             _mistakes(other, kind)[index][0]) for other in cases):
+                if all(
+                    _near(
+                        _scalar(_call(fn, _tensors(other), call, details), details),
+                        _mistakes(other, kind)[index][0],
+                    )
+                    for other in cases
+                ):
                     raise CheckFailed(diagnosis, details)
-            raise CheckFailed(Diagnosis(f"wrong value: expected {expected:.6g}, got {got:.6g}",
-                                        f"the result is the sum over the layers of weights of weights[layer] times "
-                                        f"that layer's {'content' if kind == 'content' else 'style'} loss"), details)
+            raise CheckFailed(
+                Diagnosis(
+                    f"wrong value: expected {expected:.6g}, got {got:.6g}",
+                    f"the result is the sum over the layers of weights of weights[layer] times "
+                    f"that layer's {'content' if kind == 'content' else 'style'} loss",
+                ),
+                details,
+            )
         with tf.GradientTape(persistent=True) as tape:
             args = _tensors(case, tape)
             value = _call(fn, args, call, details)
             wanted = reference(*args)
         layers = list(case["weights"])
-        got_grads = tape.gradient(value, [args[0][layer] for layer in layers]) if tf.is_tensor(value) else [None]
+        got_grads = (
+            tape.gradient(value, [args[0][layer] for layer in layers])
+            if tf.is_tensor(value)
+            else [None]
+        )
         if any(g is None for g in got_grads):
-            raise CheckFailed(Diagnosis("no gradient flows from your result back to the feature maps "
-                                        "(tf.GradientTape gives None)", NUMPY_HINT), details)
+            raise CheckFailed(
+                Diagnosis(
+                    "no gradient flows from your result back to the feature maps "
+                    "(tf.GradientTape gives None)",
+                    NUMPY_HINT,
+                ),
+                details,
+            )
         for g, e in zip(got_grads, tape.gradient(wanted, [args[0][layer] for layer in layers])):
             g, e = np.asarray(g, np.float64), np.asarray(e, np.float64)
             if not np.allclose(g, e, rtol=1e-3, atol=1e-3 * max(float(np.max(np.abs(e))), 1e-12)):
-                raise CheckFailed(Diagnosis("the value is right but the gradient is not",
-                                            "avoid tf.stop_gradient, rounding and casts inside the function"), details)
+                raise CheckFailed(
+                    Diagnosis(
+                        "the value is right but the gradient is not",
+                        "avoid tf.stop_gradient, rounding and casts inside the function",
+                    ),
+                    details,
+                )
     try:
         compiled = tf.function(lambda f, t: fn(f, t, dict(cases[0]["weights"])))
         _scalar(compiled(*_tensors(cases[0])[:2]), details)
     except CheckFailed:
         raise
     except Exception as err:  # noqa: BLE001 - student code may raise anything
-        raise CheckFailed(Diagnosis(f"your function works when called directly but fails inside tf.function, which "
-                                    f"the style-transfer loop uses: {type(err).__name__}: {short_error(err)}",
-                                    "avoid float(...), .numpy() and if-statements on tensors"), details) from None
+        raise CheckFailed(
+            Diagnosis(
+                f"your function works when called directly but fails inside tf.function, which "
+                f"the style-transfer loop uses: {type(err).__name__}: {short_error(err)}",
+                "avoid float(...), .numpy() and if-statements on tensors",
+            ),
+            details,
+        ) from None
     return f"correct on {len(cases)} random inputs with 2-3 weighted layers, gradients flow"
 
 
@@ -244,7 +378,9 @@ def _check(kind: str, fn: Optional[Callable[..., Any]], seed: Optional[int]) -> 
     return run_check(name, body)
 
 
-def check_layered_content_loss(fn: Optional[Callable[..., Any]], *, seed: Optional[int] = None) -> bool:
+def check_layered_content_loss(
+    fn: Optional[Callable[..., Any]], *, seed: Optional[int] = None
+) -> bool:
     """Check a student's ``layered_content_loss(features, targets, weights)``; print a verdict.
 
     Args:
@@ -260,7 +396,9 @@ def check_layered_content_loss(fn: Optional[Callable[..., Any]], *, seed: Option
     return _check("content", fn, seed)
 
 
-def check_layered_style_loss(fn: Optional[Callable[..., Any]], *, seed: Optional[int] = None) -> bool:
+def check_layered_style_loss(
+    fn: Optional[Callable[..., Any]], *, seed: Optional[int] = None
+) -> bool:
     """Check a student's ``layered_style_loss(features, targets, weights)``; print a verdict.
 
     Args:

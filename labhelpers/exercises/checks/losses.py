@@ -87,7 +87,9 @@ def _gram_shape_problem(case: Case, got: tuple, expected: tuple) -> Diagnosis:
             f"expected one per image, shape (B, C, C) = {expected}",
             "keep the batch axis when you reshape, and multiply image by image",
         )
-    return Diagnosis(f"your result has shape {got}, expected (C, C) = {expected}", "the result is C by C")
+    return Diagnosis(
+        f"your result has shape {got}, expected (C, C) = {expected}", "the result is C by C"
+    )
 
 
 def _tv_shape_problem(case: Case, got: tuple, expected: tuple) -> Diagnosis:
@@ -168,7 +170,11 @@ def _content_cases(rng: np.random.Generator) -> list[Case]:
 
 def _batch_factor(case: Case) -> list[tuple[str, float, str]]:
     b = case.facts["b"]
-    return [("B", float(b), f"B = {b}, the number of images: the mean runs over all of them")] if b > 1 else []
+    return (
+        [("B", float(b), f"B = {b}, the number of images: the mean runs over all of them")]
+        if b > 1
+        else []
+    )
 
 
 _CONTENT = Exercise(
@@ -205,7 +211,10 @@ def _gram_channels_first(x: np.ndarray) -> np.ndarray:
 
 def _gram_factors(case: Case) -> list[tuple[str, float, str]]:
     f = case.facts
-    named = [(key, f[key], f"{label} = {f[key]}") for key, label in [("hwc", "H*W*C"), ("hw", "H*W"), ("c", "C")]]
+    named = [
+        (key, f[key], f"{label} = {f[key]}")
+        for key, label in [("hwc", "H*W*C"), ("hw", "H*W"), ("c", "C")]
+    ]
     return named + [("1/" + key, 1 / value, f"1/({why})") for key, value, why in named] + _HALVES
 
 
@@ -313,7 +322,10 @@ _TV = Exercise(
         (lambda x: np.mean(np.abs(_down(x))) + np.mean(np.abs(_right(x))), _MEAN_NOT_SUM),
         (lambda x: (np.sum(np.abs(_down(x))) + np.sum(np.abs(_right(x)))) / x.size, _MEAN_NOT_SUM),
         (
-            lambda x: np.sum(np.abs(x - np.roll(x, 1, axis=1))) + np.sum(np.abs(x - np.roll(x, 1, axis=2))),
+            lambda x: (
+                np.sum(np.abs(x - np.roll(x, 1, axis=1)))
+                + np.sum(np.abs(x - np.roll(x, 1, axis=2)))
+            ),
             Diagnosis(
                 "wrap-around: your differences also compare the last row with the first one (and the last "
                 "column with the first), as tf.roll does; only pixels with a real neighbour count",
@@ -336,7 +348,11 @@ _TV = Exercise(
             ),
         ),
         (
-            lambda x: (np.sum(np.abs(_down(x[:1]))) + np.sum(np.abs(_right(x[:1])))) if len(x) > 1 else np.nan,
+            lambda x: (
+                (np.sum(np.abs(_down(x[:1]))) + np.sum(np.abs(_right(x[:1]))))
+                if len(x) > 1
+                else np.nan
+            ),
             Diagnosis(
                 "only the first image of the batch counts in your result",
                 "sum over all the images of the batch",
@@ -402,7 +418,9 @@ def check_style_loss(fn: Optional[Callable[..., Any]], *, seed: Optional[int] = 
     return run_exercise(_STYLE, fn, seed)
 
 
-def check_total_variation_loss(fn: Optional[Callable[..., Any]], *, seed: Optional[int] = None) -> bool:
+def check_total_variation_loss(
+    fn: Optional[Callable[..., Any]], *, seed: Optional[int] = None
+) -> bool:
     """Check a student's ``total_variation_loss(image)``; print a verdict.
 
     Args:

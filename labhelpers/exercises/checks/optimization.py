@@ -51,11 +51,18 @@ _TOTAL_CALL = "total_loss(image, features, content_targets, style_targets, alpha
 def _total_cases(rng: np.random.Generator) -> list[dict[str, Any]]:
     """Random inputs: 1 content layer, 2 or 3 style layers, distinct weights; float32 and float64."""
     cases = []
-    layer_sets = [(("block1_conv1", "block2_conv1"), 6), (("block1_conv1", "block3_conv1", "block5_conv1"), 7)]
+    layer_sets = [
+        (("block1_conv1", "block2_conv1"), 6),
+        (("block1_conv1", "block3_conv1", "block5_conv1"), 7),
+    ]
     for style_names, side in layer_sets:
         for dtype in (np.float32, np.float64):
+
             def fmap(channels: int) -> np.ndarray:
-                return (2 * rng.random((1, side, side + 1, channels))).astype(dtype)  # ReLU-like, W != C
+                return (2 * rng.random((1, side, side + 1, channels))).astype(
+                    dtype
+                )  # ReLU-like, W != C
+
             features = {name: fmap(3 + 2 * i) for i, name in enumerate(style_names)}
             features["block4_conv2"] = fmap(5)
             content = {"block4_conv2": fmap(5)}
@@ -65,9 +72,19 @@ def _total_cases(rng: np.random.Generator) -> list[dict[str, Any]]:
                     other = (2 * rng.random(value.shape)).astype(dtype)
                     style[name] = np.asarray(_gram(other), dtype)
             image = rng.random((1, side + 2, side + 3, 3)).astype(dtype)
-            alpha, beta, gamma = (float(v) for v in rng.uniform([0.5, 2.0, 0.01], [1.5, 8.0, 0.05]))
-            cases.append({"image": image, "features": features, "content": content, "style": style,
-                          "weights": (alpha, beta, gamma), "dtype": dtype})
+            alpha, beta, gamma = (
+                float(v) for v in rng.uniform([0.5, 2.0, 0.01], [1.5, 8.0, 0.05])
+            )
+            cases.append(
+                {
+                    "image": image,
+                    "features": features,
+                    "content": content,
+                    "style": style,
+                    "weights": (alpha, beta, gamma),
+                    "dtype": dtype,
+                }
+            )
     return cases
 
 
@@ -80,7 +97,9 @@ def _gram(x: np.ndarray) -> np.ndarray:
 def _terms(case: dict[str, Any]) -> tuple[float, list[float], float]:
     """NumPy content sum, per-layer style losses, TV of one case (independent of labhelpers.losses)."""
     f = case["features"]
-    content = sum(float(np.mean((f[n].astype(np.float64) - t) ** 2)) for n, t in case["content"].items())
+    content = sum(
+        float(np.mean((f[n].astype(np.float64) - t) ** 2)) for n, t in case["content"].items()
+    )
     style = [float(np.mean((_gram(f[n]) - a) ** 2)) for n, a in case["style"].items()]
     x = case["image"].astype(np.float64)
     tv = float(np.sum(np.abs(x[:, 1:] - x[:, :-1])) + np.sum(np.abs(x[:, :, 1:] - x[:, :, :-1])))
@@ -93,32 +112,76 @@ def _total_mistakes(case: dict[str, Any]) -> list[tuple[float, Diagnosis]]:
     a, b, g = case["weights"]
     style_sum = sum(s)
     return [
-        (a * c + b * style_sum,
-         Diagnosis("the TV term is missing", "add gamma times the total variation of the picture")),
-        (b * style_sum + g * t, Diagnosis("the content term is missing", "add alpha times the content loss")),
-        (a * c + g * t, Diagnosis("the style term is missing", "add beta times the style loss of every style layer")),
-        (a * c + b * style_sum / len(s) + g * t,
-         Diagnosis("you averaged the style losses over the layers; the lecture adds them up",
-                   "sum the style loss over the layers of style_targets, do not divide by their number")),
-        (a * c + b * s[0] + g * t, Diagnosis("only the first style layer counts in your style term",
-                                             "loop over every layer of style_targets")),
-        (a * c + b * s[-1] + g * t,
-         Diagnosis("only the last style layer counts in your style term",
-                   "add the style losses of all layers; do not overwrite the sum in the loop")),
-        (c + style_sum + t, Diagnosis("the weights alpha, beta and gamma are not used",
-                                      "multiply each term by its weight")),
-        (b * c + a * style_sum + g * t, Diagnosis("alpha and beta are swapped",
-                                                  "alpha weights the content term, beta the style term")),
-        (a * c + g * style_sum + b * t, Diagnosis("beta and gamma are swapped",
-                                                  "beta weights the style term, gamma the TV term")),
-        (g * c + b * style_sum + a * t, Diagnosis("alpha and gamma are swapped",
-                                                  "alpha weights the content term, gamma the TV term")),
+        (
+            a * c + b * style_sum,
+            Diagnosis(
+                "the TV term is missing", "add gamma times the total variation of the picture"
+            ),
+        ),
+        (
+            b * style_sum + g * t,
+            Diagnosis("the content term is missing", "add alpha times the content loss"),
+        ),
+        (
+            a * c + g * t,
+            Diagnosis(
+                "the style term is missing", "add beta times the style loss of every style layer"
+            ),
+        ),
+        (
+            a * c + b * style_sum / len(s) + g * t,
+            Diagnosis(
+                "you averaged the style losses over the layers; the lecture adds them up",
+                "sum the style loss over the layers of style_targets, do not divide by their number",
+            ),
+        ),
+        (
+            a * c + b * s[0] + g * t,
+            Diagnosis(
+                "only the first style layer counts in your style term",
+                "loop over every layer of style_targets",
+            ),
+        ),
+        (
+            a * c + b * s[-1] + g * t,
+            Diagnosis(
+                "only the last style layer counts in your style term",
+                "add the style losses of all layers; do not overwrite the sum in the loop",
+            ),
+        ),
+        (
+            c + style_sum + t,
+            Diagnosis(
+                "the weights alpha, beta and gamma are not used",
+                "multiply each term by its weight",
+            ),
+        ),
+        (
+            b * c + a * style_sum + g * t,
+            Diagnosis(
+                "alpha and beta are swapped", "alpha weights the content term, beta the style term"
+            ),
+        ),
+        (
+            a * c + g * style_sum + b * t,
+            Diagnosis(
+                "beta and gamma are swapped", "beta weights the style term, gamma the TV term"
+            ),
+        ),
+        (
+            g * c + b * style_sum + a * t,
+            Diagnosis(
+                "alpha and gamma are swapped", "alpha weights the content term, gamma the TV term"
+            ),
+        ),
     ]
 
 
 def _total_body(fn: Callable[..., Any], seed: int) -> str:
-    details = (f"Input: random pictures, feature maps and targets with 2 or 3 style layers, float32 and float64 "
-               f"(seed {seed}: check_total_loss(total_loss, seed={seed}) repeats this test).")
+    details = (
+        f"Input: random pictures, feature maps and targets with 2 or 3 style layers, float32 and float64 "
+        f"(seed {seed}: check_total_loss(total_loss, seed={seed}) repeats this test)."
+    )
     try:
         return _total_cases_body(fn, seed, details)
     except CheckFailed as failure:
@@ -136,14 +199,28 @@ def _total_cases_body(fn: Callable[..., Any], seed: int, details: str) -> str:
         if not _near(got, expected):
             # A mistake is only named when it explains every case, not a chance match on one.
             for index, (_, diagnosis) in enumerate(_total_mistakes(case)):
-                if all(_near(_as_scalar(call_student(fn, _total_tensors(other), call=_TOTAL_CALL), details),
-                             _total_mistakes(other)[index][0]) for other in cases):
+                if all(
+                    _near(
+                        _as_scalar(
+                            call_student(fn, _total_tensors(other), call=_TOTAL_CALL), details
+                        ),
+                        _total_mistakes(other)[index][0],
+                    )
+                    for other in cases
+                ):
                     raise CheckFailed(diagnosis, details)
-            raise CheckFailed(Diagnosis(f"wrong value: expected {expected:.6g}, got {got:.6g}",
-                                        "total = alpha * (sum of content losses) + beta * (sum of the style "
-                                        "losses of all style layers) + gamma * TV(image)"), details)
+            raise CheckFailed(
+                Diagnosis(
+                    f"wrong value: expected {expected:.6g}, got {got:.6g}",
+                    "total = alpha * (sum of content losses) + beta * (sum of the style "
+                    "losses of all style layers) + gamma * TV(image)",
+                ),
+                details,
+            )
         _check_total_gradient(fn, case, details)
-    return f"correct on {len(cases)} random inputs, gradients flow to the picture and to its features"
+    return (
+        f"correct on {len(cases)} random inputs, gradients flow to the picture and to its features"
+    )
 
 
 def _total_tensors(case: dict[str, Any], watch: Optional[tf.GradientTape] = None) -> list[Any]:
@@ -151,45 +228,85 @@ def _total_tensors(case: dict[str, Any], watch: Optional[tf.GradientTape] = None
     image = tf.constant(case["image"])
     if watch is not None:
         watch.watch([image, *features.values()])
-    return [image, features, {n: tf.constant(v) for n, v in case["content"].items()},
-            {n: tf.constant(v) for n, v in case["style"].items()}, *case["weights"]]
+    return [
+        image,
+        features,
+        {n: tf.constant(v) for n, v in case["content"].items()},
+        {n: tf.constant(v) for n, v in case["style"].items()},
+        *case["weights"],
+    ]
 
 
 def _check_total_gradient(fn: Callable[..., Any], case: dict[str, Any], details: str) -> None:
     """d total / d image and d total / d features must exist and match the reference's."""
+
     def gradients(f: Callable[..., Any], student: bool) -> list[Any]:
         with tf.GradientTape() as tape:
             args = _total_tensors(case, watch=tape)
             value = call_student(f, args, call=_TOTAL_CALL) if student else f(*args)
         if student and not tf.is_tensor(value):
-            raise CheckFailed(Diagnosis("your total loss is not a tf.Tensor, so no gradient can flow back to the "
-                                        "picture", NUMPY_HINT), details)
+            raise CheckFailed(
+                Diagnosis(
+                    "your total loss is not a tf.Tensor, so no gradient can flow back to the "
+                    "picture",
+                    NUMPY_HINT,
+                ),
+                details,
+            )
         return tape.gradient(value, [args[0], *args[1].values()])
 
     got = gradients(fn, student=True)
     if any(g is None for g in got):
         which = "the picture" if got[0] is None else "the feature maps"
-        raise CheckFailed(Diagnosis(f"no gradient flows from your total loss back to {which} (tf.GradientTape "
-                                    "gives None)", NUMPY_HINT), details)
+        raise CheckFailed(
+            Diagnosis(
+                f"no gradient flows from your total loss back to {which} (tf.GradientTape "
+                "gives None)",
+                NUMPY_HINT,
+            ),
+            details,
+        )
     expected = gradients(solutions.total_loss, student=False)
     for g, e in zip(got, expected):
-        g, e = np.asarray(tf.convert_to_tensor(g), np.float64), np.asarray(tf.convert_to_tensor(e), np.float64)
+        g, e = (
+            np.asarray(tf.convert_to_tensor(g), np.float64),
+            np.asarray(tf.convert_to_tensor(e), np.float64),
+        )
         if not np.allclose(g, e, rtol=1e-3, atol=1e-3 * max(float(np.max(np.abs(e))), 1e-12)):
-            raise CheckFailed(Diagnosis("the value is right but the gradient is not",
-                                        "avoid tf.stop_gradient, rounding and casts inside the function"), details)
+            raise CheckFailed(
+                Diagnosis(
+                    "the value is right but the gradient is not",
+                    "avoid tf.stop_gradient, rounding and casts inside the function",
+                ),
+                details,
+            )
 
 
 def _as_scalar(value: Any, details: str) -> float:
     if value is None:
-        raise CheckFailed(Diagnosis("your function returned None", "did you forget the `return` statement?"), details)
+        raise CheckFailed(
+            Diagnosis("your function returned None", "did you forget the `return` statement?"),
+            details,
+        )
     try:
         array = np.asarray(tf.convert_to_tensor(value), np.float64)
     except (TypeError, ValueError) as err:
-        raise CheckFailed(Diagnosis(f"your function returned a {type(value).__name__}, not a number "
-                                    f"({short_error(err)})", "return the scalar loss tensor"), details) from None
+        raise CheckFailed(
+            Diagnosis(
+                f"your function returned a {type(value).__name__}, not a number "
+                f"({short_error(err)})",
+                "return the scalar loss tensor",
+            ),
+            details,
+        ) from None
     if array.shape != ():
-        raise CheckFailed(Diagnosis(f"your result has shape {array.shape}, but a loss is a single number (shape ())",
-                                    "reduce every term to a scalar before adding"), details)
+        raise CheckFailed(
+            Diagnosis(
+                f"your result has shape {array.shape}, but a loss is a single number (shape ())",
+                "reduce every term to a scalar before adding",
+            ),
+            details,
+        )
     return float(array)
 
 
@@ -232,8 +349,10 @@ class _NoneGradient(Exception):
 class _Watch:
     """What the student's step did with the things the checker gave it."""
 
-    loss_inputs: list[Any] = field(default_factory=list)   # what loss_fn was called with
-    applied: list[tuple[list[Any], list[Any]]] = field(default_factory=list)  # (grads, variables) per apply
+    loss_inputs: list[Any] = field(default_factory=list)  # what loss_fn was called with
+    applied: list[tuple[list[Any], list[Any]]] = field(
+        default_factory=list
+    )  # (grads, variables) per apply
 
 
 @dataclass
@@ -255,24 +374,39 @@ def _make_optimizer(kind: str, rate: float) -> Any:
     return tf.keras.optimizers.Adam(rate) if kind == "adam" else tf.keras.optimizers.SGD(rate)
 
 
-def _step_case(rng: np.random.Generator, shape: tuple[int, int], kind: str, rate: float) -> _StepCase:
+def _step_case(
+    rng: np.random.Generator, shape: tuple[int, int], kind: str, rate: float
+) -> _StepCase:
     height, width = shape
     picture = rng.uniform(0.05, 0.95, (1, height, width, 3)).astype(np.float32)
-    edge = rng.random(picture.shape) < 0.15        # pixels at the border of [0, 1] ...
+    edge = rng.random(picture.shape) < 0.15  # pixels at the border of [0, 1] ...
     high = rng.random(picture.shape) < 0.5
     picture[edge & high], picture[edge & ~high] = 1.0, 0.0
-    pull = np.where(edge, np.where(high, 1.5, -0.5), rng.random(picture.shape)).astype(np.float32)  # ... pulled out
+    pull = np.where(edge, np.where(high, 1.5, -0.5), rng.random(picture.shape)).astype(
+        np.float32
+    )  # ... pulled out
 
     kernel = rng.normal(0.0, 0.4, (3, 3, 3, 4)).astype(np.float32)
-    model = tf.keras.Sequential([tf.keras.Input((None, None, 3)),
-                                 tf.keras.layers.Conv2D(4, 3, padding="same", activation="relu",
-                                                        kernel_initializer=tf.keras.initializers.Constant(kernel),
-                                                        bias_initializer=tf.keras.initializers.Constant(0.1))])
+    model = tf.keras.Sequential(
+        [
+            tf.keras.Input((None, None, 3)),
+            tf.keras.layers.Conv2D(
+                4,
+                3,
+                padding="same",
+                activation="relu",
+                kernel_initializer=tf.keras.initializers.Constant(kernel),
+                bias_initializer=tf.keras.initializers.Constant(0.1),
+            ),
+        ]
+    )
     target = tf.constant(rng.random((1, height, width, 4)).astype(np.float32))
     pull_t = tf.constant(pull)
 
     def loss(x: Any) -> tf.Tensor:
-        return tf.reduce_sum(tf.square(model(x) - target)) * 0.05 + tf.reduce_sum(tf.square(x - pull_t))
+        return tf.reduce_sum(tf.square(model(x) - target)) * 0.05 + tf.reduce_sum(
+            tf.square(x - pull_t)
+        )
 
     watch = _Watch()
 
@@ -291,36 +425,57 @@ def _step_case(rng: np.random.Generator, shape: tuple[int, int], kind: str, rate
         return original_apply(grads, variables)
 
     optimizer.apply = watched_apply
-    return _StepCase(tf.Variable(picture), model, loss_fn, optimizer, watch, tf.Variable(picture), loss,
-                     _make_optimizer(kind, rate), f"picture (1, {height}, {width}, 3), {type(optimizer).__name__}"
-                     f"({rate:g})")
+    return _StepCase(
+        tf.Variable(picture),
+        model,
+        loss_fn,
+        optimizer,
+        watch,
+        tf.Variable(picture),
+        loss,
+        _make_optimizer(kind, rate),
+        f"picture (1, {height}, {width}, 3), {type(optimizer).__name__}({rate:g})",
+    )
 
 
 def _same(a: Any, b: Any) -> bool:
-    return a is b or (isinstance(a, tf.Variable) and isinstance(b, tf.Variable) and a.handle is b.handle)
+    return a is b or (
+        isinstance(a, tf.Variable) and isinstance(b, tf.Variable) and a.handle is b.handle
+    )
 
 
 def _none_gradient_diagnosis(case: _StepCase) -> Diagnosis:
     """Why the gradient came out None, from what ``loss_fn`` was given."""
     given = case.watch.loss_inputs
     if not given:
-        return Diagnosis("the gradient is None and your step never called loss_fn",
-                         "compute the loss with loss_fn(image) inside `with tf.GradientTape() as tape:`")
+        return Diagnosis(
+            "the gradient is None and your step never called loss_fn",
+            "compute the loss with loss_fn(image) inside `with tf.GradientTape() as tape:`",
+        )
     x = given[-1]
     if isinstance(x, np.ndarray):
-        return Diagnosis("the gradient is None: loss_fn got a NumPy array (image.numpy()), which the tape cannot "
-                         "follow back to the picture", NUMPY_HINT)
+        return Diagnosis(
+            "the gradient is None: loss_fn got a NumPy array (image.numpy()), which the tape cannot "
+            "follow back to the picture",
+            NUMPY_HINT,
+        )
     if isinstance(x, tf.Variable) and not _same(x, case.image):
-        return Diagnosis("the gradient is None: loss_fn got a new tf.Variable (a copy of the picture), and the "
-                         "gradient was taken with respect to the picture itself",
-                         "pass the picture Variable itself to loss_fn; do not copy it")
+        return Diagnosis(
+            "the gradient is None: loss_fn got a new tf.Variable (a copy of the picture), and the "
+            "gradient was taken with respect to the picture itself",
+            "pass the picture Variable itself to loss_fn; do not copy it",
+        )
     if tf.is_tensor(x) and not isinstance(x, tf.Variable):
-        return Diagnosis("the gradient is None: loss_fn got a constant copy of the picture (e.g. tf.constant(...) "
-                         "or a tensor made from image.numpy()), which is not connected to the Variable",
-                         "pass the tf.Variable `image` to loss_fn")
-    return Diagnosis("the gradient is None: the tape did not record the loss being computed from the picture",
-                     "compute the loss inside the `with tf.GradientTape() as tape:` block, and let the tape watch "
-                     "the picture (it does by itself for a trainable tf.Variable)")
+        return Diagnosis(
+            "the gradient is None: loss_fn got a constant copy of the picture (e.g. tf.constant(...) "
+            "or a tensor made from image.numpy()), which is not connected to the Variable",
+            "pass the tf.Variable `image` to loss_fn",
+        )
+    return Diagnosis(
+        "the gradient is None: the tape did not record the loss being computed from the picture",
+        "compute the loss inside the `with tf.GradientTape() as tape:` block, and let the tape watch "
+        "the picture (it does by itself for a trainable tf.Variable)",
+    )
 
 
 def _error_diagnosis(err: BaseException, case: _StepCase) -> Diagnosis:
@@ -328,21 +483,31 @@ def _error_diagnosis(err: BaseException, case: _StepCase) -> Diagnosis:
     if isinstance(err, _NoneGradient) or "NoneType" in text or "No gradients provided" in text:
         return _none_gradient_diagnosis(case)
     if mentions_numpy(err) or "'_id'" in text:
-        return Diagnosis(f"your step uses NumPy values where the tape needs tensors ({short_error(err)})", NUMPY_HINT)
+        return Diagnosis(
+            f"your step uses NumPy values where the tape needs tensors ({short_error(err)})",
+            NUMPY_HINT,
+        )
     if "Shape mismatch" in text or "shape" in text.lower() and "assign" in text.lower():
-        return Diagnosis(f"wrong shape: you assigned a value of another shape to the picture ({short_error(err)})",
-                         "the picture keeps its shape (1, H, W, 3); assign a tensor of exactly that shape")
+        return Diagnosis(
+            f"wrong shape: you assigned a value of another shape to the picture ({short_error(err)})",
+            "the picture keeps its shape (1, H, W, 3); assign a tensor of exactly that shape",
+        )
     if "dtype" in text and ("float64" in text or "int" in text or "conversion" in text):
         first = text.splitlines()[0].split(": <tf.Tensor")[0] if text else ""
-        return Diagnosis(f"wrong dtype: a value of another type meets the float32 picture ({first})",
-                         "keep everything float32 (write 0.0 and 1.0, do not cast to float64 or integers)")
-    return Diagnosis(f"your step raised {type(err).__name__}: {short_error(err)}",
-                     f"the checker called {_STEP_CALL} with a tf.Variable picture, a loss function and a Keras "
-                     "optimiser; the last line of the error usually names the operation that failed")
+        return Diagnosis(
+            f"wrong dtype: a value of another type meets the float32 picture ({first})",
+            "keep everything float32 (write 0.0 and 1.0, do not cast to float64 or integers)",
+        )
+    return Diagnosis(
+        f"your step raised {type(err).__name__}: {short_error(err)}",
+        f"the checker called {_STEP_CALL} with a tf.Variable picture, a loss function and a Keras "
+        "optimiser; the last line of the error usually names the operation that failed",
+    )
 
 
 def _call_step(step: Callable[..., Any], case: _StepCase) -> tuple[Any, Optional[BaseException]]:
     """``(returned, None)`` or ``(None, error)``; what the step prints is captured by :func:`call_student`."""
+
     def guarded() -> tuple[Any, Optional[BaseException]]:
         try:
             return step(case.image, case.loss_fn, case.optimizer), None
@@ -371,77 +536,143 @@ def _run_one_step(step: Callable[..., Any], case: _StepCase, number: int) -> Non
         tape.watch(case.reference_image)
         expected_loss = case.reference_loss(case.reference_image)
     gradient = tape.gradient(expected_loss, case.reference_image).numpy()
-    solutions.optimization_step(case.reference_image, case.reference_loss, case.reference_optimizer)
+    solutions.optimization_step(
+        case.reference_image, case.reference_loss, case.reference_optimizer
+    )
     expected = case.reference_image.numpy()
 
     updated = {id(v) for _, vs in case.watch.applied for v in vs}
-    if any(not np.array_equal(w.numpy(), b) for w, b in zip(case.model.weights, weights_before)) or \
-            any(id(v) in updated for v in case.model.weights):
-        raise CheckFailed(Diagnosis("VGG16's weights changed: your step also updated the network's own weights "
-                                    "(loss_fn's model), not only the picture",
-                                    "take the gradient with respect to the picture only, and give the optimiser "
-                                    "only the pair (gradient, image)"))
+    if any(
+        not np.array_equal(w.numpy(), b) for w, b in zip(case.model.weights, weights_before)
+    ) or any(id(v) in updated for v in case.model.weights):
+        raise CheckFailed(
+            Diagnosis(
+                "VGG16's weights changed: your step also updated the network's own weights "
+                "(loss_fn's model), not only the picture",
+                "take the gradient with respect to the picture only, and give the optimiser "
+                "only the pair (gradient, image)",
+            )
+        )
     if after.shape != before.shape or after.dtype != np.float32:
-        raise CheckFailed(Diagnosis(f"the picture's shape or dtype changed to {after.shape}, {after.dtype}",
-                                    "keep the picture (1, H, W, 3) float32"))
+        raise CheckFailed(
+            Diagnosis(
+                f"the picture's shape or dtype changed to {after.shape}, {after.dtype}",
+                "keep the picture (1, H, W, 3) float32",
+            )
+        )
     applied_vars = [v for _, vs in case.watch.applied for v in vs]
     if np.array_equal(after, before):
         if applied_vars and not any(_same(v, case.image) for v in applied_vars):
-            raise CheckFailed(Diagnosis("the picture was not updated: the optimiser changed a copy of it (another "
-                                        "tf.Variable), not the Variable passed in",
-                                        "update `image` itself; tf.Variable(image) or image * 1 make copies"))
+            raise CheckFailed(
+                Diagnosis(
+                    "the picture was not updated: the optimiser changed a copy of it (another "
+                    "tf.Variable), not the Variable passed in",
+                    "update `image` itself; tf.Variable(image) or image * 1 make copies",
+                )
+            )
         if not case.watch.loss_inputs:
-            raise CheckFailed(Diagnosis("the picture was not updated and loss_fn was never called",
-                                        "compute loss_fn(image) under a tf.GradientTape, then apply the gradient"))
-        raise CheckFailed(Diagnosis("the picture was not updated (it is exactly as before the step)",
-                                    "apply the gradient to the picture with optimizer.apply_gradients([(gradient, "
-                                    "image)]) and assign the clipped result to image"))
+            raise CheckFailed(
+                Diagnosis(
+                    "the picture was not updated and loss_fn was never called",
+                    "compute loss_fn(image) under a tf.GradientTape, then apply the gradient",
+                )
+            )
+        raise CheckFailed(
+            Diagnosis(
+                "the picture was not updated (it is exactly as before the step)",
+                "apply the gradient to the picture with optimizer.apply_gradients([(gradient, "
+                "image)]) and assign the clipped result to image",
+            )
+        )
     if np.any(after < -1e-6) or np.any(after > 1 + 1e-6):
-        raise CheckFailed(Diagnosis(f"no clipping: after your step pixel values range from {after.min():.3f} to "
-                                    f"{after.max():.3f}, outside [0, 1]",
-                                    "after applying the gradient, clip the picture to [0, 1] and assign it back"))
+        raise CheckFailed(
+            Diagnosis(
+                f"no clipping: after your step pixel values range from {after.min():.3f} to "
+                f"{after.max():.3f}, outside [0, 1]",
+                "after applying the gradient, clip the picture to [0, 1] and assign it back",
+            )
+        )
     free = (before > 0.0) & (before < 1.0)
     move = (after - before)[free]
     if float(np.sum(move * gradient[free])) > 0:
-        raise CheckFailed(Diagnosis("your step climbs: the picture moves along the gradient, so the loss grows",
-                                    "an optimiser subtracts what it is given: hand it the gradient itself, not "
-                                    "its negative (and do not add it to the picture yourself)"))
+        raise CheckFailed(
+            Diagnosis(
+                "your step climbs: the picture moves along the gradient, so the loss grows",
+                "an optimiser subtracts what it is given: hand it the gradient itself, not "
+                "its negative (and do not add it to the picture yourself)",
+            )
+        )
     if not case.watch.applied:
-        raise CheckFailed(Diagnosis("your step did not use the optimizer passed in (its apply_gradients was never "
-                                    "called)", "use `optimizer`, the argument, so that its state (Adam's running "
-                                    "averages) carries over from step to step"))
+        raise CheckFailed(
+            Diagnosis(
+                "your step did not use the optimizer passed in (its apply_gradients was never "
+                "called)",
+                "use `optimizer`, the argument, so that its state (Adam's running "
+                "averages) carries over from step to step",
+            )
+        )
     if not np.allclose(after, expected, rtol=1e-4, atol=1e-5):
         where = np.unravel_index(np.argmax(np.abs(after - expected)), after.shape)
-        raise CheckFailed(Diagnosis(
-            f"after step {number} the picture differs from one optimiser step: at index "
-            f"{tuple(int(i) for i in where)} expected {expected[where]:.5f}, got {after[where]:.5f}",
-            "one step = one loss under the tape, one gradient, one apply_gradients with the optimizer passed "
-            "in, then the clip; no extra scaling or second update"))
-    _check_returned(returned, float(expected_loss), float(case.reference_loss(case.reference_image)))
+        raise CheckFailed(
+            Diagnosis(
+                f"after step {number} the picture differs from one optimiser step: at index "
+                f"{tuple(int(i) for i in where)} expected {expected[where]:.5f}, got {after[where]:.5f}",
+                "one step = one loss under the tape, one gradient, one apply_gradients with the optimizer passed "
+                "in, then the clip; no extra scaling or second update",
+            )
+        )
+    _check_returned(
+        returned, float(expected_loss), float(case.reference_loss(case.reference_image))
+    )
 
 
 def _check_returned(returned: Any, loss_before: float, loss_after: float) -> None:
     if returned is None:
-        raise CheckFailed(Diagnosis("your step returned None", "return the loss computed before the update"))
+        raise CheckFailed(
+            Diagnosis("your step returned None", "return the loss computed before the update")
+        )
     if tf.is_tensor(returned) or isinstance(returned, (np.ndarray, np.generic)):
         shape, dtype = tuple(np.shape(returned)), tf.as_dtype(returned.dtype)
         if shape != ():
-            raise CheckFailed(Diagnosis(f"wrong shape: your step returned a value of shape {shape}, not the scalar "
-                                        "loss", "return the loss itself (not the gradient or the picture)"))
+            raise CheckFailed(
+                Diagnosis(
+                    f"wrong shape: your step returned a value of shape {shape}, not the scalar "
+                    "loss",
+                    "return the loss itself (not the gradient or the picture)",
+                )
+            )
         if dtype != tf.float32:
-            raise CheckFailed(Diagnosis(f"wrong dtype: your step returned a {dtype.name} loss, not float32",
-                                        "return the loss as loss_fn gave it, without casting"))
+            raise CheckFailed(
+                Diagnosis(
+                    f"wrong dtype: your step returned a {dtype.name} loss, not float32",
+                    "return the loss as loss_fn gave it, without casting",
+                )
+            )
     elif not isinstance(returned, float):
-        raise CheckFailed(Diagnosis(f"your step returned a {type(returned).__name__}, not the loss",
-                                    "return the loss computed before the update"))
+        raise CheckFailed(
+            Diagnosis(
+                f"your step returned a {type(returned).__name__}, not the loss",
+                "return the loss computed before the update",
+            )
+        )
     value = float(returned)
     if _near(value, loss_before, 1e-4):
         return
     if _near(value, loss_after, 1e-4):
-        raise CheckFailed(Diagnosis("your step returned the loss *after* the update; the lesson's loop expects the "
-                                    "loss of the picture it was given", "return the loss computed under the tape"))
-    raise CheckFailed(Diagnosis(f"your step returned {value:.6g}, but the loss before the update was "
-                                f"{loss_before:.6g}", "return the value loss_fn gave under the tape"))
+        raise CheckFailed(
+            Diagnosis(
+                "your step returned the loss *after* the update; the lesson's loop expects the "
+                "loss of the picture it was given",
+                "return the loss computed under the tape",
+            )
+        )
+    raise CheckFailed(
+        Diagnosis(
+            f"your step returned {value:.6g}, but the loss before the update was "
+            f"{loss_before:.6g}",
+            "return the value loss_fn gave under the tape",
+        )
+    )
 
 
 _STEP_SETTINGS = [((6, 7), "adam", 0.02), ((5, 9), "sgd", 0.01), ((8, 4), "adam", 0.05)]
@@ -455,13 +686,20 @@ def _step_body(step: Callable[..., Any], seed: int) -> str:
             try:
                 _run_one_step(step, case, number)
             except CheckFailed as failure:
-                raise CheckFailed(failure.diagnosis, f"Input: {case.label}, step {number} (seed {seed}: "
-                                  f"check_optimization_step(step, seed={seed}) repeats this test).") from None
-    return (f"{len(_STEP_SETTINGS)} random pictures, 3 steps each with Adam and SGD: the picture descends, "
-            "stays in [0, 1], the network is untouched and the loss before each update is returned")
+                raise CheckFailed(
+                    failure.diagnosis,
+                    f"Input: {case.label}, step {number} (seed {seed}: "
+                    f"check_optimization_step(step, seed={seed}) repeats this test).",
+                ) from None
+    return (
+        f"{len(_STEP_SETTINGS)} random pictures, 3 steps each with Adam and SGD: the picture descends, "
+        "stays in [0, 1], the network is untouched and the loss before each update is returned"
+    )
 
 
-def check_optimization_step(fn: Optional[Callable[..., Any]], *, seed: Optional[int] = None) -> bool:
+def check_optimization_step(
+    fn: Optional[Callable[..., Any]], *, seed: Optional[int] = None
+) -> bool:
     """Check a student's ``step(image, loss_fn, optimizer)``; print a verdict.
 
     Args:

@@ -47,8 +47,15 @@ def receptive_field(layers: Layers) -> int:
     return field
 
 
-def _forward(layers: Layers, *, own_growth_of_strided: bool = True, spacing_first: bool = False,
-             use_spacing: bool = True, start: int = 1, add_stride: bool = False) -> int:
+def _forward(
+    layers: Layers,
+    *,
+    own_growth_of_strided: bool = True,
+    spacing_first: bool = False,
+    use_spacing: bool = True,
+    start: int = 1,
+    add_stride: bool = False,
+) -> int:
     """The forward rule with one of the usual mistakes switched on."""
     field, spacing = start, 1
     for _name, kernel, stride in layers:
@@ -62,32 +69,67 @@ def _forward(layers: Layers, *, own_growth_of_strided: bool = True, spacing_firs
 
 
 _MISTAKES: list[tuple[Callable[[Layers], Any], Diagnosis]] = [
-    (lambda layers: _forward(layers, own_growth_of_strided=False), Diagnosis(
-        "a layer with a stride (a pooling) only multiplies the spacing in your count; it also looks at k "
-        "neighbouring values of the layer below, so it widens the field first, like a convolution",
-        "every layer adds (k - 1) times the current spacing, whatever its stride; the stride acts afterwards")),
-    (lambda layers: _forward(layers, spacing_first=True), Diagnosis(
-        "you update the spacing before adding the layer's own growth, so a strided layer's window is counted "
-        "with the spacing of the layer *above* it",
-        "a layer's k values are spaced as the layer below it; change the spacing after the growth")),
-    (lambda layers: _forward(layers, use_spacing=False), Diagnosis(
-        "your count ignores the spacing: after a stride, neighbouring values of a layer are several input "
-        "pixels apart", "each layer adds (k - 1) times the distance in input pixels between the values it looks at")),
-    (lambda layers: _forward(layers, start=0), Diagnosis(
-        "your count is 1 too small: with no layers at all a value sees exactly one pixel",
-        "start the field at 1 pixel")),
-    (lambda layers: _forward(layers, add_stride=True), Diagnosis(
-        "your spacing grows by adding the strides; two strides of 2 put values 4 pixels apart, not 3",
-        "multiply the spacing by each layer's stride")),
-    (lambda layers: sum(kernel for _n, kernel, _s in layers), Diagnosis(
-        "you added up the kernel sizes; the layers overlap (a 3-wide window over 3-wide windows sees 5 pixels, "
-        "not 6) and strides spread them", "start from 1 pixel; each layer adds (k - 1) times the current spacing")),
-    (lambda layers: int(np.prod([kernel for _n, kernel, _s in layers])), Diagnosis(
-        "you multiplied the kernel sizes; fields grow by adding, not by multiplying",
-        "start from 1 pixel; each layer adds (k - 1) times the current spacing")),
-    (lambda layers: list(layers)[-1][1], Diagnosis(
-        "you returned the last layer's own kernel size; its values each see a patch of the layer below, "
-        "whose values see patches themselves", "go through all the layers, from the input up")),
+    (
+        lambda layers: _forward(layers, own_growth_of_strided=False),
+        Diagnosis(
+            "a layer with a stride (a pooling) only multiplies the spacing in your count; it also looks at k "
+            "neighbouring values of the layer below, so it widens the field first, like a convolution",
+            "every layer adds (k - 1) times the current spacing, whatever its stride; the stride acts afterwards",
+        ),
+    ),
+    (
+        lambda layers: _forward(layers, spacing_first=True),
+        Diagnosis(
+            "you update the spacing before adding the layer's own growth, so a strided layer's window is counted "
+            "with the spacing of the layer *above* it",
+            "a layer's k values are spaced as the layer below it; change the spacing after the growth",
+        ),
+    ),
+    (
+        lambda layers: _forward(layers, use_spacing=False),
+        Diagnosis(
+            "your count ignores the spacing: after a stride, neighbouring values of a layer are several input "
+            "pixels apart",
+            "each layer adds (k - 1) times the distance in input pixels between the values it looks at",
+        ),
+    ),
+    (
+        lambda layers: _forward(layers, start=0),
+        Diagnosis(
+            "your count is 1 too small: with no layers at all a value sees exactly one pixel",
+            "start the field at 1 pixel",
+        ),
+    ),
+    (
+        lambda layers: _forward(layers, add_stride=True),
+        Diagnosis(
+            "your spacing grows by adding the strides; two strides of 2 put values 4 pixels apart, not 3",
+            "multiply the spacing by each layer's stride",
+        ),
+    ),
+    (
+        lambda layers: sum(kernel for _n, kernel, _s in layers),
+        Diagnosis(
+            "you added up the kernel sizes; the layers overlap (a 3-wide window over 3-wide windows sees 5 pixels, "
+            "not 6) and strides spread them",
+            "start from 1 pixel; each layer adds (k - 1) times the current spacing",
+        ),
+    ),
+    (
+        lambda layers: int(np.prod([kernel for _n, kernel, _s in layers])),
+        Diagnosis(
+            "you multiplied the kernel sizes; fields grow by adding, not by multiplying",
+            "start from 1 pixel; each layer adds (k - 1) times the current spacing",
+        ),
+    ),
+    (
+        lambda layers: list(layers)[-1][1],
+        Diagnosis(
+            "you returned the last layer's own kernel size; its values each see a patch of the layer below, "
+            "whose values see patches themselves",
+            "go through all the layers, from the input up",
+        ),
+    ),
 ]
 
 
@@ -109,20 +151,35 @@ def _stacks(rng: np.random.Generator) -> list[list[tuple[str, int, int]]]:
 
 
 def _describe(layers: Layers) -> str:
-    return "[" + ", ".join(f"({name!r}, {kernel}, {stride})" for name, kernel, stride in layers) + "]"
+    return (
+        "[" + ", ".join(f"({name!r}, {kernel}, {stride})" for name, kernel, stride in layers) + "]"
+    )
 
 
 def _answer(value: Any, details: str) -> int:
     if value is None:
-        raise CheckFailed(Diagnosis("your function returned None", "did you forget the `return` statement?"), details)
+        raise CheckFailed(
+            Diagnosis("your function returned None", "did you forget the `return` statement?"),
+            details,
+        )
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise CheckFailed(Diagnosis(f"your function returned a {type(value).__name__}, not a number of pixels",
-                                    "return one whole number: the side of the patch in pixels"), details) from None
+        raise CheckFailed(
+            Diagnosis(
+                f"your function returned a {type(value).__name__}, not a number of pixels",
+                "return one whole number: the side of the patch in pixels",
+            ),
+            details,
+        ) from None
     if not np.isfinite(number) or number != round(number):
-        raise CheckFailed(Diagnosis(f"your function returned {number:g}, not a whole number of pixels",
-                                    "kernels and strides are whole numbers; use * and +, not /"), details)
+        raise CheckFailed(
+            Diagnosis(
+                f"your function returned {number:g}, not a whole number of pixels",
+                "kernels and strides are whole numbers; use * and +, not /",
+            ),
+            details,
+        )
     return int(round(number))
 
 
@@ -138,16 +195,21 @@ def check_receptive_field(fn: Optional[Callable[..., Any]], *, seed: Optional[in
     Returns:
         True if ``fn`` gives the walked-back count on every random stack.
     """
+
     def body() -> str:
         if fn is None or not callable(fn):
             raise NotImplementedYet
         used = int(np.random.default_rng().integers(10**6)) if seed is None else int(seed)
         stacks = _stacks(np.random.default_rng(used))
-        repeat = f"(seed {used}: check_receptive_field(receptive_field, seed={used}) repeats this test)"
+        repeat = (
+            f"(seed {used}: check_receptive_field(receptive_field, seed={used}) repeats this test)"
+        )
         answers = []
         for layers in stacks:
             details = f"Input: layers = {_describe(layers)} {repeat}."
-            answers.append(_answer(call_student(fn, [list(layers)], call="receptive_field(layers)"), details))
+            answers.append(
+                _answer(call_student(fn, [list(layers)], call="receptive_field(layers)"), details)
+            )
         for layers, got in zip(stacks, answers):
             expected = walked_receptive_field(layers)
             if got != expected:
@@ -156,9 +218,14 @@ def check_receptive_field(fn: Optional[Callable[..., Any]], *, seed: Optional[in
                 for mistake, diagnosis in _MISTAKES:
                     if all(mistake(other) == answer for other, answer in zip(stacks, answers)):
                         raise CheckFailed(diagnosis, details)
-                raise CheckFailed(Diagnosis(f"wrong field: expected {expected} px, got {got} px",
-                                            "from r = 1 and a spacing s = 1: each layer adds (k - 1) * s to r, "
-                                            "then multiplies s by its stride (the two rules of section 1)"), details)
+                raise CheckFailed(
+                    Diagnosis(
+                        f"wrong field: expected {expected} px, got {got} px",
+                        "from r = 1 and a spacing s = 1: each layer adds (k - 1) * s to r, "
+                        "then multiplies s by its stride (the two rules of section 1)",
+                    ),
+                    details,
+                )
         return f"correct on {len(stacks)} random stacks of layers"
 
     return run_check("receptive_field", body)

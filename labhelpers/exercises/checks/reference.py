@@ -77,7 +77,9 @@ class Exercise:
         return f"{self.name}({', '.join(self.arg_names)})"
 
     def describe(self, case: Case) -> str:
-        shapes = ", ".join(f"{arg} of shape {tuple(x.shape)}" for arg, x in zip(self.arg_names, case.inputs))
+        shapes = ", ".join(
+            f"{arg} of shape {tuple(x.shape)}" for arg, x in zip(self.arg_names, case.inputs)
+        )
         return f"{shapes}, {case.dtype.name}"
 
 
@@ -95,7 +97,11 @@ def common_ratio(got: Any, expected: Any) -> Optional[float]:
     if denominator == 0.0:
         return None
     k = float(g @ e) / denominator
-    if k <= 0 or abs(k - 1) < 1e-2 or not np.allclose(g, k * e, rtol=1e-3, atol=1e-6 * np.max(np.abs(e))):
+    if (
+        k <= 0
+        or abs(k - 1) < 1e-2
+        or not np.allclose(g, k * e, rtol=1e-3, atol=1e-6 * np.max(np.abs(e)))
+    ):
         return None
     return k
 
@@ -110,8 +116,14 @@ def _outputs(ex: Exercise, fn: Callable, case: Case) -> Optional[tuple[np.ndarra
     return got, ex.reference(*tensors).numpy()
 
 
-def explain_difference(ex: Exercise, fn: Callable, case: Case, cases: Sequence[Case], got: np.ndarray,
-                       expected: np.ndarray) -> Diagnosis:
+def explain_difference(
+    ex: Exercise,
+    fn: Callable,
+    case: Case,
+    cases: Sequence[Case],
+    got: np.ndarray,
+    expected: np.ndarray,
+) -> Diagnosis:
     """Name the mistake that produced ``got`` (the student's result on ``case``) if it is a known one.
 
     A known mistake (or a factor) is only named when it explains the student's results on
@@ -145,7 +157,9 @@ def explain_difference(ex: Exercise, fn: Callable, case: Case, cases: Sequence[C
 
     for mistake, diagnosis in ex.mistakes:
         if mistake_everywhere(mistake):
-            return Diagnosis(diagnosis.message.format(**case.facts), diagnosis.hint.format(**case.facts))
+            return Diagnosis(
+                diagnosis.message.format(**case.facts), diagnosis.hint.format(**case.facts)
+            )
     ratio = common_ratio(got, expected)
     if ratio is not None:
         for key, factor, why in ex.factors(case):
@@ -161,7 +175,9 @@ def explain_difference(ex: Exercise, fn: Callable, case: Case, cases: Sequence[C
                 ex.values_hint,
             )
     if got.size == 1:
-        return Diagnosis(f"wrong value: expected {float(expected):.6g}, got {float(got):.6g}", ex.values_hint)
+        return Diagnosis(
+            f"wrong value: expected {float(expected):.6g}, got {float(got):.6g}", ex.values_hint
+        )
     where = np.unravel_index(np.argmax(np.abs(got - expected)), got.shape)
     return Diagnosis(
         f"wrong values: at index {tuple(int(i) for i in where)} expected {float(expected[where]):.6g}, "
@@ -173,7 +189,9 @@ def explain_difference(ex: Exercise, fn: Callable, case: Case, cases: Sequence[C
 # --------------------------------------------------------------------------- one check
 
 
-def check_values(ex: Exercise, fn: Callable, case: Case, cases: Sequence[Case], where: str = "") -> None:
+def check_values(
+    ex: Exercise, fn: Callable, case: Case, cases: Sequence[Case], where: str = ""
+) -> None:
     """Call ``fn`` on the case's tensors (inside ``tf.function`` when ``where`` is given) and
     compare with the reference; :class:`CheckFailed` with the diagnosis otherwise."""
     tensors = [tf.constant(x) for x in case.inputs]
@@ -217,11 +235,17 @@ def check_gradient(ex: Exercise, fn: Callable, case: Case) -> None:
         variable = tf.Variable(case.inputs[0])
         others = [tf.constant(x) for x in case.inputs[1:]]
         with tf.GradientTape() as tape:
-            out = call_student(f, [variable, *others], call=ex.call) if student else f(variable, *others)
+            out = (
+                call_student(f, [variable, *others], call=ex.call)
+                if student
+                else f(variable, *others)
+            )
             if student and not tf.is_tensor(out):
                 as_array(out)  # raises the right diagnosis
             out = tf.cast(out, variable.dtype)
-            weights = tf.constant(np.cos(np.arange(out.shape.num_elements())).reshape(out.shape) + 1.5, out.dtype)
+            weights = tf.constant(
+                np.cos(np.arange(out.shape.num_elements())).reshape(out.shape) + 1.5, out.dtype
+            )
             objective = tf.reduce_sum(out * weights)
         grad = tape.gradient(objective, variable)
         return None if grad is None else tf.convert_to_tensor(grad).numpy()
@@ -229,14 +253,18 @@ def check_gradient(ex: Exercise, fn: Callable, case: Case) -> None:
     got = gradient(fn, student=True)
     if got is None:
         raise CheckFailed(
-            Diagnosis(f"no gradient flows from your result back to {ex.arg_names[0]} (tf.GradientTape gives None)",
-                      NUMPY_HINT)
+            Diagnosis(
+                f"no gradient flows from your result back to {ex.arg_names[0]} (tf.GradientTape gives None)",
+                NUMPY_HINT,
+            )
         )
     expected = gradient(ex.reference, student=False)
     if not values_close(got, expected, case.dtype, rtol=1e-3):
         raise CheckFailed(
-            Diagnosis("the values are right but the gradient is not",
-                      "avoid tf.stop_gradient, rounding and casts to integers inside the function")
+            Diagnosis(
+                "the values are right but the gradient is not",
+                "avoid tf.stop_gradient, rounding and casts to integers inside the function",
+            )
         )
 
 
@@ -258,7 +286,9 @@ def run_exercise(ex: Exercise, fn: Any, seed: Optional[int]) -> bool:
             check_values(ex, fn, case, cases, where=" inside tf.function")
         except CheckFailed as failure:
             repeat = f"check_{ex.name}(fn, seed={used}{ex.extra_args})"
-            failure.details = f"Input: {ex.describe(case)} (seed {used}: {repeat} repeats this test)."
+            failure.details = (
+                f"Input: {ex.describe(case)} (seed {used}: {repeat} repeats this test)."
+            )
             raise
         return f"correct on {len(cases)} random inputs, gradients flow"
 

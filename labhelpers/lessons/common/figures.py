@@ -43,8 +43,13 @@ def pyplot() -> Any:
 GRID_MAX_WIDTH_IN = 14.0
 
 
-def image_grid(images: Sequence[Any], titles: Sequence[str] | None = None, columns: int | None = None,
-               height_in: float = 2.6, suptitle: str | None = None) -> "Figure":
+def image_grid(
+    images: Sequence[Any],
+    titles: Sequence[str] | None = None,
+    columns: int | None = None,
+    height_in: float = 2.6,
+    suptitle: str | None = None,
+) -> "Figure":
     """Several images in a grid of small pictures without axes.
 
     Args:
@@ -65,16 +70,23 @@ def image_grid(images: Sequence[Any], titles: Sequence[str] | None = None, colum
     aspect = max(np.shape(image)[1] / max(1, np.shape(image)[0]) for image in images)
     scale = min(1.0, GRID_MAX_WIDTH_IN / (height_in * aspect * columns))
     title_in = 0.3 if titles is not None else 0.0
-    figsize = (height_in * scale * aspect * columns,
-               (height_in * scale + title_in) * rows + (0.4 if suptitle else 0.1))
-    figure, axes = plt.subplots(rows, columns, figsize=figsize, squeeze=False, layout="constrained")
+    figsize = (
+        height_in * scale * aspect * columns,
+        (height_in * scale + title_in) * rows + (0.4 if suptitle else 0.1),
+    )
+    figure, axes = plt.subplots(
+        rows, columns, figsize=figsize, squeeze=False, layout="constrained"
+    )
     for index, ax in enumerate(axes.ravel()):
         ax.set_axis_off()
         if index >= count:
             continue
         picture = as_float_image(images[index])
-        ax.imshow(np.clip(picture, 0.0, 1.0) if picture.shape[-1] == 3 else picture[..., 0], cmap=None
-                  if picture.shape[-1] == 3 else "gray", interpolation="antialiased")
+        ax.imshow(
+            np.clip(picture, 0.0, 1.0) if picture.shape[-1] == 3 else picture[..., 0],
+            cmap=None if picture.shape[-1] == 3 else "gray",
+            interpolation="antialiased",
+        )
         if titles is not None and index < len(titles) and titles[index]:
             ax.set_title(titles[index], fontsize=9)
     if suptitle:
@@ -87,9 +99,13 @@ def image_grid(images: Sequence[Any], titles: Sequence[str] | None = None, colum
 PNG_MARGINS = (0.16, 0.15, 0.97, 0.9)
 
 
-def plot_loss_curves(history: Sequence[Mapping[str, Any]], terms: Iterable[str] = ("total", "content", "style", "tv"),
-                     title: str | None = None, ax: Any = None,
-                     figsize_in: tuple[float, float] = (5.5, 3.4)) -> "Figure":
+def plot_loss_curves(
+    history: Sequence[Mapping[str, Any]],
+    terms: Iterable[str] = ("total", "content", "style", "tv"),
+    title: str | None = None,
+    ax: Any = None,
+    figsize_in: tuple[float, float] = (5.5, 3.4),
+) -> "Figure":
     """The loss terms of an optimisation against the step, on a logarithmic y axis.
 
     Args:
@@ -115,7 +131,12 @@ def plot_loss_curves(history: Sequence[Mapping[str, Any]], terms: Iterable[str] 
         values = np.array([float(entry.get(term, np.nan)) for entry in history])
         if not np.any(np.isfinite(values) & (values > 0)):
             continue
-        ax.plot(steps, np.where(values > 0, values, np.nan), label=term, lw=2 if term == "total" else 1.3)
+        ax.plot(
+            steps,
+            np.where(values > 0, values, np.nan),
+            label=term,
+            lw=2 if term == "total" else 1.3,
+        )
         largest = max(largest, float(np.nanmax(np.where(np.isfinite(values), values, np.nan))))
         drawn += 1
     ax.set_yscale("log")
@@ -134,9 +155,13 @@ def plot_loss_curves(history: Sequence[Mapping[str, Any]], terms: Iterable[str] 
     return figure
 
 
-def loss_curves_png(history: Sequence[Mapping[str, Any]], title: str | None = None,
-                    figsize_in: tuple[float, float] = (4.6, 3.0), dpi: int = 80,
-                    terms: Iterable[str] = ("total", "content", "style", "tv")) -> bytes:
+def loss_curves_png(
+    history: Sequence[Mapping[str, Any]],
+    title: str | None = None,
+    figsize_in: tuple[float, float] = (4.6, 3.0),
+    dpi: int = 80,
+    terms: Iterable[str] = ("total", "content", "style", "tv"),
+) -> bytes:
     """:func:`plot_loss_curves` as PNG bytes, drawn without pyplot (safe in a thread, shows nothing).
 
     Returns:
@@ -164,7 +189,9 @@ def normalised_channel(array: np.ndarray, channel: int) -> np.ndarray:
     return (values - low) / (top - low)
 
 
-def activation_image(feature_map: Any, channel: int, cmap: str = "viridis", upscale: int = 1) -> np.ndarray:
+def activation_image(
+    feature_map: Any, channel: int, cmap: str = "viridis", upscale: int = 1
+) -> np.ndarray:
     """One channel of a feature map rendered with a colormap, as an RGB picture.
 
     Args:

@@ -22,9 +22,17 @@ __all__ = [
 ]
 
 
-def from_noise(transfer: StyleTransfer, *, steps: int, content_weight: float = 0.0, style_weight: float = 0.0,
-               tv_weight: float = 0.0, seed: int = 0, noise_amplitude: float = 1.0,
-               **run_options: Any) -> tuple[np.ndarray, StyleTransferResult]:
+def from_noise(
+    transfer: StyleTransfer,
+    *,
+    steps: int,
+    content_weight: float = 0.0,
+    style_weight: float = 0.0,
+    tv_weight: float = 0.0,
+    seed: int = 0,
+    noise_amplitude: float = 1.0,
+    **run_options: Any,
+) -> tuple[np.ndarray, StyleTransferResult]:
     """Run a prepared transfer from noise with the chosen loss terms (the others at weight 0).
 
     Args:
@@ -41,6 +49,13 @@ def from_noise(transfer: StyleTransfer, *, steps: int, content_weight: float = 0
         and the run's result.
     """
     start = noise_image(transfer.content.shape[:2], seed, noise_amplitude)
-    result = transfer.run(steps=steps, content_weight=content_weight, style_weight=style_weight,
-                          tv_weight=tv_weight, init=start, seed=seed, **run_options)
+    result = transfer.run(
+        steps=steps,
+        content_weight=content_weight,
+        style_weight=style_weight,
+        tv_weight=tv_weight,
+        init=start,
+        seed=seed,
+        **run_options,
+    )
     return start, result

@@ -80,7 +80,9 @@ def crop_border(image: Any, fraction: float = 0.03) -> np.ndarray:
     if border <= 0:
         return array.copy()
     if 2 * border >= min(array.shape[:2]):
-        raise ValueError(f"crop_border: a border of {border} px leaves nothing of a {array.shape[:2]} image.")
+        raise ValueError(
+            f"crop_border: a border of {border} px leaves nothing of a {array.shape[:2]} image."
+        )
     return np.ascontiguousarray(array[border:-border, border:-border])
 
 
@@ -157,7 +159,9 @@ def checkerboard(height: int, width: int, cell: int = 1) -> np.ndarray:
     """
     for name, value in (("height", height), ("width", width), ("cell", cell)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a whole number of pixels >= 1 such as 8, not {value!r}.")
+            raise ValueError(
+                f"{name} must be a whole number of pixels >= 1 such as 8, not {value!r}."
+            )
     rows = np.arange(int(height))[:, None] // int(cell)
     columns = np.arange(int(width))[None, :] // int(cell)
     board = ((rows + columns) % 2).astype(np.float32)
@@ -190,9 +194,13 @@ def image_to_png_bytes(array: Any) -> bytes:
     if values.ndim == 3 and values.shape[-1] == 1:
         values = values[..., 0]
     if values.ndim not in (2, 3) or (values.ndim == 3 and values.shape[-1] != 3):
-        raise ValueError(f"image_to_png_bytes needs (H, W), (H, W, 1) or (H, W, 3), got {values.shape}.")
+        raise ValueError(
+            f"image_to_png_bytes needs (H, W), (H, W, 1) or (H, W, 3), got {values.shape}."
+        )
     if values.dtype != np.uint8:
-        values = np.round(np.clip(np.nan_to_num(values.astype(np.float64)), 0.0, 1.0) * 255.0).astype(np.uint8)
+        values = np.round(
+            np.clip(np.nan_to_num(values.astype(np.float64)), 0.0, 1.0) * 255.0
+        ).astype(np.uint8)
     buffer = io.BytesIO()
     Image.fromarray(values).save(buffer, format="PNG")
     return buffer.getvalue()
@@ -244,9 +252,13 @@ def relative_weights(values: Any, emphasis: dict[str, float]) -> dict[str, float
     weights = {}
     for layer, amount in emphasis.items():
         if layer not in values:
-            raise ValueError(f"relative_weights: no values for layer {layer!r}; there are {sorted(values)}.")
+            raise ValueError(
+                f"relative_weights: no values for layer {layer!r}; there are {sorted(values)}."
+            )
         energy = float(np.mean(np.square(np.asarray(values[layer], dtype=np.float64))))
         if energy <= 0:
-            raise ValueError(f"relative_weights: the values of {layer!r} are all 0; leave that layer out.")
+            raise ValueError(
+                f"relative_weights: the values of {layer!r} are all 0; leave that layer out."
+            )
         weights[layer] = float(amount) / energy
     return weights

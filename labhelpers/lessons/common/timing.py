@@ -18,9 +18,17 @@ from labhelpers.panel.runner import wait_for_preparations
 from labhelpers.network.layers import VGG16_LAYERS, forward_cost
 from labhelpers.transfer.stages import split_steps, stage_sizes
 
-__all__ = ["LessonRun", "SETUP_SECONDS", "FIXED_SECONDS", "MEASURED_LAYER", "FIXED_SHARE", "seconds_per_evaluation", "stage_pixel_share", "estimate_seconds",
-           "print_time_estimate"]
-
+__all__ = [
+    "LessonRun",
+    "SETUP_SECONDS",
+    "FIXED_SECONDS",
+    "MEASURED_LAYER",
+    "FIXED_SHARE",
+    "seconds_per_evaluation",
+    "stage_pixel_share",
+    "estimate_seconds",
+    "print_time_estimate",
+]
 
 
 @dataclass(frozen=True)
@@ -89,7 +97,9 @@ def _deepest(layers: str | Sequence[str]) -> str:
     names = [layers] if isinstance(layers, str) else list(layers)
     unknown = [name for name in names if name not in VGG16_LAYERS]
     if unknown or not names:
-        raise ValueError(f"Unknown VGG16 layer(s) {unknown or names}; choose from {list(VGG16_LAYERS)}.")
+        raise ValueError(
+            f"Unknown VGG16 layer(s) {unknown or names}; choose from {list(VGG16_LAYERS)}."
+        )
     return max(names, key=VGG16_LAYERS.index)
 
 
@@ -102,12 +112,20 @@ def stage_pixel_share(size: int, steps: int, coarse_to_fine: Any = None) -> floa
     """
     sizes = stage_sizes(int(size), coarse_to_fine)
     counts = split_steps(int(steps), len(sizes))
-    sizes = sizes[len(sizes) - len(counts):]
-    return sum(count * (stage / float(size)) ** 2 for stage, count in zip(sizes, counts)) / int(steps)
+    sizes = sizes[len(sizes) - len(counts) :]
+    return sum(count * (stage / float(size)) ** 2 for stage, count in zip(sizes, counts)) / int(
+        steps
+    )
 
 
-def estimate_seconds(run_layers: Sequence[str | Sequence[str]], size: int, steps: int, measured: tuple[int, float],
-                     setup_seconds: float = SETUP_SECONDS, coarse_to_fine: Any = None) -> float:
+def estimate_seconds(
+    run_layers: Sequence[str | Sequence[str]],
+    size: int,
+    steps: int,
+    measured: tuple[int, float],
+    setup_seconds: float = SETUP_SECONDS,
+    coarse_to_fine: Any = None,
+) -> float:
     """Expected seconds of one optimisation per entry of ``run_layers``.
 
     Args:
@@ -125,16 +143,27 @@ def estimate_seconds(run_layers: Sequence[str | Sequence[str]], size: int, steps
         (multiply-adds up to the run's deepest layer / those up to MEASURED_LAYER).
     """
     measured_size, seconds = measured
-    pixels = (float(size) / float(measured_size)) ** 2 * stage_pixel_share(size, steps, coarse_to_fine)
+    pixels = (float(size) / float(measured_size)) ** 2 * stage_pixel_share(
+        size, steps, coarse_to_fine
+    )
     total = 0.0
     for layers in run_layers:
-        depth = FIXED_SHARE + (1 - FIXED_SHARE) * forward_cost(_deepest(layers)) / forward_cost(MEASURED_LAYER)
+        depth = FIXED_SHARE + (1 - FIXED_SHARE) * forward_cost(_deepest(layers)) / forward_cost(
+            MEASURED_LAYER
+        )
         total += int(steps) * seconds * pixels * depth + setup_seconds
     return total
 
 
-def print_time_estimate(what: str, run_layers: Sequence[str | Sequence[str]], *, size: int, steps: int,
-                        extractor: Any = None, coarse_to_fine: Any = None) -> float:
+def print_time_estimate(
+    what: str,
+    run_layers: Sequence[str | Sequence[str]],
+    *,
+    size: int,
+    steps: int,
+    extractor: Any = None,
+    coarse_to_fine: Any = None,
+) -> float:
     """Print ``what: N optimisations of S evaluations at P px, about T s on this computer`` and return T.
 
     Args:
@@ -149,8 +178,14 @@ def print_time_estimate(what: str, run_layers: Sequence[str | Sequence[str]], *,
     count = len(run_layers)
     runs = f"{count} optimisation{'s' if count != 1 else ''} of {int(steps)} evaluations at {int(size)} px"
     stages = stage_sizes(int(size), coarse_to_fine)
-    runs += f" (the first {split_steps(int(steps), len(stages))[0]} at {stages[0]} px)" if len(stages) > 1 else ""
+    runs += (
+        f" (the first {split_steps(int(steps), len(stages))[0]} at {stages[0]} px)"
+        if len(stages) > 1
+        else ""
+    )
     when = f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
-    print(f"{what}: {runs}, about {when} on this computer "
-          f"(one evaluation at {measured[0]} px takes {measured[1]:.2f} s here).")
+    print(
+        f"{what}: {runs}, about {when} on this computer "
+        f"(one evaluation at {measured[0]} px takes {measured[1]:.2f} s here)."
+    )
     return seconds
