@@ -1,4 +1,5 @@
-"""What a style-transfer run can take: the thinnest picture the layers allow, the memory a size needs.
+"""What a style-transfer run can take: the thinnest picture the layers allow, the memory a size
+needs.
 
 Both checks run before anything is optimised, so a run that cannot work ends at once with a
 message that names the numbers and the fix, instead of a TensorFlow error or a ``MemoryError``
@@ -9,7 +10,8 @@ minutes later.
   (:func:`labhelpers.network.layers.min_side_px`), 16 px for the default style layers.
 * **Memory.** The peak resident memory of a run grows with the number of pixels. Measured on the
   2-core machine this was written on (one child process per size, float32, L-BFGS, 3 evaluations,
-  square random pictures, torchvision VGG16; "before" is TensorFlow and VGG16 loaded; MB = 2**20 bytes):
+  square random pictures, torchvision VGG16; "before" is TensorFlow and VGG16 loaded; MB = 2**20
+  bytes):
 
   ==========  ===============  =============  ==========================
   side (px)   before (MB)      peak (MB)      run's share per pixel (B)
@@ -46,9 +48,11 @@ __all__ = [
     "check_memory",
 ]
 
-#: Bytes of peak memory per pixel of the optimised picture (float32; measured 4,400-5,100, rounded up).
+#: Bytes of peak memory per pixel of the optimised picture (float32; measured 4,400-5,100, rounded
+#: up).
 RUN_BYTES_PER_PIXEL = 6_500
-#: Bytes that TensorFlow, VGG16's weights and the pictures' sources take before a run (measured ~0.95 GB).
+#: Bytes that TensorFlow, VGG16's weights and the pictures' sources take before a run
+#: (measured ~0.95 GB).
 BASE_BYTES = 2**30
 
 
@@ -70,11 +74,12 @@ def check_min_side(
         shape: the picture's (height, width) in px after resizing to ``size``.
         layers: the VGG16 layers the run uses.
         size: the run's longest side in px (named in the message).
-        source_shape: the picture's (height, width) before resizing, to say which ``size`` would do.
+        source_shape: the picture's (height, width) before resizing, to say which ``size`` would
+            do.
         what: how the message names the picture.
-        largest_size: the largest size this computer can take (memory, :func:`largest_size_that_fits`,
-            and the loader's largest side), if known: when the size that would work is larger, the
-            message says to crop instead.
+        largest_size: the largest size this computer can take
+            (memory, :func:`largest_size_that_fits`, and the loader's largest side), if known: when
+            the size that would work is larger, the message says to crop instead.
 
     The message names the shorter side, what the deepest layer needs, the smallest ``size`` that
     works for this picture and the other fix (crop it less elongated, or use shallower layers).
@@ -87,23 +92,28 @@ def check_min_side(
     ratio = max(source_h, source_w) / max(1, min(source_h, source_w))
     size_needed = math.ceil(need * ratio)
     deepest = _deepest(layers)
-    crop = f"crop the picture to a less elongated shape (at most about {size // need}:1 at size={size})"
+    crop = (
+        f"crop the picture to a less elongated shape (at most about {size // need}:1 at "
+        f"size={size})"
+    )
     if largest_size is not None and size_needed > largest_size:
         advice = (
-            f"A size of {size_needed} is more than this computer can take (about size={largest_size} at "
-            f"most, for memory and the loader's limit of {MAX_SIDE} px a side), so {crop}."
+            f"A size of {size_needed} is more than this computer can take (about "
+            f"size={largest_size} at most, for memory and the loader's limit of {MAX_SIDE} px a "
+            f"side), so {crop}."
         )
     else:
         advice = f"Use size={size_needed} or larger, or {crop}."
     raise ValueError(
-        f"The {what} is {source_w}x{source_h} px; at size={size} it becomes {shape[1]}x{shape[0]} px, but "
-        f"layer {deepest} needs a shorter side of at least {need} px (VGG16 halves the picture "
-        f"{pools_before(deepest)} times before it). {advice}"
+        f"The {what} is {source_w}x{source_h} px; at size={size} it becomes {shape[1]}x{shape[0]} "
+        f"px, but layer {deepest} needs a shorter side of at least {need} px (VGG16 halves the "
+        f"picture {pools_before(deepest)} times before it). {advice}"
     )
 
 
 def estimate_run_bytes(shape: tuple[int, int]) -> int:
-    """Peak memory (bytes) a float32 run on a picture of ``shape`` (H, W) px needs, conservatively."""
+    """Peak memory (bytes) a float32 run on a picture of ``shape`` (H, W) px needs,
+    conservatively."""
     return int(BASE_BYTES + RUN_BYTES_PER_PIXEL * int(shape[0]) * int(shape[1]))
 
 
@@ -154,7 +164,8 @@ def largest_size_that_fits(available_bytes: int, aspect: float = 1.0) -> int:
 
 
 def check_memory(shape: tuple[int, int], size: int, available_bytes: int | None = None) -> None:
-    """Raise ValueError (instead of a MemoryError minutes later) when a run on ``shape`` (H, W) px would not fit.
+    """Raise ValueError (instead of a MemoryError minutes later) when a run on ``shape`` (H, W) px
+    would not fit.
 
     Args:
         shape: the picture's (height, width) in px at the run's size.
@@ -176,6 +187,7 @@ def check_memory(shape: tuple[int, int], size: int, available_bytes: int | None 
         else "Not even a small picture fits; close other programs or notebooks"
     )
     raise ValueError(
-        f"size={size} needs about {need / 2**30:.1f} GB of memory ({shape[1]}x{shape[0]} px), but only "
-        f"{available_bytes / 2**30:.1f} GB is available. {advice} (or free memory by closing other programs)."
+        f"size={size} needs about {need / 2**30:.1f} GB of memory ({shape[1]}x{shape[0]} px), but "
+        f"only {available_bytes / 2**30:.1f} GB is available. {advice} (or free memory by closing "
+        "other programs)."
     )

@@ -87,7 +87,8 @@ def cpu_has_bfloat16() -> bool:
 
 
 def resolve_precision(precision: str) -> str:
-    """``"float32"`` or ``"bfloat16"``; ``"auto"`` picks bfloat16 only when the CPU has it natively."""
+    """``"float32"`` or ``"bfloat16"``; ``"auto"`` picks bfloat16 only when the CPU has it
+    natively."""
     if precision == "auto":
         return "bfloat16" if cpu_has_bfloat16() else "float32"
     return precision
@@ -100,14 +101,16 @@ def loss_function(
     precision: str = "float32",
     jit_compile: bool = False,
 ) -> Callable:
-    """The compiled ``f(image, content_features, style_grams, coefficients) -> (total, terms, gradient)``.
+    """The compiled
+    ``f(image, content_features, style_grams, coefficients) -> (total, terms, gradient)``.
 
-    ``image`` is (1, H, W, 3) float32 in [0, 1] (any H, W); ``content_features`` and ``style_grams``
-    are the targets' tensors (:class:`~labhelpers.transfer.targets.Targets`); ``coefficients`` (n,)
-    multiply the raw terms. ``terms`` (n,) holds the raw lecture losses: one per content layer, one
-    per style layer, then the TV loss; ``total = sum(coefficients * terms)``; the gradient has the
-    image's shape. One function is kept per network, layers, precision and XLA setting (see the
-    module docstring), so calling this again returns the same, already traced function.
+    ``image`` is (1, H, W, 3) float32 in [0, 1] (any H, W); ``content_features`` and
+    ``style_grams`` are the targets' tensors (:class:`~labhelpers.transfer.targets.Targets`);
+    ``coefficients`` (n,) multiply the raw terms. ``terms`` (n,) holds the raw lecture losses: one
+    per content layer, one per style layer, then the TV loss;
+    ``total = sum(coefficients * terms)``; the gradient has the image's shape. One function is kept
+    per network, layers, precision and XLA setting (see the module docstring), so calling this
+    again returns the same, already traced function.
     """
     content_layers, style_layers = tuple(content_layers), tuple(style_layers)
     network = getattr(features, "base_model", features)
@@ -184,13 +187,15 @@ def loss_coefficients(
 
 
 class Objective:
-    """The loss of one run's targets and weights, and its gradient, for pictures (H, W, 3) in [0, 1].
+    """The loss of one run's targets and weights, and its gradient, for pictures (H, W, 3)
+    in [0, 1].
 
     Args:
         features: the feature extractor (:class:`labhelpers.network.extractor.FeatureExtractor`).
         targets: the :class:`~labhelpers.transfer.targets.Targets` (their size is the picture's).
         settings: the run's settings; used: the layers, the three loss weights,
-            ``normalize_losses``, ``precision`` and ``jit_compile``. Default ``TransferSettings()``.
+            ``normalize_losses``, ``precision`` and ``jit_compile``. Default
+            ``TransferSettings()``.
 
     ``Objective(features, targets, settings).evaluate(picture)`` is one loss-and-gradient
     evaluation, what every optimiser step costs; ``.record(terms)`` turns its terms into a history
@@ -208,8 +213,8 @@ class Objective:
             len(self.style_layers),
         ):
             raise ValueError(
-                "These targets were computed for other layers than the settings name; compute them "
-                "with the same content_layers and style_layers."
+                "These targets were computed for other layers than the settings name; compute "
+                "them with the same content_layers and style_layers."
             )
         self.precision = resolve_precision(settings.precision)
         self.coefficients, self.divisors = loss_coefficients(targets, settings)
@@ -236,8 +241,9 @@ class Objective:
         picture = np.asarray(image, dtype=np.float32)
         if picture.shape[:2] != self.targets.shape:
             raise ValueError(
-                f"The picture is {picture.shape[:2]} but the targets are for {self.targets.shape}; "
-                "resize it with labhelpers.images.resize_to(picture, shape)."
+                f"The picture is {picture.shape[:2]} but the targets are for "
+                f"{self.targets.shape}; resize it with "
+                "labhelpers.images.resize_to(picture, shape)."
             )
         total, terms, grad = self._function(
             tf.constant(picture[np.newaxis]),
@@ -248,8 +254,9 @@ class Objective:
         return float(total.numpy()), terms.numpy().astype(np.float64), grad.numpy()[0]
 
     def record(self, terms: np.ndarray) -> dict[str, Any]:
-        """A history record from raw ``terms`` (n,): ``total``, ``content``, ``style``, ``tv`` (weighted)
-        and ``content_layers`` / ``style_layers`` (``{layer: normalised loss, before weighting}``)."""
+        """A history record from raw ``terms`` (n,): ``total``, ``content``, ``style``, ``tv``
+        (weighted) and ``content_layers`` / ``style_layers``
+        (``{layer: normalised loss, before weighting}``)."""
         nc, ns = len(self.content_layers), len(self.style_layers)
         weighted = terms * self.coefficients
         normalised = terms / self.divisors
@@ -270,6 +277,7 @@ class Objective:
         }
 
     def losses(self, image: np.ndarray) -> dict[str, Any]:
-        """The history record of one picture (no gradient step): :meth:`evaluate` then :meth:`record`."""
+        """The history record of one picture (no gradient step): :meth:`evaluate`
+        then :meth:`record`."""
         _, terms, _ = self.evaluate(image)
         return self.record(terms)

@@ -37,7 +37,8 @@ __all__ = [
     "projected_lbfgs",
 ]
 
-#: Adam's learning rate for style transfer: the largest change of a pixel value per step is about this much.
+#: Adam's learning rate for style transfer: the largest change of a pixel value per step is about
+#: this much.
 ADAM_LEARNING_RATE = 0.02
 ADAM_BETAS = (0.9, 0.999)
 ADAM_EPSILON = 1e-8
@@ -69,7 +70,8 @@ def adam(
         The last ``x`` (float32, ``start``'s shape).
     """
     b1, b2 = betas
-    # None means "no bound"; -inf/+inf rather than None because NumPy 1.x's clip refuses (None, None)
+    # None means "no bound"; -inf/+inf rather than None because NumPy 1.x's clip refuses
+    # (None, None)
     low, high = (
         (-np.inf if bounds[0] is None else bounds[0]),
         (np.inf if bounds[1] is None else bounds[1]),
@@ -87,7 +89,8 @@ def adam(
 
 
 class _EvaluationsUsed(Exception):
-    """Raised inside :func:`lbfgs`'s wrapper when its evaluations are used up (never leaves lbfgs)."""
+    """Raised inside :func:`lbfgs`'s wrapper when its evaluations are used up (never
+    leaves lbfgs)."""
 
 
 def lbfgs(
@@ -97,30 +100,31 @@ def lbfgs(
     history: int = 10,
     first_step: float | None = None,
 ) -> np.ndarray:
-    """Minimise with scipy's L-BFGS-B inside the box [0, 1] for exactly ``evaluations`` evaluations.
+    """Minimise with scipy's L-BFGS-B inside the box [0, 1] for exactly ``evaluations``
+    evaluations.
 
-    scipy may end early (converged, or a line search that cannot improve); it is then restarted from
-    its last point while evaluations remain and it still makes progress.
+    scipy may end early (converged, or a line search that cannot improve); it is then restarted
+    from its last point while evaluations remain and it still makes progress.
 
     The first step. With bounds, scipy's first trial step is the whole gradient (step length 1),
-    whatever its size: for style transfer's normalised losses that moves pixel values by far more than
-    their range, the trial picture is clipped to coloured noise and its loss jumps 10-40 times before
-    the line search cuts the step back (with large weights on small pictures: the panel's preview
-    showed coloured noise and a loss 40 times the start's). ``first_step`` caps it: when the
-    gradient at the start has a value larger than ``first_step``, the loss (and gradient) that scipy
-    sees is multiplied by ``first_step / max|gradient at the start|``, so the first trial step changes
-    no pixel value by more than ``first_step``; a smaller gradient is left alone. L-BFGS's later
-    steps do not depend on the loss's scale (its curvature estimate scales with it), so only the
-    first step changes. (A tighter cap, 0.05, made the first 8 steps at 256 px up to 20 % slower
-    with the default weights; from about 18 steps on the losses were the same.)
+    whatever its size: for style transfer's normalised losses that moves pixel values by far more
+    than their range, the trial picture is clipped to coloured noise and its loss jumps 10-40 times
+    before the line search cuts the step back (with large weights on small pictures: the panel's
+    preview showed coloured noise and a loss 40 times the start's). ``first_step`` caps it: when
+    the gradient at the start has a value larger than ``first_step``, the loss (and gradient) that
+    scipy sees is multiplied by ``first_step / max|gradient at the start|``, so the first trial
+    step changes no pixel value by more than ``first_step``; a smaller gradient is left alone.
+    L-BFGS's later steps do not depend on the loss's scale (its curvature estimate scales with it),
+    so only the first step changes. (A tighter cap, 0.05, made the first 8 steps at 256 px up
+    to 20 % slower with the default weights; from about 18 steps on the losses were the same.)
 
     Args:
         value_and_grad: ``f(x) -> (loss, gradient)`` for ``x`` of ``start``'s shape, float32.
         start: the first ``x`` (values outside [0, 1] are clipped).
         evaluations: the most calls of ``value_and_grad``.
         history: how many curvature pairs L-BFGS keeps (scipy's ``maxcor``).
-        first_step: the largest change of one value in the first trial step (for pictures in [0, 1],
-            e.g. 0.5); None: scipy's own first step (the whole gradient).
+        first_step: the largest change of one value in the first trial step (for pictures
+            in [0, 1], e.g. 0.5); None: scipy's own first step (the whole gradient).
 
     Returns:
         The last point scipy reached, float32, ``start``'s shape.
@@ -182,12 +186,12 @@ def projected_lbfgs(
 
     scipy's L-BFGS-B spends pure-Python loops over every pixel value setting up its bounds on each
     call (0.32 s at 256 px in scipy 1.17, two tutorial steps on a fast CPU). Here, each iteration:
-    the values at a bound whose gradient pushes outwards are frozen; the two-loop recursion over the
-    last ``history`` curvature pairs (s, y) gives the direction on the others; the trial point is
-    ``clip(x + t d, 0, 1)`` with t = 1 (the first iteration: the gradient, capped so that no value
-    moves more than ``first_step``), cut by 0.3 until the loss falls enough (Armijo, 1e-4); a pair
-    is kept when s.y > 0. Per evaluation it reached the same losses as :func:`lbfgs` within about
-    1.5 % either way on three bundled pairs (docs/performance.md).
+    the values at a bound whose gradient pushes outwards are frozen; the two-loop recursion over
+    the last ``history`` curvature pairs (s, y) gives the direction on the others; the trial point
+    is ``clip(x + t d, 0, 1)`` with t = 1 (the first iteration: the gradient, capped so that no
+    value moves more than ``first_step``), cut by 0.3 until the loss falls enough (Armijo, 1e-4);
+    a pair is kept when s.y > 0. Per evaluation it reached the same losses as :func:`lbfgs` within
+    about 1.5 % either way on three bundled pairs (docs/performance.md).
 
     Args / Returns: as :func:`lbfgs`.
     """
@@ -293,7 +297,8 @@ DEFAULT_OPTIMIZER = "lbfgs"
 
 
 def optimizer_label(name: str) -> str:
-    """The readable name of optimiser ``name`` (``"lbfgs"`` -> ``"L-BFGS"``); unknown names as given."""
+    """The readable name of optimiser ``name`` (``"lbfgs"`` -> ``"L-BFGS"``); unknown names as
+    given."""
     entry = OPTIMIZERS.get(name)
     return entry.label if entry is not None else name
 

@@ -43,7 +43,8 @@ STOP_REASONS: dict[str | None, str] = {
 
 
 class RunStopped(Exception):
-    """Ends a run early; ``reason`` is a key of :data:`STOP_REASONS`, ``detail`` a sentence about it.
+    """Ends a run early; ``reason`` is a key of :data:`STOP_REASONS`, ``detail`` a sentence about
+    it.
 
     ``error`` is the exception that caused it (for ``"callback_error"``), else None.
     """
@@ -73,7 +74,8 @@ def stop_message(
         best_step, best_total: the step (1-based) and total loss of the picture returned (None: no
             step finished, the starting picture is returned).
         detail: what went wrong (for ``"diverged"`` and ``"callback_error"``).
-        optimizer: ``"lbfgs"``, ``"projected_lbfgs"`` or ``"adam"``; ``time_budget_s``: the budget, for ``"time_budget"``.
+        optimizer: ``"lbfgs"``, ``"projected_lbfgs"`` or ``"adam"``; ``time_budget_s``: the budget,
+            for ``"time_budget"``.
     """
     name = optimizer_label(optimizer)
     done = f"{evaluations} evaluation(s) ({name}) in {seconds:.1f} s"
@@ -90,7 +92,10 @@ def stop_message(
     elif reason in ("diverged", "callback_error") and detail:
         why = f"Stopped: {detail}"
     advice = {
-        "diverged": " Lower style_weight/content_weight, or use optimizer='lbfgs'; the last good picture was kept.",
+        "diverged": (
+            " Lower style_weight/content_weight, or use optimizer='lbfgs'; the last good picture "
+            "was kept."
+        ),
         "callback_error": " Fix the function that raised; result.error holds its exception.",
     }.get(reason, "")
     return f"{why} after {done}; {best}; returning the best picture so far.{advice}"
@@ -101,8 +106,8 @@ class RunRecorder:
 
     Args:
         steps: evaluations in the whole run (all stages).
-        callback: ``callback(step, picture, record)`` every ``callback_every`` evaluations and after
-            the last; ``picture`` is the best so far as shown (see ``show``).
+        callback: ``callback(step, picture, record)`` every ``callback_every`` evaluations and
+            after the last; ``picture`` is the best so far as shown (see ``show``).
         callback_every: see ``callback``.
         should_stop: polled after every evaluation; True ends the run (``"stop"``).
         time_budget_s: seconds; the run ends after the first evaluation that finishes later.
@@ -152,7 +157,8 @@ class RunRecorder:
         deadline_s: float | None = None,
         last: bool = True,
     ) -> None:
-        """A new stage of ``stage_size`` px: best picture and divergence reference restart at this scale.
+        """A new stage of ``stage_size`` px: best picture and divergence reference restart at this
+        scale.
 
         ``show(picture) -> picture`` turns the optimised picture into the one the callback sees
         (luminance mode puts the photo's colours back). ``deadline_s`` (seconds since the run
@@ -186,7 +192,8 @@ class RunRecorder:
             return function(*args)
         except (KeyboardInterrupt, RunStopped):
             raise
-        except Exception as exc:  # noqa: BLE001 - any error of the user's function ends the run, keeps the picture
+        # any error of the user's function ends the run, keeps the picture
+        except Exception as exc:  # noqa: BLE001
             raise RunStopped(
                 "callback_error", f"{what} raised {type(exc).__name__}: {exc}", exc
             ) from exc
@@ -196,7 +203,8 @@ class RunRecorder:
         evaluate: Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray]],
         record: Callable[[np.ndarray], dict[str, Any]],
     ) -> ValueAndGrad:
-        """``value_and_grad(picture)`` for the optimisers: evaluates, checks, records, calls back, stops."""
+        """``value_and_grad(picture)`` for the optimisers: evaluates, checks, records, calls back,
+        stops."""
 
         def value_and_grad(image: np.ndarray) -> tuple[float, np.ndarray]:
             total, terms, grad = evaluate(image)

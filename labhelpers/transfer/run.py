@@ -58,10 +58,10 @@ class StyleTransferResult:
         image: the stylised picture, float32 (H, W, 3), RGB in [0, 1]: the evaluated picture with
             the lowest total loss (at the final scale), colour-preserved if asked for.
         history: one dict per loss-and-gradient evaluation, in order, with keys ``step`` (1, 2,
-            ...), ``seconds`` (since the run started), ``total``, ``content``, ``style``, ``tv`` (the
-            weighted terms; ``total = content + style + tv``), ``style_layers`` (``{layer:
-            normalised style loss of that layer, before weighting}``), ``content_layers`` (likewise)
-            and ``stage_size`` (longest side of the picture being optimised, px).
+            ...), ``seconds`` (since the run started), ``total``, ``content``, ``style``, ``tv``
+            (the weighted terms; ``total = content + style + tv``), ``style_layers`` (``{layer:
+            normalised style loss of that layer, before weighting}``), ``content_layers``
+            (likewise) and ``stage_size`` (longest side of the picture being optimised, px).
         options: the settings used (:meth:`TransferSettings.as_dict`), with ``image_shape``, the
             stages (``coarse_to_fine`` as a list of sizes, ``stage_steps``), ``style_blend`` as
             used, the resolved ``precision``, ``vgg_weights`` (the source actually loaded) and
@@ -71,7 +71,8 @@ class StyleTransferResult:
             ``"stop"`` (``should_stop()`` said so), ``"interrupt"`` (Ctrl-C), ``"time_budget"``,
             ``"diverged"`` (the loss became NaN/infinite or exploded) or ``"callback_error"`` (the
             callback or ``should_stop`` raised; see ``error``).
-        message: one or two sentences for people about how the run went (what every front end shows).
+        message: one or two sentences for people about how the run went (what every front end
+            shows).
         best_step: the step whose picture is returned (None if no step finished).
         error: the exception raised by the callback or ``should_stop`` (``stopped ==
             "callback_error"``), else None.
@@ -98,19 +99,21 @@ class StyleTransferResult:
     def __repr__(self) -> str:
         shape = "x".join(str(d) for d in self.image.shape)
         return (
-            f"StyleTransferResult(image={shape}, steps={len(self.history)}, stopped={self.stopped!r}, "
-            f"message={self.message!r})"
+            f"StyleTransferResult(image={shape}, steps={len(self.history)}, "
+            f"stopped={self.stopped!r}, message={self.message!r})"
         )
 
 
 def _fit(shape: tuple[int, ...], size: int) -> tuple[int, int]:
-    """(height, width) of a picture of ``shape`` resized so that its longest side is ``size`` px."""
+    """(height, width) of a picture of ``shape`` resized so that its longest side is ``size``
+    px."""
     scale = size / max(shape[0], shape[1])
     return max(1, round(shape[0] * scale)), max(1, round(shape[1] * scale))
 
 
 def check_extractor(extractor: Any) -> None:
-    """ValueError unless ``extractor`` is None or works like a :class:`~labhelpers.network.extractor.FeatureExtractor`."""
+    """ValueError unless ``extractor`` is None or works like
+    a :class:`~labhelpers.network.extractor.FeatureExtractor`."""
     if extractor is None or all(
         callable(getattr(extractor, name, None))
         for name in ("with_layers", "conv_weights", "preprocess")
@@ -123,12 +126,14 @@ def check_extractor(extractor: Any) -> None:
     )
     raise ValueError(
         f"extractor must be None (built from vgg_weights) or a FeatureExtractor such as "
-        f"labhelpers.network.extractor.build_feature_extractor('torchvision'), not {extractor!r}.{hint}"
+        "labhelpers.network.extractor.build_feature_extractor('torchvision'), not "
+        f"{extractor!r}.{hint}"
     )
 
 
 class StyleTransfer:
-    """Style transfer prepared once for one content picture, style picture(s) and the set-up options.
+    """Style transfer prepared once for one content picture, style picture(s) and the set-up
+    options.
 
     Construction loads and resizes the pictures, checks that the picture is not too thin for the
     layers and that the size fits in memory, builds VGG16 and computes the targets (content
@@ -212,7 +217,8 @@ class StyleTransfer:
             self.targets_at(shape, None)
 
     def _check_thin(self, what: str, source: Any, picture: np.ndarray, layers: list[str]) -> None:
-        """check_min_side at the final size, naming the picture's full size (reloaded only when too thin)."""
+        """check_min_side at the final size, naming the picture's full size (reloaded only when too
+        thin)."""
         shape = _fit(picture.shape, self.size)
         try:
             check_min_side(shape, layers, self.size, picture.shape[:2], what)
@@ -231,8 +237,8 @@ class StyleTransfer:
             check_min_side(shape, layers, self.size, original, what, largest)
 
     def targets_at(self, shape: tuple[int, int], color_mode: str | None = None) -> Targets:
-        """The :class:`~labhelpers.transfer.targets.Targets` for a picture of ``shape`` (H, W) px and a
-        colour mode (None, ``"luminance"``, ``"histogram"``), computed once and kept."""
+        """The :class:`~labhelpers.transfer.targets.Targets` for a picture of ``shape`` (H, W) px
+        and a colour mode (None, ``"luminance"``, ``"histogram"``), computed once and kept."""
         key = (tuple(int(s) for s in shape), color_mode)
         cached = self._targets.get(key)
         if cached is None:
@@ -257,7 +263,8 @@ class StyleTransfer:
         **overrides: Any,
     ) -> Objective:
         """The :class:`~labhelpers.transfer.objective.Objective` of this transfer for ``settings``
-        (default: the transfer's) at ``shape`` (default: the final picture's), for tests and benchmarks."""
+        (default: the transfer's) at ``shape`` (default: the final picture's), for tests and
+        benchmarks."""
         settings = self._run_settings(settings, overrides)
         shape = self.content.shape[:2] if shape is None else shape
         return Objective(self.features, self.targets_at(shape, settings.preserve_color), settings)
@@ -265,7 +272,8 @@ class StyleTransfer:
     def losses(
         self, image: Any, settings: TransferSettings | None = None, **overrides: Any
     ) -> dict[str, Any]:
-        """The loss terms of one picture (H, W, 3) in [0, 1] of this transfer's size, as a history record.
+        """The loss terms of one picture (H, W, 3) in [0, 1] of this transfer's size, as a history
+        record.
 
         Useful for teaching and for checking that two weight sources agree: keys ``total``,
         ``content``, ``style``, ``tv``, ``style_layers``, ``content_layers``; no optimisation.
@@ -296,7 +304,8 @@ class StyleTransfer:
         return settings
 
     def warm_up(self, settings: TransferSettings | None = None, **overrides: Any) -> float:
-        """One loss-and-gradient evaluation per stage of a run with ``settings``, so that run starts at full speed.
+        """One loss-and-gradient evaluation per stage of a run with ``settings``, so that run
+        starts at full speed.
 
         A process's first evaluation traces the compiled loss (1-2 s on two cores) and each new
         picture size lets oneDNN prepare its kernels once; the lesson panel calls this while the
@@ -393,7 +402,8 @@ class StyleTransfer:
                             settings.lbfgs_first_step,
                         )
                     except StageDone:
-                        pass  # this stage's share of the time budget is used up: on to the next stage
+                        # this stage's share of the time budget is used up: on to the next stage
+                        pass
             except RunStopped as stop:
                 recorder.stop(stop.reason, stop.detail, stop.error)
             except KeyboardInterrupt:
@@ -431,7 +441,8 @@ class StyleTransfer:
         )
 
     def _stages(self, settings: TransferSettings) -> list[tuple[int, tuple[int, int], int]]:
-        """(size px, shape (H, W), evaluations) per stage, coarse to fine; stages too thin for the layers dropped."""
+        """(size px, shape (H, W), evaluations) per stage, coarse to fine; stages too thin for the
+        layers dropped."""
         final_shape = self.content.shape[:2]
         needed = list(self.content_layers) + list(self.style_layers)
         sizes = [
@@ -485,12 +496,14 @@ def stylize(
     verbose: bool = False,
     **overrides: Any,
 ) -> StyleTransferResult:
-    """Paint ``content`` in the style of ``style``: one call that prepares and runs a :class:`StyleTransfer`.
+    """Paint ``content`` in the style of ``style``: one call that prepares and runs
+    a :class:`StyleTransfer`.
 
     Args:
         content: the photo; anything :func:`labhelpers.images.load_image` accepts.
         style: a painting, or a list of paintings blended with ``style_blend``.
-        settings: a :class:`~labhelpers.transfer.settings.TransferSettings` (default: all defaults).
+        settings: a :class:`~labhelpers.transfer.settings.TransferSettings` (default:
+            all defaults).
         callback, should_stop: see :meth:`StyleTransfer.run`.
         extractor: a feature extractor to use instead of building one from ``vgg_weights``.
         verbose: print which VGG16 weights were loaded.

@@ -79,7 +79,7 @@ def default_steps() -> int:
     return FAST_STEPS if fast_mode() else DEFAULT_STEPS
 
 
-# --- validators (each used by the fields below; public so the CLI can reuse their messages) --------
+# --- validators (each used by the fields below; public so the CLI can reuse their messages) ------
 
 
 def check_positive_int(value: Any, name: str, example: int) -> int:
@@ -126,7 +126,8 @@ def check_color_mode(value: Any) -> str | None:
 
 
 def layer_weights(layers: Any, default: tuple[str, ...], kind: str) -> dict[str, float]:
-    """None / a name / a list of names / a dict name -> weight  ->  ``{name: weight}`` summing to 1."""
+    """None / a name / a list of names / a dict name -> weight  ->  ``{name: weight}`` summing
+    to 1."""
     if layers is None:
         layers = list(default)
     if isinstance(layers, str):
@@ -166,7 +167,8 @@ def layer_weights(layers: Any, default: tuple[str, ...], kind: str) -> dict[str,
 
 
 def parse_whole_number(text: str) -> Any:
-    """Command-line text -> int when it is a whole number, else the text (the field's check names the problem)."""
+    """Command-line text -> int when it is a whole number, else the text (the field's check names
+    the problem)."""
     try:
         return int(text)
     except ValueError:
@@ -174,32 +176,35 @@ def parse_whole_number(text: str) -> Any:
 
 
 def parse_coarse_to_fine(text: str) -> Any:
-    """Command-line text -> None (``auto``), True (``on``), False (``off``) or the text (rejected)."""
+    """Command-line text -> None (``auto``), True (``on``), False (``off``) or the text
+    (rejected)."""
     return {"auto": None, "on": True, "off": False}.get(text.strip().lower(), text)
 
 
 def check_coarse_to_fine(value: Any) -> Any:
-    """None, True, False or a tuple of increasing sizes in px; ValueError naming the choices otherwise."""
+    """None, True, False or a tuple of increasing sizes in px; ValueError naming the choices
+    otherwise."""
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, (list, tuple)):
         return tuple(check_positive_int(v, "each coarse_to_fine size", 256) for v in value)
     raise ValueError(
-        f"coarse_to_fine must be None (auto: on from 256 px), True, False or a list of smaller sizes "
-        f"in px such as [256, 512], not {value!r}."
+        "coarse_to_fine must be None (auto: on from 256 px), True, False or a list of smaller "
+        f"sizes in px such as [256, 512], not {value!r}."
     )
 
 
 def check_style_blend(value: Any) -> tuple[float, ...] | None:
-    """None or one weight >= 0 per style picture (not all 0); the count is checked against the pictures later."""
+    """None or one weight >= 0 per style picture (not all 0); the count is checked against the
+    pictures later."""
     if value is None:
         return None
     values = list(value) if isinstance(value, (list, tuple, np.ndarray)) else [value]
     weights = tuple(check_weight(v, "each style_blend weight") for v in values)
     if not weights or sum(weights) <= 0:
         raise ValueError(
-            f"style_blend weights are all 0 (or none were given): {list(weights)}; give at least one "
-            "style picture a positive weight, e.g. style_blend=[0.7, 0.3]."
+            f"style_blend weights are all 0 (or none were given): {list(weights)}; give at least "
+            "one style picture a positive weight, e.g. style_blend=[0.7, 0.3]."
         )
     return weights
 
@@ -218,10 +223,12 @@ def check_optimizer(value: Any) -> str:
 
 
 def check_init(value: Any) -> Any:
-    """``"content"``, ``"recolored"``, ``"style"``, ``"noise"`` or an image (any non-string is loaded later)."""
+    """``"content"``, ``"recolored"``, ``"style"``, ``"noise"`` or an image (any non-string is
+    loaded later)."""
     if isinstance(value, str) and value not in INITS:
         raise ValueError(
-            f"init must be 'content', 'recolored', 'style', 'noise' or an image array, not {value!r}."
+            "init must be 'content', 'recolored', 'style', 'noise' or an image array, not "
+            f"{value!r}."
         )
     return value
 
@@ -249,11 +256,12 @@ def check_seconds(value: Any, name: str) -> float | None:
 
 
 def check_vgg_weights(value: Any) -> str:
-    """A non-empty string: a source name or a weights file (which one is checked when VGG16 is built)."""
+    """A non-empty string: a source name or a weights file (which one is checked when VGG16 is
+    built)."""
     if not isinstance(value, str) or not value:
         raise ValueError(
-            f"vgg_weights must be 'auto', 'keras', 'torchvision', 'random' or the path of a weights "
-            f"file, not {value!r}."
+            "vgg_weights must be 'auto', 'keras', 'torchvision', 'random' or the path of a "
+            f"weights file, not {value!r}."
         )
     return value
 
@@ -270,7 +278,8 @@ def _opt(
     nargs: str | None = None,
     metavar: str | None = None,
 ) -> Any:
-    """A settings field: its default, its ``check`` (value -> cleaned value, or ValueError) and its help text.
+    """A settings field: its default, its ``check`` (value -> cleaned value, or ValueError) and its
+    help text.
 
     ``flag`` is its command-line option (None: not on the command line); ``parse`` turns the
     option's text into a value (default: the text itself; the field's check then converts or
@@ -290,7 +299,8 @@ def _opt(
     return field(default=default, metadata=metadata)
 
 
-#: Old keyword names that were renamed, with the new name (a clear error instead of "unexpected keyword").
+#: Old keyword names that were renamed, with the new name (a clear error instead of "unexpected
+#: keyword").
 RENAMED = {
     "weights": "vgg_weights",
     "time_budget": "time_budget_s",
@@ -470,8 +480,8 @@ class TransferSettings:
                 )  # frozen: set once, here
         if self.content_weight == self.style_weight == self.tv_weight == 0:
             raise ValueError(
-                "content_weight, style_weight and tv_weight are all 0, so nothing would change the "
-                "picture; make at least one weight > 0 (e.g. style_weight=10)."
+                "content_weight, style_weight and tv_weight are all 0, so nothing would change "
+                "the picture; make at least one weight > 0 (e.g. style_weight=10)."
             )
 
     def replace(self, **changes: Any) -> "TransferSettings":
@@ -483,11 +493,12 @@ class TransferSettings:
     def from_options(
         cls, settings: "TransferSettings | None" = None, **overrides: Any
     ) -> "TransferSettings":
-        """``settings`` (default: all defaults) with ``overrides`` (field names) applied and validated."""
+        """``settings`` (default: all defaults) with ``overrides`` (field names) applied and
+        validated."""
         if settings is not None and not isinstance(settings, TransferSettings):
             raise TypeError(
-                f"settings must be a TransferSettings (or None), not {type(settings).__name__}; pass "
-                "single options as keywords instead, e.g. stylize(content, style, steps=20)."
+                f"settings must be a TransferSettings (or None), not {type(settings).__name__}; "
+                "pass single options as keywords instead, e.g. stylize(content, style, steps=20)."
             )
         if settings is None:
             check_names(overrides)
@@ -515,7 +526,8 @@ class TransferSettings:
 
 
 def check_names(options: Mapping[str, Any]) -> None:
-    """TypeError naming the unknown option(s), the new name of a renamed one, and the valid names."""
+    """TypeError naming the unknown option(s), the new name of a renamed one, and the valid
+    names."""
     unknown = sorted(set(options) - set(field_names()))
     if not unknown:
         return

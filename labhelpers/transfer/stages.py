@@ -70,7 +70,8 @@ def stage_sizes(size: int, coarse_to_fine: Any = None) -> list[int]:
 
 
 def split_steps(steps: int, stages: int) -> list[int]:
-    """Split ``steps`` evaluations over at most ``stages`` stages, coarse ones getting more (2^k:...:2:1).
+    """Split ``steps`` evaluations over at most ``stages`` stages, coarse ones getting more
+    (2^k:...:2:1).
 
     Returns one count >= 1 per stage kept (fewer stages than asked when ``steps < stages``; the
     finest stages are kept), summing to ``steps``.
@@ -88,11 +89,12 @@ def split_steps(steps: int, stages: int) -> list[int]:
 def stage_deadlines(
     budget_s: float | None, counts: list[int], pixels: list[int]
 ) -> list[float | None]:
-    """When each stage must end (seconds since the run started) for a time budget shared like the work.
+    """When each stage must end (seconds since the run started) for a time budget shared like
+    the work.
 
-    Each stage's share of ``budget_s`` is its evaluations times its pixel count (one evaluation's cost
-    grows with the pixels), so coarse stages get the share their steps need and the last stage's
-    deadline is the whole budget. None (no budget) gives None for every stage.
+    Each stage's share of ``budget_s`` is its evaluations times its pixel count (one evaluation's
+    cost grows with the pixels), so coarse stages get the share their steps need and the last
+    stage's deadline is the whole budget. None (no budget) gives None for every stage.
 
     Args:
         budget_s: the run's time budget in seconds, or None.
@@ -108,4 +110,5 @@ def stage_deadlines(
 
 
 class StageDone(Exception):
-    """Ends a coarse stage whose share of the time budget is used up; the run goes on with the next stage."""
+    """Ends a coarse stage whose share of the time budget is used up; the run goes on with the next
+    stage."""

@@ -67,7 +67,8 @@ class Targets:
 
 
 def resize_exact(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """``image`` (h, w, 3) resized to exactly ``shape`` (H, W) px (a float32 copy if already that size)."""
+    """``image`` (h, w, 3) resized to exactly ``shape`` (H, W) px (a float32 copy if already that
+    size)."""
     if image.shape[:2] == tuple(shape):
         return image.astype(np.float32, copy=True)
     return resize_to(image, tuple(int(s) for s in shape))
@@ -102,8 +103,8 @@ def _mean_square(tensor: Any, what: str) -> float:
     value = float(tf.reduce_mean(tf.square(tf.cast(tensor, tf.float64))).numpy())
     if not math.isfinite(value):
         raise ValueError(
-            f"The feature extractor gave non-finite values for the {what}; its weights are broken. "
-            "Rebuild them (python -m labhelpers weights) or use vgg_weights='auto'."
+            f"The feature extractor gave non-finite values for the {what}; its weights are "
+            "broken. Rebuild them (python -m labhelpers weights) or use vgg_weights='auto'."
         )
     return value if value > 0 else 1.0
 
