@@ -7,9 +7,10 @@ http(s) URL, raw bytes, a PIL image, a numpy array or a TensorFlow tensor. Anyth
 use raises :class:`ImageError`, whose message says what was wrong and what to do about it.
 
 Modules: :mod:`~labhelpers.images.arrays` (checks, :func:`as_float_image`, :func:`resize_to`),
-:mod:`~labhelpers.images.bundled` (the bundled pictures by name), :mod:`~labhelpers.images.download`
-(URLs, bounded in time and size), :mod:`~labhelpers.images.load`, :mod:`~labhelpers.images.save`,
-:mod:`~labhelpers.images.show`. Nothing here imports TensorFlow.
+:mod:`~labhelpers.images.bundled` (the bundled pictures by name),
+:mod:`~labhelpers.images.download` (URLs, bounded in time and size),
+:mod:`~labhelpers.images.load`, :mod:`~labhelpers.images.save`, :mod:`~labhelpers.images.show`.
+Nothing here imports TensorFlow.
 """
 
 from __future__ import annotations

@@ -45,13 +45,14 @@ def check_dimensions(width: int, height: int, what: str, min_side: int = MIN_SID
         raise ImageError(f"{what} has no pixels (it is {width}x{height}); use a real picture.")
     if width < min_side or height < min_side:
         raise ImageError(
-            f"{what} is only {width}x{height} pixels; images need at least {min_side} pixels on each "
-            "side. Use a bigger picture (a few hundred pixels a side works well)."
+            f"{what} is only {width}x{height} pixels; images need at least {min_side} pixels on "
+            "each side. Use a bigger picture (a few hundred pixels a side works well)."
         )
     if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
         raise ImageError(
             f"{what} is {width}x{height} pixels, more than this course handles "
-            f"({MAX_PIXELS / 1e6:g} megapixels and {MAX_SIDE} pixels a side at most); {RESIZE_HINT}."
+            f"({MAX_PIXELS / 1e6:g} megapixels and {MAX_SIDE} pixels a side at most); "
+            f"{RESIZE_HINT}."
         )
 
 
@@ -85,12 +86,14 @@ def _scale_values(array: np.ndarray, *, lenient: bool, what: str) -> np.ndarray:
         if low < 0 or high > 255:
             raise ImageError(
                 f"{what} has integer values from {low} to {high}; integer images must be 0-255 "
-                "(8-bit). Convert it to floats in [0, 1] first, e.g. x.astype('float32') / x.max()."
+                "(8-bit). Convert it to floats in [0, 1] first, e.g. x.astype('float32') "
+                "/ x.max()."
             )
         return array.astype(np.float32) / 255.0
     if not np.issubdtype(dtype, np.floating):
         raise ImageError(
-            f"{what} has dtype {dtype}, which is not an image type; use uint8 (0-255) or floats in [0, 1]."
+            f"{what} has dtype {dtype}, which is not an image type; use uint8 (0-255) or floats "
+            "in [0, 1]."
         )
     values = array.astype(np.float32)
     if not np.all(np.isfinite(values)):
@@ -110,11 +113,18 @@ def _scale_values(array: np.ndarray, *, lenient: bool, what: str) -> np.ndarray:
             "it looks like 0-255 values: divide by 255 (x / 255) or convert with x.astype('uint8')"
         )
     elif low < 0 and high <= 1 + _RANGE_TOLERANCE and low >= -1 - _RANGE_TOLERANCE:
-        fix = "if it is in [-1, 1] use (x + 1) / 2; if it is an optimisation result use np.clip(x, 0, 1)"
+        fix = (
+            "if it is in [-1, 1] use (x + 1) / 2; if it is an optimisation result use "
+            "np.clip(x, 0, 1)"
+        )
     else:
-        fix = "clip it with np.clip(x, 0, 1), or rescale it, e.g. (x - x.min()) / (x.max() - x.min())"
+        fix = (
+            "clip it with np.clip(x, 0, 1), or rescale it, e.g. (x - x.min()) / (x.max() "
+            "- x.min())"
+        )
     raise ImageError(
-        f"{what} has float values from {low:.4g} to {high:.4g}, but float images must lie in [0, 1]; {fix}."
+        f"{what} has float values from {low:.4g} to {high:.4g}, but float images must lie in "
+        f"[0, 1]; {fix}."
     )
 
 
@@ -129,7 +139,8 @@ def to_numpy(value: Any) -> Any:
 
 
 def is_array_like(value: Any) -> bool:
-    """True for numpy arrays, tensors and objects with ``__array__`` (not str, bytes or PIL images)."""
+    """True for numpy arrays, tensors and objects with ``__array__`` (not str, bytes or PIL
+    images)."""
     if isinstance(value, (str, bytes, bytearray, memoryview, Image.Image)):
         return False
     return (
@@ -165,20 +176,23 @@ def as_float_image(
         ) from exc
     if array.dtype == object or array.dtype.kind in "USVMmc":
         raise ImageError(
-            f"{what} has dtype {array.dtype}; an image must hold numbers: uint8 (0-255) or floats in [0, 1]."
+            f"{what} has dtype {array.dtype}; an image must hold numbers: uint8 (0-255) or floats "
+            "in [0, 1]."
         )
     shape = array.shape
     if array.ndim == 4:
         if shape[0] != 1:
             raise ImageError(
-                f"{what} has shape {shape}: a batch of {shape[0]} images. Pass one image, e.g. x[0]."
+                f"{what} has shape {shape}: a batch of {shape[0]} images. Pass one image, "
+                "e.g. x[0]."
             )
         array = array[0]
     if array.ndim == 2:
         array = array[..., None]
     if array.ndim != 3:
         raise ImageError(
-            f"{what} has shape {shape}; expected (H, W), (H, W, 3), (H, W, 1), (H, W, 4) or (1, H, W, 3)."
+            f"{what} has shape {shape}; expected (H, W), (H, W, 3), (H, W, 1), (H, W, 4) or "
+            "(1, H, W, 3)."
         )
     if array.shape[-1] not in (1, 3, 4):
         hint = ""
@@ -219,7 +233,8 @@ def _resize_channels(values: np.ndarray, height: int, width: int) -> np.ndarray:
 
 
 def check_size_arg(value: Any, name: str) -> int:
-    """``value`` as an int number of pixels (>= 1), else ImageError naming the argument ``name``."""
+    """``value`` as an int number of pixels (>= 1), else ImageError naming the argument
+    ``name``."""
     if (
         isinstance(value, (bool, np.bool_))
         or not isinstance(value, (int, np.integer))
@@ -232,7 +247,8 @@ def check_size_arg(value: Any, name: str) -> int:
 
 
 def shrink_to(rgb: np.ndarray, max_size: int | None) -> np.ndarray:
-    """(H, W, C) float32 shrunk (Lanczos) so its longest side is at most ``max_size`` px; never enlarged.
+    """(H, W, C) float32 shrunk (Lanczos) so its longest side is at most ``max_size`` px; never
+    enlarged.
 
     Returns ``rgb`` itself when it is small enough (or ``max_size`` is None), else a new array.
     """
@@ -252,7 +268,8 @@ def resize_to(image: Any, size: int | tuple[int, int]) -> np.ndarray:
             match another image: ``resize_to(x, content.shape[:2])``.
 
     Returns:
-        A new float32 array with the same rank and channels, new height and width, values in [0, 1].
+        A new float32 array with the same rank and channels, new height and width, values
+        in [0, 1].
     """
     try:
         array = np.asarray(image)
@@ -262,8 +279,8 @@ def resize_to(image: Any, size: int | tuple[int, int]) -> np.ndarray:
         ) from exc
     if array.ndim not in (3, 4) or array.shape[-1] < 1 or 0 in array.shape:
         raise ImageError(
-            f"resize_to needs an image array of shape (H, W, C) or (B, H, W, C), not {array.shape}; "
-            "for a greyscale (H, W) array use x[..., None]."
+            "resize_to needs an image array of shape (H, W, C) or (B, H, W, C), not "
+            f"{array.shape}; for a greyscale (H, W) array use x[..., None]."
         )
     values = _scale_values(array, lenient=True, what="The image array")
     height, width = values.shape[-3:-1]
@@ -273,7 +290,8 @@ def resize_to(image: Any, size: int | tuple[int, int]) -> np.ndarray:
         new_h, new_w = fit_size(height, width, check_size_arg(size, "size"))
     if new_h > MAX_SIDE or new_w > MAX_SIDE:
         raise ImageError(
-            f"resize_to: {new_w}x{new_h} pixels is larger than {MAX_SIDE} a side; pick a smaller size."
+            f"resize_to: {new_w}x{new_h} pixels is larger than {MAX_SIDE} a side; pick a "
+            "smaller size."
         )
     if values.ndim == 3:
         return _resize_channels(values, new_h, new_w)

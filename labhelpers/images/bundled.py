@@ -38,7 +38,8 @@ def default_content() -> str:
 
 
 def default_style() -> str:
-    """The name of the default style painting, for :func:`load_image` (``"van_gogh_starry_night"``)."""
+    """The name of the default style painting, for :func:`load_image`
+    (``"van_gogh_starry_night"``)."""
     return DEFAULT_STYLE
 
 
@@ -128,12 +129,13 @@ def image_path(name: str, kind: str | None = None) -> Path:
         if prefix_kind not in KINDS:
             raise ImageError(
                 f"{name!r} is not a bundled image name: the part before '/' must be 'content' or "
-                f"'style'. Bundled images: {bundled_summary()}. For your own picture pass the path "
-                "of an existing file."
+                f"'style'. Bundled images: {bundled_summary()}. For your own picture pass the "
+                "path of an existing file."
             )
         if wanted_kind is not None and wanted_kind != prefix_kind:
             raise ImageError(
-                f"{name!r} names a {prefix_kind} image but kind={kind!r} was given; drop one of them."
+                f"{name!r} names a {prefix_kind} image but kind={kind!r} was given; drop one "
+                "of them."
             )
         wanted_kind, text = prefix_kind, rest
     kinds = (wanted_kind,) if wanted_kind else KINDS

@@ -57,7 +57,8 @@ def _pil_to_rgb(image: Image.Image, what: str) -> np.ndarray:
         values = np.asarray(image).astype(np.float64)
         if not np.all(np.isfinite(values)):
             raise ImageError(
-                f"{what} contains NaN or infinite pixel values; save it again as an 8-bit PNG or JPEG."
+                f"{what} contains NaN or infinite pixel values; save it again as an 8-bit PNG "
+                "or JPEG."
             )
         low, high = float(values.min()), float(values.max())
         top = (
@@ -67,7 +68,8 @@ def _pil_to_rgb(image: Image.Image, what: str) -> np.ndarray:
             scaled = values / top
         else:
             warnings.warn(
-                f"{what} (mode {mode}) has values from {low:g} to {high:g}; they were stretched to [0, 1].",
+                f"{what} (mode {mode}) has values from {low:g} to {high:g}; they were stretched "
+                "to [0, 1].",
                 stacklevel=3,
             )
             scaled = (values - low) / (high - low) if high > low else np.zeros_like(values)
@@ -101,7 +103,8 @@ def _sniff(head: bytes) -> str:
     if text.startswith((b"<!doctype html", b"<html", b"<head")):
         return (
             " It looks like a web page (HTML), not a picture: if you saved it from a browser or a "
-            "URL, use the address of the image itself (right-click the picture, 'Copy image address')."
+            "URL, use the address of the image itself (right-click the picture, 'Copy image "
+            "address')."
         )
     if text.startswith(b"<svg") or (text.startswith(b"<?xml") and b"<svg" in text):
         return " It looks like an SVG drawing; export it as PNG first."
@@ -123,13 +126,14 @@ def _decode(opener: Any, what: str, head: bytes, max_size: int | None) -> np.nda
                 f"claims {int(pixels.group(1)) / 1e6:.0f} megapixels" if pixels else "is enormous"
             )
             raise ImageError(
-                f"{what} {size}, more than this course handles ({MAX_PIXELS / 1e6:g} megapixels at "
-                f"most); it may be a 'decompression bomb'. If it is a real photo, {RESIZE_HINT}."
+                f"{what} {size}, more than this course handles ({MAX_PIXELS / 1e6:g} megapixels "
+                "at most); it may be a 'decompression bomb'. If it is a real photo, "
+                f"{RESIZE_HINT}."
             ) from exc
         except UnidentifiedImageError as exc:
             raise ImageError(
-                f"{what} is not an image file Pillow can read.{_sniff(head)} Use a PNG, JPEG, WebP, "
-                "GIF, BMP or TIFF file."
+                f"{what} is not an image file Pillow can read.{_sniff(head)} Use a PNG, JPEG, "
+                "WebP, GIF, BMP or TIFF file."
             ) from exc
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
             raise ImageError(
@@ -148,8 +152,8 @@ def _decode(opener: Any, what: str, head: bytes, max_size: int | None) -> np.nda
                 ) from exc
             except Exception as exc:  # noqa: BLE001 - Pillow raises several types for damaged data
                 raise ImageError(
-                    f"{what} is damaged or incomplete ({exc}); the download or copy was probably cut "
-                    "short. Get the file again, or open and re-save it in an image editor."
+                    f"{what} is damaged or incomplete ({exc}); the download or copy was probably "
+                    "cut short. Get the file again, or open and re-save it in an image editor."
                 ) from exc
             return _from_pil(_reduced(image, max_size), what, max_size)
 
@@ -199,7 +203,8 @@ def _load_path(path: Path, max_size: int | None, original: str) -> np.ndarray:
         names = sorted(p.name for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:5]
         inside = f" It contains e.g. {', '.join(names)}." if names else ""
         raise ImageError(
-            f"'{path}' is a folder, not an image file; pass the path of one picture inside it.{inside}"
+            f"'{path}' is a folder, not an image file; pass the path of one picture inside "
+            f"it.{inside}"
         )
     if not path.exists():
         try:
@@ -245,7 +250,8 @@ def _load_file(path: Path, max_size: int | None, what: str | None = None) -> np.
             head = handle.read(64)
     except OSError as exc:
         raise ImageError(
-            f"{what} cannot be read ({exc.strerror or exc}); check that it exists and you may read it."
+            f"{what} cannot be read ({exc.strerror or exc}); check that it exists and you "
+            "may read it."
         ) from exc
     if size == 0:
         raise ImageError(
@@ -293,8 +299,8 @@ def load_image(source: Any, max_size: int | None = None) -> np.ndarray:
             text = os.fsdecode(text)
         if not text.strip():
             raise ImageError(
-                "The image source is an empty string; pass a file path, a URL or a bundled image name "
-                f"such as '{DEFAULT_CONTENT}'."
+                "The image source is an empty string; pass a file path, a URL or a bundled image "
+                f"name such as '{DEFAULT_CONTENT}'."
             )
         if isinstance(source, str) and _URL_SCHEME.match(text.strip()):
             url = text.strip()
@@ -306,8 +312,8 @@ def load_image(source: Any, max_size: int | None = None) -> np.ndarray:
                 local = Path(urllib.request.url2pathname(urllib.parse.urlparse(url).path))
                 return _load_path(local, max_size, str(local))
             raise ImageError(
-                f"Cannot load {url!r}: only http:// and https:// addresses are supported. Download the "
-                "picture yourself and pass its file path."
+                f"Cannot load {url!r}: only http:// and https:// addresses are supported. "
+                "Download the picture yourself and pass its file path."
             )
         return _load_path(Path(text).expanduser(), max_size, text)
     if isinstance(source, (bytes, bytearray, memoryview)):
@@ -331,7 +337,8 @@ def load_image(source: Any, max_size: int | None = None) -> np.ndarray:
         data = source.read()
         if not isinstance(data, (bytes, bytearray)):
             raise ImageError(
-                "The file object gave text, not bytes; open the file in binary mode: open(path, 'rb')."
+                "The file object gave text, not bytes; open the file in binary mode: "
+                "open(path, 'rb')."
             )
         if not data:
             raise ImageError(
@@ -342,9 +349,10 @@ def load_image(source: Any, max_size: int | None = None) -> np.ndarray:
         return shrink_to(as_float_image(source, lenient=False, min_side=MIN_SIDE), max_size)
     if source is None:
         raise ImageError(
-            f"No image was given (None). Pass a file path, a URL, an array or a bundled name such as '{DEFAULT_CONTENT}'."
+            "No image was given (None). Pass a file path, a URL, an array or a bundled name such "
+            f"as '{DEFAULT_CONTENT}'."
         )
     raise ImageError(
-        f"Cannot load an image from a {type(source).__name__}; pass a file path, a URL, a bundled image "
-        "name, bytes, a PIL image or an array (H, W, 3)."
+        f"Cannot load an image from a {type(source).__name__}; pass a file path, a URL, a bundled "
+        "image name, bytes, a PIL image or an array (H, W, 3)."
     )

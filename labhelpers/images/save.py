@@ -113,7 +113,8 @@ def save_image(
         ) from exc
     except OSError as exc:
         raise ImageError(
-            f"Cannot create the folder '{target.parent}' ({exc.strerror or exc}); choose another place."
+            f"Cannot create the folder '{target.parent}' ({exc.strerror or exc}); choose "
+            "another place."
         ) from exc
     if target.is_dir():
         raise ImageError(
@@ -145,8 +146,10 @@ def save_image(
             return candidate
     except OSError as exc:
         raise ImageError(
-            f"Cannot write '{target}' ({exc.strerror or exc}); check the folder exists and is writable."
+            f"Cannot write '{target}' ({exc.strerror or exc}); check the folder exists and "
+            "is writable."
         ) from exc
     raise ImageError(
-        f"Too many files named like '{target}' already; choose another name or pass overwrite=True."
+        f"Too many files named like '{target}' already; choose another name or pass "
+        "overwrite=True."
     )

@@ -40,7 +40,8 @@ def show_images(
 
     Returns:
         The matplotlib Figure. In Jupyter it appears below the cell by itself; ending the line
-        with ``;`` (or assigning the result) avoids showing it twice when it is the cell's last line.
+        with ``;`` (or assigning the result) avoids showing it twice when it is the cell's last
+        line.
     """
     images = to_numpy(images)  # a TensorFlow tensor, possibly a batch
     if isinstance(images, (list, tuple)):
@@ -62,7 +63,8 @@ def show_images(
         title_list = list(titles)
     if len(title_list) != len(items):
         raise ImageError(
-            f"show_images got {len(items)} image(s) but {len(title_list)} title(s); give one title per image."
+            f"show_images got {len(items)} image(s) but {len(title_list)} title(s); give one "
+            "title per image."
         )
     if size is not None:
         height_in = size
@@ -72,7 +74,8 @@ def show_images(
         or not 0 < height_in <= 50
     ):
         raise ImageError(
-            f"height_in is the height of each picture in inches, a number such as 4, not {height_in!r}."
+            "height_in is the height of each picture in inches, a number such as 4, not "
+            f"{height_in!r}."
         )
 
     pictures = []
@@ -108,7 +111,8 @@ def show_images(
         )
         if len(axes_list) != len(pictures):
             raise ImageError(
-                f"show_images got {len(pictures)} image(s) but {len(axes_list)} axes; give one Axes per image."
+                f"show_images got {len(pictures)} image(s) but {len(axes_list)} axes; give one "
+                "Axes per image."
             )
         figure = axes_list[0].figure
     for ax, picture, title in zip(axes_list, pictures, title_list):
