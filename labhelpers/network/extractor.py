@@ -62,7 +62,8 @@ class FeatureExtractor:
 
     Attributes:
         layers: the layer names returned, in order (a subset of :data:`VGG16_LAYERS`).
-        source: where the weights came from (``keras``, ``torchvision``, ``file``, ``random``, ...).
+        source: where the weights came from (``keras``, ``torchvision``, ``file``,
+            ``random``, ...).
         preprocessing: ``"caffe"`` or ``"torch"``.
         model: the Keras model from *preprocessed* input to the list of layer outputs.
     """
@@ -74,7 +75,8 @@ class FeatureExtractor:
         unknown = [name for name in layers if name not in VGG16_LAYERS]
         if unknown or not layers:
             raise ValueError(
-                f"Unknown VGG16 layer(s) {unknown or list(layers)}; choose from {list(VGG16_LAYERS)}."
+                f"Unknown VGG16 layer(s) {unknown or list(layers)}; choose from "
+                f"{list(VGG16_LAYERS)}."
             )
         self.layers = tuple(layers)
         self.source = source

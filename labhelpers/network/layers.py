@@ -61,8 +61,8 @@ DEFAULT_STYLE_LAYERS: tuple[str, ...] = BLOCK_FIRST_LAYERS
 #: A variant beside the lecture's equal weights: the same five layers, each block weighted half the
 #: block before it (16/31, 8/31, 4/31, 2/31, 1/31; pass as ``style_layers=``). The shallow layers'
 #: relative Gram errors fall fastest per evaluation, while block4/block5 stay near 0.75-0.85
-#: whatever the weight; with this split (and a higher ``style_weight``, about 1.4) a run reaches the
-#: TensorFlow tutorial's 300-step picture in both weight-free distances in about 3/4 of the
+#: whatever the weight; with this split (and a higher ``style_weight``, about 1.4) a run reaches
+#: the TensorFlow tutorial's 300-step picture in both weight-free distances in about 3/4 of the
 #: evaluations of equal weights (``docs/levers.md``, fourth round).
 SHALLOW_STYLE_LAYERS: dict[str, float] = {
     name: 2.0 ** (4 - b) / 31.0 for b, name in enumerate(BLOCK_FIRST_LAYERS)
@@ -77,7 +77,8 @@ def pools_before(layer: str) -> int:
 
 
 def min_side_px(layers: Iterable[str]) -> int:
-    """The shortest image side (px) for which every one of ``layers`` still has at least 1x1 output.
+    """The shortest image side (px) for which every one of ``layers`` still has at least 1x1
+    output.
 
     Each pooling halves the size (rounding down), so ``block5_*`` needs 2**4 = 16 px.
     """
@@ -118,7 +119,8 @@ def describe_layers(height: int = 224, width: int = 224) -> list[dict[str, Any]]
 
 
 def layer_geometry(upto: str | None = None) -> list[tuple[str, int, int]]:
-    """VGG16's layers as ``(name, kernel side px, stride px)``, from the input up to ``upto`` (included).
+    """VGG16's layers as ``(name, kernel side px, stride px)``, from the input up to ``upto``
+    (included).
 
     A 3x3 convolution is ``(name, 3, 1)``, a 2x2 max pool ``(name, 2, 2)``: all a receptive-field
     count needs to know (lesson 01's exercise takes this list). ``upto=None`` gives all 18 layers.
@@ -130,11 +132,12 @@ def layer_geometry(upto: str | None = None) -> list[tuple[str, int, int]]:
 
 
 def forward_cost(layer: str, height: int = 224, width: int = 224) -> float:
-    """Multiply-adds (count) of VGG16's convolutions from the input up to ``layer`` for a ``height`` x
-    ``width`` px picture: sum over the convolutions of h * w * 9 * C_in * C_out (pools are free).
+    """Multiply-adds (count) of VGG16's convolutions from the input up to ``layer`` for a
+    ``height`` x ``width`` px picture: sum over the convolutions of h * w * 9 * C_in * C_out
+    (pools are free).
 
-    Ratios of these say how much cheaper a run is that stops at a shallow layer (a backward pass costs
-    about twice its forward pass, for every layer alike).
+    Ratios of these say how much cheaper a run is that stops at a shallow layer (a backward pass
+    costs about twice its forward pass, for every layer alike).
     """
     if layer not in VGG16_LAYERS:
         raise ValueError(f"Unknown VGG16 layer {layer!r}; choose from {list(VGG16_LAYERS)}.")
