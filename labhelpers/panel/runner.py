@@ -1,4 +1,5 @@
-"""Running style transfer for the lesson panel: prepared transfers, one run at a time, Stop, previews.
+"""Running style transfer for the lesson panel: prepared transfers, one run at a time, Stop,
+previews.
 
 :class:`TransferRunner` is the part of the panel (:mod:`labhelpers.panel.view`) that does the
 work; it imports no widgets and reports what happens through a :class:`RunEvents` object, so the
@@ -22,17 +23,18 @@ a normal result holding the best picture.
 Targets are computed once per (content, style, set-up)
 ------------------------------------------------------
 The runner keeps the prepared :class:`~labhelpers.transfer.run.StyleTransfer` of the last few
-(content, style, :meth:`TransferSettings.setup_key() <labhelpers.transfer.settings.TransferSettings.setup_key>`)
-choices; weights, steps, optimiser and colour preservation only change a run, so moving a slider
-never recomputes VGG16 features or Gram matrices.
+(content, style, :meth:`~labhelpers.transfer.settings.TransferSettings.setup_key`) choices;
+weights, steps, optimiser and colour preservation only change a run, so moving a slider never
+recomputes VGG16 features or Gram matrices.
 
 Prepared before the first Run
 -----------------------------
 :meth:`TransferRunner.prepare` builds a request's transfer and warms its compiled loss up (one
 evaluation per stage: the trace takes 1-2 s) in a daemon thread; the panel starts it when it is
-shown in background mode, so the first Run is as quick as every later one (AMD EPYC, 2 cores, avx2/avx512f/avx512_bf16: first
-preview 0.3 tutorial steps and finished in 12 instead of 7.7 and 25; ``benchmarks/bench_panel.py``).
-A Run pressed meanwhile waits for it; in foreground mode (Colab) nothing starts by itself.
+shown in background mode, so the first Run is as quick as every later one (AMD EPYC, 2 cores,
+avx2/avx512f/avx512_bf16: first preview 0.3 tutorial steps and finished in 12 instead of 7.7 and
+25; ``benchmarks/bench_panel.py``). A Run pressed meanwhile waits for it; in foreground mode
+(Colab) nothing starts by itself.
 """
 
 from __future__ import annotations
@@ -117,7 +119,8 @@ class RunEvents:
         """After every evaluation."""
 
     def preview(self, step: int, steps: int, image: np.ndarray, record: Mapping[str, Any]) -> None:
-        """The best picture so far and the last loss record, at most every ``preview_interval_s``."""
+        """The best picture so far and the last loss record, at most every
+        ``preview_interval_s``."""
 
     def curves(self, history: Sequence[Mapping[str, Any]]) -> None:
         """The loss history so far, at most every ``curves_interval_s`` and at the end."""
@@ -171,7 +174,8 @@ def wait_for_preparations(timeout_s: float = 60.0) -> bool:
 
 
 def status_line(result: Any) -> str:
-    """The panel's status after a run: a headline ("Done: 10 steps.") and the result's own message."""
+    """The panel's status after a run: a headline ("Done: 10 steps.") and the result's own
+    message."""
     steps = len(result.history)
     headline = {
         None: f"Done: {steps} steps.",
@@ -182,15 +186,16 @@ def status_line(result: Any) -> str:
 
 
 class TransferRunner:
-    """Prepares transfers (cached), runs one at a time in the background or foreground, stops on request.
+    """Prepares transfers (cached), runs one at a time in the background or foreground, stops on
+    request.
 
     Args:
         events: where progress, previews and results are reported.
         extractor: a FeatureExtractor to use; by default one is built (from the first run's
             ``settings.vgg_weights``) when the first targets are computed.
         make_transfer: ``make_transfer(content, style, settings, extractor)`` -> an object with
-            ``run(settings, *, callback, should_stop)`` like :class:`~labhelpers.transfer.run.StyleTransfer`
-            (the default).
+            ``run(settings, *, callback, should_stop)``
+            like :class:`~labhelpers.transfer.run.StyleTransfer` (the default).
         make_extractor: ``make_extractor(settings)`` -> a FeatureExtractor (default: built from
             ``settings.vgg_weights``).
         cache_size: how many prepared transfers to keep.
@@ -198,7 +203,8 @@ class TransferRunner:
             :meth:`RunEvents.curves` (seconds).
 
     Attributes:
-        result: the last finished run's result (None before the first); ``last_request`` its request.
+        result: the last finished run's result (None before the first); ``last_request`` its
+            request.
         transfers_built: how many transfers (sets of targets) were prepared.
     """
 
@@ -239,7 +245,8 @@ class TransferRunner:
         return self._running
 
     def on_result(self, callback: Callable[[Any], Any]) -> None:
-        """Call ``callback(result)`` whenever a run ends (None if it failed); in the run's thread."""
+        """Call ``callback(result)`` whenever a run ends (None if it failed); in the run's
+        thread."""
         self._result_callbacks.append(callback)
 
     def transfer_for(self, request: RunRequest) -> Any:
@@ -260,7 +267,8 @@ class TransferRunner:
             self.events.status("Loading the VGG16 network ...")
             self.extractor = self.make_extractor(request.settings)
         self.events.status(
-            "Computing the targets (VGG16 features of the photo, Gram matrices of the painting) ..."
+            "Computing the targets (VGG16 features of the photo, Gram matrices of the "
+            "painting) ..."
         )
         content, style = request.load_pictures(request.settings.size)
         built = self.make_transfer(content, style, request.settings, self.extractor)
@@ -304,8 +312,9 @@ class TransferRunner:
                     self.events.status("Ready: VGG16 and the targets are prepared; press Run.")
         except Exception as exc:  # noqa: BLE001 - shown to the student; a Run reports it again
             self.events.error(
-                f"Preparing the run did not work: {(str(exc) or type(exc).__name__).rstrip('. ')}. "
-                "Check the pictures and the weights, then press Run to try again."
+                "Preparing the run did not work: "
+                f"{(str(exc) or type(exc).__name__).rstrip('. ')}. Check the pictures and the "
+                "weights, then press Run to try again."
             )
         return None
 

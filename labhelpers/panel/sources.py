@@ -71,10 +71,12 @@ def parse_upload(value: Any) -> list[tuple[str, bytes]]:
 
 
 class PictureSources:
-    """The pictures the panel can use: bundled names, and uploads by their menu value ``"upload:<name>"``.
+    """The pictures the panel can use: bundled names, and uploads by their menu value
+    ``"upload:<name>"``.
 
     Args:
-        min_side_px: the shortest side VGG16 needs for the panel's layers (see :func:`min_side_px`).
+        min_side_px: the shortest side VGG16 needs for the panel's layers
+            (see :func:`min_side_px`).
     """
 
     def __init__(self, min_side_px: int):
@@ -88,7 +90,8 @@ class PictureSources:
         """Read a ``FileUpload.value`` (see :func:`parse_upload`) as the ``kind`` picture.
 
         Returns:
-            ``(menu value, file name, picture)``, or ``(None, "", None)`` when nothing was uploaded.
+            ``(menu value, file name, picture)``, or ``(None, "", None)`` when nothing was
+            uploaded.
 
         Raises:
             ValueError: with a message for the student (unreadable upload, not a picture).
@@ -118,7 +121,8 @@ class PictureSources:
         """The chosen picture, longest side at most ``size_px``, float32 (H, W, 3) in [0, 1].
 
         Raises:
-            ValueError: ``for_vgg`` and at that size the picture's shorter side is too small for VGG16.
+            ValueError: ``for_vgg`` and at that size the picture's shorter side is too small for
+                VGG16.
         """
         source = self.uploads[kind][choice][1] if choice.startswith(UPLOAD_PREFIX) else choice
         picture = load_image(source, max_size=size_px)
@@ -126,14 +130,15 @@ class PictureSources:
         short = round(min(height, width) * size_px / max(height, width))
         if for_vgg and short < self.min_side_px:
             raise ValueError(
-                f"At {size_px} px the {kind} picture {self.display_name(kind, choice)!r} ({width}x{height}) would be "
-                f"only {short} px on its shorter side; VGG16 needs at least {self.min_side_px}. Choose a bigger "
-                "size or a less elongated picture."
+                f"At {size_px} px the {kind} picture {self.display_name(kind, choice)!r} "
+                f"({width}x{height}) would be only {short} px on its shorter side; VGG16 needs at "
+                f"least {self.min_side_px}. Choose a bigger size or a less elongated picture."
             )
         return picture
 
     def source_key(self, kind: str, choice: str) -> tuple:
-        """A hashable name of the picture: equal keys, same picture (uploads by their content's digest)."""
+        """A hashable name of the picture: equal keys, same picture (uploads by their content's
+        digest)."""
         if choice.startswith(UPLOAD_PREFIX):
             return (kind, "upload", self.uploads[kind][choice][2], choice)
         return (kind, "bundled", choice)

@@ -1,4 +1,5 @@
-r"""The style-transfer panel of the last lesson: sliders, image choice, Run/Stop/Save, live preview, loss curves.
+r"""The style-transfer panel of the last lesson: sliders, image choice, Run/Stop/Save, live
+preview, loss curves.
 
 Built from core ipywidgets that exist in both ipywidgets 7.7 (Google Colab) and 8 (JupyterLab 4):
 ``FloatLogSlider``, ``IntSlider``, ``Dropdown``, ``ToggleButtons``, ``FileUpload``, ``Button``,
@@ -38,8 +39,9 @@ from labhelpers.panel.runner import RunEvents, RunRequest, TransferRunner, statu
 from labhelpers.panel.sources import PictureSources
 from labhelpers.transfer.settings import TransferSettings
 
-#: Evaluations of the panel's default Run (normal, ``LAB_FAST``): at 256 px auto coarse-to-fine runs
-#: 14 at 128 px and 7 at 256 px, 10.5 tutorial-step times of work (the target is 15 with the overhead).
+#: Evaluations of the panel's default Run (normal, ``LAB_FAST``): at 256 px auto coarse-to-fine
+#: runs 14 at 128 px and 7 at 256 px, 10.5 tutorial-step times of work (the target is 15 with
+#: the overhead).
 PANEL_STEPS, PANEL_FAST_STEPS = 21, 10
 
 if TYPE_CHECKING:  # pragma: no cover - only for type checkers
@@ -55,7 +57,8 @@ __all__ = [
 
 
 def describe_ratio(content_weight: float, style_weight: float) -> str:
-    """One line for students: the style : content ratio (weights >= 0) and what it tends to give."""
+    """One line for students: the style : content ratio (weights >= 0) and what it tends
+    to give."""
     if content_weight <= 0:
         return "content weight 0: the photo is ignored, only the painting's texture is made"
     ratio = style_weight / content_weight
@@ -220,12 +223,14 @@ class StyleTransferPanel:
         mode = (
             "Run works in the background: Stop ends a run."
             if self.background
-            else "Run works in the foreground: use the notebook's Interrupt (■) to end a run early."
+            else "Run works in the foreground: use the notebook's Interrupt (■) to end a "
+            "run early."
         )
         self.controls.status.value = f"Ready. {mode}"
 
     def __getattr__(self, name: str) -> Any:
-        """The widgets are the panel's attributes too: ``panel.run_button`` is ``panel.controls.run_button``."""
+        """The widgets are the panel's attributes too: ``panel.run_button`` is
+        ``panel.controls.run_button``."""
         controls = self.__dict__.get("controls")
         if controls is not None and name in vars(controls):
             return getattr(controls, name)
@@ -240,8 +245,9 @@ class StyleTransferPanel:
         self.show()
 
     def show(self) -> Any:
-        """Display the panel (a cell ending in ``panel`` does this) and, in background mode, prepare the first Run
-        (VGG16, targets, the loss's first trace) in a thread, returned; not in Colab's foreground mode."""
+        """Display the panel (a cell ending in ``panel`` does this) and, in background mode,
+        prepare the first Run (VGG16, targets, the loss's first trace) in a thread, returned; not
+        in Colab's foreground mode."""
         from IPython.display import display
 
         display(self.controls.widget)
@@ -297,7 +303,8 @@ class StyleTransferPanel:
         )
 
     def transfer_for(self) -> Any:
-        """The prepared StyleTransfer for the current pictures and set-up (built once, then reused)."""
+        """The prepared StyleTransfer for the current pictures and set-up (built once, then
+        reused)."""
         return self.runner.transfer_for(self.request())
 
     def loss_text(self, record: Mapping[str, Any], step: int, steps: int) -> str:
@@ -310,10 +317,11 @@ class StyleTransferPanel:
         source = html.escape(str(getattr(self.extractor, "source", "?")))
         return (
             f"<b>step {step}/{steps}</b> &nbsp; total <b>{record['total']:.4g}</b> = "
-            f"content {record['content']:.4g} + style {record['style']:.4g} + TV {record['tv']:.4g}"
-            f"<br><small>weights used: content {format_weight(s.content_weight)}, "
-            f"style {format_weight(s.style_weight)}, TV {format_weight(s.tv_weight)}; "
-            f"{s.size} px, {s.optimizer}, VGG16 weights: {source}</small>"
+            f"content {record['content']:.4g} + style {record['style']:.4g} + TV "
+            f"{record['tv']:.4g}<br><small>weights used: content "
+            f"{format_weight(s.content_weight)}, style {format_weight(s.style_weight)}, TV "
+            f"{format_weight(s.tv_weight)}; {s.size} px, {s.optimizer}, VGG16 weights: "
+            f"{source}</small>"
         )
 
     def show_picture(self, image: np.ndarray) -> None:
@@ -328,14 +336,16 @@ class StyleTransferPanel:
             f"<span style='color:#b00020'><b>Problem:</b> {html.escape(message)}</span>"
         )
 
-    # ---- the buttons ------------------------------------------------------------------------------
+    # ---- the buttons ----------------------------------------------------------------------------
 
     def on_result(self, callback: Callable[[Any], Any]) -> None:
-        """Call ``callback(result)`` whenever a run ends (None if it failed); in the run's thread."""
+        """Call ``callback(result)`` whenever a run ends (None if it failed); in the run's
+        thread."""
         self.runner.on_result(callback)
 
     def start(self) -> Any:
-        """What the Run button does; never raises (problems go to the status line); the result in foreground mode, else None."""
+        """What the Run button does; never raises (problems go to the status line); the result in
+        foreground mode, else None."""
         if self.running:
             self.controls.status.value = (
                 "A run is already going on: press Stop first (or wait for it to end)."
@@ -352,7 +362,8 @@ class StyleTransferPanel:
         Args:
             wait: False: start a background thread and return None at once (:meth:`stop` ends it,
                 :meth:`wait` waits). True: optimise here and return the result; the kernel's
-                Interrupt (Ctrl-C) ends the run early keeping the best picture (``stopped="interrupt"``).
+                Interrupt (Ctrl-C) ends the run early keeping the best picture
+                (``stopped="interrupt"``).
 
         Raises:
             RuntimeError: a run is already going on.
@@ -361,12 +372,14 @@ class StyleTransferPanel:
         return self.runner.run(self.request(), wait=wait)
 
     def stop(self) -> None:
-        """What the Stop button does: end the run after its current evaluation, keeping the best picture."""
+        """What the Stop button does: end the run after its current evaluation, keeping the best
+        picture."""
         if self.runner.stop():
             self.controls.status.value = "Stopping after the current step ..."
 
     def wait(self, timeout: float | None = None) -> Any:
-        """Wait until the current run (if any) has ended (TimeoutError after ``timeout`` s); the last result."""
+        """Wait until the current run (if any) has ended (TimeoutError after ``timeout`` s); the
+        last result."""
         return self.runner.wait(timeout)
 
     def save(self, path: str | Path | None = None) -> Path | None:
@@ -377,7 +390,8 @@ class StyleTransferPanel:
                 file is kept and ``name-1.png``, ``name-2.png``, ... is written instead.
 
         Returns:
-            The path written, or None (no result yet, or the file could not be written: see status).
+            The path written, or None (no result yet, or the file could not be written: see
+            status).
         """
         request = self.runner.last_request
         if self.result is None or self.image is None or request is None:
@@ -392,7 +406,7 @@ class StyleTransferPanel:
         self.controls.status.value = f"Saved to <code>{html.escape(str(written))}</code>"
         return written
 
-    # ---- pictures and uploads --------------------------------------------------------------------
+    # ---- pictures and uploads -------------------------------------------------------------------
 
     def set_weights(
         self,
@@ -421,13 +435,14 @@ class StyleTransferPanel:
         """Refresh the "Next run: ..." line under the weight sliders."""
         w = self.controls.weights()
         self.controls.weight_summary.value = (
-            f"Next run: content {format_weight(w['content_weight'])}, style {format_weight(w['style_weight'])}, "
-            f"TV {format_weight(w['tv_weight'])} &nbsp;·&nbsp; "
-            f"{html.escape(describe_ratio(w['content_weight'], w['style_weight']))}"
+            f"Next run: content {format_weight(w['content_weight'])}, style "
+            f"{format_weight(w['style_weight'])}, TV {format_weight(w['tv_weight'])} "
+            f"&nbsp;·&nbsp; {html.escape(describe_ratio(w['content_weight'], w['style_weight']))}"
         )
 
     def show_content_preview(self, _change: Any = None) -> None:
-        """Before a run (not during one), the preview shows the content photo at the chosen size."""
+        """Before a run (not during one), the preview shows the content photo at the chosen
+        size."""
         if self.running:
             return
         try:
@@ -447,7 +462,8 @@ class StyleTransferPanel:
 
         Args:
             kind: ``"content"`` or ``"style"``.
-            value: a ``FileUpload.value`` in the ipywidgets 7 or 8 format (see :func:`parse_upload`).
+            value: a ``FileUpload.value`` in the ipywidgets 7 or 8 format
+                (see :func:`parse_upload`).
 
         Returns:
             The new, selected menu entry (``"upload:<file name>"``), or None when nothing usable
