@@ -8,7 +8,8 @@
 ``l04_total_variation``    04: differences, TV sweeps, denoising
 ``l05_optimization``       05: the student's loop, a scaled network, Adam against L-BFGS
 ``l06_paper_figures``      06: Gatys et al.'s Fig. 4 and 5
-``l07_style_transfer``     07: the ratio grid, all weights x10 (the panel is :mod:`labhelpers.panel`)
+``l07_style_transfer``     07: the ratio grid, all weights x10 (the panel
+                           is :mod:`labhelpers.panel`)
 ``common``                 figures, pictures, timing, widget helpers, runs from noise
 =========================  ==========================================================
 

@@ -1,4 +1,5 @@
-"""Lesson 00 (``notebooks/00_setup.ipynb``): this computer, and how long the lessons will take on it.
+"""Lesson 00 (``notebooks/00_setup.ipynb``): this computer, and how long the lessons will take on
+it.
 
 The notebook's "How long will the lessons take?" section times one loss-and-gradient evaluation
 (:func:`labhelpers.device.time_evaluation`) and extrapolates every lesson's work from it with

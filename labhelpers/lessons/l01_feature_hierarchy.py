@@ -75,9 +75,9 @@ __all__ = [
 #: The optimisations the notebook runs at full size (not in fast mode); the time estimates
 #: and tests/test_notebooks.py's check of the parameters cell are built from them.
 RUNS: tuple[LessonRun, ...] = (
-    # depth of 01-03: this module's timing model (a fixed share plus VGG16's multiply-adds up to the
-    # runs' deepest layers, averaged over the runs), times its coarse-to-fine share for runs that
-    # start small
+    # depth of 01-03: this module's timing model (a fixed share plus VGG16's multiply-adds up
+    # to the runs' deepest layers, averaged over the runs), times its coarse-to-fine share for runs
+    # that start small
     LessonRun(
         "content reconstructions, block1..block5", 5, 128, 40, 0.72, "RECON_SIZE", "CONTENT_STEPS"
     ),
@@ -114,7 +114,8 @@ def layer_table(height: int = 224, width: int = 224) -> str:
         h, w, c = row["output_shape"]
         style = ' style="color:#777"' if row["kind"].startswith("max pool") else ""
         body.append(
-            f"<tr{style}><td><code>{html.escape(row['name'])}</code></td><td>{html.escape(row['kind'])}</td>"
+            f"<tr{style}><td><code>{html.escape(row['name'])}</code></td>"
+            f"<td>{html.escape(row['kind'])}</td>"
             f"<td>{h} &times; {w} &times; {c}</td><td>{row['receptive_field']} &times; "
             f"{row['receptive_field']} px</td></tr>"
         )
@@ -131,15 +132,16 @@ def plot_filters(
     """The 3x3 RGB filters of VGG16's first layer as a grid of small colour pictures.
 
     Args:
-        extractor: a :class:`~labhelpers.network.extractor.FeatureExtractor` (its weights are read).
+        extractor: a :class:`~labhelpers.network.extractor.FeatureExtractor` (its weights are
+            read).
         layer: a convolution whose input is the RGB image; in VGG16 only ``"block1_conv1"``.
         columns: pictures per row (64 filters -> 8 x 8).
         height_in: side of one picture in inches.
 
     Returns:
         The Figure: one picture of the filters, row by row, ``columns`` per row, each filter
-        ``side`` x ``side`` px with 1 px of white between neighbours and 2 px above (where its index
-        is written).
+        ``side`` x ``side`` px with 1 px of white between neighbours and 2 px above (where its
+        index is written).
     """
     kernel = extractor.base_model.get_layer(layer).get_weights()[0]
     pictures = filter_images(kernel, bgr=extractor.preprocessing == "caffe")
@@ -263,8 +265,8 @@ def block_activations(
 
 def peaked_channels(features: Any, count: int) -> np.ndarray:
     """The ``count`` channels whose peak stands out most from their mean (max / (mean + eps)),
-    among the channels whose peak is at least a quarter of the layer's highest: local part detectors
-    rather than channels that are on everywhere. Strongest first."""
+    among the channels whose peak is at least a quarter of the layer's highest: local part
+    detectors rather than channels that are on everywhere. Strongest first."""
     array = feature_array(features).astype(np.float64)
     flat = array.reshape(-1, array.shape[-1])
     peak, mean = flat.max(axis=0), flat.mean(axis=0)
@@ -273,7 +275,8 @@ def peaked_channels(features: Any, count: int) -> np.ndarray:
 
 
 def upsample_map(feature_map: Any, channel: int, shape: tuple[int, int]) -> np.ndarray:
-    """One channel, scaled to [0, 1] by its maximum and enlarged smoothly (bilinear) to ``shape`` (H, W)."""
+    """One channel, scaled to [0, 1] by its maximum and enlarged smoothly (bilinear) to ``shape``
+    (H, W)."""
     from PIL import Image
 
     values = feature_array(feature_map)[..., int(channel)].astype(np.float32)
@@ -287,7 +290,8 @@ def upsample_map(feature_map: Any, channel: int, shape: tuple[int, int]) -> np.n
 def plot_channel_overlays(
     photo: Any, features: Any, layer: str = "", channels: int = 4, height_in: float = 2.6
 ) -> "Figure":
-    """The photo, then the :func:`peaked_channels` of one layer's map laid over it (bright = strong).
+    """The photo, then the :func:`peaked_channels` of one layer's map laid over it
+    (bright = strong).
 
     Args:
         photo: the picture the features were computed from, (H, W, 3) in [0, 1].
@@ -326,7 +330,8 @@ def activation_png(
     display_size: int = 256,
     cmap: str = "viridis",
 ) -> bytes:
-    """One channel of one layer's feature map as PNG bytes, enlarged (crisply) towards ``display_size``.
+    """One channel of one layer's feature map as PNG bytes, enlarged (crisply) towards
+    ``display_size``.
 
     Args:
         features: ``{layer: feature map (1, h, w, C)}``, e.g. ``extractor(image)``.
@@ -421,8 +426,8 @@ def activation_explorer(
         )
         info.value = (
             f"{name}: {h} x {w} positions x {channels_of(name)} channels; each position sees "
-            f"{fields[name]} x {fields[name]} input pixels; channel {slider.value} mean activation "
-            f"{mean:.3g}"
+            f"{fields[name]} x {fields[name]} input pixels; channel {slider.value} mean "
+            f"activation {mean:.3g}"
         )
 
     def layer_changed(change: Any) -> None:
@@ -485,7 +490,8 @@ def feature_distance(
         extractor: the feature extractor (any layers; the ones needed are selected).
         layers: the layers compared.
         kind: ``"content"``: mean over layers of :func:`labhelpers.losses.content_loss`;
-            ``"style"``: mean over layers of :func:`labhelpers.losses.style_loss` of the Gram matrices.
+            ``"style"``: mean over layers of :func:`labhelpers.losses.style_loss` of the Gram
+            matrices.
     """
     layers = tuple(layers)
     picked = extractor.with_layers(layers)
@@ -528,7 +534,8 @@ def reconstruct(
         steps: optimisation steps.
         seed: seed for the noise start (same seed, same start).
         noise_amplitude: strength of the start noise, 0 to 1 (see :func:`noise_image`); fainter
-            noise (e.g. 0.2) leaves less of itself where a deep layer does not constrain the picture.
+            noise (e.g. 0.2) leaves less of itself where a deep layer does not constrain
+            the picture.
         **options: passed on to ``StyleTransfer.run`` (for example ``optimizer="adam"``).
 
     Returns:

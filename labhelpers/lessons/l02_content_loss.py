@@ -3,7 +3,8 @@
 - "Distances": :func:`distance_comparison` (a table) drawn by :func:`plot_distance_comparison`.
 - "A moved photo": :func:`plot_shifted_channel`, with :func:`map_centroid` and
   :func:`central_peaked_channel` (NumPy, so tests can reach them).
-- The reconstructions are lesson 01's :func:`~labhelpers.lessons.l01_feature_hierarchy.reconstruct`.
+- The reconstructions are lesson
+  01's :func:`~labhelpers.lessons.l01_feature_hierarchy.reconstruct`.
 - :data:`RUNS`: the optimisations the notebook runs at full size.
 """
 
@@ -113,8 +114,8 @@ def plot_distance_comparison(
 def map_centroid(
     feature_map: Any, channel: int, image_shape: tuple[int, int]
 ) -> tuple[float, float]:
-    """Centre of mass (row, column) of one channel's strongest spot (its peak cell and the 8 around it),
-    in input pixels of a picture of ``image_shape``.
+    """Centre of mass (row, column) of one channel's strongest spot (its peak cell and the 8 around
+    it), in input pixels of a picture of ``image_shape``.
 
     Each cell of an (h, w) map stands for (H / h) x (W / w) input pixels; its centre counts.
     """
@@ -139,8 +140,9 @@ def map_centroid(
 def central_peaked_channel(
     feature_map: Any, image_shape: tuple[int, int], candidates: int = 6
 ) -> int:
-    """Among the :func:`peaked_channels`, the one whose centre lies furthest from the picture's edges
-    (its peak furthest from the edges: a shift moves it freely, a detector at the border is cut off)."""
+    """Among the :func:`peaked_channels`, the one whose centre lies furthest from the picture's
+    edges (its peak furthest from the edges: a shift moves it freely, a detector at the border is
+    cut off)."""
 
     def margin(channel: int) -> float:
         values = feature_array(feature_map)[..., channel]
@@ -159,13 +161,15 @@ def plot_shifted_channel(
     channel: int | None = None,
     height_in: float = 2.8,
 ) -> "Figure":
-    """One channel of ``layer`` for the photo and for the moved photo, laid over each, with its centre.
+    """One channel of ``layer`` for the photo and for the moved photo, laid over each, with its
+    centre.
 
     Args:
         photo, moved: the picture and its shifted copy, (H, W, 3) in [0, 1], same size.
         extractor: the feature extractor.
         layer: the layer shown.
-        channel: the channel; default the photo's most sharply peaked one (:func:`peaked_channels`).
+        channel: the channel; default the photo's most sharply peaked one
+            (:func:`peaked_channels`).
         height_in: height of one picture in inches.
 
     The titles give the map's centre of mass in input pixels (:func:`map_centroid`): it moves with

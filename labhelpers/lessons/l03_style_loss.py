@@ -57,9 +57,10 @@ RUNS: tuple[LessonRun, ...] = (
 
 
 def gram_pairs(features: Any, min_energy: float = 1.0) -> dict[str, tuple[int, int]]:
-    """Two pairs of different channels (c, d): ``"large"`` with the largest Gram entry, ``"small"`` with
-    the smallest entry among pairs whose channels are both active (their own entries G[c, c] at least
-    ``min_energy`` times the median of the active channels'): active channels that rarely fire together."""
+    """Two pairs of different channels (c, d): ``"large"`` with the largest Gram entry, ``"small"``
+    with the smallest entry among pairs whose channels are both active (their own entries G[c, c]
+    at least ``min_energy`` times the median of the active channels'): active channels that rarely
+    fire together."""
     array = feature_array(features).astype(np.float64)
     flat = array.reshape(-1, array.shape[-1])
     gram = flat.T @ flat / flat.size
@@ -81,7 +82,8 @@ def plot_gram_entry(
     layer: str = "",
     height_in: float = 2.2,
 ) -> "Figure":
-    """For each pair (c, d): map c, map d, their product, titled with G[c, d] = sum(product) / (H W C).
+    """For each pair (c, d): map c, map d, their product, titled with G[c, d] = sum(product) /
+    (H W C).
 
     Args:
         features: one layer's feature map (1, h, w, C) or (h, w, C).
@@ -119,7 +121,8 @@ def plot_gram_entry(
             )
             ax.set_axis_off()
     figure.suptitle(
-        "G[c, d] = (sum of the product map) / (H W C): large where both channels fire at the same places",
+        "G[c, d] = (sum of the product map) / (H W C): large where both channels fire at the "
+        "same places",
         fontsize=10,
     )
     return figure
@@ -166,7 +169,8 @@ def gram_heatmap(
 def compare_grams(
     grams: Mapping[str, Any], channels: int | None = 32, cmap: str = "magma"
 ) -> "Figure":
-    """Several Gram matrices as heat maps side by side, one per entry of ``grams`` (title -> (C, C))."""
+    """Several Gram matrices as heat maps side by side, one per entry of ``grams`` (title ->
+    (C, C))."""
     plt = pyplot()
     figure, axes = plt.subplots(
         1, len(grams), figsize=(4.2 * len(grams), 3.6), squeeze=False, layout="constrained"

@@ -90,8 +90,8 @@ def plot_differences(
 class TVSweep:
     """Style transfer from noise at several TV weights, prepared once and remembered.
 
-    The :class:`labhelpers.transfer.run.StyleTransfer` is built once, so every new weight only costs
-    the optimisation itself; results are kept, so returning to a weight is instant.
+    The :class:`labhelpers.transfer.run.StyleTransfer` is built once, so every new weight only
+    costs the optimisation itself; results are kept, so returning to a weight is instant.
 
     Args:
         content, style: the pictures (anything ``load_image`` accepts).
@@ -122,7 +122,8 @@ class TVSweep:
         self.results: dict[float, Any] = {}
 
     def result(self, tv_weight: float, **run_options: Any) -> Any:
-        """The :class:`~labhelpers.transfer.run.StyleTransferResult` at ``tv_weight`` (computed once).
+        """The :class:`~labhelpers.transfer.run.StyleTransferResult` at ``tv_weight``
+        (computed once).
 
         ``run_options`` (e.g. ``progress=True``) are passed on to the run when it is computed; they
         must not change the picture (a cached result is returned without them).
@@ -159,11 +160,12 @@ def tv_denoise(
 ) -> np.ndarray:
     """Remove noise by minimising ``sum((x - noisy)**2) / 2 + weight * TV(x)`` over the picture x.
 
-    A small, VGG-free optimisation (the library's Adam on the pixels, kept in [0, 1]) for comparing the two
-    forms of total variation in lesson 4: the L1 form (:func:`labhelpers.losses.total_variation_loss`)
-    tolerates a few big steps, so edges stay sharp and flat regions become flat; the squared
-    L2 form (:func:`labhelpers.losses.total_variation_loss_l2`) punishes big steps most, so
-    edges are blurred like the noise.
+    A small, VGG-free optimisation (the library's Adam on the pixels, kept in [0, 1]) for comparing
+    the two forms of total variation in lesson 4: the L1 form
+    (:func:`labhelpers.losses.total_variation_loss`) tolerates a few big steps, so edges stay sharp
+    and flat regions become flat; the squared L2 form
+    (:func:`labhelpers.losses.total_variation_loss_l2`) punishes big steps most, so edges are
+    blurred like the noise.
 
     Args:
         noisy: the picture to clean, (H, W, 3) in [0, 1].
@@ -221,7 +223,8 @@ def tv_weight_panel(
     value: float | None = None,
     display_size: int = 256,
 ) -> "ipywidgets.VBox":
-    """A slider over exactly ``tv_weights`` above the picture the optimisation gives at that weight.
+    """A slider over exactly ``tv_weights`` above the picture the optimisation gives at that
+    weight.
 
     The slider offers only the given weights (an ``ipywidgets.SelectionSlider``), so a notebook
     passes the weights its sweep computed: every position is then shown at once, and 0 (no TV) is

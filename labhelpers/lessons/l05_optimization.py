@@ -88,7 +88,8 @@ def normalized_total_loss(
     beta: float,
     gamma: float,
 ) -> tf.Tensor:
-    """:func:`total_loss` as ``labhelpers`` optimises it: each term divided by the size of its target.
+    """:func:`total_loss` as ``labhelpers`` optimises it: each term divided by the size of its
+    target.
 
     Every layer's term is divided by the mean square of its target (the photo's feature map, the
     painting's Gram matrix), the TV by the number of pixels H*W; the sums then run over relative
@@ -124,8 +125,8 @@ def loss_terms(
 ) -> dict[str, float]:
     """The weighted terms of ``total_loss_fn``, found by switching the other two weights off.
 
-    Works for any function with :func:`total_loss`'s signature (a student's too), so the curves show
-    exactly what that function adds up.
+    Works for any function with :func:`total_loss`'s signature (a student's too), so the curves
+    show exactly what that function adds up.
 
     Returns:
         ``{"content": ..., "style": ..., "tv": ..., "total": ...}`` as Python floats.
@@ -148,7 +149,8 @@ def content_and_style_targets(
     style_layers: Sequence[str],
     gram_fn: Callable[[tf.Tensor], tf.Tensor] = losses.gram_matrix,
 ) -> tuple[dict[str, tf.Tensor], dict[str, tf.Tensor]]:
-    """The photo's feature maps and the painting's Gram matrices: what the total loss compares with.
+    """The photo's feature maps and the painting's Gram matrices: what the total loss compares
+    with.
 
     Args:
         extractor: a feature extractor returning at least the named layers.
@@ -181,7 +183,8 @@ def terms_at(
     """:func:`loss_terms` of ``picture`` with targets made at the picture's own size.
 
     The photo is resized to the picture's height and width, so that the content loss compares
-    feature maps of the same shape; the painting keeps its size (a Gram matrix does not depend on it).
+    feature maps of the same shape; the painting keeps its size (a Gram matrix does not depend on
+    it).
 
     Returns:
         ``{"content", "style", "tv", "total"}`` as floats.
@@ -197,7 +200,8 @@ def terms_at(
 
 
 def scaled_extractor(extractor: Any, factor: float) -> Any:
-    """The same VGG16 with every activation multiplied by ``factor`` (> 0): a stand-in for other weights.
+    """The same VGG16 with every activation multiplied by ``factor`` (> 0): a stand-in for other
+    weights.
 
     The first convolution's kernel and bias and every later bias are multiplied by ``factor``;
     since ReLU and max-pooling commute with a positive factor, each layer's feature map is then
@@ -260,7 +264,8 @@ def race_optimizers(
         photo, painting: the pictures (anything :func:`labhelpers.load_image` accepts).
         extractor: the feature extractor (shared, so VGG16 is loaded once).
         size: longest side in pixels.
-        seconds: the time each optimiser gets (the run stops after the first evaluation that ends later).
+        seconds: the time each optimiser gets (the run stops after the first evaluation that ends
+            later).
         optimizers: which ones, in order; ``"adam"`` and/or ``"lbfgs"``.
         **weights: ``content_weight``, ``style_weight``, ``tv_weight`` (else the defaults).
 
@@ -284,7 +289,8 @@ def plot_loss_against_time(
     """Total loss against seconds, one line per run, with each run's best-so-far as a dashed line.
 
     Args:
-        histories: run name -> history (records with ``seconds`` and ``total``, as ``stylize`` keeps).
+        histories: run name -> history (records with ``seconds`` and ``total``, as ``stylize``
+            keeps).
         title: the plot's title.
         ax: an Axes to draw into instead of a new figure.
     """
@@ -292,7 +298,8 @@ def plot_loss_against_time(
 
     if not histories or not all(histories.values()):
         raise ValueError(
-            "plot_loss_against_time needs at least one non-empty history; run an optimisation first."
+            "plot_loss_against_time needs at least one non-empty history; run an "
+            "optimisation first."
         )
     if ax is None:
         figure, ax = plt.subplots(figsize=(6.5, 3.6), layout="constrained")
@@ -371,26 +378,32 @@ class LoopResult:
         why = "interrupted" if self.stopped == "interrupt" else "finished"
         total = self.seconds[-1] if self.seconds else 0.0
         return (
-            f"{why} after {self.steps_done} steps in {total:.1f} s; best loss {self.best_loss:.4g} "
-            f"(the picture after {self.best_step} steps)"
+            f"{why} after {self.steps_done} steps in {total:.1f} s; best loss "
+            f"{self.best_loss:.4g} (the picture after {self.best_step} steps)"
         )
 
 
 def format_progress(done: int, steps: int, seconds: float, loss: float, width: int = 24) -> str:
-    """A one-line text progress bar: ``[#####-----]  20/100 steps  4.2 s  loss 1.23e+03  ~17 s left``.
+    """A one-line text progress bar:
+    ``[#####-----]  20/100 steps  4.2 s  loss 1.23e+03  ~17 s left``.
 
     Args:
-        done: steps finished; steps: steps asked for; seconds: elapsed seconds; loss: the latest loss.
+        done: steps finished; steps: steps asked for; seconds: elapsed seconds; loss: the latest
+            loss.
         width: characters of the bar.
     """
     filled = int(round(width * done / max(steps, 1)))
     left = seconds / done * (steps - done) if done else float("nan")
     eta = f"  ~{left:.0f} s left" if done and done < steps else ""
-    return f"[{'#' * filled}{'-' * (width - filled)}] {done:>4}/{steps} steps  {seconds:6.1f} s  loss {loss:.4g}{eta}"
+    return (
+        f"[{'#' * filled}{'-' * (width - filled)}] {done:>4}/{steps} steps  {seconds:6.1f} s  "
+        f"loss {loss:.4g}{eta}"
+    )
 
 
 def plot_loop_losses(result: LoopResult, title: Optional[str] = None, ax: Any = None) -> "Figure":
-    """The loss after every step (thin) and the recorded terms (markers), log scale, against the step."""
+    """The loss after every step (thin) and the recorded terms (markers), log scale, against
+    the step."""
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -454,7 +467,8 @@ def _figure_png(result: LoopResult, title: Optional[str]) -> bytes:
 
 
 class _View:
-    """Three outputs updated in place in Jupyter (picture, curves, progress), or printed lines elsewhere."""
+    """Three outputs updated in place in Jupyter (picture, curves, progress), or printed lines
+    elsewhere."""
 
     def __init__(self, live: bool, title: Optional[str], steps: int) -> None:
         self.title, self.steps = title, steps
@@ -509,17 +523,20 @@ def run_steps(
     live: Optional[bool] = None,
     title: Optional[str] = None,
 ) -> LoopResult:
-    """Run ``step(image, loss_fn, optimizer)`` ``steps`` times; show progress; keep the best picture.
+    """Run ``step(image, loss_fn, optimizer)`` ``steps`` times; show progress; keep the best
+    picture.
 
     Args:
-        step: the optimisation step (the lesson's exercise); returns the loss of the picture it got.
+        step: the optimisation step (the lesson's exercise); returns the loss of the picture it
+            got.
         image: the picture, a ``tf.Variable`` (1, H, W, 3) float32 in [0, 1]; updated in place.
         loss_fn: picture -> scalar loss (passed on to ``step``).
         optimizer: a Keras optimiser (passed on to ``step``; its state carries over between steps).
         steps: how many steps (>= 1).
         every: refresh the picture, the curves and the progress line every this many steps.
         terms: optional ``picture -> {name: value}`` (e.g. the weighted content, style and TV
-            terms), evaluated every ``every`` steps for the curves; costs one extra evaluation then.
+            terms), evaluated every ``every`` steps for the curves; costs one extra evaluation
+            then.
         live: True: update outputs in place (Jupyter); False: print progress lines; None: decide
             from whether this runs in a Jupyter kernel.
         title: title of the loss plot.

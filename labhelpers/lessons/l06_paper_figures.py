@@ -49,7 +49,8 @@ RUNS: tuple[LessonRun, ...] = (
 )
 
 
-#: Gatys et al.'s Fig. 4 rows: conv1 only, conv1 + conv2, ..., conv1 ... conv5 (first conv of each block).
+#: Gatys et al.'s Fig. 4 rows: conv1 only, conv1 + conv2, ..., conv1 ... conv5 (first conv of each
+#: block).
 STYLE_LAYER_SETS: dict[str, tuple[str, ...]] = {
     ("conv1" if n == 1 else f"conv1-{n}"): tuple(BLOCK_FIRST_LAYERS[:n]) for n in range(1, 6)
 }
@@ -71,7 +72,8 @@ def layer_ratio_grid(
     progress: Callable[[str], Any] | None = None,
     **run_options: Any,
 ) -> dict[tuple[str, float], np.ndarray]:
-    """Gatys et al.'s Fig. 4 at class size: pictures for each style-layer set and style/content ratio.
+    """Gatys et al.'s Fig. 4 at class size: pictures for each style-layer set and style/content
+    ratio.
 
     Args:
         photo, painting: the pictures (anything :func:`labhelpers.load_image` accepts).
@@ -80,10 +82,12 @@ def layer_ratio_grid(
         size: longest side in pixels; steps: L-BFGS evaluations per picture (from the photo).
         layer_sets: row name -> style layers; default :data:`STYLE_LAYER_SETS`.
         progress: called with a short text before each row (e.g. ``print``).
-        **run_options: more arguments of :meth:`StyleTransfer.run` (e.g. ``progress=True`` for a bar per picture).
+        **run_options: more arguments of :meth:`StyleTransfer.run` (e.g. ``progress=True`` for a
+            bar per picture).
 
     Returns:
-        ``{(row name, ratio): picture (H, W, 3) float32 in [0, 1]}``, rows in order, ratios in order.
+        ``{(row name, ratio): picture (H, W, 3) float32 in [0, 1]}``, rows in order, ratios
+        in order.
     """
     layer_sets = STYLE_LAYER_SETS if layer_sets is None else layer_sets
     pictures = {}
@@ -115,16 +119,19 @@ def start_comparison(
     starts: Sequence[str] = ("content", "style", "noise"),
     **run_options: Any,
 ) -> dict[str, StyleTransferResult]:
-    """Gatys et al.'s Fig. 5 idea: the same optimisation started from the photo, the painting and noise.
+    """Gatys et al.'s Fig. 5 idea: the same optimisation started from the photo, the painting and
+    noise.
 
     Args:
         photo, painting, extractor, size: as in :func:`layer_ratio_grid`.
         steps: L-BFGS evaluations per picture (the same for every start).
         starts: which starting pictures, in order (``init`` values: content, style, noise).
-        **run_options: more arguments of :meth:`StyleTransfer.run` (weights, ``progress=True``, ...).
+        **run_options: more arguments of :meth:`StyleTransfer.run` (weights,
+            ``progress=True``, ...).
 
     Returns:
-        ``{start: result}``: the same weights and number of evaluations for each; noise is seeded (0).
+        ``{start: result}``: the same weights and number of evaluations for each; noise is seeded
+        (0).
     """
     transfer = StyleTransfer(photo, painting, size=size, extractor=extractor)
     return {

@@ -111,11 +111,13 @@ def ratio_grid_results(
     Args:
         content, style: the pictures (anything :func:`labhelpers.load_image` accepts).
         style_weights: the style weights to compare (``content_weight`` fixed); default a hundredth
-            of, a tenth of and the usual ratio (``TransferSettings``' defaults): photo-like to painted.
+            of, a tenth of and the usual ratio (``TransferSettings``' defaults): photo-like
+            to painted.
         content_weight: the content weight of every run.
         size: longest side in px (default 128, or 48 with ``LAB_FAST=1``: a grid is for comparing).
         steps: evaluations per run (default 40, or 5 with ``LAB_FAST=1``).
-        extractor, vgg_weights: where VGG16 comes from (see :class:`~labhelpers.transfer.run.StyleTransfer`).
+        extractor, vgg_weights: where VGG16 comes from
+            (see :class:`~labhelpers.transfer.run.StyleTransfer`).
         transfer: a prepared transfer to reuse instead (its pictures and size are used).
         **run_options: more arguments of :meth:`~labhelpers.transfer.run.StyleTransfer.run`.
     """
@@ -151,7 +153,8 @@ def ratio_grid_results(
 
 
 def plot_ratio_grid(grid: "RatioGrid", height_in: float = 2.4) -> "Figure":
-    """The photo, the painting, then one result per style weight of a ratio grid, titled with its ratio.
+    """The photo, the painting, then one result per style weight of a ratio grid, titled with its
+    ratio.
 
     Args:
         grid: what :func:`ratio_grid_results` returned.
@@ -171,7 +174,8 @@ def plot_ratio_grid(grid: "RatioGrid", height_in: float = 2.4) -> "Figure":
 
 @dataclass
 class ScaleComparison:
-    """Results of :func:`weight_scale_comparison`, in order: the weights, all of them scaled, the style alone scaled.
+    """Results of :func:`weight_scale_comparison`, in order: the weights, all of them scaled, the
+    style alone scaled.
 
     Attributes:
         weights: label -> (content_weight, style_weight, tv_weight) of each run.
@@ -200,18 +204,20 @@ def weight_scale_comparison(
     """The same picture from weights at two scales, and a different picture from a different ratio.
 
     Three runs on ``transfer`` (same start, same number of evaluations): ``weights``; all three
-    weights times ``scale`` (the same ratios: the loss is only multiplied by ``scale``, and L-BFGS's
-    steps do not depend on that, up to rounding); only the style weight times ``scale`` (a
+    weights times ``scale`` (the same ratios: the loss is only multiplied by ``scale``, and
+    L-BFGS's steps do not depend on that, up to rounding); only the style weight times ``scale`` (a
     different style : content ratio).
 
     Args:
-        transfer: a prepared :class:`~labhelpers.transfer.run.StyleTransfer` (e.g. ``RatioGrid.transfer``).
+        transfer: a prepared :class:`~labhelpers.transfer.run.StyleTransfer` (e.g.
+            ``RatioGrid.transfer``).
         steps: evaluations per run.
         weights: (content_weight, style_weight, tv_weight) of the first run.
         scale: the factor (> 0, not 1).
         reuse: results already computed on ``transfer`` (e.g. ``RatioGrid.results``); a run whose
             weights and steps match one of them is taken from it instead of being computed again.
-        **run_options: more arguments of :meth:`~labhelpers.transfer.run.StyleTransfer.run` (e.g. ``progress=True``).
+        **run_options: more arguments of :meth:`~labhelpers.transfer.run.StyleTransfer.run` (e.g.
+            ``progress=True``).
 
     Raises:
         ValueError: ``scale`` is not a number > 0 other than 1.
@@ -262,8 +268,9 @@ def weight_scale_comparison(
 
 
 def plot_scale_comparison(comparison: ScaleComparison, height_in: float = 3.0) -> Any:
-    """The pictures of :func:`weight_scale_comparison` side by side, each captioned with its weights, its
-    mean pixel difference from the first picture (grey levels) and its content and style errors.
+    """The pictures of :func:`weight_scale_comparison` side by side, each captioned with its
+    weights, its mean pixel difference from the first picture (grey levels) and its content and
+    style errors.
 
     Returns:
         The matplotlib Figure.
@@ -278,7 +285,8 @@ def plot_scale_comparison(comparison: ScaleComparison, height_in: float = 3.0) -
             else f"{comparison.differences[label]:.1f} grey levels from the first"
         )
         captions.append(
-            f"{label}\n{change}\ncontent error {errors['content']:.2f}, style error {errors['style']:.2f}"
+            f"{label}\n{change}\ncontent error {errors['content']:.2f}, style error "
+            f"{errors['style']:.2f}"
         )
     return image_grid(
         [result.image for result in comparison.results.values()], captions, height_in=height_in

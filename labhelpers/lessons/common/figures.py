@@ -162,7 +162,8 @@ def loss_curves_png(
     dpi: int = 80,
     terms: Iterable[str] = ("total", "content", "style", "tv"),
 ) -> bytes:
-    """:func:`plot_loss_curves` as PNG bytes, drawn without pyplot (safe in a thread, shows nothing).
+    """:func:`plot_loss_curves` as PNG bytes, drawn without pyplot (safe in a thread, shows
+    nothing).
 
     Returns:
         The bytes of a PNG of ``figsize_in`` inches at ``dpi`` dots per inch.
@@ -220,7 +221,8 @@ def activation_image(
 
 
 def format_weight(value: float) -> str:
-    """A weight for people: 3 significant digits, plain decimal notation (``316``, ``0.0316``, ``1``)."""
+    """A weight for people: 3 significant digits, plain decimal notation (``316``, ``0.0316``,
+    ``1``)."""
     value = float(value)
     if not math.isfinite(value):
         return str(value)

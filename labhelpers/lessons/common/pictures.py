@@ -1,8 +1,9 @@
-"""Picture and feature-map operations the lessons show: noise, crops, shifts, shuffles, differences.
+"""Picture and feature-map operations the lessons show: noise, crops, shifts, shuffles,
+differences.
 
-NumPy and Pillow only (no TensorFlow, no matplotlib): each function takes an image float (H, W, 3) with RGB
-values in [0, 1] (uint8, a leading batch axis of 1 and tensors are accepted) or a feature map
-(1, h, w, C) / (h, w, C), and returns a new float32 array.
+NumPy and Pillow only (no TensorFlow, no matplotlib): each function takes an image float (H, W, 3)
+with RGB values in [0, 1] (uint8, a leading batch axis of 1 and tensors are accepted) or a feature
+map (1, h, w, C) / (h, w, C), and returns a new float32 array.
 """
 
 from __future__ import annotations
@@ -175,7 +176,8 @@ def strongest_channels(features: Any, count: int) -> np.ndarray:
     return np.argsort(-means, kind="stable")[:count]
 
 
-# --------------------------------------------------------------------------- lessons 1-2: reconstructions and distances
+# --------------------------------------------------------------------------- lessons 1-2:
+# reconstructions and distances
 
 
 def image_to_png_bytes(array: Any) -> bytes:
@@ -222,8 +224,8 @@ def filter_images(kernel: Any, bgr: bool = False) -> np.ndarray:
     weights = np.asarray(kernel, dtype=np.float32)
     if weights.ndim != 4 or weights.shape[2] != 3:
         raise ValueError(
-            f"filter_images needs a kernel of shape (k, k, 3, N) (a layer that reads RGB pixels), got "
-            f"{weights.shape}; only block1_conv1 can be drawn as colour pictures."
+            "filter_images needs a kernel of shape (k, k, 3, N) (a layer that reads RGB pixels), "
+            f"got {weights.shape}; only block1_conv1 can be drawn as colour pictures."
         )
     if bgr:
         weights = weights[:, :, ::-1, :]
@@ -234,17 +236,19 @@ def filter_images(kernel: Any, bgr: bool = False) -> np.ndarray:
 
 
 def relative_weights(values: Any, emphasis: dict[str, float]) -> dict[str, float]:
-    """Layer weights that make each layer's loss a *relative* one: ``emphasis[l] / mean(values[l] ** 2)``.
+    """Layer weights that make each layer's loss a *relative* one:
+    ``emphasis[l] / mean(values[l] ** 2)``.
 
     Args:
-        values: layer -> the reference's feature map (for a content loss) or Gram matrix (for a style
-            loss), arrays or tensors of any shape.
+        values: layer -> the reference's feature map (for a content loss) or Gram matrix (for
+            a style loss), arrays or tensors of any shape.
         emphasis: layer -> how much that layer should count (>= 0); only these layers get a weight.
 
     Returns:
-        ``{layer: weight}``: with these weights a layer's term is its loss divided by the size of the
-        reference's own values there (0 = identical, about 1 = as different as the signal is large),
-        times its emphasis, so that layers with large and small activations count as the emphasis says.
+        ``{layer: weight}``: with these weights a layer's term is its loss divided by the size
+        of the reference's own values there (0 = identical, about 1 = as different as the signal is
+        large), times its emphasis, so that layers with large and small activations count as the
+        emphasis says.
 
     Raises:
         ValueError: for a layer of ``emphasis`` that ``values`` lacks, or whose values are all 0.

@@ -33,7 +33,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class LessonRun:
-    """Optimisations a lesson runs at full size: ``count`` runs of ``steps`` evaluations at ``size`` px.
+    """Optimisations a lesson runs at full size: ``count`` runs of ``steps`` evaluations at
+    ``size`` px.
 
     Each lesson module lists its runs as ``RUNS``; ``00_setup``'s estimates of the lessons' times
     (:func:`labhelpers.lessons.l00_setup.estimate_lesson_times`) and ``tests/test_notebooks.py``'s
@@ -66,7 +67,8 @@ class LessonRun:
 SETUP_SECONDS = 1.2
 FIXED_SECONDS = 12.0
 
-#: The deepest layer of the evaluation :func:`labhelpers.device.time_evaluation` times (the default layers).
+#: The deepest layer of the evaluation :func:`labhelpers.device.time_evaluation` times (the
+#: default layers).
 MEASURED_LAYER = "block5_conv1"
 
 #: Share of one evaluation's time that does not shrink with a shallower last layer (the optimiser's
@@ -80,7 +82,8 @@ _MEASURED: dict[int, tuple[int, float]] = {}
 
 
 def seconds_per_evaluation(extractor: Any = None) -> tuple[int, float]:
-    """``(size px, seconds)`` of one style-transfer evaluation on this computer, measured once per session.
+    """``(size px, seconds)`` of one style-transfer evaluation on this computer, measured once per
+    session.
 
     Measured at 128 px (32 px with ``LAB_FAST=1``) with the default layers (up to block5_conv1).
     """
@@ -106,9 +109,11 @@ def _deepest(layers: str | Sequence[str]) -> str:
 def stage_pixel_share(size: int, steps: int, coarse_to_fine: Any = None) -> float:
     """Cost of a run's evaluations relative to ``steps`` evaluations all at ``size`` px.
 
-    The stages and their evaluations are the run's own (:func:`~labhelpers.transfer.stages.stage_sizes`,
+    The stages and their evaluations are the run's own
+    (:func:`~labhelpers.transfer.stages.stage_sizes`,
     :func:`~labhelpers.transfer.stages.split_steps`: 2:1 from coarse to fine), each evaluation
-    costing its pixels: 1 without coarse-to-fine; 256 px auto ([128, 256], 40 steps as 26 + 14) 0.51.
+    costing its pixels: 1 without coarse-to-fine; 256 px auto ([128, 256], 40 steps as 26 + 14)
+    0.51.
     """
     sizes = stage_sizes(int(size), coarse_to_fine)
     counts = split_steps(int(steps), len(sizes))
@@ -129,7 +134,8 @@ def estimate_seconds(
     """Expected seconds of one optimisation per entry of ``run_layers``.
 
     Args:
-        run_layers: per optimisation, the layer (or layers) it matches; only the deepest one counts.
+        run_layers: per optimisation, the layer (or layers) it matches; only the deepest one
+            counts.
         size: longest side of the pictures in px; steps: evaluations per optimisation.
         measured: ``(size px, seconds)`` of one evaluation up to :data:`MEASURED_LAYER`
             (:func:`seconds_per_evaluation`).
@@ -138,8 +144,8 @@ def estimate_seconds(
             run); their evaluations cost :func:`stage_pixel_share` of full-size ones.
 
     Returns:
-        Seconds: sum over the runs of steps x measured seconds x (size / measured size)^2 x the stage
-        share x depth, plus the set-up, where depth = FIXED_SHARE + (1 - FIXED_SHARE) x
+        Seconds: sum over the runs of steps x measured seconds x (size / measured size)^2 x
+        the stage share x depth, plus the set-up, where depth = FIXED_SHARE + (1 - FIXED_SHARE) x
         (multiply-adds up to the run's deepest layer / those up to MEASURED_LAYER).
     """
     measured_size, seconds = measured
@@ -164,19 +170,24 @@ def print_time_estimate(
     extractor: Any = None,
     coarse_to_fine: Any = None,
 ) -> float:
-    """Print ``what: N optimisations of S evaluations at P px, about T s on this computer`` and return T.
+    """Print ``what: N optimisations of S evaluations at P px, about T s on this computer`` and
+    return T.
 
     Args:
         what: what the cell computes, e.g. ``"content reconstructions"``.
         run_layers: per optimisation, its layer or layers (see :func:`estimate_seconds`).
         size: longest side in px; steps: evaluations per optimisation.
         extractor: the lesson's feature extractor (timed once per session; default: built here).
-        coarse_to_fine: the runs' ``coarse_to_fine`` setting (None: auto; see :func:`estimate_seconds`).
+        coarse_to_fine: the runs' ``coarse_to_fine`` setting (None: auto;
+            see :func:`estimate_seconds`).
     """
     measured = seconds_per_evaluation(extractor)
     seconds = estimate_seconds(run_layers, size, steps, measured, coarse_to_fine=coarse_to_fine)
     count = len(run_layers)
-    runs = f"{count} optimisation{'s' if count != 1 else ''} of {int(steps)} evaluations at {int(size)} px"
+    runs = (
+        f"{count} optimisation{'s' if count != 1 else ''} of {int(steps)} evaluations at "
+        f"{int(size)} px"
+    )
     stages = stage_sizes(int(size), coarse_to_fine)
     runs += (
         f" (the first {split_steps(int(steps), len(stages))[0]} at {stages[0]} px)"

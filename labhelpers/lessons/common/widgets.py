@@ -46,5 +46,6 @@ def labelled(widget: Any, css_class: str) -> Any:
 
 
 def upscale_factor(height: int, width: int, display_size: int) -> int:
-    """The whole factor that brings the longest side of an ``height`` x ``width`` map closest to ``display_size`` px without exceeding it (at least 1)."""
+    """The whole factor that brings the longest side of an ``height`` x ``width`` map closest to
+    ``display_size`` px without exceeding it (at least 1)."""
     return max(1, int(display_size) // max(int(height), int(width), 1))
