@@ -4,9 +4,9 @@ What a student types stays short; each name lives in one module and is imported 
 
 - pictures:   ``load_image``, ``save_image``, ``show_images``, ``list_images``, ``image_path``
               (:mod:`labhelpers.images`)
-- network:    ``build_feature_extractor``, ``FeatureExtractor``, ``prepare_weights``, ``VGG16_LAYERS``,
-              ``BLOCK_FIRST_LAYERS`` (the first convolution of each block), the default layers,
-              ``SHALLOW_STYLE_LAYERS`` (each block weighted half the one before)
+- network:    ``build_feature_extractor``, ``FeatureExtractor``, ``prepare_weights``,
+              ``VGG16_LAYERS``, ``BLOCK_FIRST_LAYERS`` (the first convolution of each block), the
+              default layers, ``SHALLOW_STYLE_LAYERS`` (each block weighted half the one before)
 - losses:     ``content_loss``, ``gram_matrix``, ``style_loss``, ``total_variation_loss``, ...
 - checkers:   ``check_content_loss``, ``check_gram_matrix``, ``check_style_loss``,
               ``check_total_variation_loss``, ``check_total_loss``, ``check_optimization_step``,
@@ -37,7 +37,8 @@ __version__ = "0.2.0"
 # Hide TensorFlow's C++ start-up chatter (set before TensorFlow is first imported; a user's own
 # setting wins).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# (BLAS threads: a run limits them itself while it optimises, see labhelpers.config.one_blas_thread.)
+# (BLAS threads: a run limits them itself while it optimises, see
+# labhelpers.config.one_blas_thread.)
 
 _API = {
     "images": [

@@ -104,7 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    import_tensorflow()  # first, quietly: the stylize command's modules import TensorFlow as they load
+    # first, quietly: the stylize command's modules import TensorFlow as they load
+    import_tensorflow()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):

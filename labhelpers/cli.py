@@ -63,7 +63,8 @@ def settings_flags() -> dict[str, str]:
 
 
 def _field_type(name: str, parse: Any) -> Any:
-    """An argparse type: the option's text, parsed, then checked by the TransferSettings field itself."""
+    """An argparse type: the option's text, parsed, then checked by the TransferSettings field
+    itself."""
 
     def convert(text: str) -> Any:
         value = parse(text) if parse else text
@@ -104,12 +105,15 @@ def _add_settings_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_stylize_command(subparsers: Any) -> argparse.ArgumentParser:
-    """Register ``stylize`` on the ``subparsers`` of ``python -m labhelpers``; returns its parser."""
+    """Register ``stylize`` on the ``subparsers`` of ``python -m labhelpers``; returns its
+    parser."""
     parser = subparsers.add_parser(
         "stylize",
         help="paint a photo in the style of a painting (Gatys et al.)",
-        description="Paint CONTENT in the style of STYLE (several STYLE images are blended). Images are "
-        "file paths, URLs or bundled names (in Python: labhelpers.list_images()).",
+        description=(
+            "Paint CONTENT in the style of STYLE (several STYLE images are blended). Images are "
+            "file paths, URLs or bundled names (in Python: labhelpers.list_images())."
+        ),
     )
     parser.error = _one_line_error(parser)  # type: ignore[method-assign]
     parser.add_argument(
@@ -146,11 +150,13 @@ def add_stylize_command(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def safe_file_stem(source: Any, fallback: str = "image", max_chars: int = 60) -> str:
-    """A short file-name stem for a picture given by path, URL or bundled name: letters, digits, ``-``, ``_``.
+    """A short file-name stem for a picture given by path, URL or bundled name: letters, digits,
+    ``-``, ``_``.
 
-    ``"photos/My cat.jpg"`` -> ``"My_cat"``, ``"https://x.org/a/b.png?s=1"`` -> ``"b"`` (``?`` starts a
-    URL's query); every other character becomes ``_``; at most ``max_chars`` characters; ``fallback``
-    when nothing is left. The one file-name cleaner of the package (the CLI and the lesson panel).
+    ``"photos/My cat.jpg"`` -> ``"My_cat"``, ``"https://x.org/a/b.png?s=1"`` -> ``"b"`` (``?``
+    starts a URL's query); every other character becomes ``_``; at most ``max_chars`` characters;
+    ``fallback`` when nothing is left. The one file-name cleaner of the package (the CLI and the
+    lesson panel).
     """
     stem = Path(str(source).rstrip("/").split("?")[0]).stem
     return (
@@ -174,11 +180,13 @@ def _check_output(path: Path, option: str = "-o") -> None:
 
     if path.is_dir():
         raise ValueError(
-            f"'{path}' is a folder; give a file name inside it, e.g. {option} {path / 'result.png'}"
+            f"'{path}' is a folder; give a file name inside it, e.g. {option} "
+            f"{path / 'result.png'}"
         )
     if path.suffix.lower() not in SAVE_FORMATS:
         raise ValueError(
-            f"cannot save to '{path}': end the file name with .png, .jpg or .webp, e.g. {option} result.png"
+            f"cannot save to '{path}': end the file name with .png, .jpg or .webp, e.g. {option} "
+            "result.png"
         )
     folder = path.parent
     existing = folder
@@ -186,7 +194,8 @@ def _check_output(path: Path, option: str = "-o") -> None:
         existing = existing.parent
     if not existing.is_dir():
         raise ValueError(
-            f"cannot create the folder '{folder}': '{existing}' is a file; choose another {option} path"
+            f"cannot create the folder '{folder}': '{existing}' is a file; choose another "
+            f"{option} path"
         )
     try:  # a real probe: permissions alone say nothing for root or read-only file systems
         folder.mkdir(parents=True, exist_ok=True)
@@ -207,7 +216,8 @@ def save_loss_plot(
     overwrite: bool = False,
     avoid: str | os.PathLike | None = None,
 ) -> Path:
-    """Save the loss curves (:func:`labhelpers.lessons.common.figures.plot_loss_curves`) as a picture file.
+    """Save the loss curves (:func:`labhelpers.lessons.common.figures.plot_loss_curves`) as a
+    picture file.
 
     Args:
         history: the run's history (``StyleTransferResult.history``).
@@ -268,8 +278,9 @@ def run_stylize(args: argparse.Namespace) -> int:
     final = result.final
     if final:
         print(
-            f"Final losses after {final['step']} evaluations ({result.seconds:.1f} s): total {final['total']:.4g} "
-            f"= content {final['content']:.4g} + style {final['style']:.4g} + tv {final['tv']:.4g}"
+            f"Final losses after {final['step']} evaluations ({result.seconds:.1f} s): total "
+            f"{final['total']:.4g} = content {final['content']:.4g} + style {final['style']:.4g} "
+            f"+ tv {final['tv']:.4g}"
         )
     print(result.message)
     if args.plot_losses:

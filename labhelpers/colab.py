@@ -126,7 +126,8 @@ def colab_setup_code() -> str:
     return "\n".join(
         [
             "import os, re, subprocess, sys, time",
-            'if "google.colab" in sys.modules:  # Colab only: fetch, install the lab (once a runtime)',
+            'if "google.colab" in sys.modules:  # Colab only: fetch, install the lab '
+            '(once a runtime)',
             f'    _url = os.environ.get("{REPO_URL_VARIABLE}", {url})',
             f'    _commit = os.environ.get("{REPO_COMMIT_VARIABLE}", {commit})',
             f'    _dir, _start = "{CLONE_DIR}", time.time()',
@@ -141,7 +142,8 @@ def colab_setup_code() -> str:
             '        print(f"Colab: {_dir}/ is already here")',
             "    else:",
             '        for _step in (["git", "init", "-q", _dir],',
-            '                      ["git", "-C", _dir, "fetch", "-q", "--depth", "1", _url, _commit],',
+            '                      ["git", "-C", _dir, "fetch", "-q", "--depth", "1", '
+            '_url, _commit],',
             '                      ["git", "-C", _dir, "checkout", "-q", "-f", "FETCH_HEAD"],',
             '                      [sys.executable, "-m", "pip", "install", "-q", "-e", _dir]):',
             "            _done = subprocess.run(_step, capture_output=True, text=True)",
@@ -151,13 +153,16 @@ def colab_setup_code() -> str:
             "        else:",
             '            print(f"Colab: fetched {_url} at commit {_commit} into {_dir}/ and '
             'pip-installed it")',
-            '    _head = subprocess.run(["git", "-C", _dir, "rev-parse", "--verify", "-q", "HEAD"],',
+            '    _head = subprocess.run(["git", "-C", _dir, "rev-parse", "--verify", '
+            '"-q", "HEAD"],',
             "                           capture_output=True, text=True).stdout.strip()",
             '    if _head != _commit or not os.path.isdir(_dir + "/labhelpers"):',
             '        raise RuntimeError(f"Colab set-up failed: {_dir}/ holds commit '
             '{_head or \'none\'}, not "',
-            '                           f"{_commit} of {_url}. Read the message above, check the "',
-            f'                           "address ({REPO_URL_VARIABLE}) and the network, delete the "',
+            '                           f"{_commit} of {_url}. Read the message above, check '
+            'the "',
+            f'                           "address ({REPO_URL_VARIABLE}) and the network, '
+            'delete the "',
             '                           f"folder (`!rm -rf {_dir}`) and run this cell again.")',
             "    sys.path.insert(0, _dir)",
             "    print(" + _literal(WEIGHTS_REPORT, 10) + ")",

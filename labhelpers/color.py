@@ -62,8 +62,8 @@ def _as_colors(image: Any, name: str = "image") -> np.ndarray:
     array = np.asarray(image, dtype=np.float64)
     if array.ndim < 1 or array.shape[-1] != 3:
         raise ValueError(
-            f"{name} must have 3 colour channels on its last axis, e.g. shape (H, W, 3); got shape "
-            f"{array.shape}. Load pictures with labhelpers.load_image()."
+            f"{name} must have 3 colour channels on its last axis, e.g. shape (H, W, 3); got "
+            f"shape {array.shape}. Load pictures with labhelpers.load_image()."
         )
     if array.size == 0:
         raise ValueError(f"{name} has no pixels (shape {array.shape}); pass a real image.")
@@ -180,9 +180,9 @@ def match_color_statistics(
 ) -> np.ndarray:
     """Recolour ``source`` so its pixels' mean and covariance equal ``target``'s.
 
-    ``x' = A (x - mu_s) + mu_t`` with ``A = Sigma_t^(1/2) Sigma_s^(-1/2)`` (symmetric square roots).
-    Used with ``preserve_color="histogram"``: the style image is recoloured with the content
-    photo's colours before its Gram matrices are computed.
+    ``x' = A (x - mu_s) + mu_t`` with ``A = Sigma_t^(1/2) Sigma_s^(-1/2)`` (symmetric square
+    roots). Used with ``preserve_color="histogram"``: the style image is recoloured with
+    the content photo's colours before its Gram matrices are computed.
 
     Args:
         source: RGB (H_s, W_s, 3) to recolour (the style image), values in [0, 1].
@@ -244,7 +244,8 @@ def recolor_to(source: Any, mean: Any, covariance: Any, eps: float = 1e-10) -> n
 
 
 def _affine_recolor(src: np.ndarray, mean: np.ndarray, covariance: Any, eps: float) -> np.ndarray:
-    """``A (x - mu_s) + mean`` with ``A = covariance^(1/2) Sigma_s^(-1/2)``, float64, not clipped."""
+    """``A (x - mu_s) + mean`` with ``A = covariance^(1/2) Sigma_s^(-1/2)``, float64, not
+    clipped."""
     mu_s, cov_s = color_statistics(src)
     a = symmetric_matrix_power(covariance, 0.5, eps) @ symmetric_matrix_power(cov_s, -0.5, eps)
     return (src - mu_s) @ a.T + mean

@@ -6,8 +6,8 @@ and CI can change it without editing code:
 ``LAB_FAST=1``          tiny images and few steps (CI and quick checks)
 ``LAB_CACHE_DIR``       where converted VGG16 weights are kept (default: the platform's cache
                         folder, :func:`default_cache_dir`)
-``LAB_WEIGHTS``         force a weight source for ``vgg_weights="auto"`` (``keras``, ``torchvision``,
-                        a file path, or ``random``)
+``LAB_WEIGHTS``         force a weight source for ``vgg_weights="auto"`` (``keras``,
+                        ``torchvision``, a file path, or ``random``)
 ``LAB_IMAGES_DIR``      the folder holding ``content/`` and ``style/`` (default: the copy inside
                         the package, ``labhelpers/images/data``, identical to ``images/``)
 ``LAB_SOLUTIONS=1``     instructors: every lesson prints and uses the model solutions and shows the
@@ -15,7 +15,8 @@ and CI can change it without editing code:
 
 Every module of the package imports TensorFlow through :func:`import_tensorflow`, which keeps
 TensorFlow's start-up noise about missing CUDA drivers off the screen (see there), and every run
-optimises inside :func:`one_blas_thread`, so that NumPy's BLAS threads leave the cores to TensorFlow.
+optimises inside :func:`one_blas_thread`, so that NumPy's BLAS threads leave the cores
+to TensorFlow.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ from typing import Any, Iterator
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-#: Lines TensorFlow writes on every start on a machine without a GPU (and its note that oneDNN's CPU
-#: kernels are on, printed on CPUs with AVX-512); none of them is a failure.
+#: Lines TensorFlow writes on every start on a machine without a GPU (and its note that oneDNN's
+#: CPU kernels are on, printed on CPUs with AVX-512); none of them is a failure.
 STARTUP_NOISE = re.compile(
     r"cudart_stub\.cc|Could not find cuda drivers|failed call to cuInit|cuda_platform\.cc"
     r"|All log messages before absl::InitializeLog\(\) is called"
@@ -63,9 +64,9 @@ def fast_mode() -> bool:
 def show_solutions() -> bool:
     """True when ``LAB_SOLUTIONS`` is on: the instructors' switch for the whole series.
 
-    Every lesson's parameters cell reads it (``SHOW_SOLUTIONS = labhelpers.show_solutions()``), so an
-    instructor sets it once: ``LAB_SOLUTIONS=1 jupyter lab`` in a terminal, or ``%env LAB_SOLUTIONS=1``
-    as the first cell in Colab (before ``import labhelpers``'s cell runs).
+    Every lesson's parameters cell reads it (``SHOW_SOLUTIONS = labhelpers.show_solutions()``), so
+    an instructor sets it once: ``LAB_SOLUTIONS=1 jupyter lab`` in a terminal, or
+    ``%env LAB_SOLUTIONS=1`` as the first cell in Colab (before ``import labhelpers``'s cell runs).
     """
     return env_flag("LAB_SOLUTIONS")
 
@@ -153,18 +154,20 @@ def start_up_noise_filtered() -> Iterator[None]:
 
 @contextlib.contextmanager
 def one_blas_thread() -> Iterator[None]:
-    """NumPy's and SciPy's BLAS (OpenBLAS, MKL or BLIS) on one thread inside the block, restored after.
+    """NumPy's and SciPy's BLAS (OpenBLAS, MKL or BLIS) on one thread inside the block, restored
+    after.
 
     During a run TensorFlow computes VGG16 on every core, and between two evaluations the
     optimiser does a little vector arithmetic (scipy's L-BFGS-B step, projected L-BFGS's dot
     products) through BLAS. With BLAS's own threads busy-waiting after each call, the two thread
     pools fight over the cores: on two cores, with NumPy imported before labhelpers (as in Colab
     or the benchmarks), a 128 px evaluation took 0.092 s inside a run and 0.049 s with this limit,
-    a 256 px one 0.214 s and 0.164 s (AMD EPYC, 2 cores, avx2/avx512f/avx512_bf16). It works however NumPy was imported,
-    unlike ``OPENBLAS_NUM_THREADS``, which only counts before NumPy first loads; outside the block
-    the user's own NumPy keeps every core.
+    a 256 px one 0.214 s and 0.164 s (AMD EPYC, 2 cores, avx2/avx512f/avx512_bf16). It works
+    however NumPy was imported, unlike ``OPENBLAS_NUM_THREADS``, which only counts before NumPy
+    first loads; outside the block the user's own NumPy keeps every core.
     """
-    import scipy.linalg  # noqa: F401  SciPy's own BLAS (L-BFGS-B's), loaded now so that it is limited too
+    # SciPy's own BLAS (L-BFGS-B's), loaded now so that it is limited too
+    import scipy.linalg  # noqa: F401
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1, user_api="blas"):
@@ -177,9 +180,9 @@ def import_tensorflow() -> Any:
     On a machine without a GPU, TensorFlow prints "Could not find cuda drivers" and
     "E0000 ... failed call to cuInit" on start; students read those as failures, and
     ``TF_CPP_MIN_LOG_LEVEL`` alone does not remove them. This sets ``TF_CPP_MIN_LOG_LEVEL=2``
-    (unless set to a level already; errors stay visible), imports TensorFlow and lists its devices (which
-    is when CUDA is probed) with descriptor 2 captured, and replays every captured line that is
-    not in :data:`STARTUP_NOISE`. Nothing is disabled: a GPU, when present, is found and used.
+    (unless set to a level already; errors stay visible), imports TensorFlow and lists its devices
+    (which is when CUDA is probed) with descriptor 2 captured, and replays every captured line that
+    is not in :data:`STARTUP_NOISE`. Nothing is disabled: a GPU, when present, is found and used.
     Call it before ``import keras`` (Keras imports TensorFlow itself).
     """
     global _tf_module

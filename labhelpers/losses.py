@@ -92,7 +92,8 @@ def _as_float(value: TensorLike, fn: str, arg: str) -> tf.Tensor:
     if tensor.dtype.is_integer or tensor.dtype == tf.bool:
         return tf.cast(tensor, tf.float32)
     raise TypeError(
-        f"{fn}: expected real numbers for {arg}, got dtype {tensor.dtype.name}; pass float32 or float64 values"
+        f"{fn}: expected real numbers for {arg}, got dtype {tensor.dtype.name}; pass float32 or "
+        "float64 values"
     )
 
 
@@ -126,7 +127,8 @@ def _require_rank(tensor: tf.Tensor, fn: str, arg: str, expected: str) -> int:
     if rank is None:
         raise ValueError(
             f"{fn}: the rank of {arg} is unknown while tracing; expected {expected}. "
-            "Give the tf.function an input_signature with the rank, e.g. tf.TensorSpec([None, None, None, 3])"
+            "Give the tf.function an input_signature with the rank, e.g. tf.TensorSpec([None, "
+            "None, None, 3])"
         )
     raise ValueError(
         f"{fn}: expected {arg} of shape {expected}, got shape {_shape_str(tensor)} (rank {rank})"
@@ -154,9 +156,9 @@ def content_loss(generated: TensorLike, reference: TensorLike) -> tf.Tensor:
     ref = _as_float(reference, "content_loss", "reference")
     if not gen.shape.is_compatible_with(ref.shape):
         raise ValueError(
-            f"content_loss got feature maps of shapes {_shape_str(gen)} and {_shape_str(ref)}; they must have "
-            "the same shape. Take both from the same layer, and from images of the same size "
-            "(resize the content image to the generated image's size)"
+            f"content_loss got feature maps of shapes {_shape_str(gen)} and {_shape_str(ref)}; "
+            "they must have the same shape. Take both from the same layer, and from images of the "
+            "same size (resize the content image to the generated image's size)"
         )
     gen, ref = _same_dtype(gen, ref)
     return tf.reduce_mean(tf.square(gen - ref))
@@ -213,13 +215,14 @@ def _check_gram_shape(gram: tf.Tensor, arg: str) -> None:
         return
     if shape.rank == 4 or (shape.rank == 3 and not _square(shape)):
         raise ValueError(
-            f"style_loss: {arg} has shape {_shape_str(gram)}, which looks like feature maps, not a Gram matrix "
-            "(C, C). Did you pass feature maps? Call gram_matrix first: style_loss(gram_matrix(f), gram_ref)"
+            f"style_loss: {arg} has shape {_shape_str(gram)}, which looks like feature maps, not "
+            "a Gram matrix (C, C). Did you pass feature maps? Call gram_matrix first: "
+            "style_loss(gram_matrix(f), gram_ref)"
         )
     if shape.rank not in (2, 3):
         raise ValueError(
-            f"style_loss: expected {arg} to be a Gram matrix of shape (C, C) (or a batch (B, C, C)), "
-            f"got shape {_shape_str(gram)}; compute it with gram_matrix(features)"
+            f"style_loss: expected {arg} to be a Gram matrix of shape (C, C) (or a batch "
+            f"(B, C, C)), got shape {_shape_str(gram)}; compute it with gram_matrix(features)"
         )
     if not _square(shape):
         raise ValueError(
@@ -256,9 +259,9 @@ def style_loss(gram_generated: TensorLike, gram_reference: TensorLike) -> tf.Ten
     _check_gram_shape(ref, "gram_reference")
     if not gen.shape.is_compatible_with(ref.shape):
         raise ValueError(
-            f"style_loss got Gram matrices of shapes {_shape_str(gen)} and {_shape_str(ref)}: they must come from "
-            "the same layer (same number of channels C) and the same number of images. Compute both with "
-            "gram_matrix on features of the same layer"
+            f"style_loss got Gram matrices of shapes {_shape_str(gen)} and {_shape_str(ref)}: "
+            "they must come from the same layer (same number of channels C) and the same number "
+            "of images. Compute both with gram_matrix on features of the same layer"
         )
     gen, ref = _same_dtype(gen, ref)
     return tf.reduce_mean(tf.square(gen - ref))
@@ -269,7 +272,8 @@ def weighted_style_loss(
     reference_grams: Mapping[str, TensorLike],
     layer_weights: Mapping[str, float] | None = None,
 ) -> tf.Tensor:
-    """Style loss added up over several layers: ``sum_l w_l * style_loss(gram_matrix(gen[l]), ref[l])``.
+    """Style loss added up over several layers:
+    ``sum_l w_l * style_loss(gram_matrix(gen[l]), ref[l])``.
 
     Args:
         generated_features: layer name -> feature map of the generated image,
@@ -319,7 +323,8 @@ def _same_layers(names: list[str], other: Mapping[str, Any], arg: str) -> None:
 
 
 def _neighbour_differences(image: TensorLike, fn: str) -> tuple[tf.Tensor, tf.Tensor]:
-    """Differences to the pixel below (shape ``(..., H-1, W, C)``) and to the right (``(..., H, W-1, C)``)."""
+    """Differences to the pixel below (shape ``(..., H-1, W, C)``) and to the right
+    (``(..., H, W-1, C)``)."""
     x = _as_float(image, fn, "image")
     _require_rank(x, fn, "image", "(H, W, C) or (B, H, W, C)")
     down = x[..., 1:, :, :] - x[..., :-1, :, :]
