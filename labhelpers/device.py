@@ -45,8 +45,9 @@ def device_summary() -> dict[str, Any]:
 def time_evaluation(size: int = 128, extractor: Any = None, repeats: int = 4) -> dict[str, float]:
     """Time style transfer's loss-and-gradient evaluation on this machine.
 
-    A :class:`labhelpers.transfer.run.StyleTransfer` with the default layers is built at ``size``
-    px and run for ``repeats + 1`` evaluations; the first one also traces the compiled function.
+    A :class:`labhelpers.transfer.run.StyleTransfer` with the default layers is built at
+    ``size`` px and run for ``repeats + 1`` evaluations; the first one also traces the compiled
+    function.
 
     Args:
         size: longest side of the test image in pixels.

@@ -105,8 +105,8 @@ class StyleTransferResult:
 
 
 def _fit(shape: tuple[int, ...], size: int) -> tuple[int, int]:
-    """(height, width) of a picture of ``shape`` resized so that its longest side is ``size``
-    px."""
+    """(height, width) of a picture of ``shape`` resized so that its longest side is
+    ``size`` px."""
     scale = size / max(shape[0], shape[1])
     return max(1, round(shape[0] * scale)), max(1, round(shape[1] * scale))
 
