@@ -55,7 +55,8 @@ IGNORED_CONSOLE_ERRORS: tuple[tuple[str, str], ...] = (
     ("fonts.gstatic.com", "web fonts from Google: no internet here"),
     (
         "colab.research.google.com/assets/colab-badge.svg",
-        "the 'Open in Colab' badge picture in the notebooks' Markdown is on the internet, which CI cannot reach",
+        "the 'Open in Colab' badge picture in the notebooks' Markdown is on the internet, which "
+        "CI cannot reach",
     ),
 )
 
@@ -78,7 +79,8 @@ def free_port() -> int:
 def wait_for(
     condition: Callable[[], Any], timeout: float, what: str, interval: float = 0.1
 ) -> Any:
-    """Poll ``condition`` until it returns something truthy; fail with ``what`` after ``timeout`` s."""
+    """Poll ``condition`` until it returns something truthy; fail with ``what`` after
+    ``timeout`` s."""
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None
     while True:
@@ -151,7 +153,8 @@ class JupyterServer:
         return f"{self.url}/lab/tree/{notebook}?reset&token={self.token}"
 
     def kernel_state(self, notebook: str) -> str | None:
-        """The execution state (``idle``, ``busy``, ``starting``) of the notebook's kernel, or None."""
+        """The execution state (``idle``, ``busy``, ``starting``) of the notebook's kernel, or
+        None."""
         for session in self.api("/api/sessions"):
             if session.get("path", "").endswith(notebook) and session.get("kernel"):
                 return self.api(f"/api/kernels/{session['kernel']['id']}").get("execution_state")
@@ -166,7 +169,8 @@ class JupyterServer:
 
 @pytest.fixture(scope="module")
 def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
-    """JupyterLab serving a temporary copy of notebooks/ in fast mode; always shut down afterwards."""
+    """JupyterLab serving a temporary copy of notebooks/ in fast mode; always shut down
+    afterwards."""
     if not CHROMIUM.exists():
         message = (
             "Debian's Chromium is missing: apt-get update && apt-get install -y chromium "
@@ -302,7 +306,10 @@ class PageErrors:
         if message.type != "error":
             return
         location = message.location or {}
-        text = f"console error: {message.text} (at {location.get('url', '?')}:{location.get('lineNumber', '?')})"
+        text = (
+            f"console error: {message.text} (at "
+            f"{location.get('url', '?')}:{location.get('lineNumber', '?')})"
+        )
         if any(pattern in text for pattern, _why in IGNORED_CONSOLE_ERRORS):
             self.ignored.append(text)
         else:
@@ -333,7 +340,8 @@ def open_notebook(
 
 
 def run_all_cells(page: Any, jupyter: JupyterServer, notebook: str) -> None:
-    """Run > Run All Cells, then wait until every code cell has an execution count and the kernel is idle."""
+    """Run > Run All Cells, then wait until every code cell has an execution count and the kernel
+    is idle."""
     page.locator(".jp-NotebookPanel:visible .jp-Notebook").first.click(position={"x": 5, "y": 5})
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
@@ -355,7 +363,8 @@ def run_all_cells(page: Any, jupyter: JupyterServer, notebook: str) -> None:
         f"the kernel of {notebook} to become idle",
     )
     tracebacks = page.locator(
-        ".jp-NotebookPanel:visible .jp-RenderedText[data-mime-type='application/vnd.jupyter.error']"
+        ".jp-NotebookPanel:visible "
+        ".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']"
     )
     assert tracebacks.count() == 0, (
         f"{notebook} raised an error: {tracebacks.first.inner_text()[:2000]}"
@@ -363,7 +372,8 @@ def run_all_cells(page: Any, jupyter: JupyterServer, notebook: str) -> None:
 
 
 def image_src(page: Any, css: str) -> str:
-    """The ``src`` of an Image widget (ipywidgets 8: a ``blob:`` URL that is new for every picture)."""
+    """The ``src`` of an Image widget (ipywidgets 8: a ``blob:`` URL that is new for every
+    picture)."""
     return page.locator(f"img.{css}, .{css} img").first.get_attribute("src") or ""
 
 
@@ -372,7 +382,8 @@ def text_of(page: Any, css: str) -> str:
 
 
 def summary_style_weight(page: Any) -> float | None:
-    """The style weight the kernel will use, as the panel's summary line (``lab-weight-summary``) says."""
+    """The style weight the kernel will use, as the panel's summary line (``lab-weight-summary``)
+    says."""
     match = re.search(r"style ([0-9.,]+)", text_of(page, "lab-weight-summary"))
     return float(match.group(1).replace(",", "")) if match else None
 
@@ -387,8 +398,8 @@ def readout(page: Any, css: str) -> float:
 def next_notch(value: float, key: str) -> float:
     """Where ArrowRight takes a log slider of the panel: one step up in the exponent, rounded to
     the nearest notch ``10 ** (low + k * step)`` (notches as
-    :data:`labhelpers.panel.controls.WEIGHT_SLIDERS` defines them; a default such as 30 lies between
-    notches)."""
+    :data:`labhelpers.panel.controls.WEIGHT_SLIDERS` defines them; a default such as 30 lies
+    between notches)."""
     from labhelpers.panel.controls import WEIGHT_SLIDERS
 
     _key, _label, _default, low, _high, step, _css = next(
