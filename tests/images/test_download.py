@@ -1,8 +1,10 @@
-"""load_image from http(s) URLs, with local servers on 127.0.0.1 only (nothing touches the internet).
+"""load_image from http(s) URLs, with local servers on 127.0.0.1 only (nothing touches
+the internet).
 
-Downloads are bounded by total time and size (issue 14, case 5): the slow server sends a valid HTTP header and then one byte at a time with pauses, so
-every single read succeeds within the per-read timeout: only a limit on the whole download ends
-it. The limits are module constants, lowered here to keep the test fast.
+Downloads are bounded by total time and size (issue 14, case 5): the slow server sends a valid HTTP
+header and then one byte at a time with pauses, so every single read succeeds within the per-read
+timeout: only a limit on the whole download ends it. The limits are module constants, lowered here
+to keep the test fast.
 """
 
 from __future__ import annotations
