@@ -1,5 +1,6 @@
-"""Tests of labhelpers.lessons.experiments: the optimisations run on tiny pictures for a few steps with
-the real VGG16 (the ``extractor`` fixture), or with random weights where only plumbing is tested."""
+"""Tests of labhelpers.lessons.experiments: the optimisations run on tiny pictures for a few steps
+with the real VGG16 (the ``extractor`` fixture), or with random weights where only plumbing is
+tested."""
 
 from __future__ import annotations
 

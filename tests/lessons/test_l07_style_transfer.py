@@ -1,5 +1,6 @@
-"""Tests of labhelpers.lessons.ratios (lesson 07): the same ratio at two scales gives the same picture,
-another ratio does not; reused runs are not computed again; the figure has one picture per run."""
+"""Tests of labhelpers.lessons.ratios (lesson 07): the same ratio at two scales gives the same
+picture, another ratio does not; reused runs are not computed again; the figure has one picture per
+run."""
 
 from __future__ import annotations
 
@@ -63,7 +64,8 @@ def test_same_ratio_same_picture_other_ratio_other_picture(comparison):
         np.mean(np.abs(pictures[2] - pictures[0])) * 255.0
     )
     assert result.differences[scaled] < 0.5 * result.differences[other]
-    # the errors are those of the pictures at weight 1: equal for the same ratio, not for another one
+    # the errors are those of the pictures at weight 1: equal for the same ratio, not for another
+    # one
     assert result.errors[scaled]["style"] == pytest.approx(result.errors[first]["style"], rel=0.1)
     assert result.errors[other]["style"] < 0.8 * result.errors[first]["style"]
     assert result.errors[other]["content"] > 1.2 * result.errors[first]["content"]

@@ -112,7 +112,8 @@ def test_terms_are_recorded_every_few_steps(capsys):
 
 
 def _fake_outputs(monkeypatch, clock=None):
-    """Replace IPython's display: returns (created display ids, updates as (output index, kind, clock))."""
+    """Replace IPython's display: returns (created display ids, updates as (output index, kind,
+    clock))."""
     created, updates = [], []
 
     class Handle:
@@ -152,7 +153,8 @@ def test_live_view_updates_three_outputs_in_place(monkeypatch):
 
 
 def test_live_curves_are_redrawn_at_most_every_few_seconds_and_at_the_end(monkeypatch):
-    """Steps 1 s apart, every step shown: curves at the first view, then after each CURVES_INTERVAL_S (3 s), and at the end."""
+    """Steps 1 s apart, every step shown: curves at the first view, then after each
+    CURVES_INTERVAL_S (3 s), and at the end."""
     clock = [0.0]
     _, updates = _fake_outputs(monkeypatch, clock)
 

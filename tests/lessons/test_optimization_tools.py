@@ -28,7 +28,8 @@ def pictures():
 
 @pytest.fixture(scope="module")
 def network(random_extractor):
-    """Random VGG16 with non-zero biases (so that scaling must reach every bias, not only the first)."""
+    """Random VGG16 with non-zero biases (so that scaling must reach every bias, not only
+    the first)."""
     rng = np.random.default_rng(3)
     pairs = [
         (kernel, rng.uniform(0.0, 0.1, bias.shape).astype(np.float32))
@@ -123,7 +124,8 @@ def test_race_gives_each_optimiser_the_same_time(random_extractor, pictures):
     for result in results.values():
         seconds = [entry["seconds"] for entry in result.history]
         assert len(seconds) >= 1 and seconds == sorted(seconds)
-        # The run stops after the first evaluation that ends past the budget: all but the last are within it.
+        # The run stops after the first evaluation that ends past the budget: all but the last are
+        # within it.
         assert all(s < 0.6 for s in seconds[:-1])
 
 

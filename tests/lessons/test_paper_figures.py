@@ -1,4 +1,5 @@
-"""labhelpers.lessons.paper_figures (lesson 06): Gatys et al.'s Fig. 4 grid, Fig. 5 starts, colour modes.
+"""labhelpers.lessons.paper_figures (lesson 06): Gatys et al.'s Fig. 4 grid, Fig. 5 starts, colour
+modes.
 
 Runs use VGG16 with seeded random weights (no download, fast) and a few evaluations; what is
 checked are properties that hold whatever the network: the grid's layout, that each start is

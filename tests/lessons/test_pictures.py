@@ -1,4 +1,5 @@
-"""Tests of labhelpers.lessons.pictures: picture and feature-map operations, against values worked out by hand."""
+"""Tests of labhelpers.lessons.pictures: picture and feature-map operations, against values worked
+out by hand."""
 
 from __future__ import annotations
 

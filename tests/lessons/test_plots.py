@@ -105,7 +105,8 @@ def test_activation_grid_and_block_activations(rng):
 
 
 def test_plot_filters_draws_64_pictures(random_extractor):
-    """One mosaic: filter i at row i // 8, column i % 8 (3 px tiles, 1 px apart, 2 px above), numbered."""
+    """One mosaic: filter i at row i // 8, column i % 8 (3 px tiles, 1 px apart, 2 px above),
+    numbered."""
     figure = l01.plot_filters(random_extractor)
     (ax,) = figure.axes
     mosaic = np.asarray(ax.images[0].get_array())

@@ -59,8 +59,9 @@ def test_printed_line(monkeypatch, capsys):
 
 
 def test_coarse_to_fine_runs_cost_what_their_stages_cost():
-    """A run splits its evaluations 2:1 between half and full size (100 -> 66 at 64 px + 34 at 128 px, each
-    coarse one a quarter of the pixels), and from 256 px it does so by itself: the estimate follows the run."""
+    """A run splits its evaluations 2:1 between half and full size (100 -> 66 at 64 px + 34 at
+    128 px, each coarse one a quarter of the pixels), and from 256 px it does so by itself: the
+    estimate follows the run."""
     plain = timing.estimate_seconds(["block5_conv1"], 128, 100, (128, 0.2), setup_seconds=0.0)
     staged = timing.estimate_seconds(
         ["block5_conv1"], 128, 100, (128, 0.2), setup_seconds=0.0, coarse_to_fine=True

@@ -1,4 +1,5 @@
-"""Tests of labhelpers.lessons.widgets: the explorers of lessons 1-4, driven by setting widget values."""
+"""Tests of labhelpers.lessons.widgets: the explorers of lessons 1-4, driven by setting widget
+values."""
 
 from __future__ import annotations
 
