@@ -1,4 +1,5 @@
-"""network.model: the plain-TensorFlow VGG16 pass agrees with Keras's model; parameters by layer."""
+"""network.model: the plain-TensorFlow VGG16 pass agrees with Keras's model; parameters by
+layer."""
 
 from __future__ import annotations
 
