@@ -1,4 +1,5 @@
-"""The style-transfer panel (labhelpers.panel.view and panel_layout) driven through its methods, without a browser.
+"""The style-transfer panel (labhelpers.panel.view and panel_layout) driven through its methods,
+without a browser.
 
 Runs are tiny (32 px, a few steps) with the real torchvision VGG16 (the ``extractor`` fixture).
 Works with ipywidgets 7.7 (Colab) and 8: upload values are built by hand in both formats.
@@ -188,13 +189,15 @@ def test_the_default_run_at_256_px_is_a_coarse_stage_then_about_10_tutorial_step
     sizes = stage_sizes(settings.size, settings.coarse_to_fine)
     counts = split_steps(settings.steps, len(sizes))
     assert (sizes, counts) == ([128, 256], [14, 7])  # a 128 px stage first: an early preview
-    # one evaluation costs about its pixels: 14 x (128/256)^2 + 7 = 10.5 tutorial-step times (target 15
-    # with previews, curves and the optimiser's bookkeeping; benchmarks/bench_panel.py measures it)
+    # one evaluation costs about its pixels: 14 x (128/256)^2 + 7 = 10.5 tutorial-step times
+    # (target 15 with previews, curves and the optimiser's bookkeeping; benchmarks/bench_panel.py
+    # measures it)
     assert sum(n * (size / 256) ** 2 for size, n in zip(sizes, counts)) == pytest.approx(10.5)
 
 
 def test_the_preview_never_shows_a_picture_worse_than_the_start(panel):
-    """With the first-step cap off (the first trial is the whole gradient, which overshoots), every preview is the best so far."""
+    """With the first-step cap off (the first trial is the whole gradient, which overshoots), every
+    preview is the best so far."""
     panel.base_settings = panel.base_settings.replace(lbfgs_first_step=None)
     panel.style_weight_slider.value = 10**3
     shown = []
@@ -215,8 +218,9 @@ def test_the_preview_never_shows_a_picture_worse_than_the_start(panel):
 
 
 def test_moving_the_style_slider_changes_the_next_result(panel):
-    # 10 steps: L-BFGS's first trial step changes no pixel value by more than 0.05 (lbfgs_first_step),
-    # so 4 steps move a 32 px picture too little to tell the two weights apart reliably
+    # 10 steps: L-BFGS's first trial step changes no pixel value by more than 0.05
+    # (lbfgs_first_step), so 4 steps move a 32 px picture too little to tell the two weights apart
+    # reliably
     panel.steps_slider.value = 10
     first = panel.run(wait=True)
     assert first is not None and first.stopped is None and len(first.history) == 10
@@ -497,8 +501,9 @@ def test_safe_file_stem_keeps_only_safe_characters():
 def test_showing_the_panel_prepares_the_first_run_in_background_mode_only(
     extractor, tmp_path, monkeypatch
 ):
-    """Shown in background mode, the panel builds VGG16's targets and warms the loss up in a thread, so the
-    first Run is as fast as later ones and reuses them; in foreground mode (Colab) nothing starts by itself."""
+    """Shown in background mode, the panel builds VGG16's targets and warms the loss up in a
+    thread, so the first Run is as fast as later ones and reuses them; in foreground mode (Colab)
+    nothing starts by itself."""
     import IPython.display
 
     shown = []

@@ -1,4 +1,5 @@
-"""Tests of labhelpers.panel.runner: the panel's runner without widgets, with fake transfers and events.
+"""Tests of labhelpers.panel.runner: the panel's runner without widgets, with fake transfers and
+events.
 
 The fake transfer follows :meth:`labhelpers.transfer.run.StyleTransfer.run`'s contract (callback
 after every evaluation, ``should_stop`` polled, KeyboardInterrupt from the callback turned into a
@@ -31,7 +32,8 @@ class FakeResult:
 
 
 class FakeTransfer:
-    """Each evaluation takes ``step_s`` seconds; the picture after step k is filled with k / 100."""
+    """Each evaluation takes ``step_s`` seconds; the picture after step k is filled
+    with k / 100."""
 
     def __init__(self, step_s: float = 0.0):
         self.step_s = step_s
@@ -190,7 +192,8 @@ def test_foreground_interrupt_keeps_the_best_picture():
 
 
 def test_the_real_style_transfer_honours_the_runner_contract(random_extractor):
-    """The same interrupt and stop behaviour with the library's StyleTransfer (random VGG16, 32 px)."""
+    """The same interrupt and stop behaviour with the library's StyleTransfer (random VGG16,
+    32 px)."""
     events = Recorder()
     runner = TransferRunner(events, extractor=random_extractor)
 
@@ -219,13 +222,15 @@ def test_preview_and_curves_are_throttled():
     runner.run(request(SETTINGS.replace(steps=20)), wait=True)
     previews = [call[1] for call in events.names("preview")]
     assert previews == [1, 20], "the first step, then nothing until the last step"
-    # curves: not at the first step (one point says nothing), only at the end with the whole history
+    # curves: not at the first step (one point says nothing), only at the end with the whole
+    # history
     curves = events.names("curves")
     assert len(curves) == 1 and len(curves[-1][1]) == 20
 
 
 def test_curves_are_not_redrawn_in_a_runs_last_quarter():
-    # a 0 s interval asks for curves at every step; from step 16 of 20 on only the end's drawing is left
+    # a 0 s interval asks for curves at every step; from step 16 of 20 on only the end's drawing is
+    # left
     runner, events, _built = make_runner(
         FakeTransfer(step_s=0.002), preview_interval_s=10.0, curves_interval_s=0.0
     )
@@ -256,7 +261,8 @@ def test_a_failing_run_reports_the_problem_and_frees_the_runner():
 
 
 class WarmingTransfer(FakeTransfer):
-    """A FakeTransfer whose warm_up blocks until ``release`` is set, recording what happened when."""
+    """A FakeTransfer whose warm_up blocks until ``release`` is set, recording what happened
+    when."""
 
     def __init__(self):
         super().__init__()
