@@ -1,4 +1,5 @@
-"""labhelpers.transfer.limits: thin pictures and memory, checked with given numbers (no network)."""
+"""labhelpers.transfer.limits: thin pictures and memory, checked with given numbers
+(no network)."""
 
 from __future__ import annotations
 
@@ -35,9 +36,9 @@ def test_check_memory_names_the_largest_size_that_fits():
         check_memory((13304, 20000), 20000, available_bytes=four_gb)
     fits = largest_size_that_fits(four_gb, 13304 / 20000)
     assert str(info.value) == (
-        f"size=20000 needs about {estimate_run_bytes((13304, 20000)) / 2**30:.1f} GB of memory (20000x13304 px), "
-        f"but only 4.0 GB is available. The largest size that fits is about size={fits} (or free memory by closing "
-        "other programs)."
+        f"size=20000 needs about {estimate_run_bytes((13304, 20000)) / 2**30:.1f} GB of memory "
+        "(20000x13304 px), but only 4.0 GB is available. The largest size that fits is about "
+        f"size={fits} (or free memory by closing other programs)."
     )
     assert estimate_run_bytes((round(fits * 13304 / 20000), fits)) <= four_gb
     with pytest.raises(ValueError, match="Not even a small picture fits"):

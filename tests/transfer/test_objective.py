@@ -6,8 +6,8 @@ Caffe-trained VGG16 weights give activations 60-240x larger than torchvision's, 
 factor at each layer. Here the real torchvision network is copied with every convolution
 rescaled (kernel_k * a_k, bias_k * a_1 * ... * a_k), which multiplies the activations of layer k
 by a_1 * ... * a_k (VGG16 is a ReLU network) -- deep layers by up to ~190x. With the normalised
-loss both networks must give the same losses and the same picture; with ``normalize_losses=False`` (the
-raw lecture losses) the pictures must differ, so the test can fail.
+loss both networks must give the same losses and the same picture; with ``normalize_losses=False``
+(the raw lecture losses) the pictures must differ, so the test can fail.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from labhelpers.transfer.settings import TransferSettings
 
 #: One factor per convolution, shallow to deep.
 FACTORS = (3.0, 0.5, 7.0, 2.0, 0.25, 4.0, 1.5, 3.0, 2.0, 0.5, 2.0, 1.0, 1.0)
-#: The resulting scale of each layer's activations: 3, 1.5, 10.5, 21, 5.25, 21, 31.5, 94.5, 189, ...
+#: The resulting scale of each layer's activations: 3, 1.5, 10.5, 21, 5.25, 21, 31.5, 94.5,
+#: 189, ...
 SCALES = dict(zip(VGG16_LAYERS, np.cumprod(FACTORS)))
 SIZE, STEPS = 48, 15
 
@@ -84,8 +85,9 @@ def test_normalised_losses_are_equal(transfers, rng):
 # The two networks round differently (float32). L-BFGS amplifies such differences several-fold
 # per step on this small picture (its line search and curvature pairs react to the last digits;
 # after 15 steps the pictures differ by up to ~0.08 while their losses agree to <1%), so it is
-# compared after 10 steps (6 before L-BFGS's first trial step was capped, lbfgs_first_step), when the picture has changed a lot; Adam's sign-like steps are
-# insensitive to rounding and are compared after 15.
+# compared after 10 steps (6 before L-BFGS's first trial step was capped, lbfgs_first_step), when
+# the picture has changed a lot; Adam's sign-like steps are insensitive to rounding and are
+# compared after 15.
 @pytest.mark.parametrize("optimizer, steps", [("lbfgs", 10), ("adam", STEPS)])
 def test_same_picture_from_both_networks(transfers, optimizer, steps):
     base, scaled = transfers
@@ -106,7 +108,7 @@ def test_raw_losses_give_different_pictures(transfers):
     assert np.abs(a.image - b.image).mean() > 0.02
 
 
-# --- the seam itself -------------------------------------------------------------------------------
+# --- the seam itself -----------------------------------------------------------------------------
 
 
 def test_objective_terms_weights_and_gradient(transfers, rng):
@@ -116,7 +118,8 @@ def test_objective_terms_weights_and_gradient(transfers, rng):
     objective = Objective(base.features, targets, settings)
     image = np.clip(base.content + rng.normal(0, 0.1, base.content.shape), 0, 1).astype(np.float32)
     total, terms, grad = objective.evaluate(image)
-    # the total is the weighted sum of the raw terms divided by the targets' mean squares (and H*W for TV)
+    # the total is the weighted sum of the raw terms divided by the targets' mean squares
+    # (and H*W for TV)
     h, w = targets.shape
     divisors = np.concatenate([targets.content_norms, targets.style_norms, [h * w]])
     layer_weights = np.concatenate([[2.0], 30.0 * np.full(5, 0.2), [0.5]])
@@ -144,7 +147,8 @@ def test_one_trace_for_every_size_and_transfer_and_no_retracing_warning(random_e
     logger = logging.getLogger("tensorflow")
     logger.addHandler(handler)
     try:
-        # every call a new StyleTransfer, most with a new size (TensorFlow warns from the 5th retrace on)
+        # every call a new StyleTransfer, most with a new size (TensorFlow warns from the 5th
+        # retrace on)
         for size in (32, 40, 48, 36, 32, 44, 32):
             stylize(
                 DEFAULT_CONTENT,
@@ -162,7 +166,8 @@ def test_one_trace_for_every_size_and_transfer_and_no_retracing_warning(random_e
 
 
 def test_quick_settings_weight_each_block_half_the_one_before(extractor, rng):
-    """QUICK_SETTINGS' loss, recomputed from the lecture's losses with the weights 16/31 ... 1/31 by hand."""
+    """QUICK_SETTINGS' loss, recomputed from the lecture's losses with the weights 16/31 ... 1/31
+    by hand."""
     import tensorflow as tf
 
     from labhelpers.losses import content_loss, gram_matrix, style_loss

@@ -20,7 +20,8 @@ from labhelpers.transfer.optimizers import (
 )
 from labhelpers.transfer.settings import TransferSettings
 
-#: A quadratic sum(a * (x - c)^2) with some centres outside [0, 1]: the box minimum is clip(c, 0, 1).
+#: A quadratic sum(a * (x - c)^2) with some centres outside [0, 1]: the box minimum is
+#: clip(c, 0, 1).
 CENTRE = np.array([[0.2, 0.9, -0.5], [1.7, 0.5, 0.33]], dtype=np.float32)
 
 
@@ -47,7 +48,8 @@ def test_lbfgs_finds_the_box_minimum_in_the_evaluations_given():
 
 
 def test_lbfgs_first_step_is_capped_and_the_minimum_still_found():
-    """A steep quadratic: scipy's own first trial (the whole gradient) jumps to the box's corners."""
+    """A steep quadratic: scipy's own first trial (the whole gradient) jumps to the box's
+    corners."""
     steep = lambda x: tuple(1000 * v for v in quadratic(x))  # noqa: E731
     start = np.full(CENTRE.shape, 0.5, np.float32)
     for first_step, largest_change in ((None, 0.5), (0.05, 0.05)):

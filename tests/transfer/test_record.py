@@ -1,4 +1,5 @@
-"""labhelpers.transfer.record: the run's bookkeeping, checked on scripted evaluations (no network)."""
+"""labhelpers.transfer.record: the run's bookkeeping, checked on scripted evaluations
+(no network)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""labhelpers.transfer.run: StyleTransfer and stylize: early stops, reproducibility, targets, colours, limits.
+"""labhelpers.transfer.run: StyleTransfer and stylize: early stops, reproducibility, targets,
+colours, limits.
 
 Small pictures (32-64 px) and few steps keep this quick. ``random_extractor`` is used where any
 network does (control flow), the real ``extractor`` where the picture matters.
@@ -125,7 +126,8 @@ def test_time_budget(small):
 
 
 def _spoil_evaluations(monkeypatch, spoil) -> None:
-    """Make the run's objective pass each evaluation through ``spoil(call number, total, terms, grad)``."""
+    """Make the run's objective pass each evaluation through
+    ``spoil(call number, total, terms, grad)``."""
     calls = []
 
     class Spoiled(Objective):
@@ -242,7 +244,7 @@ def test_normalisers_are_the_targets_mean_squares(real):
         )
 
 
-# --- targets are computed once ----------------------------------------------------------------------
+# --- targets are computed once -------------------------------------------------------------------
 
 
 def test_targets_computed_once(random_extractor, monkeypatch):
@@ -266,7 +268,7 @@ def test_targets_computed_once(random_extractor, monkeypatch):
     assert transfer.target_computations == 1
 
 
-# --- coarse to fine -------------------------------------------------------------------------------
+# --- coarse to fine ------------------------------------------------------------------------------
 
 
 def test_coarse_to_fine_gives_the_requested_size(random_extractor):
@@ -283,7 +285,8 @@ def test_coarse_to_fine_gives_the_requested_size(random_extractor):
 
 
 def _square_transfer(random_extractor, rng) -> StyleTransfer:
-    """32 px square random pictures, so the stages are exactly 16x16 and 32x32 px (pixel counts 256 and 1024)."""
+    """32 px square random pictures, so the stages are exactly 16x16 and 32x32 px (pixel counts 256
+    and 1024)."""
     content, style = rng.uniform(0, 1, (2, 32, 32, 3)).astype(np.float32)
     return StyleTransfer(content, style, size=32, extractor=random_extractor)
 
@@ -297,8 +300,9 @@ def test_a_time_budget_is_split_over_the_stages(random_extractor, rng):
     assert (
         coarse and fine and result.history == coarse + fine
     )  # the fine stage ran, after the coarse one
-    # Steps split 66666:33334; time per evaluation taken as proportional to pixels (256 : 1024), so the
-    # coarse stage's share is 66666*256 / (66666*256 + 33334*1024) = 0.33332 of the budget, by hand.
+    # Steps split 66666:33334; time per evaluation taken as proportional to pixels (256 : 1024), so
+    # the coarse stage's share is 66666*256 / (66666*256 + 33334*1024) = 0.33332 of the budget, by
+    # hand.
     coarse_deadline_s = budget_s * 66666 * 256 / (66666 * 256 + 33334 * 1024)
     assert (
         coarse[-1]["seconds"] >= coarse_deadline_s
@@ -306,7 +310,8 @@ def test_a_time_budget_is_split_over_the_stages(random_extractor, rng):
     assert len(coarse) == 1 or coarse[-2]["seconds"] < coarse_deadline_s  # ... not later
     assert fine[-1]["seconds"] >= budget_s and (len(fine) == 1 or fine[-2]["seconds"] < budget_s)
     assert result.stopped == "time_budget" and "time budget of 1.5 s" in result.message
-    # the picture returned is the fine stage's best, at the final size (not an upsampled coarse one)
+    # the picture returned is the fine stage's best, at the final size (not an upsampled coarse
+    # one)
     best = min(fine, key=lambda r: r["total"])
     assert result.best_step == best["step"] and result.image.shape == (32, 32, 3)
     assert transfer.losses(result.image)["total"] == pytest.approx(best["total"], rel=1e-4)
@@ -331,7 +336,7 @@ def test_the_fine_stage_runs_even_when_a_coarse_stage_overruns_the_budget(
     )
 
 
-# --- several styles ---------------------------------------------------------------------------------
+# --- several styles ------------------------------------------------------------------------------
 
 
 def test_several_styles_are_blended(random_extractor):
@@ -386,7 +391,8 @@ def test_the_recolored_start_is_the_photo_in_the_paintings_colours(random_extrac
     )
     start = seen[0]  # one evaluation: the best picture is the start
     np.testing.assert_array_equal(result.image, start)
-    # The start has the blended paintings' colour statistics (up to clipping) and the photo's layout.
+    # The start has the blended paintings' colour statistics (up to clipping) and the photo's
+    # layout.
     mean_first, _ = color.color_statistics(targets.styles[0])
     mean_second, _ = color.color_statistics(targets.styles[1])
     mean_start, _ = color.color_statistics(start)
@@ -397,7 +403,7 @@ def test_the_recolored_start_is_the_photo_in_the_paintings_colours(random_extrac
     assert np.corrcoef(photo, start.reshape(-1, 3).mean(axis=1))[0, 1] > 0.8
 
 
-# --- colour preservation -----------------------------------------------------------------------------
+# --- colour preservation -------------------------------------------------------------------------
 
 
 def _color_distance(image: np.ndarray, reference: np.ndarray) -> float:
@@ -426,7 +432,7 @@ def test_preserve_color_keeps_the_content_colours(extractor):
     assert luminance.options["preserve_color"] == "luminance"
 
 
-# --- argument checks ---------------------------------------------------------------------------------
+# --- argument checks -----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -499,7 +505,7 @@ def test_images_are_taken_in_any_form(random_extractor):
     assert max(transfer.content.shape[:2]) == 32
 
 
-# --- precision -------------------------------------------------------------------------------------------
+# --- precision -----------------------------------------------------------------------------------
 
 
 def test_bfloat16_precision_is_close_to_float32(extractor, real, rng):
@@ -523,7 +529,7 @@ def test_bfloat16_precision_is_close_to_float32(extractor, real, rng):
         real.losses(image[:10])
 
 
-# --- settings in, and the names that changed ------------------------------------------------------------
+# --- settings in, and the names that changed -----------------------------------------------------
 
 
 def test_settings_object_and_overrides_agree(random_extractor):
@@ -559,7 +565,7 @@ def test_old_keyword_names_say_the_new_one(random_extractor):
             )
 
 
-# --- issue 14: every failure says what to do, nothing made is lost ----------------------------------------
+# --- issue 14: every failure says what to do, nothing made is lost -------------------------------
 
 
 def test_a_raising_callback_returns_the_best_picture(small):
@@ -591,25 +597,26 @@ def test_a_raising_callback_returns_the_best_picture(small):
             6000,
             300,
             256,
-            "The content picture is 6000x300 px; at size=256 it becomes 256x13 px, but layer block5_conv1 "
-            "needs a shorter side of at least 16 px (VGG16 halves the picture 4 times before it). "
-            "Use size=320 or larger",
+            "The content picture is 6000x300 px; at size=256 it becomes 256x13 px, but layer "
+            "block5_conv1 needs a shorter side of at least 16 px (VGG16 halves the picture 4 "
+            "times before it). Use size=320 or larger",
         ),
         (
             8,
             5000,
             64,
-            "The content picture is 8x5000 px; at size=64 it becomes 1x64 px, but layer block5_conv1 needs a "
-            "shorter side of at least 16 px (VGG16 halves the picture 4 times before it). Use size=10000 or "
-            "larger, or crop the picture",
+            "The content picture is 8x5000 px; at size=64 it becomes 1x64 px, but layer "
+            "block5_conv1 needs a shorter side of at least 16 px (VGG16 halves the picture 4 "
+            "times before it). Use size=10000 or larger, or crop the picture",
         ),
         (
             8,
             12000,
             64,
-            "The content picture is 8x12000 px; at size=64 it becomes 1x64 px, but layer block5_conv1 needs "
-            "a shorter side of at least 16 px (VGG16 halves the picture 4 times before it). A size of 24000 is "
-            "more than this computer can take (about size=20000 at most",
+            "The content picture is 8x12000 px; at size=64 it becomes 1x64 px, but layer "
+            "block5_conv1 needs a shorter side of at least 16 px (VGG16 halves the picture 4 "
+            "times before it). A size of 24000 is more than this computer can take (about "
+            "size=20000 at most",
         ),
     ],
 )
@@ -718,8 +725,8 @@ def test_projected_lbfgs_runs_a_transfer_about_as_well_as_scipys(extractor):
 @pytest.mark.parametrize("optimizer", ["lbfgs", "projected_lbfgs", "adam"])
 def test_a_run_optimises_with_one_blas_thread_and_gives_the_threads_back(small, optimizer):
     """BLAS's own threads fought TensorFlow's over two cores (a 128 px evaluation 0.092 s in a run,
-    0.049 s without them), also when NumPy was imported before labhelpers: during a run BLAS has one
-    thread, whatever the user had, and afterwards the user's setting again."""
+    0.049 s without them), also when NumPy was imported before labhelpers: during a run BLAS has
+    one thread, whatever the user had, and afterwards the user's setting again."""
     import threadpoolctl  # a dependency of labhelpers: its absence is a failure, not a skip
 
     def blas_threads() -> set[int]:
@@ -746,8 +753,9 @@ def test_a_run_optimises_with_one_blas_thread_and_gives_the_threads_back(small, 
 
 
 def test_warm_up_evaluates_each_stage_once_and_changes_no_run(random_extractor, monkeypatch):
-    """warm_up traces the loss ahead of the panel's first Run: one evaluation at each stage's picture size
-    (the sizes a run's history reports), nothing optimised, and a run afterwards is the same as before."""
+    """warm_up traces the loss ahead of the panel's first Run: one evaluation at each stage's
+    picture size (the sizes a run's history reports), nothing optimised, and a run afterwards is
+    the same as before."""
     transfer = StyleTransfer(DEFAULT_CONTENT, DEFAULT_STYLE, size=64, extractor=random_extractor)
     before = transfer.run(steps=6, coarse_to_fine=True)
     stage_shapes = []

@@ -1,4 +1,5 @@
-"""labhelpers.transfer.stages: coarse-to-fine sizes, the split of the steps and of a time budget."""
+"""labhelpers.transfer.stages: coarse-to-fine sizes, the split of the steps and of a time
+budget."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from labhelpers.transfer.stages import (
 
 
 def test_stage_deadlines_share_the_budget_like_the_work():
-    # work = evaluations x pixels: 40 x 16 = 640, 20 x 64 = 1280, 10 x 256 = 2560; total 4480, by hand
+    # work = evaluations x pixels: 40 x 16 = 640, 20 x 64 = 1280, 10 x 256 = 2560; total 4480, by
+    # hand
     deadlines = stage_deadlines(44.8, [40, 20, 10], [16, 64, 256])
     assert deadlines == pytest.approx([6.4, 19.2, 44.8])
     assert stage_deadlines(None, [2, 1], [4, 16]) == [None, None]
