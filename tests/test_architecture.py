@@ -49,7 +49,8 @@ def _resolve(module: str, node: ast.ImportFrom, is_package: bool) -> str:
 def _targets(
     module: str, node: ast.Import | ast.ImportFrom, is_package: bool, modules: dict[str, Path]
 ) -> set[str]:
-    """The labhelpers modules one import statement brings in (``from a.b import c`` may name module a.b.c)."""
+    """The labhelpers modules one import statement brings in (``from a.b import c`` may name module
+    a.b.c)."""
     if isinstance(node, ast.Import):
         names = [alias.name for alias in node.names]
     else:
@@ -170,7 +171,8 @@ def _layer_of(module: str) -> int:
 
 
 def test_imports_follow_the_data_flow():
-    """pictures -> network -> losses -> optimiser -> lesson tools: nothing imports from a later layer."""
+    """pictures -> network -> losses -> optimiser -> lesson tools: nothing imports from a later
+    layer."""
     wrong = []
     for module, targets in _import_graph().items():
         for target in targets:
@@ -179,15 +181,16 @@ def test_imports_follow_the_data_flow():
     assert not wrong, "imports against the data flow:\n" + "\n".join(sorted(wrong))
 
 
-#: Private names of other libraries that tests may read (ipywidgets keeps a widget's CSS classes there).
+#: Private names of other libraries that tests may read (ipywidgets keeps a widget's CSS classes
+#: there).
 FOREIGN_PRIVATE_OK = {"_dom_classes"}
 
 
 def _private_uses(path: Path, outside: bool = False) -> list[str]:
     """``from labhelpers.x import _name`` or ``labhelpers_module._name`` used outside that module.
 
-    With ``outside`` (tests, benchmarks) any ``obj._name`` other than on ``self``/``cls`` counts too:
-    code outside the package has no business with an object's private parts.
+    With ``outside`` (tests, benchmarks) any ``obj._name`` other than on ``self``/``cls`` counts
+    too: code outside the package has no business with an object's private parts.
     """
     tree = ast.parse(path.read_text(encoding="utf-8"))
     aliases: dict[str, str] = {}

@@ -158,7 +158,7 @@ def test_help_lists_the_options(capsys):
     assert "--size" in text and "--style-weight" in text and "--vgg-weights" in text
 
 
-# --- the options come from TransferSettings -------------------------------------------------------------
+# --- the options come from TransferSettings ------------------------------------------------------
 
 
 def test_the_options_are_exactly_the_flagged_settings_fields():
@@ -202,7 +202,8 @@ def test_the_options_are_exactly_the_flagged_settings_fields():
 
 
 def test_a_new_settings_field_appears_on_the_command_line(monkeypatch, capsys):
-    """Adding a run option is one edit: a field with a flag. Here a field is added to a subclass."""
+    """Adding a run option is one edit: a field with a flag. Here a field is added to a
+    subclass."""
     extended = dataclasses.make_dataclass(
         "ExtendedSettings",
         [
@@ -227,7 +228,7 @@ def test_a_new_settings_field_appears_on_the_command_line(monkeypatch, capsys):
     assert args.warmup_s == "2"
 
 
-# --- issue 14, case 1: the loss plot never replaces a file ------------------------------------------------
+# --- issue 14, case 1: the loss plot never replaces a file ---------------------------------------
 
 
 def test_the_loss_plot_never_overwrites_a_file_or_the_picture(extractor, capsys, tmp_path):

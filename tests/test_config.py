@@ -62,13 +62,14 @@ def test_the_noise_pattern_matches_the_lines_tensorflow_prints():
     """The lines seen on this course's CPU machines (issue 14), copied from a real start."""
     seen = [
         "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
-        "I0000 00:00:1795585729.154530    5681 cudart_stub.cc:31] Could not find cuda drivers on your "
-        "machine, GPU will not be used.",
-        "E0000 00:00:1795585742.253559    5898 cuda_platform.cc:52] failed call to cuInit: INTERNAL: CUDA "
-        "error: Failed call to cuInit: UNKNOWN ERROR (303)",
-        "I0000 00:00:1796194863.805296    9181 port.cc:153] oneDNN custom operations are on. You may see slightly "
-        "different numerical results due to floating-point round-off errors from different computation orders. "
-        "To turn them off, set the environment variable `TF_ENABLE_ONEDNN_OPTS=0`.",
+        "I0000 00:00:1795585729.154530    5681 cudart_stub.cc:31] Could not find cuda drivers on "
+        "your machine, GPU will not be used.",
+        "E0000 00:00:1795585742.253559    5898 cuda_platform.cc:52] failed call to cuInit: "
+        "INTERNAL: CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)",
+        "I0000 00:00:1796194863.805296    9181 port.cc:153] oneDNN custom operations are on. You "
+        "may see slightly different numerical results due to floating-point round-off errors from "
+        "different computation orders. To turn them off, set the environment variable "
+        "`TF_ENABLE_ONEDNN_OPTS=0`.",
     ]
     assert all(config.STARTUP_NOISE.search(line) for line in seen)
     for line in (

@@ -1,4 +1,5 @@
-"""The notebooks: each runs top to bottom in fast mode, is committed clean, and has the usual parts.
+"""The notebooks: each runs top to bottom in fast mode, is committed clean, and has the usual
+parts.
 
 Every ``notebooks/*.ipynb`` is picked up (lesson 05 and any later one included). Execution uses
 nbclient with ``LAB_FAST=1`` (tiny pictures, few steps), the notebook folder as working
@@ -67,7 +68,8 @@ def test_notebook_runs_in_fast_mode(path: Path, monkeypatch):
         if output.get("output_type") == "error"
     ]
     assert not errors
-    # a healthy run shows no error-looking text: none of TensorFlow's CUDA start-up lines on a CPU machine
+    # a healthy run shows no error-looking text: none of TensorFlow's CUDA start-up lines on a CPU
+    # machine
     streams = "".join(
         output.get("text", "")
         for cell in notebook.cells
@@ -88,7 +90,8 @@ def test_notebook_runs_in_fast_mode(path: Path, monkeypatch):
         if marker in streams
     ]
     assert not noise, (
-        f"{path.name} printed TensorFlow start-up noise ({noise}); import TensorFlow through labhelpers"
+        f"{path.name} printed TensorFlow start-up noise ({noise}); import TensorFlow through "
+        "labhelpers"
     )
 
 
@@ -124,13 +127,14 @@ def test_notebook_structure(path: Path):
         f"{path.name}: no 'Open in Colab' line {badge} (python -m labhelpers.colab)"
     )
     assert first.source.startswith(colab.colab_setup_code() + "\n\n"), (
-        f"{path.name}: the first code cell must start with labhelpers.colab.colab_setup_code() and a blank line "
-        "(run `python -m labhelpers.colab` to rewrite it)"
+        f"{path.name}: the first code cell must start with labhelpers.colab.colab_setup_code() "
+        "and a blank line (run `python -m labhelpers.colab` to rewrite it)"
     )
 
 
 def _full_size_parameters(path: Path, monkeypatch) -> dict:
-    """Run the parameters cell (without its Colab set-up lines, IPython syntax) with LAB_FAST unset."""
+    """Run the parameters cell (without its Colab set-up lines, IPython syntax) with LAB_FAST
+    unset."""
     monkeypatch.delenv("LAB_FAST", raising=False)
     source = _first_code_cell(_read(path)).source.replace(
         colab.colab_setup_code(), "import os, sys, time", 1
@@ -199,7 +203,8 @@ WITH_EXERCISES = [
 
 @pytest.mark.parametrize("path", WITH_EXERCISES, ids=_ids(WITH_EXERCISES))
 def test_notebook_with_solutions_passes_its_checks(path: Path, monkeypatch):
-    """With the instructors' switch (LAB_SOLUTIONS=1) the model solutions are printed, used, and pass every check."""
+    """With the instructors' switch (LAB_SOLUTIONS=1) the model solutions are printed, used, and
+    pass every check."""
     from nbclient import NotebookClient
 
     monkeypatch.setenv("LAB_FAST", "1")
@@ -272,10 +277,11 @@ NO_HIDDEN_STATE = [
 
 @pytest.mark.parametrize("path", NO_HIDDEN_STATE, ids=_ids(NO_HIDDEN_STATE))
 def test_every_name_read_from_another_cell_has_one_meaning(path: Path):
-    """A cell that reads a name from another cell must get the same thing whatever earlier cell was re-run.
+    """A cell that reads a name from another cell must get the same thing whatever earlier cell was
+    re-run.
 
-    So each such name is bound by one cell only, or by an exercise's pair: the student's ``def name``
-    and the next code cell's ``name = labhelpers.use_if_correct(name, ...)``.
+    So each such name is bound by one cell only, or by an exercise's pair: the student's
+    ``def name`` and the next code cell's ``name = labhelpers.use_if_correct(name, ...)``.
     """
     cells = [cell.source for cell in _read(path).cells if cell.cell_type == "code"]
     names = [_cell_names(source) for source in cells]
@@ -298,14 +304,16 @@ def test_every_name_read_from_another_cell_has_one_meaning(path: Path):
             if len(where) > 1 and not exercise:
                 ambiguous[name] = (index, where)
     assert not ambiguous, (
-        f"{path.name}: names read by code cell (index) but bound in several code cells: {ambiguous}"
+        f"{path.name}: names read by code cell (index) but bound in several code cells: "
+        f"{ambiguous}"
     )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
 def test_notebook_imports_labhelpers_once(path: Path):
-    """One way to the code: a single ``import labhelpers`` (in the parameters cell); everything else
-    is an attribute of it (``labhelpers.lessons.l03_style_loss``, ``labhelpers.exercises``, ...)."""
+    """One way to the code: a single ``import labhelpers`` (in the parameters cell); everything
+    else is an attribute of it (``labhelpers.lessons.l03_style_loss``,
+    ``labhelpers.exercises``, ...)."""
     import ast
 
     imports = []
