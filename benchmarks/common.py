@@ -10,8 +10,8 @@ Only public names of ``labhelpers`` are used here.
   are about 1 for an unrelated picture and 0 for a perfect match.
 * :func:`seconds_per_step_in_turns`: one tutorial step and one ``Objective.evaluate`` timed in
   turns, so that background load on a shared machine hits both alike.
-* :func:`race_to_target`: a :class:`labhelpers.transfer.run.StyleTransfer` run that stops as soon as its
-  best picture is at least as good as a target in both distances, counting the work in
+* :func:`race_to_target`: a :class:`labhelpers.transfer.run.StyleTransfer` run that stops as soon
+  as its best picture is at least as good as a target in both distances, counting the work in
   tutorial-step units (each evaluation weighted by its picture's pixels relative to the final
   picture's).
 * :func:`quick_mode`, :func:`write_section`, :func:`cpu_line`: what every product shares: the
