@@ -4,50 +4,24 @@ tested."""
 
 from __future__ import annotations
 
-import io
 
-import matplotlib
+import numpy as np
+import pytest
+from labhelpers.lessons import l01_feature_hierarchy as l01
+from labhelpers.lessons import l02_content_loss as l02
+from labhelpers.lessons import l03_style_loss as l03
+from labhelpers.lessons import l04_total_variation as l04
+from labhelpers.lessons.common import noise_runs
+from labhelpers.lessons.common import pictures as pics
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from labhelpers.lessons import l01_feature_hierarchy as l01  # noqa: E402
-from labhelpers.lessons import l02_content_loss as l02  # noqa: E402
-from labhelpers.lessons import l03_style_loss as l03  # noqa: E402
-from labhelpers.lessons import l04_total_variation as l04  # noqa: E402
-from labhelpers.lessons.common import noise_runs  # noqa: E402
-from labhelpers.lessons.common import pictures as pics  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from PIL import Image  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
-def _decode_png(data: bytes) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(data)))
-
-
-def _picture(rng: np.random.Generator, height: int = 40, width: int = 48) -> np.ndarray:
-    """A smooth picture with some structure (gradients and a bright square), values in [0, 1]."""
-    y, x = np.mgrid[0:height, 0:width] / max(height, width)
-    image = np.stack([x, y, 0.5 * (x + y)], axis=-1)
-    image[height // 4 : height // 2, width // 4 : width // 2] = [0.9, 0.2, 0.1]
-    return np.clip(image + 0.02 * rng.standard_normal(image.shape), 0, 1).astype(np.float32)
-
-
-# ----------------------------------------------------------------------------- layer table
+from .helpers import smooth_picture
 
 
 def test_tv_denoise_lowers_the_total_variation(rng):
     from labhelpers.losses import total_variation_loss, total_variation_loss_l2
 
-    clean = _picture(rng, 24, 24)
+    clean = smooth_picture(rng, 24, 24)
     noisy = pics.add_noise(clean, 0.15, seed=3)
     l1 = l04.tv_denoise(noisy, 0.1, "l1", steps=40)
     l2 = l04.tv_denoise(noisy, 1.0, "l2", steps=40)
@@ -60,7 +34,7 @@ def test_tv_denoise_lowers_the_total_variation(rng):
 
 
 def test_distance_comparison(random_extractor, rng):
-    image = _picture(rng, 32, 32)
+    image = smooth_picture(rng, 32, 32)
     table = l02.distance_comparison(
         image,
         {"same": image, "noisy": pics.add_noise(image, 0.2)},
@@ -93,7 +67,7 @@ def test_distance_comparison(random_extractor, rng):
     "kind, layers", [("content", "block3_conv1"), ("style", ["block1_conv1", "block2_conv1"])]
 )
 def test_reconstruct_reduces_the_feature_distance(extractor, rng, kind, layers):
-    target = _picture(rng, 32, 32)
+    target = smooth_picture(rng, 32, 32)
     rec = l01.reconstruct(target, extractor, layers, kind=kind, size=32, steps=15, seed=4)
     assert rec.image.shape == (32, 32, 3) and rec.image.dtype == np.float32
     assert rec.start.shape == (32, 32, 3)
@@ -109,7 +83,7 @@ def test_reconstruct_reduces_the_feature_distance(extractor, rng, kind, layers):
 
 
 def test_reconstruct_same_seed_same_start(random_extractor, rng):
-    target = _picture(rng, 16, 16)
+    target = smooth_picture(rng, 16, 16)
     a = l01.reconstruct(target, random_extractor, "block1_conv1", size=16, steps=2, seed=7)
     b = l01.reconstruct(target, random_extractor, "block1_conv1", size=16, steps=2, seed=7)
     np.testing.assert_array_equal(a.start, b.start)
@@ -120,7 +94,7 @@ def test_reconstruct_same_seed_same_start(random_extractor, rng):
 
 
 def test_synthesize_texture_uses_the_layer_weights(extractor, rng):
-    painting = _picture(rng, 32, 24)
+    painting = smooth_picture(rng, 32, 24)
     a = l03.synthesize_texture(painting, extractor, {"block1_conv1": 1.0}, size=32, steps=4)
     b = l03.synthesize_texture(
         painting, extractor, {"block1_conv1": 1.0, "block2_conv1": 1.0}, size=32, steps=4

@@ -3,38 +3,12 @@ out by hand."""
 
 from __future__ import annotations
 
-import io
 
-import matplotlib
+import numpy as np
+import pytest
+from labhelpers.lessons.common import pictures as pics
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from labhelpers.lessons.common import pictures as pics  # noqa: E402
-from PIL import Image  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
-def _decode_png(data: bytes) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(data)))
-
-
-def _picture(rng: np.random.Generator, height: int = 40, width: int = 48) -> np.ndarray:
-    """A smooth picture with some structure (gradients and a bright square), values in [0, 1]."""
-    y, x = np.mgrid[0:height, 0:width] / max(height, width)
-    image = np.stack([x, y, 0.5 * (x + y)], axis=-1)
-    image[height // 4 : height // 2, width // 4 : width // 2] = [0.9, 0.2, 0.1]
-    return np.clip(image + 0.02 * rng.standard_normal(image.shape), 0, 1).astype(np.float32)
-
-
-# ----------------------------------------------------------------------------- layer table
+from .helpers import decode_png
 
 
 def test_strongest_channels_orders_by_mean():
@@ -78,12 +52,12 @@ def test_difference_images_by_hand():
 
 def test_image_to_png_bytes_round_trip(rng):
     floats = rng.random((6, 5, 3)).astype(np.float32)
-    decoded = _decode_png(pics.image_to_png_bytes(floats))
+    decoded = decode_png(pics.image_to_png_bytes(floats))
     assert decoded.shape == (6, 5, 3)
     np.testing.assert_array_equal(decoded, np.round(floats * 255).astype(np.uint8))
     ints = (rng.random((4, 4, 3)) * 255).astype(np.uint8)
-    np.testing.assert_array_equal(_decode_png(pics.image_to_png_bytes(ints[None])), ints)
-    grey = _decode_png(pics.image_to_png_bytes(np.array([[0.0, 2.0]])))
+    np.testing.assert_array_equal(decode_png(pics.image_to_png_bytes(ints[None])), ints)
+    grey = decode_png(pics.image_to_png_bytes(np.array([[0.0, 2.0]])))
     np.testing.assert_array_equal(grey, [[0, 255]])  # clipped
     assert pics.image_to_png_bytes(floats).startswith(b"\x89PNG")
 

@@ -2,43 +2,22 @@
 
 from __future__ import annotations
 
-import io
 import re
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
+from labhelpers.network import layers
+from labhelpers.lessons.common import figures
+from labhelpers.lessons import l01_feature_hierarchy as l01
+from labhelpers.lessons import l03_style_loss as l03
+from labhelpers.lessons import l04_total_variation as l04
+from labhelpers.lessons import l07_style_transfer as l07
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from labhelpers.network import layers  # noqa: E402
-from labhelpers.lessons.common import figures  # noqa: E402
-from labhelpers.lessons import l01_feature_hierarchy as l01  # noqa: E402
-from labhelpers.lessons import l03_style_loss as l03  # noqa: E402
-from labhelpers.lessons import l04_total_variation as l04  # noqa: E402
-from labhelpers.lessons import l07_style_transfer as l07  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
-def _decode_png(data: bytes) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(data)))
-
-
-def _picture(rng: np.random.Generator, height: int = 40, width: int = 48) -> np.ndarray:
-    """A smooth picture with some structure (gradients and a bright square), values in [0, 1]."""
-    y, x = np.mgrid[0:height, 0:width] / max(height, width)
-    image = np.stack([x, y, 0.5 * (x + y)], axis=-1)
-    image[height // 4 : height // 2, width // 4 : width // 2] = [0.9, 0.2, 0.1]
-    return np.clip(image + 0.02 * rng.standard_normal(image.shape), 0, 1).astype(np.float32)
+from .helpers import decode_png, smooth_picture
 
 
 # ----------------------------------------------------------------------------- layer table
@@ -201,7 +180,7 @@ def test_loss_curves_png_is_a_png_of_the_asked_size():
         {"step": i + 1, "total": 3.0 / (i + 1), "content": 1.0, "style": 2.0 / (i + 1), "tv": 0.0}
         for i in range(5)
     ]
-    picture = _decode_png(figures.loss_curves_png(history, figsize_in=(4.0, 2.5), dpi=50))
+    picture = decode_png(figures.loss_curves_png(history, figsize_in=(4.0, 2.5), dpi=50))
     assert picture.shape[:2] == (125, 200)  # 2.5 x 4 inches at 50 dots per inch
     assert plt.get_fignums() == [], "made without pyplot, so nothing pops up in a notebook"
     with pytest.raises(ValueError, match="empty history"):
@@ -216,7 +195,7 @@ def test_loss_curves_png_keeps_every_label_inside_the_picture(title):
         {"step": i + 1, "total": 1e4 / (i + 1), "content": 1.0, "style": 2e3 / (i + 1), "tv": 0.5}
         for i in range(300)
     ]
-    picture = _decode_png(figures.loss_curves_png(history, title=title))[..., :3].astype(int)
+    picture = decode_png(figures.loss_curves_png(history, title=title))[..., :3].astype(int)
     ink = np.abs(picture - 255).sum(axis=-1) > 30  # anything not white
     assert ink[:, 8:-8].any(axis=0).sum() > 0.8 * (ink.shape[1] - 16), "the plot is drawn"
     edges = {"left": ink[:, :2], "right": ink[:, -2:], "top": ink[:2, :], "bottom": ink[-2:, :]}
@@ -242,8 +221,8 @@ def test_plot_ratio_grid_titles_each_picture_with_its_ratio(rng):
             self.image = image
 
     class Grid:  # what l07.ratio_grid_results returns, made by hand
-        content, style = _picture(rng), _picture(rng)
-        results = [Result(_picture(rng)), Result(_picture(rng))]
+        content, style = smooth_picture(rng), smooth_picture(rng)
+        results = [Result(smooth_picture(rng)), Result(smooth_picture(rng))]
         ratios = [0.5, 1000.0]
         steps, size = 7, 48
 

@@ -3,46 +3,20 @@ values."""
 
 from __future__ import annotations
 
-import io
 
-import matplotlib
+import numpy as np
+import pytest
+from labhelpers.lessons import l01_feature_hierarchy as l01
+from labhelpers.lessons import l03_style_loss as l03
+from labhelpers.lessons import l04_total_variation as l04
+from labhelpers.lessons.common import pictures as pics
+from labhelpers.lessons.common import widgets as widget_helpers
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from labhelpers.lessons import l01_feature_hierarchy as l01  # noqa: E402
-from labhelpers.lessons import l03_style_loss as l03  # noqa: E402
-from labhelpers.lessons import l04_total_variation as l04  # noqa: E402
-from labhelpers.lessons.common import pictures as pics  # noqa: E402
-from labhelpers.lessons.common import widgets as widget_helpers  # noqa: E402
-from PIL import Image  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
-def _decode_png(data: bytes) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(data)))
-
-
-def _picture(rng: np.random.Generator, height: int = 40, width: int = 48) -> np.ndarray:
-    """A smooth picture with some structure (gradients and a bright square), values in [0, 1]."""
-    y, x = np.mgrid[0:height, 0:width] / max(height, width)
-    image = np.stack([x, y, 0.5 * (x + y)], axis=-1)
-    image[height // 4 : height // 2, width // 4 : width // 2] = [0.9, 0.2, 0.1]
-    return np.clip(image + 0.02 * rng.standard_normal(image.shape), 0, 1).astype(np.float32)
-
-
-# ----------------------------------------------------------------------------- layer table
+from .helpers import decode_png, smooth_picture
 
 
 def test_activation_explorer_slider_and_dropdown_change_the_picture(random_extractor, rng):
-    image = _picture(rng, 32, 32)
+    image = smooth_picture(rng, 32, 32)
     panel = l01.activation_explorer(image, random_extractor, display_size=64)
     dropdown = widget_helpers.find_widget(panel, "lab-layer-dropdown")
     slider = widget_helpers.find_widget(panel, "lab-channel-slider")
@@ -50,7 +24,7 @@ def test_activation_explorer_slider_and_dropdown_change_the_picture(random_extra
     info = widget_helpers.find_widget(panel, "lab-activation-info")
     assert slider.max == 63 and dropdown.value == "block1_conv1"
     before = picture.value
-    assert _decode_png(before).shape == (64, 64, 3)
+    assert decode_png(before).shape == (64, 64, 3)
     slider.value = 5
     assert picture.value != before
     assert "channel 5" in info.value
@@ -59,12 +33,12 @@ def test_activation_explorer_slider_and_dropdown_change_the_picture(random_extra
     dropdown.value = "block3_conv1"
     assert slider.max == 255
     assert picture.value != after_slider
-    assert _decode_png(picture.value).shape == (64, 64, 3)  # 8x8 map enlarged 8 times
+    assert decode_png(picture.value).shape == (64, 64, 3)  # 8x8 map enlarged 8 times
     assert "24 x 24 input pixels" in info.value
 
 
 def test_activation_png_clips_the_channel(random_extractor, rng):
-    features = random_extractor.with_layers(["block1_conv1"])(_picture(rng, 16, 16))
+    features = random_extractor.with_layers(["block1_conv1"])(smooth_picture(rng, 16, 16))
     assert l01.activation_png(features, "block1_conv1", 999, 16) == l01.activation_png(
         features, "block1_conv1", 63, 16
     )
@@ -74,14 +48,14 @@ def test_activation_png_clips_the_channel(random_extractor, rng):
 
 def test_find_widget_raises_for_an_unknown_class(random_extractor, rng):
     panel = l01.activation_explorer(
-        _picture(rng, 16, 16), random_extractor, layers=["block1_conv1"]
+        smooth_picture(rng, 16, 16), random_extractor, layers=["block1_conv1"]
     )
     with pytest.raises(LookupError):
         widget_helpers.find_widget(panel, "lab-nothing")
 
 
 def test_texture_panel_slider_changes_the_texture(extractor, rng):
-    painting = _picture(rng, 32, 32)
+    painting = smooth_picture(rng, 32, 32)
     layers = ["block1_conv1", "block2_conv1"]
     panel = l03.texture_synthesis_panel(
         painting, extractor, layers=layers, size=32, steps=3, auto_run=True, run_now=True
@@ -89,7 +63,7 @@ def test_texture_panel_slider_changes_the_texture(extractor, rng):
     picture = widget_helpers.find_widget(panel, "lab-texture")
     status = widget_helpers.find_widget(panel, "lab-texture-status")
     first = picture.value
-    assert _decode_png(first).shape == (32, 32, 3)
+    assert decode_png(first).shape == (32, 32, 3)
     slider = widget_helpers.find_widget(panel, "lab-style-weight-block2_conv1")
     slider.value = 0.0
     assert picture.value != first
@@ -99,7 +73,7 @@ def test_texture_panel_slider_changes_the_texture(extractor, rng):
 
 
 def test_texture_panel_button_runs_with_the_slider_values(extractor, rng):
-    painting = _picture(rng, 32, 32)
+    painting = smooth_picture(rng, 32, 32)
     shown = np.zeros((32, 32, 3), np.float32)
     panel = l03.texture_synthesis_panel(
         painting,
