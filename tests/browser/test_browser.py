@@ -171,6 +171,19 @@ class JupyterServer:
 def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
     """JupyterLab serving a temporary copy of notebooks/ in fast mode; always shut down
     afterwards."""
+    yield from serve_notebooks(tmp_path_factory)
+
+
+@pytest.fixture
+def fresh_jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
+    """A server of its own, for a front end that must not inherit JupyterLab's workspace and
+    sessions from the tests before it (Notebook 7 then tries to restore JupyterLab's file browser:
+    "Command 'filebrowser:open-path' not registered")."""
+    yield from serve_notebooks(tmp_path_factory)
+
+
+def serve_notebooks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
+    """Start JupyterLab on a copy of notebooks/ (fast mode), yield it, always shut it down."""
     if not CHROMIUM.exists():
         message = (
             "Debian's Chromium is missing: apt-get update && apt-get install -y chromium "
@@ -606,7 +619,9 @@ def test_lesson1_layer_dropdown_changes_the_activation(
         context.close()
 
 
-def test_lesson1_in_notebook_7(jupyter: JupyterServer, browser: Any, shots: Callable) -> None:
+def test_lesson1_in_notebook_7(
+    fresh_jupyter: JupyterServer, browser: Any, shots: Callable
+) -> None:
     """Notebook 7 (installed by the `lab` extra; the same server serves /notebooks/): lesson 1
     runs there and its layer dropdown still changes the picture."""
     try:
@@ -620,7 +635,7 @@ def test_lesson1_in_notebook_7(jupyter: JupyterServer, browser: Any, shots: Call
     errors = PageErrors(page)
     try:
         page.goto(
-            f"{jupyter.url}/notebooks/{LESSON_1}?token={jupyter.token}",
+            f"{fresh_jupyter.url}/notebooks/{LESSON_1}?token={fresh_jupyter.token}",
             wait_until="domcontentloaded",
             timeout=60_000,
         )
@@ -629,8 +644,10 @@ def test_lesson1_in_notebook_7(jupyter: JupyterServer, browser: Any, shots: Call
         )
         # Notebook 7's own page, not JupyterLab's: one notebook, no launcher or side bars
         assert page.locator(".jp-LabShell").count() == 0 and "/notebooks/" in page.url
-        wait_for(lambda: jupyter.kernel_state(LESSON_1) == "idle", 90, "the kernel of lesson 1")
-        run_all_cells(page, jupyter, LESSON_1)
+        wait_for(
+            lambda: fresh_jupyter.kernel_state(LESSON_1) == "idle", 90, "the kernel of lesson 1"
+        )
+        run_all_cells(page, fresh_jupyter, LESSON_1)
         dropdown = page.locator(".lab-layer-dropdown select").first
         dropdown.scroll_into_view_if_needed()
         wait_for(

@@ -149,6 +149,21 @@ def test_adam_steps_by_the_learning_rate_and_stays_in_the_box():
     assert loose[0, 2] < -0.4 and loose[1, 0] > 1.6  # without the box it goes outside
 
 
+def test_each_registry_entry_runs_the_algorithm_it_is_named_after():
+    """The registry's entries call the functions their names say (written out here by hand)."""
+    by_hand = {
+        "lbfgs": lambda start, n: lbfgs(quadratic, start, n, 10, 0.5),
+        "adam": lambda start, n: adam(quadratic, start, steps=n),
+        "projected_lbfgs": lambda start, n: projected_lbfgs(quadratic, start, n, 10, 0.5),
+    }
+    assert set(OPTIMIZERS) == set(by_hand)
+    for name in OPTIMIZERS:
+        start = np.full(CENTRE.shape, 0.5, np.float32)
+        expected = by_hand[name](start.copy(), 7)
+        got = run_optimizer(name, quadratic, start.copy(), 7, history=10, first_step=0.5)
+        np.testing.assert_allclose(got, expected, atol=1e-6, err_msg=name)
+
+
 def test_every_registered_optimizer_finds_the_box_minimum():
     """Each entry of the registry, called the way a run calls it, solves the quadratic by hand."""
     for name, entry in OPTIMIZERS.items():
