@@ -1,14 +1,14 @@
-"""Checkers for the loss exercises of lessons 2-4: content loss, Gram matrix, style loss, TV loss.
+"""Checkers of the loss exercises of lessons 02-04: content loss, Gram matrix, style loss, TV.
 
-Each ``check_*`` function calls the student's function on fresh random inputs (several
-shapes, float32 and float64, as ``tf`` tensors), compares the result with the reference
-in :mod:`labhelpers.losses`, checks that gradients flow back to the input through
-``tf.GradientTape`` and that the function also runs inside ``tf.function``.  It prints a
-one-line verdict, and on failure a diagnosis of the usual mistakes with a hint (never
-the solution), and returns ``True`` or ``False``.  A checker never raises: whatever the
-student's code does, the notebook keeps going.  The shared machinery is in
-:mod:`labhelpers.exercises.checks.core`; this module holds what is specific to each exercise
-(its random inputs, its typical mistakes and the shapes it should return).
+Used by 02_content_loss (Exercise 1, ``check_content_loss``), 03_style_loss (Exercise 1,
+``check_gram_matrix``; Exercise 2, ``check_style_loss``), 04_total_variation (Exercise,
+``check_total_variation_loss``) and again by 05_optimization (section 0, "Your functions from
+lessons 2-4").  Each exercise is stated here as an
+:class:`~labhelpers.exercises.checks.reference.Exercise`: its random inputs, its typical mistakes
+and the shapes it should return; :func:`~labhelpers.exercises.checks.reference.run_exercise`
+compares the student's function with :mod:`labhelpers.losses` on them (float32 and float64,
+gradients through ``tf.GradientTape``, once inside ``tf.function``) on the shared scaffold of
+:mod:`labhelpers.exercises.checks.core`, prints one verdict and returns True or False.
 
 Typical notebook cells::
 
@@ -372,6 +372,8 @@ _TV = Exercise(
 def check_content_loss(fn: Optional[Callable[..., Any]], *, seed: Optional[int] = None) -> bool:
     """Check a student's ``content_loss(generated, reference)``; print a verdict.
 
+    Used by 02_content_loss, Exercise 1 (and 05_optimization, section 0).
+
     Args:
         fn: the student's function, called with two tf tensors of the same shape
             ``(B, H, W, C)``, float32 or float64; it should return their mean squared
@@ -388,6 +390,8 @@ def check_gram_matrix(
     fn: Optional[Callable[..., Any]], *, seed: Optional[int] = None, batched: bool = False
 ) -> bool:
     """Check a student's ``gram_matrix(features)``; print a verdict.
+
+    Used by 03_style_loss, Exercise 1 (and 05_optimization, section 0).
 
     Args:
         fn: the student's function, called with a tf tensor of shape ``(1, H, W, C)``,
@@ -406,6 +410,8 @@ def check_gram_matrix(
 def check_style_loss(fn: Optional[Callable[..., Any]], *, seed: Optional[int] = None) -> bool:
     """Check a student's ``style_loss(gram_generated, gram_reference)``; print a verdict.
 
+    Used by 03_style_loss, Exercise 2 (and 05_optimization, section 0).
+
     Args:
         fn: the student's function, called with two ``(C, C)`` Gram matrices as tf tensors,
             float32 or float64; it should return their mean squared difference as a scalar
@@ -422,6 +428,8 @@ def check_total_variation_loss(
     fn: Optional[Callable[..., Any]], *, seed: Optional[int] = None
 ) -> bool:
     """Check a student's ``total_variation_loss(image)``; print a verdict.
+
+    Used by 04_total_variation, Exercise (and 05_optimization, section 0).
 
     Args:
         fn: the student's function, called with a tf tensor of shape ``(B, H, W, 3)``,

@@ -1,18 +1,20 @@
-"""Checkers of lesson 05: the total loss, and one optimisation step on the picture.
+"""Checkers of lesson 05 (05_optimization): the total loss, and one optimisation step.
 
-``check_total_loss(total_loss)`` calls the student's total loss on random feature maps, targets and
-pictures, compares it with :func:`labhelpers.lessons.solutions.total_loss` and names the usual
+``check_total_loss(total_loss)`` (Exercise 1) calls the student's total loss on random feature
+maps, targets and pictures, compares it with an independent NumPy computation and names the usual
 mistakes (a missing term, the style averaged instead of summed over layers, weights swapped or left
 out, no gradient).
 
-``check_optimization_step(step)`` runs the student's ``step(image, loss_fn, optimizer)`` for two
-consecutive steps on random pictures, each with a ``loss_fn`` built on a small Keras model that has
-trainable weights (standing in for VGG16) and with fresh Adam or SGD optimisers, and compares the
-picture and the returned loss with a reference step run alongside. It watches what the step does
-(what ``loss_fn`` was given, which variables the optimiser was asked to update) so that it can say
-*why* a step is wrong: it climbs, it updates nothing or a copy, it does not clip, the gradient is
-None (NumPy, a tape that does not watch, a constant), it changes the network's weights, or shapes
-and dtypes are off. Like every checker it prints one verdict, returns True or False and never raises.
+``check_optimization_step(optimization_step)`` (Exercise 2) runs the student's
+``step(image, loss_fn, optimizer)`` for three consecutive steps on random pictures, each with a
+``loss_fn`` built on a small Keras model that has trainable weights (standing in for VGG16) and
+with fresh Adam or SGD optimisers, and compares the picture and the returned loss with a reference
+step run alongside.  It watches what the step does (what ``loss_fn`` was given, which variables the
+optimiser was asked to update) so that it can say *why* a step is wrong: it climbs, it updates
+nothing or a copy, it does not clip, the gradient is None (NumPy, a tape that does not watch, a
+constant), it changes the network's weights, or shapes and dtypes are off.  Both stand on the
+scaffold of :mod:`labhelpers.exercises.checks.core`; the references are the model solutions of
+:mod:`labhelpers.exercises.solutions`.
 """
 
 from __future__ import annotations
@@ -30,10 +32,17 @@ from labhelpers.exercises.checks.core import (
     CheckFailed,
     Diagnosis,
     NotImplementedYet,
+    as_scalar,
     call_student,
+    check_function,
+    check_gradients,
+    expect_calls,
+    judge_numbers,
     mentions_numpy,
+    near,
+    on_input,
     register_reference,
-    run_check,
+    repeat_text,
     short_error,
 )
 
@@ -177,47 +186,47 @@ def _total_mistakes(case: dict[str, Any]) -> list[tuple[float, Diagnosis]]:
     ]
 
 
+def _total_expected(case: dict[str, Any]) -> float:
+    c, s, t = _terms(case)
+    a, b, g = case["weights"]
+    return a * c + b * sum(s) + g * t
+
+
 def _total_body(fn: Callable[..., Any], seed: int) -> str:
-    details = (
-        f"Input: random pictures, feature maps and targets with 2 or 3 style layers, float32 and float64 "
-        f"(seed {seed}: check_total_loss(total_loss, seed={seed}) repeats this test)."
-    )
-    try:
-        return _total_cases_body(fn, seed, details)
-    except CheckFailed as failure:
-        raise CheckFailed(failure.diagnosis, failure.details or details) from None
-
-
-def _total_cases_body(fn: Callable[..., Any], seed: int, details: str) -> str:
     cases = _total_cases(np.random.default_rng(seed))
-    for case in cases:
-        tensors = _total_tensors(case)
-        got = _as_scalar(call_student(fn, tensors, call=_TOTAL_CALL), details)
-        c, s, t = _terms(case)
-        a, b, g = case["weights"]
-        expected = a * c + b * sum(s) + g * t
-        if not _near(got, expected):
-            # A mistake is only named when it explains every case, not a chance match on one.
-            for index, (_, diagnosis) in enumerate(_total_mistakes(case)):
-                if all(
-                    _near(
-                        _as_scalar(
-                            call_student(fn, _total_tensors(other), call=_TOTAL_CALL), details
-                        ),
-                        _total_mistakes(other)[index][0],
-                    )
-                    for other in cases
-                ):
-                    raise CheckFailed(diagnosis, details)
-            raise CheckFailed(
-                Diagnosis(
-                    f"wrong value: expected {expected:.6g}, got {got:.6g}",
-                    "total = alpha * (sum of content losses) + beta * (sum of the style "
-                    "losses of all style layers) + gamma * TV(image)",
-                ),
-                details,
+    expect_calls(2 * len(cases))
+    details = (
+        "Input: random pictures, feature maps and targets with 2 or 3 style layers, float32 and "
+        f"float64 ({repeat_text('total_loss', seed)})."
+    )
+    with on_input(details):
+        answers = [
+            as_scalar(
+                call_student(fn, _total_tensors(case), call=_TOTAL_CALL),
+                "reduce every term to a scalar before adding",
             )
-        _check_total_gradient(fn, case, details)
+            for case in cases
+        ]
+        judge_numbers(
+            cases,
+            answers,
+            _total_expected,
+            _total_mistakes,
+            "total = alpha * (sum of content losses) + beta * (sum of the style losses of all "
+            "style layers) + gamma * TV(image)",
+        )
+        for case in cases:
+
+            def watched(tape: tf.GradientTape, case: dict = case) -> tuple[list, list]:
+                args = _total_tensors(case, watch=tape)
+                maps = [("the feature maps", value) for value in args[1].values()]
+                return args, [("the picture", args[0]), *maps]
+
+            check_gradients(
+                watched,
+                lambda args: call_student(fn, args, call=_TOTAL_CALL),
+                lambda args: solutions.total_loss(*args),
+            )
     return (
         f"correct on {len(cases)} random inputs, gradients flow to the picture and to its features"
     )
@@ -237,85 +246,11 @@ def _total_tensors(case: dict[str, Any], watch: Optional[tf.GradientTape] = None
     ]
 
 
-def _check_total_gradient(fn: Callable[..., Any], case: dict[str, Any], details: str) -> None:
-    """d total / d image and d total / d features must exist and match the reference's."""
-
-    def gradients(f: Callable[..., Any], student: bool) -> list[Any]:
-        with tf.GradientTape() as tape:
-            args = _total_tensors(case, watch=tape)
-            value = call_student(f, args, call=_TOTAL_CALL) if student else f(*args)
-        if student and not tf.is_tensor(value):
-            raise CheckFailed(
-                Diagnosis(
-                    "your total loss is not a tf.Tensor, so no gradient can flow back to the "
-                    "picture",
-                    NUMPY_HINT,
-                ),
-                details,
-            )
-        return tape.gradient(value, [args[0], *args[1].values()])
-
-    got = gradients(fn, student=True)
-    if any(g is None for g in got):
-        which = "the picture" if got[0] is None else "the feature maps"
-        raise CheckFailed(
-            Diagnosis(
-                f"no gradient flows from your total loss back to {which} (tf.GradientTape "
-                "gives None)",
-                NUMPY_HINT,
-            ),
-            details,
-        )
-    expected = gradients(solutions.total_loss, student=False)
-    for g, e in zip(got, expected):
-        g, e = (
-            np.asarray(tf.convert_to_tensor(g), np.float64),
-            np.asarray(tf.convert_to_tensor(e), np.float64),
-        )
-        if not np.allclose(g, e, rtol=1e-3, atol=1e-3 * max(float(np.max(np.abs(e))), 1e-12)):
-            raise CheckFailed(
-                Diagnosis(
-                    "the value is right but the gradient is not",
-                    "avoid tf.stop_gradient, rounding and casts inside the function",
-                ),
-                details,
-            )
-
-
-def _as_scalar(value: Any, details: str) -> float:
-    if value is None:
-        raise CheckFailed(
-            Diagnosis("your function returned None", "did you forget the `return` statement?"),
-            details,
-        )
-    try:
-        array = np.asarray(tf.convert_to_tensor(value), np.float64)
-    except (TypeError, ValueError) as err:
-        raise CheckFailed(
-            Diagnosis(
-                f"your function returned a {type(value).__name__}, not a number "
-                f"({short_error(err)})",
-                "return the scalar loss tensor",
-            ),
-            details,
-        ) from None
-    if array.shape != ():
-        raise CheckFailed(
-            Diagnosis(
-                f"your result has shape {array.shape}, but a loss is a single number (shape ())",
-                "reduce every term to a scalar before adding",
-            ),
-            details,
-        )
-    return float(array)
-
-
-def _near(got: float, expected: float, rtol: float = 1e-4) -> bool:
-    return bool(np.isfinite(got) and abs(got - expected) <= rtol * max(abs(expected), 1e-12))
-
-
 def check_total_loss(fn: Optional[Callable[..., Any]], *, seed: Optional[int] = None) -> bool:
-    """Check a student's ``total_loss(image, features, content_targets, style_targets, alpha, beta, gamma)``.
+    """Check a student's ``total_loss(image, features, content_targets, style_targets, alpha,
+    beta, gamma)``; print a verdict.
+
+    Used by 05_optimization, Exercise 1.
 
     Args:
         fn: the student's function. It gets ``image`` (1, H, W, 3), ``features`` {layer: (1, h, w, C)},
@@ -328,14 +263,7 @@ def check_total_loss(fn: Optional[Callable[..., Any]], *, seed: Optional[int] = 
     Returns:
         True if ``fn`` matches an independent NumPy computation on every input and gradients flow.
     """
-    if fn is None or not callable(fn):
-        return run_check("total_loss", _not_yet)
-    seed = int(np.random.default_rng().integers(10**6)) if seed is None else int(seed)
-    return run_check("total_loss", lambda: _total_body(fn, seed))
-
-
-def _not_yet() -> str:
-    raise NotImplementedYet
+    return check_function("total_loss", fn, seed, _total_body)
 
 
 # =========================================================================== one step
@@ -656,9 +584,9 @@ def _check_returned(returned: Any, loss_before: float, loss_after: float) -> Non
             )
         )
     value = float(returned)
-    if _near(value, loss_before, 1e-4):
+    if near(value, loss_before, 1e-4):
         return
-    if _near(value, loss_after, 1e-4):
+    if near(value, loss_after, 1e-4):
         raise CheckFailed(
             Diagnosis(
                 "your step returned the loss *after* the update; the lesson's loop expects the "
@@ -680,20 +608,19 @@ _STEP_SETTINGS = [((6, 7), "adam", 0.02), ((5, 9), "sgd", 0.01), ((8, 4), "adam"
 
 def _step_body(step: Callable[..., Any], seed: int) -> str:
     rng = np.random.default_rng(seed)
+    expect_calls(3 * len(_STEP_SETTINGS))
     for shape, kind, rate in _STEP_SETTINGS:
         case = _step_case(rng, shape, kind, rate)
         for number in (1, 2, 3):
-            try:
+            details = (
+                f"Input: {case.label}, step {number} ({repeat_text('optimization_step', seed)})."
+            )
+            with on_input(details):
                 _run_one_step(step, case, number)
-            except CheckFailed as failure:
-                raise CheckFailed(
-                    failure.diagnosis,
-                    f"Input: {case.label}, step {number} (seed {seed}: "
-                    f"check_optimization_step(step, seed={seed}) repeats this test).",
-                ) from None
     return (
-        f"{len(_STEP_SETTINGS)} random pictures, 3 steps each with Adam and SGD: the picture descends, "
-        "stays in [0, 1], the network is untouched and the loss before each update is returned"
+        f"{len(_STEP_SETTINGS)} random pictures, 3 steps each with Adam and SGD: the picture "
+        "descends, stays in [0, 1], the network is untouched and the loss before each update is "
+        "returned"
     )
 
 
@@ -701,6 +628,8 @@ def check_optimization_step(
     fn: Optional[Callable[..., Any]], *, seed: Optional[int] = None
 ) -> bool:
     """Check a student's ``step(image, loss_fn, optimizer)``; print a verdict.
+
+    Used by 05_optimization, Exercise 2.
 
     Args:
         fn: the student's step. It gets ``image``, a ``tf.Variable`` (1, H, W, 3) float32 in [0, 1];
@@ -714,10 +643,7 @@ def check_optimization_step(
     Returns:
         True if three consecutive steps match a reference step on every picture.
     """
-    if fn is None or not callable(fn):
-        return run_check("optimization_step", _not_yet)
-    seed = int(np.random.default_rng().integers(10**6)) if seed is None else int(seed)
-    return run_check("optimization_step", lambda: _step_body(fn, seed))
+    return check_function("optimization_step", fn, seed, _step_body)
 
 
 register_reference(check_total_loss, solutions.total_loss)
