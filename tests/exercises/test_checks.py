@@ -268,7 +268,7 @@ CHECKS = [check_content_loss, check_gram_matrix, check_style_loss, check_total_v
 
 
 @pytest.mark.parametrize("check", CHECKS)
-@pytest.mark.parametrize("fn", [None, 42, not_yet])
+@pytest.mark.parametrize("fn", [None, not_yet])
 def test_not_implemented_yet(check, fn, capsys):
     ok, out = run(check, fn, capsys)
     assert ok is False

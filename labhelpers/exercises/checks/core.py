@@ -212,9 +212,18 @@ def expect_calls(count: int) -> None:
 
 
 def _after_call(running: Optional[_Running], seconds: float) -> None:
-    """Count one call."""
-    if running is not None:
-        running.calls += 1
+    """Count one call; after a slow first one, say why the check takes a while."""
+    if running is None:
+        return
+    running.calls += 1
+    planned = running.planned_calls
+    if running.calls != 1 or seconds < SLOW_CALL_SECONDS or planned < 2:
+        return
+    console_print(
+        f"⏱️ {running.name}: one call of your function took {seconds:.1f} s and this check calls "
+        f"it about {planned} times on different inputs, so it needs about "
+        f"{planned * seconds:.0f} s; it is still running."
+    )
 
 
 def call_student(fn: Callable, args: Sequence[Any], *, call: str, where: str = "") -> Any:
@@ -522,11 +531,18 @@ def run_check(
 
 
 def _a_value(value: Any) -> str:
-    """How a value reads in a message: its type and, shortened, the value itself."""
-    kind = "tf.Tensor" if tf.is_tensor(value) else type(value).__name__
-    shown = repr(value.numpy() if tf.is_tensor(value) and hasattr(value, "numpy") else value)
-    shown = " ".join(shown.split())
-    return f"a {kind} ({shown if len(shown) <= 40 else shown[:39] + '…'})"
+    """How a value reads in a message: ``0.5 (a tf.Tensor)``, ``a tf.Tensor of shape (1, 4)``,
+    ``42 (an int)``; long ones shortened."""
+    if tf.is_tensor(value):
+        if value.shape.rank:
+            return f"a tf.Tensor of shape {tuple(value.shape)}"
+        kind = "tf.Tensor"
+        value = value.numpy() if hasattr(value, "numpy") else value
+    else:
+        kind = type(value).__name__
+    shown = " ".join(str(value).split())
+    shown = shown if len(shown) <= 40 else shown[:39] + "…"
+    return f"{shown} ({'an' if kind[0] in 'aeiou' else 'a'} {kind})"
 
 
 def need_function(name: str, fn: Any) -> Callable[..., Any]:
@@ -535,7 +551,14 @@ def need_function(name: str, fn: Any) -> Callable[..., Any]:
     if fn is None:
         raise NotImplementedYet
     if not callable(fn):
-        raise NotImplementedYet
+        raise CheckFailed(
+            Diagnosis(
+                f"the checker got {_a_value(fn)} where it needs your function itself: it calls "
+                "the function on inputs of its own",
+                f"pass the function's name without parentheses: check_{name}({name}), "
+                f"not check_{name}({name}(...))",
+            )
+        )
     return fn
 
 
