@@ -18,10 +18,7 @@ from labhelpers.exercises.checks import (
 )
 from labhelpers.exercises.checks.by_hand import checkerboard_tv_reference, first_adam_change
 
-
-def _verdict(capsys, checker, fn, seed=0):
-    passed = checker(fn, seed=seed)
-    return passed, capsys.readouterr().out
+from .helpers import verdict
 
 
 # --------------------------------------------------------------------------- references, by hand
@@ -66,13 +63,6 @@ def tv_numpy(height, width, cell):  # builds the board: allowed, if slow; the an
 CORRECT_TV = [solutions.checkerboard_tv, tv_loop, tv_numpy]
 
 
-def test_correct_checkerboard_tvs_pass_over_seeds(capsys):
-    for fn in CORRECT_TV:
-        for seed in range(40):
-            passed, out = _verdict(capsys, check_checkerboard_tv, fn, seed)
-            assert passed and out.startswith("✅ checkerboard_tv"), (fn.__name__, seed, out)
-
-
 def _b(side, cell):
     return (side - 1) // cell
 
@@ -96,26 +86,12 @@ WRONG_TV = [
 ]
 
 
-@pytest.mark.parametrize("fn, words", WRONG_TV, ids=[words for _, words in WRONG_TV])
-def test_wrong_checkerboard_tvs_get_their_diagnosis(capsys, fn, words):
-    for seed in (3, 11, 29):
-        passed, out = _verdict(capsys, check_checkerboard_tv, fn, seed)
-        first = out.splitlines()[0]
-        assert not passed and first.startswith("❌ checkerboard_tv") and words in first, (
-            seed,
-            out,
-        )
-        assert (
-            f"seed={seed}" in out and "(w - 1) // " not in out
-        )  # says how to repeat it; shows no formula
-
-
 def test_checkerboard_not_written_and_fallback(capsys):
     def not_written(height, width, cell):
         raise NotImplementedError
 
     for fn in (not_written, None):
-        passed, out = _verdict(capsys, check_checkerboard_tv, fn)
+        passed, out = verdict(capsys, check_checkerboard_tv, fn, seed=0)
         assert not passed and out.startswith("⏳ checkerboard_tv"), out
     assert use_if_correct(not_written, check_checkerboard_tv) is checkerboard_tv_reference
     capsys.readouterr()
@@ -139,13 +115,6 @@ def adam_tf(gradient, learning_rate):  # returns a tf tensor, with the paper's e
 CORRECT_ADAM = [solutions.first_adam_change, adam_sign, adam_tf]
 
 
-def test_correct_adam_changes_pass_over_seeds(capsys):
-    for fn in CORRECT_ADAM:
-        for seed in range(40):
-            passed, out = _verdict(capsys, check_first_adam_change, fn, seed)
-            assert passed and out.startswith("✅ first_adam_change"), (fn.__name__, seed, out)
-
-
 EPS = 1e-7
 WRONG_ADAM = [
     (lambda g, lr: lr * np.sign(g), "goes uphill"),
@@ -164,23 +133,41 @@ WRONG_ADAM = [
 ]
 
 
-@pytest.mark.parametrize("fn, words", WRONG_ADAM, ids=[words for _, words in WRONG_ADAM])
-def test_wrong_adam_changes_get_their_diagnosis(capsys, fn, words):
-    for seed in (3, 11, 29):
-        passed, out = _verdict(capsys, check_first_adam_change, fn, seed)
-        first = out.splitlines()[0]
-        assert not passed and first.startswith("❌ first_adam_change") and words in first, (
-            seed,
-            out,
-        )
-        assert f"seed={seed}" in out and "sign(" not in out  # how to repeat it; not the solution
-
-
 def test_adam_not_written_and_fallback(capsys):
     def not_written(gradient, learning_rate):
         raise NotImplementedError
 
-    passed, out = _verdict(capsys, check_first_adam_change, not_written)
+    passed, out = verdict(capsys, check_first_adam_change, not_written, seed=0)
     assert not passed and out.startswith("⏳ first_adam_change"), out
     assert use_if_correct(not_written, check_first_adam_change) is first_adam_change
     capsys.readouterr()
+
+
+# --------------------------------------------------------------------------- both, over seeds
+
+CORRECT = [(check_checkerboard_tv, fn) for fn in CORRECT_TV]
+CORRECT += [(check_first_adam_change, fn) for fn in CORRECT_ADAM]
+
+
+@pytest.mark.parametrize("checker, fn", CORRECT, ids=lambda x: x.__name__)
+def test_correct_answers_pass_over_seeds(capsys, checker, fn):
+    name = checker.__name__.removeprefix("check_")
+    for seed in range(40):
+        passed, out = verdict(capsys, checker, fn, seed=seed)
+        assert passed and out.startswith(f"✅ {name}"), (fn.__name__, seed, out)
+
+
+WRONG = [(check_checkerboard_tv, fn, words, "(w - 1) // ") for fn, words in WRONG_TV]
+WRONG += [(check_first_adam_change, fn, words, "sign(") for fn, words in WRONG_ADAM]
+
+
+@pytest.mark.parametrize(
+    "checker, fn, words, formula", WRONG, ids=[words for _, _, words, _ in WRONG]
+)
+def test_wrong_answers_get_their_diagnosis(capsys, checker, fn, words, formula):
+    name = checker.__name__.removeprefix("check_")
+    for seed in (3, 11, 29):
+        passed, out = verdict(capsys, checker, fn, seed=seed)
+        first = out.splitlines()[0]
+        assert not passed and first.startswith(f"❌ {name}") and words in first, (seed, out)
+        assert f"seed={seed}" in out and formula not in out  # how to repeat it; no solution

@@ -10,16 +10,9 @@ import pytest
 from labhelpers.config import import_tensorflow
 from labhelpers.exercises.checks import check_layered_content_loss, check_layered_style_loss
 
+from .helpers import gram, mse
+
 tf = import_tensorflow()
-
-
-def mse(a, b):
-    return tf.reduce_mean(tf.square(a - b))
-
-
-def gram(x):
-    flat = tf.reshape(x, (-1, tf.shape(x)[-1]))
-    return tf.matmul(flat, flat, transpose_a=True) / tf.cast(tf.size(x), x.dtype)
 
 
 def make(term, combine="weighted", over="weights"):

@@ -15,6 +15,8 @@ from labhelpers.exercises.checks import (
     use_if_correct,
 )
 
+from .helpers import verdict
+
 # --------------------------------------------------------------------------- student solutions
 # Written here on purpose (not imported from labhelpers.losses), in a different style.
 
@@ -106,11 +108,6 @@ def graph_only_python_branch_tv(x):
     return tf.constant(0.0, x.dtype)
 
 
-def run(check, fn, capsys, **kwargs):
-    ok = check(fn, **kwargs)
-    return ok, capsys.readouterr().out
-
-
 # --------------------------------------------------------------------------- correct ones pass
 
 
@@ -126,13 +123,13 @@ def run(check, fn, capsys, **kwargs):
     ],
 )
 def test_correct_implementation_passes(check, fn, name, capsys):
-    ok, out = run(check, fn, capsys)
+    ok, out = verdict(capsys, check, fn)
     assert ok is True
     assert out.strip() == f"✅ {name}: correct on 6 random inputs, gradients flow."
 
 
 def test_batched_gram_check_accepts_per_image_grams(capsys):
-    ok, out = run(check_gram_matrix, losses.gram_matrix, capsys, batched=True)
+    ok, out = verdict(capsys, check_gram_matrix, losses.gram_matrix, batched=True)
     assert ok and "✅ gram_matrix: correct on 10 random inputs" in out
 
 
@@ -228,7 +225,7 @@ TV_MISTAKES = [
 
 
 def _assert_diagnosis(check, fn, keywords, capsys):
-    ok, out = run(check, fn, capsys)
+    ok, out = verdict(capsys, check, fn)
     assert ok is False, out
     assert out.startswith("❌"), out
     for keyword in keywords:
@@ -258,7 +255,7 @@ def test_total_variation_mistakes(fn, keywords, capsys):
 
 
 def test_lecture_gram_mixes_a_batch(capsys):
-    ok, out = run(check_gram_matrix, lecture_gram, capsys, batched=True)
+    ok, out = verdict(capsys, check_gram_matrix, lecture_gram, batched=True)
     assert not ok and "mixes the 2 images" in out
 
 
@@ -270,17 +267,17 @@ CHECKS = [check_content_loss, check_gram_matrix, check_style_loss, check_total_v
 @pytest.mark.parametrize("check", CHECKS)
 @pytest.mark.parametrize("fn", [None, not_yet])
 def test_not_implemented_yet(check, fn, capsys):
-    ok, out = run(check, fn, capsys)
+    ok, out = verdict(capsys, check, fn)
     assert ok is False
     assert "not implemented yet" in out and "❌" not in out
 
 
 @pytest.mark.parametrize("check", CHECKS)
 def test_exceptions_are_reported_not_raised(check, capsys):
-    ok, out = run(check, raises_value_error, capsys)
+    ok, out = verdict(capsys, check, raises_value_error)
     assert ok is False
     assert "raised ValueError: boom" in out and "of shape (" in out
-    ok, out = run(check, raises_base_exception, capsys)
+    ok, out = verdict(capsys, check, raises_base_exception)
     assert ok is False and "raised Weird: not even an Exception" in out
 
 
@@ -290,16 +287,16 @@ def test_nan_and_non_tensors(check, capsys):
         nan_fn = lambda x: lecture_gram(x) * np.nan  # noqa: E731 - right shape, NaN values
     else:
         nan_fn = returns_nan
-    ok, out = run(check, nan_fn, capsys)
+    ok, out = verdict(capsys, check, nan_fn)
     assert ok is False and "NaN" in out
-    ok, out = run(check, returns_string, capsys)
+    ok, out = verdict(capsys, check, returns_string)
     assert ok is False and "returned a str" in out
 
 
 def test_same_seed_same_report(capsys):
     wrong = TV_MISTAKES[0][0]
-    _, first = run(check_total_variation_loss, wrong, capsys, seed=1234)
-    _, second = run(check_total_variation_loss, wrong, capsys, seed=1234)
+    _, first = verdict(capsys, check_total_variation_loss, wrong, seed=1234)
+    _, second = verdict(capsys, check_total_variation_loss, wrong, seed=1234)
     assert first == second and "seed=1234" in first
 
 
@@ -344,7 +341,7 @@ def chatty_gram(x):
 
 
 def test_a_printing_function_does_not_flood_the_notebook(capsys):
-    ok, out = run(check_gram_matrix, chatty_gram, capsys)
+    ok, out = verdict(capsys, check_gram_matrix, chatty_gram)
     assert ok is True
     lines = out.strip().splitlines()
     # The checker calls the function well over 10 times (6 cases x values and gradients, plus
@@ -361,7 +358,7 @@ def test_printed_output_is_shown_before_a_failure(capsys):
         print("debug")
         return tf.reduce_sum((a - b) ** 2)
 
-    ok, out = run(check_style_loss, chatty_wrong, capsys)
+    ok, out = verdict(capsys, check_style_loss, chatty_wrong)
     assert ok is False
     assert out.startswith("Your code printed:\n   debug"), out
     assert "❌ style_loss: you summed where a mean belongs" in out

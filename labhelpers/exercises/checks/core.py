@@ -65,6 +65,8 @@ __all__ = [
     "no_gradient",
     "WRONG_GRADIENT",
     "mistake_explaining_all",
+    "numpy_gram",
+    "numpy_total_variation",
     "judge_numbers",
     "check_gradients",
     "on_input",
@@ -465,6 +467,19 @@ def check_gradients(
             raise CheckFailed(no_gradient(what))
     if not gradients_match(got, tape.gradient(wanted, tensors)):
         raise CheckFailed(WRONG_GRADIENT)
+
+
+def numpy_gram(features: np.ndarray) -> np.ndarray:
+    """Independent NumPy Gram matrix ``F^T F / (H W C)`` (C, C), float64, of a map (1, H, W, C)."""
+    flat = features.reshape(-1, features.shape[-1]).astype(np.float64)
+    return flat.T @ flat / features.size
+
+
+def numpy_total_variation(image: np.ndarray) -> float:
+    """Independent NumPy anisotropic TV of images (B, H, W, C): the sum of the absolute
+    differences to the neighbour below and on the right."""
+    x = np.asarray(image, np.float64)
+    return float(np.sum(np.abs(x[:, 1:] - x[:, :-1])) + np.sum(np.abs(x[:, :, 1:] - x[:, :, :-1])))
 
 
 # --------------------------------------------------------------------------- one check

@@ -34,6 +34,7 @@ from labhelpers.exercises.checks.core import (
     check_gradients,
     expect_calls,
     judge_numbers,
+    numpy_gram,
     on_input,
     register_reference,
     repeat_text,
@@ -51,11 +52,6 @@ _LAYER_SETS = (
 _EXTRA = "block3_conv3"  # a layer the features have and the weights do not name
 
 
-def _gram(x: np.ndarray) -> np.ndarray:
-    flat = x.reshape(-1, x.shape[-1]).astype(np.float64)
-    return flat.T @ flat / x.size
-
-
 def _cases(rng: np.random.Generator, kind: str) -> list[dict[str, Any]]:
     """Random features (one layer more than weighted), targets and weights; float32 and float64."""
     cases = []
@@ -69,7 +65,7 @@ def _cases(rng: np.random.Generator, kind: str) -> list[dict[str, Any]]:
             )  # ReLU-like, >= 0
             other = (2 * rng.random((1, side, side + 1, channels))).astype(dtype)
             if name != _EXTRA:
-                targets[name] = other if kind == "content" else _gram(other).astype(dtype)
+                targets[name] = other if kind == "content" else numpy_gram(other).astype(dtype)
         values = rng.uniform(0.3, 3.0, size=len(names))
         weights = {
             name: float(v) for name, v in reversed(list(zip(names, values)))
@@ -88,7 +84,7 @@ def _per_layer(case: dict[str, Any], kind: str) -> dict[str, dict[str, float]]:
             case["features"][layer].astype(np.float64),
             case["targets"][layer].astype(np.float64),
         )
-        mine = f if kind == "content" else _gram(f)
+        mine = f if kind == "content" else numpy_gram(f)
         diff = mine - t
         row = {"L": float(np.mean(diff**2)), "sq": float(np.sum(diff**2)), "n": float(diff.size)}
         if kind == "style":  # the target made into a Gram matrix again

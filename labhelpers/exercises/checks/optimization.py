@@ -40,6 +40,8 @@ from labhelpers.exercises.checks.core import (
     judge_numbers,
     mentions_numpy,
     near,
+    numpy_gram,
+    numpy_total_variation,
     on_input,
     register_reference,
     repeat_text,
@@ -79,7 +81,7 @@ def _total_cases(rng: np.random.Generator) -> list[dict[str, Any]]:
             for name, value in features.items():
                 if name in style_names:
                     other = (2 * rng.random(value.shape)).astype(dtype)
-                    style[name] = np.asarray(_gram(other), dtype)
+                    style[name] = np.asarray(numpy_gram(other), dtype)
             image = rng.random((1, side + 2, side + 3, 3)).astype(dtype)
             alpha, beta, gamma = (
                 float(v) for v in rng.uniform([0.5, 2.0, 0.01], [1.5, 8.0, 0.05])
@@ -97,22 +99,14 @@ def _total_cases(rng: np.random.Generator) -> list[dict[str, Any]]:
     return cases
 
 
-def _gram(x: np.ndarray) -> np.ndarray:
-    """Independent NumPy Gram matrix F^T F / (H W C) of one feature map (1, H, W, C)."""
-    flat = x.reshape(-1, x.shape[-1]).astype(np.float64)
-    return flat.T @ flat / x.size
-
-
 def _terms(case: dict[str, Any]) -> tuple[float, list[float], float]:
     """NumPy content sum, per-layer style losses, TV of one case (independent of labhelpers.losses)."""
     f = case["features"]
     content = sum(
         float(np.mean((f[n].astype(np.float64) - t) ** 2)) for n, t in case["content"].items()
     )
-    style = [float(np.mean((_gram(f[n]) - a) ** 2)) for n, a in case["style"].items()]
-    x = case["image"].astype(np.float64)
-    tv = float(np.sum(np.abs(x[:, 1:] - x[:, :-1])) + np.sum(np.abs(x[:, :, 1:] - x[:, :, :-1])))
-    return content, style, tv
+    style = [float(np.mean((numpy_gram(f[n]) - a) ** 2)) for n, a in case["style"].items()]
+    return content, style, numpy_total_variation(case["image"])
 
 
 def _total_mistakes(case: dict[str, Any]) -> list[tuple[float, Diagnosis]]:
