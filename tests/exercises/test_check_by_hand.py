@@ -1,5 +1,5 @@
-"""check_checkerboard_tv (lesson 04) and check_first_adam_change (lesson 05): right answers pass, each typical
-wrong one gets its own diagnosis, and no seed blames a right answer.
+"""check_checkerboard_tv (lesson 04) and check_first_adam_change (lesson 05): right answers pass,
+each typical wrong one gets its own diagnosis, and no seed blames a right answer.
 
 The references are checked independently first: the TV of small boards added up by hand, and Adam's
 first step against the update rule of Kingma & Ba written out here.
@@ -25,16 +25,19 @@ from .helpers import verdict
 
 
 def test_checkerboard_tv_reference_by_hand():
-    # 2 x 3 px, 1-px squares: rows 0 1 0 / 1 0 1; right: 2 jumps per row x 2 rows, down: 3 jumps; x 3 channels
+    # 2 x 3 px, 1-px squares: rows 0 1 0 / 1 0 1; right: 2 jumps per row x 2 rows, down: 3 jumps;
+    # x 3 channels
     assert checkerboard_tv_reference(2, 3, 1) == 3 * (4 + 3)
-    # 3 x 5 px, 2-px squares: columns 0 0 1 1 0 -> 2 jumps per row x 3 rows; rows 0 0 1 -> 1 jump x 5 columns
+    # 3 x 5 px, 2-px squares: columns 0 0 1 1 0 -> 2 jumps per row x 3 rows; rows 0 0 1 -> 1 jump x
+    # 5 columns
     assert checkerboard_tv_reference(3, 5, 2) == 3 * (6 + 5)
     assert checkerboard_tv_reference(4, 6, 8) == 0  # one square covers the picture
 
 
 def test_first_adam_change_is_the_learning_rate_against_the_gradient():
     gradient = np.array([[3.0, -0.02, 0.0, 250.0]], np.float32)
-    # Kingma & Ba with m = v = 0: m = 0.1 g, v = 0.001 g^2, m_hat = g, v_hat = g^2 -> -lr g / (|g| + eps)
+    # Kingma & Ba with m = v = 0: m = 0.1 g, v = 0.001 g^2, m_hat = g, v_hat = g^2
+    # -> -lr g / (|g| + eps)
     np.testing.assert_allclose(
         first_adam_change(gradient, 0.05), [[-0.05, 0.05, 0.0, -0.05]], atol=1e-5
     )

@@ -1,4 +1,5 @@
-"""check_optimization_step and check_total_loss: right answers pass, each typical wrong one gets its diagnosis.
+"""check_optimization_step and check_total_loss: right answers pass, each typical wrong one gets
+its diagnosis.
 
 The wrong steps below are the mistakes students make in lesson 05, written out by hand; each test
 asserts the verdict *and* the words of the diagnosis, so a checker that fails for the wrong

@@ -1,4 +1,5 @@
-"""Tests for labhelpers.exercises.checks: right answers pass, typical mistakes get the matching diagnosis."""
+"""Tests for labhelpers.exercises.checks: right answers pass, typical mistakes get the matching
+diagnosis."""
 
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ def good_tv_builtin(x):
     return tf.reduce_sum(tf.image.total_variation(x))
 
 
-# --------------------------------------------------------------------------- helpers for wrong ones
+# -------------------------------------------------------------------------- helpers for wrong ones
 
 
 def _flat(x):
@@ -259,7 +260,7 @@ def test_lecture_gram_mixes_a_batch(capsys):
     assert not ok and "mixes the 2 images" in out
 
 
-# --------------------------------------------------------------------------- broken or missing functions
+# --------------------------------------------------------------------- broken or missing functions
 
 CHECKS = [check_content_loss, check_gram_matrix, check_style_loss, check_total_variation_loss]
 
@@ -367,7 +368,8 @@ def test_printed_output_is_shown_before_a_failure(capsys):
 # --------------------------------------------------------------------------- no false diagnoses
 
 
-SWEEP = [  # (checker, wrong function, what the diagnosis must say): mistakes from every part of the lists
+# (checker, wrong function, what the diagnosis must say): mistakes from every part of the lists
+SWEEP = [
     (check_content_loss, CONTENT_MISTAKES[0][0], "summed where a mean belongs"),
     (check_content_loss, CONTENT_MISTAKES[5][0], "extra square root"),
     (check_style_loss, STYLE_MISTAKES[4][0], "factor 2"),
@@ -379,7 +381,7 @@ SWEEP = [  # (checker, wrong function, what the diagnosis must say): mistakes fr
 
 @pytest.mark.parametrize("seed", range(40))
 def test_no_false_diagnosis_over_many_seeds(seed, capsys):
-    """Right answers always pass and typical mistakes are always named, whatever the random inputs."""
+    """Right answers always pass and typical mistakes are always named, whatever the inputs."""
     assert check_content_loss(good_content, seed=seed)
     assert check_style_loss(good_style, seed=seed)
     assert check_total_variation_loss(good_tv_slices, seed=seed)

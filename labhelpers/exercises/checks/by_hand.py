@@ -1,4 +1,5 @@
-"""Checkers of the "think first" exercises, whose answer is worked out by hand, then written as code.
+"""Checkers of the "think first" exercises, whose answer is worked out by hand, then written as
+code.
 
 * :func:`check_checkerboard_tv`, used by 04_total_variation, Exercise 2 ("think first"): the total
   variation of a black-and-white checkerboard, counted without building the picture:
@@ -67,7 +68,8 @@ checkerboard_tv_reference = checkerboard_tv
 
 
 def first_adam_change(gradient: np.ndarray, learning_rate: float) -> np.ndarray:
-    """The change of each value in Keras's first Adam step with ``gradient``: run the optimiser once.
+    """The change of each value in Keras's first Adam step with ``gradient``: run the optimiser
+    once.
 
     Args:
         gradient: any shape, float.
@@ -109,7 +111,8 @@ def _number(result: Any) -> float:
     if array.size != 1:
         raise CheckFailed(
             Diagnosis(
-                f"your function returned {array.size} values (shape {array.shape}), not one number",
+                f"your function returned {array.size} values (shape {array.shape}), not one "
+                "number",
                 "add everything up into a single count",
             )
         )
@@ -149,7 +152,7 @@ def _explaining(
     return mistake_explaining_all(table, cases, answers, _agree(rtol))
 
 
-# --------------------------------------------------------------------------- lesson 04: TV of a checkerboard
+# ----------------------------------------------------------------- lesson 04: TV of a checkerboard
 
 
 def _boundaries(side: int, cell: int) -> int:
@@ -160,38 +163,40 @@ _TV_MISTAKES: list[tuple[Callable[[int, int, int], float], Diagnosis]] = [
     (
         lambda h, w, k: h * _boundaries(w, k) + w * _boundaries(h, k),
         Diagnosis(
-            "your count is 1/3 of the right one: the picture is RGB, and each of its 3 channels has the same jumps",
+            "your count is 1/3 of the right one: the picture is RGB, and each of its 3 channels "
+            "has the same jumps",
             "every boundary is counted once per colour channel",
         ),
     ),
     (
         lambda h, w, k: 3 * (h * (w - 1) + w * (h - 1)),
         Diagnosis(
-            "you counted every pair of neighbours as a jump of 1, but inside a square neighbours are equal",
+            "you counted every pair of neighbours as a jump of 1, but inside a square neighbours "
+            "are equal",
             "only pairs that lie on the two sides of a boundary between squares differ",
         ),
     ),
     (
         lambda h, w, k: 3 * (w * _boundaries(w, k) + h * _boundaries(h, k)),
         Diagnosis(
-            "height and width are mixed up: a boundary between two columns of squares is as long as the "
-            "picture is high, not as wide",
+            "height and width are mixed up: a boundary between two columns of squares is as long "
+            "as the picture is high, not as wide",
             "a vertical boundary line crosses all the rows; a horizontal one all the columns",
         ),
     ),
     (
         lambda h, w, k: 3 * (h * max(w // k - 1, 0) + w * max(h // k - 1, 0)),
         Diagnosis(
-            "you missed the boundary before a last square that is cut off: when the cell size does not divide "
-            "the side, the last, narrower square still has a boundary",
+            "you missed the boundary before a last square that is cut off: when the cell size "
+            "does not divide the side, the last, narrower square still has a boundary",
             "count the squares along a side, rounding up, and the boundaries between them",
         ),
     ),
     (
         lambda h, w, k: 3 * (h * (w // k) + w * (h // k)),
         Diagnosis(
-            "you counted one boundary too many along a side in some pictures, as if the picture's own edge "
-            "were a jump (or it wrapped around)",
+            "you counted one boundary too many along a side in some pictures, as if the "
+            "picture's own edge were a jump (or it wrapped around)",
             "only pixels with a neighbour inside the picture count",
         ),
     ),
@@ -205,23 +210,24 @@ _TV_MISTAKES: list[tuple[Callable[[int, int, int], float], Diagnosis]] = [
     (
         lambda h, w, k: 3 * h * _boundaries(w, k),
         Diagnosis(
-            "only one direction: you counted the jumps between columns (to the right) but not between rows "
-            "(downwards)",
+            "only one direction: you counted the jumps between columns (to the right) but not "
+            "between rows (downwards)",
             "total variation adds both directions",
         ),
     ),
     (
         lambda h, w, k: 3 * w * _boundaries(h, k),
         Diagnosis(
-            "only one direction: you counted the jumps between rows (downwards) but not between columns "
-            "(to the right)",
+            "only one direction: you counted the jumps between rows (downwards) but not between "
+            "columns (to the right)",
             "total variation adds both directions",
         ),
     ),
     (
         lambda h, w, k: 6 * (h * _boundaries(w, k) + w * _boundaries(h, k)),
         Diagnosis(
-            "your count is twice the right one: each pair of neighbours is counted once, not once from each side",
+            "your count is twice the right one: each pair of neighbours is counted once, not "
+            "once from each side",
             "TV compares each pixel with the one below and the one on the right only",
         ),
     ),
@@ -229,7 +235,8 @@ _TV_MISTAKES: list[tuple[Callable[[int, int, int], float], Diagnosis]] = [
 
 
 def _checkerboard_cases(rng: np.random.Generator) -> list[tuple[int, int, int]]:
-    """(height, width, cell) with height != width: 1-px cells, cells that divide the sides, ones that do
+    """(height, width, cell) with height != width: 1-px cells, cells that divide the sides, ones
+    that do
     not, and a cell larger than the picture."""
     cases = []
     for kind in ("one", "divides", "cut", "cut", "random", "huge"):
@@ -262,9 +269,9 @@ def check_checkerboard_tv(
 
     Args:
         fn: the student's function: the anisotropic (L1) total variation of an RGB checkerboard of
-            ``height`` x ``width`` px with black (0) and white (1) squares of ``cell`` x ``cell`` px
-            (:func:`labhelpers.lessons.common.pictures.checkerboard`), as a number. ``None`` counts as "not
-            implemented yet".
+            ``height`` x ``width`` px with black (0) and white (1) squares of ``cell`` x ``cell``
+            px (:func:`labhelpers.lessons.common.pictures.checkerboard`), as a number. ``None``
+            counts as "not implemented yet".
         seed: seed for the random sizes; ``None`` draws a fresh one (printed on failure).
 
     Returns:
@@ -307,7 +314,7 @@ def check_checkerboard_tv(
     return check_function("checkerboard_tv", fn, seed, body)
 
 
-# --------------------------------------------------------------------------- lesson 05: Adam's first step
+# -------------------------------------------------------------------- lesson 05: Adam's first step
 
 
 def _adam_mistakes() -> list[tuple[Callable[[np.ndarray, float], np.ndarray], Diagnosis]]:
@@ -325,63 +332,64 @@ def _adam_mistakes() -> list[tuple[Callable[[np.ndarray, float], np.ndarray], Di
         (
             lambda g, lr: -lr * g,
             Diagnosis(
-                "that is plain gradient descent (SGD), the change proportional to the gradient; Adam divides by "
-                "the running size of each pixel's gradient",
+                "that is plain gradient descent (SGD), the change proportional to the gradient; "
+                "Adam divides by the running size of each pixel's gradient",
                 "work out m and v after one step from 0, then m / sqrt(v)",
             ),
         ),
         (
             lambda g, lr: lr * g,
             Diagnosis(
-                "that is gradient *ascent* with plain gradient descent's step: Adam moves against the gradient "
-                "and divides by the running size of each pixel's gradient",
+                "that is gradient *ascent* with plain gradient descent's step: Adam moves "
+                "against the gradient and divides by the running size of each pixel's gradient",
                 "work out m and v after one step from 0",
             ),
         ),
         (
             lambda g, lr: -sign(g),
             Diagnosis(
-                "the learning rate is missing: your change has the right direction but is 1 pixel value long",
+                "the learning rate is missing: your change has the right direction but is 1 "
+                "pixel value long",
                 "the learning rate multiplies every step",
             ),
         ),
         (
             lambda g, lr: -lr * (1 - b1) * g / (np.sqrt((1 - b2) * g * g) + eps),
             Diagnosis(
-                "no bias correction: with m and v starting at 0, both are far too small after one step, by "
-                "different factors, and your change is about 3.16 times too long",
+                "no bias correction: with m and v starting at 0, both are far too small after "
+                "one step, by different factors, and your change is about 3.16 times too long",
                 "divide m by (1 - beta_1^t) and v by (1 - beta_2^t), here with t = 1",
             ),
         ),
         (
             lambda g, lr: -lr * g / (np.sqrt((1 - b2) * g * g) + eps),
             Diagnosis(
-                "only m is bias-corrected: v after one step is still (1 - beta_2) g^2, so your change is about "
-                "31.6 times too long",
+                "only m is bias-corrected: v after one step is still (1 - beta_2) g^2, so your "
+                "change is about 31.6 times too long",
                 "correct v as well: divide it by (1 - beta_2^t)",
             ),
         ),
         (
             lambda g, lr: -lr * (1 - b1) * g / (np.abs(g) + eps),
             Diagnosis(
-                "only v is bias-corrected: m after one step is still (1 - beta_1) g, so your change is 10 times too "
-                "short",
+                "only v is bias-corrected: m after one step is still (1 - beta_1) g, so your "
+                "change is 10 times too short",
                 "correct m as well: divide it by (1 - beta_1^t)",
             ),
         ),
         (
             lambda g, lr: -lr * g / np.sqrt(np.sum(g * g)),
             Diagnosis(
-                "you divided by the size of the whole gradient (its norm); Adam divides each pixel's value by that "
-                "pixel's own running size",
+                "you divided by the size of the whole gradient (its norm); Adam divides each "
+                "pixel's value by that pixel's own running size",
                 "m and v are kept per pixel value, element by element",
             ),
         ),
         (
             lambda g, lr: -lr * g / np.max(np.abs(g)),
             Diagnosis(
-                "you divided by the largest gradient of all; Adam divides each pixel's value by that pixel's own "
-                "running size",
+                "you divided by the largest gradient of all; Adam divides each pixel's value by "
+                "that pixel's own running size",
                 "m and v are kept per pixel value, element by element",
             ),
         ),
@@ -410,15 +418,16 @@ def check_first_adam_change(
     Used by 05_optimization, Exercise 3 (think first).
 
     Args:
-        fn: the student's function: for a NumPy ``gradient`` (any shape, float32, some values exactly 0)
-            and a ``learning_rate``, the change of each value in Adam's first step (moments starting at
-            0, Keras's beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7), an array of ``gradient``'s shape
-            (NumPy or a tf tensor). ``None`` counts as "not implemented yet".
+        fn: the student's function: for a NumPy ``gradient`` (any shape, float32, some values
+            exactly 0) and a ``learning_rate``, the change of each value in Adam's first step
+            (moments starting at 0, Keras's beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7), an array
+            of ``gradient``'s shape (NumPy or a tf tensor). ``None`` counts as "not implemented
+            yet".
         seed: seed for the random gradients; ``None`` draws a fresh one (printed on failure).
 
     Returns:
-        True if ``fn`` agrees with one step of ``tf.keras.optimizers.Adam`` on every input (within 1e-3
-        of the learning rate).
+        True if ``fn`` agrees with one step of ``tf.keras.optimizers.Adam`` on every input (within
+        1e-3 of the learning rate).
     """
 
     def body(fn: Callable[..., Any], seed: int) -> str:

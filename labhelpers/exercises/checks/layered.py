@@ -77,7 +77,8 @@ def _cases(rng: np.random.Generator, kind: str) -> list[dict[str, Any]]:
 
 
 def _per_layer(case: dict[str, Any], kind: str) -> dict[str, dict[str, float]]:
-    """Per weighted layer: the NumPy loss ``L``, squared-difference sum ``sq``, count ``n``, and variants."""
+    """Per weighted layer: the NumPy loss ``L``, squared-difference sum ``sq``, count ``n``, and
+    variants."""
     rows = {}
     for layer in case["weights"]:
         f, t = (
@@ -185,7 +186,8 @@ def _mistakes(case: dict[str, Any], kind: str) -> list[tuple[float, Diagnosis]]:
             (
                 float(w @ gram_target),
                 Diagnosis(
-                    "you made the targets into Gram matrices again: targets[layer] already is the painting's Gram matrix",
+                    "you made the targets into Gram matrices again: targets[layer] already is "
+                    "the painting's Gram matrix",
                     "take gram_matrix of the generated features only",
                 ),
             )
@@ -299,7 +301,8 @@ def check_layered_style_loss(
         fn: the student's function. It gets ``features`` {layer: (1, h, w, C)} (one layer more than
             weighted), ``targets`` {layer: Gram matrix (C, C)} (tf tensors, float32 or float64) and
             ``weights`` {layer: float}; it should return the scalar tensor
-            ``sum over weights' layers of weights[l] * style_loss(gram_matrix(features[l]), targets[l])``.
+            ``sum over weights' layers of weights[l] * style_loss(gram_matrix(features[l]),
+            targets[l])``.
         seed: seed for the random inputs; ``None`` draws a fresh one (printed on failure).
 
     Returns:

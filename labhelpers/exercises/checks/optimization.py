@@ -60,7 +60,7 @@ _TOTAL_CALL = "total_loss(image, features, content_targets, style_targets, alpha
 
 
 def _total_cases(rng: np.random.Generator) -> list[dict[str, Any]]:
-    """Random inputs: 1 content layer, 2 or 3 style layers, distinct weights; float32 and float64."""
+    """Random inputs: 1 content layer, 2 or 3 style layers, distinct weights; float32, float64."""
     cases = []
     layer_sets = [
         (("block1_conv1", "block2_conv1"), 6),
@@ -100,7 +100,8 @@ def _total_cases(rng: np.random.Generator) -> list[dict[str, Any]]:
 
 
 def _terms(case: dict[str, Any]) -> tuple[float, list[float], float]:
-    """NumPy content sum, per-layer style losses, TV of one case (independent of labhelpers.losses)."""
+    """NumPy content sum, per-layer style losses and TV of one case (independent of
+    labhelpers.losses)."""
     f = case["features"]
     content = sum(
         float(np.mean((f[n].astype(np.float64) - t) ** 2)) for n, t in case["content"].items()
@@ -135,7 +136,8 @@ def _total_mistakes(case: dict[str, Any]) -> list[tuple[float, Diagnosis]]:
             a * c + b * style_sum / len(s) + g * t,
             Diagnosis(
                 "you averaged the style losses over the layers; the lecture adds them up",
-                "sum the style loss over the layers of style_targets, do not divide by their number",
+                "sum the style loss over the layers of style_targets, do not divide by their "
+                "number",
             ),
         ),
         (
@@ -247,9 +249,9 @@ def check_total_loss(fn: Optional[Callable[..., Any]], *, seed: Optional[int] = 
     Used by 05_optimization, Exercise 1.
 
     Args:
-        fn: the student's function. It gets ``image`` (1, H, W, 3), ``features`` {layer: (1, h, w, C)},
-            ``content_targets`` {layer: (1, h, w, C)}, ``style_targets`` {layer: Gram matrix (C, C)}
-            (tf tensors, float32 or float64) and three floats; it should return the scalar
+        fn: the student's function. It gets ``image`` (1, H, W, 3), ``features`` {layer: (1, h, w,
+            C)}, ``content_targets`` {layer: (1, h, w, C)}, ``style_targets`` {layer: Gram matrix
+            (C, C)} (tf tensors, float32 or float64) and three floats; it should return the scalar
             ``alpha * sum content_loss + beta * sum style_loss(gram_matrix(features[l]), target_l)
             + gamma * total_variation_loss(image)``. ``None`` counts as "not implemented yet".
         seed: seed for the random inputs; ``None`` draws a fresh one (printed on failure).
@@ -279,7 +281,7 @@ class _Watch:
 
 @dataclass
 class _StepCase:
-    """One run: a picture, a loss on a small network, an optimiser; and the reference beside them."""
+    """One run: a picture, a loss on a small network, an optimiser, and the reference beside."""
 
     image: tf.Variable
     model: Any
@@ -377,8 +379,8 @@ def _none_gradient_diagnosis(case: _StepCase) -> Diagnosis:
     x = given[-1]
     if isinstance(x, np.ndarray):
         return Diagnosis(
-            "the gradient is None: loss_fn got a NumPy array (image.numpy()), which the tape cannot "
-            "follow back to the picture",
+            "the gradient is None: loss_fn got a NumPy array (image.numpy()), which the tape "
+            "cannot follow back to the picture",
             NUMPY_HINT,
         )
     if isinstance(x, tf.Variable) and not _same(x, case.image):
@@ -389,14 +391,15 @@ def _none_gradient_diagnosis(case: _StepCase) -> Diagnosis:
         )
     if tf.is_tensor(x) and not isinstance(x, tf.Variable):
         return Diagnosis(
-            "the gradient is None: loss_fn got a constant copy of the picture (e.g. tf.constant(...) "
-            "or a tensor made from image.numpy()), which is not connected to the Variable",
+            "the gradient is None: loss_fn got a constant copy of the picture "
+            "(e.g. tf.constant(...) or a tensor made from image.numpy()), which is not connected "
+            "to the Variable",
             "pass the tf.Variable `image` to loss_fn",
         )
     return Diagnosis(
         "the gradient is None: the tape did not record the loss being computed from the picture",
-        "compute the loss inside the `with tf.GradientTape() as tape:` block, and let the tape watch "
-        "the picture (it does by itself for a trainable tf.Variable)",
+        "compute the loss inside the `with tf.GradientTape() as tape:` block, and let the tape "
+        "watch the picture (it does by itself for a trainable tf.Variable)",
     )
 
 
@@ -411,7 +414,8 @@ def _error_diagnosis(err: BaseException, case: _StepCase) -> Diagnosis:
         )
     if "Shape mismatch" in text or "shape" in text.lower() and "assign" in text.lower():
         return Diagnosis(
-            f"wrong shape: you assigned a value of another shape to the picture ({short_error(err)})",
+            f"wrong shape: you assigned a value of another shape to the picture "
+            f"({short_error(err)})",
             "the picture keeps its shape (1, H, W, 3); assign a tensor of exactly that shape",
         )
     if "dtype" in text and ("float64" in text or "int" in text or "conversion" in text):
@@ -428,7 +432,8 @@ def _error_diagnosis(err: BaseException, case: _StepCase) -> Diagnosis:
 
 
 def _call_step(step: Callable[..., Any], case: _StepCase) -> tuple[Any, Optional[BaseException]]:
-    """``(returned, None)`` or ``(None, error)``; what the step prints is captured by :func:`call_student`."""
+    """``(returned, None)`` or ``(None, error)``; what the step prints is captured by
+    :func:`call_student`."""
 
     def guarded() -> tuple[Any, Optional[BaseException]]:
         try:
@@ -538,9 +543,10 @@ def _run_one_step(step: Callable[..., Any], case: _StepCase, number: int) -> Non
         raise CheckFailed(
             Diagnosis(
                 f"after step {number} the picture differs from one optimiser step: at index "
-                f"{tuple(int(i) for i in where)} expected {expected[where]:.5f}, got {after[where]:.5f}",
-                "one step = one loss under the tape, one gradient, one apply_gradients with the optimizer passed "
-                "in, then the clip; no extra scaling or second update",
+                f"{tuple(int(i) for i in where)} expected {expected[where]:.5f}, got "
+                f"{after[where]:.5f}",
+                "one step = one loss under the tape, one gradient, one apply_gradients with the "
+                "optimizer passed in, then the clip; no extra scaling or second update",
             )
         )
     _check_returned(
@@ -626,13 +632,14 @@ def check_optimization_step(
     Used by 05_optimization, Exercise 2.
 
     Args:
-        fn: the student's step. It gets ``image``, a ``tf.Variable`` (1, H, W, 3) float32 in [0, 1];
-            ``loss_fn``, picture -> differentiable scalar (built on a small Keras model with
+        fn: the student's step. It gets ``image``, a ``tf.Variable`` (1, H, W, 3) float32 in [0,
+            1]; ``loss_fn``, picture -> differentiable scalar (built on a small Keras model with
             trainable weights); and a fresh Keras optimiser (Adam or SGD). It should update
-            ``image`` in place by one optimiser step on the gradient of the loss with respect to the
-            picture only, clip it to [0, 1], and return the loss computed before the update.
+            ``image`` in place by one optimiser step on the gradient of the loss with respect to
+            the picture only, clip it to [0, 1], and return the loss computed before the update.
             ``None`` counts as "not implemented yet".
-        seed: seed for the random pictures and networks; ``None`` draws a fresh one (printed on failure).
+        seed: seed for the random pictures and networks; ``None`` draws a fresh one (printed on
+        failure).
 
     Returns:
         True if three consecutive steps match a reference step on every picture.

@@ -8,7 +8,8 @@ back through the stack (a layer with kernel k and stride s maps the outputs a..b
 s*a .. s*b + k - 1).  The usual mistakes of the forward rule ``r += (k - 1) * s; s *= stride`` are
 named when they explain every stack (the pooling's own growth left out, the spacing updated before
 the growth, the spacing ignored, a count starting at 0, ...).  The reference for
-:func:`use_if_correct` is the model solution :func:`labhelpers.exercises.solutions.receptive_field`.
+:func:`use_if_correct` is the model solution
+:func:`labhelpers.exercises.solutions.receptive_field`.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ Layers = Sequence[tuple[str, int, int]]
 
 
 def walked_receptive_field(layers: Layers) -> int:
-    """Input pixels (side) one value of the last layer depends on, by walking its interval back to the input."""
+    """Input pixels (side) one value of the last layer depends on, by walking its interval back
+    to the input."""
     first, last = 0, 0
     for _name, kernel, stride in reversed(list(layers)):
         first, last = first * stride, last * stride + kernel - 1
@@ -71,25 +73,29 @@ _MISTAKES: list[tuple[Callable[[Layers], Any], Diagnosis]] = [
     (
         lambda layers: _forward(layers, own_growth_of_strided=False),
         Diagnosis(
-            "a layer with a stride (a pooling) only multiplies the spacing in your count; it also looks at k "
-            "neighbouring values of the layer below, so it widens the field first, like a convolution",
-            "every layer adds (k - 1) times the current spacing, whatever its stride; the stride acts afterwards",
+            "a layer with a stride (a pooling) only multiplies the spacing in your count; it "
+            "also looks at k neighbouring values of the layer below, so it widens the field "
+            "first, like a convolution",
+            "every layer adds (k - 1) times the current spacing, whatever its stride; the stride "
+            "acts afterwards",
         ),
     ),
     (
         lambda layers: _forward(layers, spacing_first=True),
         Diagnosis(
-            "you update the spacing before adding the layer's own growth, so a strided layer's window is counted "
-            "with the spacing of the layer *above* it",
-            "a layer's k values are spaced as the layer below it; change the spacing after the growth",
+            "you update the spacing before adding the layer's own growth, so a strided layer's "
+            "window is counted with the spacing of the layer *above* it",
+            "a layer's k values are spaced as the layer below it; change the spacing after the "
+            "growth",
         ),
     ),
     (
         lambda layers: _forward(layers, use_spacing=False),
         Diagnosis(
-            "your count ignores the spacing: after a stride, neighbouring values of a layer are several input "
-            "pixels apart",
-            "each layer adds (k - 1) times the distance in input pixels between the values it looks at",
+            "your count ignores the spacing: after a stride, neighbouring values of a layer are "
+            "several input pixels apart",
+            "each layer adds (k - 1) times the distance in input pixels between the values it "
+            "looks at",
         ),
     ),
     (
@@ -102,15 +108,16 @@ _MISTAKES: list[tuple[Callable[[Layers], Any], Diagnosis]] = [
     (
         lambda layers: _forward(layers, add_stride=True),
         Diagnosis(
-            "your spacing grows by adding the strides; two strides of 2 put values 4 pixels apart, not 3",
+            "your spacing grows by adding the strides; two strides of 2 put values 4 pixels "
+            "apart, not 3",
             "multiply the spacing by each layer's stride",
         ),
     ),
     (
         lambda layers: sum(kernel for _n, kernel, _s in layers),
         Diagnosis(
-            "you added up the kernel sizes; the layers overlap (a 3-wide window over 3-wide windows sees 5 pixels, "
-            "not 6) and strides spread them",
+            "you added up the kernel sizes; the layers overlap (a 3-wide window over 3-wide "
+            "windows sees 5 pixels, not 6) and strides spread them",
             "start from 1 pixel; each layer adds (k - 1) times the current spacing",
         ),
     ),
@@ -124,8 +131,8 @@ _MISTAKES: list[tuple[Callable[[Layers], Any], Diagnosis]] = [
     (
         lambda layers: list(layers)[-1][1],
         Diagnosis(
-            "you returned the last layer's own kernel size; its values each see a patch of the layer below, "
-            "whose values see patches themselves",
+            "you returned the last layer's own kernel size; its values each see a patch of the "
+            "layer below, whose values see patches themselves",
             "go through all the layers, from the input up",
         ),
     ),
@@ -133,7 +140,7 @@ _MISTAKES: list[tuple[Callable[[Layers], Any], Diagnosis]] = [
 
 
 def _stacks(rng: np.random.Generator) -> list[list[tuple[str, int, int]]]:
-    """Eight random stacks of 3-9 layers; every one has a pooling-like layer (kernel >= 2, stride >= 2)."""
+    """Eight random stacks of 3-9 layers, each with a pooling-like layer (kernel, stride >= 2)."""
     stacks = []
     for number in range(8):
         layers = []
@@ -181,9 +188,9 @@ def check_receptive_field(fn: Optional[Callable[..., Any]], *, seed: Optional[in
     Used by 01_feature_hierarchy, "Exercise: count it yourself".
 
     Args:
-        fn: the student's function, called with a list of ``(name, kernel side px, stride px)`` from the
-            input upward; it should return the side (px) of the input patch one value of the last layer
-            depends on (a whole number). ``None`` counts as "not implemented yet".
+        fn: the student's function, called with a list of ``(name, kernel side px, stride px)``
+            from the input upward; it should return the side (px) of the input patch one value of
+            the last layer depends on (a whole number). ``None`` counts as "not implemented yet".
         seed: seed for the random stacks; ``None`` draws a fresh one (printed on failure).
 
     Returns:

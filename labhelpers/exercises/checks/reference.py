@@ -97,7 +97,7 @@ def times_text(ratio: float) -> str:
 
 
 def common_ratio(got: Any, expected: Any) -> Optional[float]:
-    """The constant ``k`` (not 1, > 0) with ``got == k * expected``, if there is one (else None)."""
+    """The constant ``k`` (not 1, > 0) with ``got == k * expected`` if there is one, else None."""
     g, e = np.asarray(got, np.float64).ravel(), np.asarray(expected, np.float64).ravel()
     denominator = float(e @ e)
     if denominator == 0.0:
@@ -130,7 +130,8 @@ def explain_difference(
     got: np.ndarray,
     expected: np.ndarray,
 ) -> Diagnosis:
-    """Name the mistake that produced ``got`` (the student's result on ``case``) if it is a known one.
+    """Name the mistake that produced ``got`` (the student's result on ``case``) if it is a known
+    one.
 
     A known mistake (or a factor) is only named when it explains the student's results on
     *every* case, so that a scalar landing near a wrong formula by chance is not blamed.
@@ -171,13 +172,14 @@ def explain_difference(
         for key, factor, why in ex.factors(case):
             if abs(ratio / factor - 1) < 1e-3 and factor_everywhere(key):
                 return Diagnosis(
-                    f"wrong normalisation: your result is {times_text(ratio)} the expected one ({why}); "
-                    "check what you divide by",
+                    f"wrong normalisation: your result is {times_text(ratio)} the expected one "
+                    f"({why}); check what you divide by",
                     ex.values_hint,
                 )
         if got.size > 1:
             return Diagnosis(
-                f"wrong normalisation: your result is {times_text(ratio)} the expected one; check what you divide by",
+                f"wrong normalisation: your result is {times_text(ratio)} the expected one; "
+                "check what you divide by",
                 ex.values_hint,
             )
     if got.size == 1:
@@ -186,8 +188,8 @@ def explain_difference(
         )
     where = np.unravel_index(np.argmax(np.abs(got - expected)), got.shape)
     return Diagnosis(
-        f"wrong values: at index {tuple(int(i) for i in where)} expected {float(expected[where]):.6g}, "
-        f"got {float(got[where]):.6g}",
+        f"wrong values: at index {tuple(int(i) for i in where)} expected "
+        f"{float(expected[where]):.6g}, got {float(got[where]):.6g}",
         ex.values_hint,
     )
 
@@ -213,7 +215,8 @@ def check_values(
         raise CheckFailed(
             Diagnosis(
                 f"your function returned NaN or inf{where}",
-                "look for a division by zero (e.g. a size that is 0) or a square root / log of a negative number",
+                "look for a division by zero (e.g. a size that is 0) or a square root / log of a "
+                "negative number",
             )
         )
     if not values_close(got, expected, case.dtype):
