@@ -55,6 +55,7 @@ __all__ = [
     "mentions_numpy",
     "call_student",
     "call_compiled",
+    "call_with_layers",
     "expect_calls",
     "returned",
     "as_array",
@@ -245,6 +246,9 @@ def call_student(fn: Callable, args: Sequence[Any], *, call: str, where: str = "
         CheckFailed: ``fn`` raised anything else.
     """
     running = _RUNNING.get()
+    # The student's function gets its own dicts: writing into `features` must not change the
+    # checker's inputs (or the reference's, called with the same arguments afterwards).
+    args = [dict(arg) if isinstance(arg, dict) else arg for arg in args]
     started = time.perf_counter()
     try:
         with running.output.capture() if running is not None else contextlib.nullcontext():
@@ -259,6 +263,22 @@ def call_student(fn: Callable, args: Sequence[Any], *, call: str, where: str = "
         raise CheckFailed(_raised(err, call, where)) from None
     _after_call(running, time.perf_counter() - started)
     return result
+
+
+def call_with_layers(fn: Callable, args: Sequence[Any], *, call: str, hint: str) -> Any:
+    """:func:`call_student` for functions that look layers up by name in dicts: a KeyError is
+    told that the layer is not there, with ``hint`` saying where to take the names from."""
+    try:
+        return call_student(fn, args, call=call)
+    except CheckFailed as failure:
+        if "KeyError" not in failure.diagnosis.message:
+            raise
+        raise CheckFailed(
+            Diagnosis(
+                f"your function looked up a layer that is not there ({failure.diagnosis.message})",
+                hint,
+            )
+        ) from None
 
 
 def _raised(err: BaseException, call: str, where: str) -> Diagnosis:
@@ -287,7 +307,10 @@ def call_compiled(fn: Callable, args: Sequence[Any], *, call: str) -> Any:
 
     Like :func:`call_student`, with the diagnosis saying that it fails inside tf.function.
     """
-    compiled = tf.function(lambda *inner: fn(*inner))
+    # Dicts copied inside, too: tf.function refuses a function that writes into its arguments.
+    compiled = tf.function(
+        lambda *inner: fn(*[dict(arg) if isinstance(arg, dict) else arg for arg in inner])
+    )
     # A fresh tf.function per check: silence TF's "frequent retracing" warning about it.
     logger = tf.get_logger()
     level = logger.level

@@ -25,11 +25,10 @@ import numpy as np
 from labhelpers.config import import_tensorflow
 from labhelpers.exercises import solutions
 from labhelpers.exercises.checks.core import (
-    CheckFailed,
     Diagnosis,
     as_scalar,
     call_compiled,
-    call_student,
+    call_with_layers,
     check_function,
     check_gradients,
     expect_calls,
@@ -53,10 +52,10 @@ _EXTRA = "block3_conv3"  # a layer the features have and the weights do not name
 
 
 def _cases(rng: np.random.Generator, kind: str) -> list[dict[str, Any]]:
-    """Random features (one layer more than weighted), targets and weights; float32 and float64."""
+    """Random features and targets (one layer more than weighted) and weights; float32."""
     cases = []
+    dtype = np.float32  # the lesson's: a sum started from tf.constant(0.0) is fine there
     for number, names in enumerate(_LAYER_SETS):
-        dtype = (np.float32, np.float64)[number % 2]
         features, targets = {}, {}
         for index, name in enumerate((*names, _EXTRA)):
             side, channels = 7 - index, 3 + 2 * index + number  # every layer another size
@@ -64,8 +63,8 @@ def _cases(rng: np.random.Generator, kind: str) -> list[dict[str, Any]]:
                 dtype
             )  # ReLU-like, >= 0
             other = (2 * rng.random((1, side, side + 1, channels))).astype(dtype)
-            if name != _EXTRA:
-                targets[name] = other if kind == "content" else numpy_gram(other).astype(dtype)
+            # targets hold the unweighted layer too, as the notebook's hold all 13
+            targets[name] = other if kind == "content" else numpy_gram(other).astype(dtype)
         values = rng.uniform(0.3, 3.0, size=len(names))
         weights = {
             name: float(v) for name, v in reversed(list(zip(names, values)))
@@ -211,18 +210,15 @@ _SCALAR_HINT = "reduce every layer's term to a scalar before weighting and addin
 
 def _call(fn: Callable[..., Any], args: list[Any], call: str) -> Any:
     """The student's result; a KeyError is told that features hold more layers than weighted."""
-    try:
-        return call_student(fn, args, call=call)
-    except CheckFailed as failure:
-        if "KeyError" not in failure.diagnosis.message:
-            raise
-        raise CheckFailed(
-            Diagnosis(
-                f"your function looked up a layer that is not there ({failure.diagnosis.message})",
-                "features holds more layers than you weight, as the extractor's output does; "
-                "loop over the layers of weights and look features and targets up by those names",
-            )
-        ) from None
+    return call_with_layers(
+        fn,
+        args,
+        call=call,
+        hint=(
+            "features and targets hold more layers than you weight, as in the notebook; loop "
+            "over the layers of weights and look features and targets up by those names"
+        ),
+    )
 
 
 def _check(kind: str, fn: Optional[Callable[..., Any]], seed: Optional[int]) -> bool:
@@ -236,8 +232,8 @@ def _check(kind: str, fn: Optional[Callable[..., Any]], seed: Optional[int]) -> 
         cases = _cases(np.random.default_rng(seed), kind)
         expect_calls(2 * len(cases) + 1)
         details = (
-            f"Input: features of {len(_LAYER_SETS[0]) + 1}-4 layers, weights for all but one of "
-            f"them, float32 and float64 ({repeat_text(name, seed)})."
+            f"Input: features and targets of {len(_LAYER_SETS[0]) + 1}-4 layers, weights for all "
+            f"but one of them, float32 ({repeat_text(name, seed)})."
         )
         with on_input(details):
             answers = [as_scalar(_call(fn, _tensors(case), call), _SCALAR_HINT) for case in cases]
@@ -279,7 +275,7 @@ def check_layered_content_loss(
 
     Args:
         fn: the student's function. It gets ``features`` {layer: (1, h, w, C)} (one layer more than
-            weighted), ``targets`` {layer: (1, h, w, C)} (tf tensors, float32 or float64) and
+            weighted), ``targets`` {layer: (1, h, w, C)} (as many; tf tensors, float32) and
             ``weights`` {layer: float}; it should return the scalar tensor
             ``sum over weights' layers of weights[l] * content_loss(features[l], targets[l])``.
         seed: seed for the random inputs; ``None`` draws a fresh one (printed on failure).
@@ -299,7 +295,7 @@ def check_layered_style_loss(
 
     Args:
         fn: the student's function. It gets ``features`` {layer: (1, h, w, C)} (one layer more than
-            weighted), ``targets`` {layer: Gram matrix (C, C)} (tf tensors, float32 or float64) and
+            weighted), ``targets`` {layer: Gram matrix (C, C)} (as many; tf tensors, float32) and
             ``weights`` {layer: float}; it should return the scalar tensor
             ``sum over weights' layers of weights[l] * style_loss(gram_matrix(features[l]),
             targets[l])``.

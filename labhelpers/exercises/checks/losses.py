@@ -272,6 +272,7 @@ _STYLE = Exercise(
     factors=lambda case: _HALVES,
     shape_problem=_scalar_shape_problem,
     values_hint="the style loss is the mean of the squared differences of the two Gram matrices",
+    symmetric_input=True,
 )
 
 

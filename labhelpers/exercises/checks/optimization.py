@@ -34,6 +34,7 @@ from labhelpers.exercises.checks.core import (
     NotImplementedYet,
     as_scalar,
     call_student,
+    call_with_layers,
     check_function,
     check_gradients,
     expect_calls,
@@ -59,29 +60,36 @@ _TOTAL_CALL = "total_loss(image, features, content_targets, style_targets, alpha
 # =========================================================================== the total loss
 
 
+#: The content layers of the random cases: one named as in lesson 05, and two others (a total
+#: that ignores ``content_targets``, or takes only its first layer, or averages, is caught).
+_CONTENT_SETS = (("block4_conv2",), ("block5_conv2", "block4_conv1"))
+
+
 def _total_cases(rng: np.random.Generator) -> list[dict[str, Any]]:
-    """Random inputs: 1 content layer, 2 or 3 style layers, distinct weights; float32, float64."""
+    """Random inputs: 1 or 2 content layers, 2 or 3 style layers, distinct weights; float32, as
+    in the lesson (a sum started from tf.constant(0.0) is fine there)."""
     cases = []
     layer_sets = [
         (("block1_conv1", "block2_conv1"), 6),
         (("block1_conv1", "block3_conv1", "block5_conv1"), 7),
     ]
+    dtype = np.float32
     for style_names, side in layer_sets:
-        for dtype in (np.float32, np.float64):
+        for content_names in _CONTENT_SETS:
 
             def fmap(channels: int) -> np.ndarray:
-                return (2 * rng.random((1, side, side + 1, channels))).astype(
-                    dtype
-                )  # ReLU-like, W != C
+                # ReLU-like values, W != C
+                return (2 * rng.random((1, side, side + 1, channels))).astype(dtype)
 
             features = {name: fmap(3 + 2 * i) for i, name in enumerate(style_names)}
-            features["block4_conv2"] = fmap(5)
-            content = {"block4_conv2": fmap(5)}
+            content = {}
+            for number, name in enumerate(content_names):
+                features[name] = fmap(5 + number)
+                content[name] = fmap(5 + number)
             style = {}
-            for name, value in features.items():
-                if name in style_names:
-                    other = (2 * rng.random(value.shape)).astype(dtype)
-                    style[name] = np.asarray(numpy_gram(other), dtype)
+            for name in style_names:
+                other = (2 * rng.random(features[name].shape)).astype(dtype)
+                style[name] = np.asarray(numpy_gram(other), dtype)
             image = rng.random((1, side + 2, side + 3, 3)).astype(dtype)
             alpha, beta, gamma = (
                 float(v) for v in rng.uniform([0.5, 2.0, 0.01], [1.5, 8.0, 0.05])
@@ -99,23 +107,38 @@ def _total_cases(rng: np.random.Generator) -> list[dict[str, Any]]:
     return cases
 
 
-def _terms(case: dict[str, Any]) -> tuple[float, list[float], float]:
-    """NumPy content sum, per-layer style losses and TV of one case (independent of
+def _terms(case: dict[str, Any]) -> tuple[list[float], list[float], float]:
+    """NumPy per-layer content and style losses and the TV of one case (independent of
     labhelpers.losses)."""
     f = case["features"]
-    content = sum(
+    content = [
         float(np.mean((f[n].astype(np.float64) - t) ** 2)) for n, t in case["content"].items()
-    )
+    ]
     style = [float(np.mean((numpy_gram(f[n]) - a) ** 2)) for n, a in case["style"].items()]
     return content, style, numpy_total_variation(case["image"])
 
 
 def _total_mistakes(case: dict[str, Any]) -> list[tuple[float, Diagnosis]]:
     """Values the usual wrong totals take on ``case``, each with what to tell the student."""
-    c, s, t = _terms(case)
+    contents, s, t = _terms(case)
+    c = sum(contents)
     a, b, g = case["weights"]
     style_sum = sum(s)
     return [
+        (
+            a * sum(contents) / len(contents) + b * style_sum + g * t,
+            Diagnosis(
+                "you averaged the content losses over the layers; the lecture adds them up",
+                "sum the content loss over the layers of content_targets",
+            ),
+        ),
+        (
+            a * contents[0] + b * style_sum + g * t,
+            Diagnosis(
+                "only the first content layer counts in your content term",
+                "loop over every layer of content_targets",
+            ),
+        ),
         (
             a * c + b * style_sum,
             Diagnosis(
@@ -185,20 +208,33 @@ def _total_mistakes(case: dict[str, Any]) -> list[tuple[float, Diagnosis]]:
 def _total_expected(case: dict[str, Any]) -> float:
     c, s, t = _terms(case)
     a, b, g = case["weights"]
-    return a * c + b * sum(s) + g * t
+    return a * sum(c) + b * sum(s) + g * t
+
+
+def _call_total(fn: Callable[..., Any], args: list[Any]) -> Any:
+    """The student's total; a KeyError is told to take the layers from the targets."""
+    return call_with_layers(
+        fn,
+        args,
+        call=_TOTAL_CALL,
+        hint=(
+            "take the layers from content_targets and style_targets (loop over their "
+            "items); do not write layer names into the function"
+        ),
+    )
 
 
 def _total_body(fn: Callable[..., Any], seed: int) -> str:
     cases = _total_cases(np.random.default_rng(seed))
     expect_calls(2 * len(cases))
     details = (
-        "Input: random pictures, feature maps and targets with 2 or 3 style layers, float32 and "
-        f"float64 ({repeat_text('total_loss', seed)})."
+        "Input: random pictures, feature maps and targets with 1 or 2 content layers and 2 or 3 "
+        f"style layers, float32 ({repeat_text('total_loss', seed)})."
     )
     with on_input(details):
         answers = [
             as_scalar(
-                call_student(fn, _total_tensors(case), call=_TOTAL_CALL),
+                _call_total(fn, _total_tensors(case)),
                 "reduce every term to a scalar before adding",
             )
             for case in cases
@@ -220,7 +256,7 @@ def _total_body(fn: Callable[..., Any], seed: int) -> str:
 
             check_gradients(
                 watched,
-                lambda args: call_student(fn, args, call=_TOTAL_CALL),
+                lambda args: _call_total(fn, args),
                 lambda args: solutions.total_loss(*args),
             )
     return (
@@ -251,7 +287,7 @@ def check_total_loss(fn: Optional[Callable[..., Any]], *, seed: Optional[int] = 
     Args:
         fn: the student's function. It gets ``image`` (1, H, W, 3), ``features`` {layer: (1, h, w,
             C)}, ``content_targets`` {layer: (1, h, w, C)}, ``style_targets`` {layer: Gram matrix
-            (C, C)} (tf tensors, float32 or float64) and three floats; it should return the scalar
+            (C, C)} (tf tensors, float32) and three floats; it should return the scalar
             ``alpha * sum content_loss + beta * sum style_loss(gram_matrix(features[l]), target_l)
             + gamma * total_variation_loss(image)``. ``None`` counts as "not implemented yet".
         seed: seed for the random inputs; ``None`` draws a fresh one (printed on failure).
