@@ -11,7 +11,8 @@ from labhelpers.config import show_solutions
 
 __all__ = ["ANSWERS", "print_answers"]
 
-#: Answer keys of the lessons' Questions, printed by print_answers when LAB_SOLUTIONS is on (lesson notebook name -> text).
+#: Answer keys of the lessons' Questions, printed by print_answers when LAB_SOLUTIONS is on (lesson
+#: notebook name -> text).
 ANSWERS: dict[str, str] = {
     "00_setup": """\
 Why the time of one step grows with the number of pixels: every convolution of VGG16 is applied at
@@ -33,70 +34,73 @@ experiments with many runs and 256 px only for the panel.
    but not *where*. Any arrangement of the same strokes and colours has (nearly) the same Gram
    matrices, so from noise the optimiser finds one of them: the layout is not in the loss at all.
 3. A channel "recognises" an object only if the object fills a good part of what the unit sees:
-   its 196-px field is weighted towards its centre (the middle pixels reach it along many more paths),
-   and its values are 16 px apart. Objects of some 50-100 px (a quarter to half of the photo) are
-   what block5 describes; smaller things (an eye of 20 px) are for block3-block4. So the image size
-   decides which structures the deep layers see as objects: at 512 px the cat's head is twice as
-   many pixels and block5 sees parts of it; at 128 px it sees the whole scene. Choose the size so that
-   what should be kept (or painted) has the size of the receptive fields of the layers used.
-4. A 3x3 pooling adds (3 - 1) s = 2 s instead of s: 1 + 2 + 4 + 8 = 15 px more for the four poolings
-   before block5_conv3, 211 px instead of 196 (your function on the changed list:
+   its 196-px field is weighted towards its centre (the middle pixels reach it along many more
+   paths), and its values are 16 px apart. Objects of some 50-100 px (a quarter to half of the
+   photo) are what block5 describes; smaller things (an eye of 20 px) are for block3-block4. So the
+   image size decides which structures the deep layers see as objects: at 512 px the cat's head is
+   twice as many pixels and block5 sees parts of it; at 128 px it sees the whole scene. Choose the
+   size so that what should be kept (or painted) has the size of the receptive fields of the layers
+   used.
+4. A 3x3 pooling adds (3 - 1) s = 2 s instead of s: 1 + 2 + 4 + 8 = 15 px more for the four
+   poolings before block5_conv3, 211 px instead of 196 (your function on the changed list:
    [(n, 3, 2) if s == 2 else (n, k, s) for n, k, s in layer_geometry("block5_conv3")]). A layer's
-   growth is (k - 1) times the spacing s *of its input*, and s has doubled at every earlier pooling:
-   the first pooling's extra pixel is 1 px, the fourth's 8 px.
+   growth is (k - 1) times the spacing s *of its input*, and s has doubled at every earlier
+   pooling: the first pooling's extra pixel is 1 px, the fourth's 8 px.
 """,
     "02_content_loss": """\
-1. The receptive field (lesson 01): a block5_conv1 value depends on a 132-px patch, so an 8-px shift
-   moves its pattern by a small part of what it sees, and it still sees the same eye or ear. And the
-   poolings: block5's values are 16 px apart (four 2x2 max poolings), and a max pooling gives the
-   same answer wherever in its window the strongest value is, so small shifts change few values (the
-   picture in section 2: the channel fires at the same spot, a few pixels on). block1_conv1 sees 3x3
-   pixels, 1 px apart: an 8-px shift puts different pixels under nearly every value, like a pixel
-   distance.
-2. The photo itself, with at most a faint colour tint or grain. block1_conv2's 64 channels on 5x5-px
-   patches determine the pixels almost completely (section 3: the reconstruction from block1_conv2
-   is the photo), so any brush stroke the style term asks for raises the content loss a lot; whatever
-   the style weight, only changes the shallow layer cannot see survive, and there are almost none.
+1. The receptive field (lesson 01): a block5_conv1 value depends on a 132-px patch, so an 8-px
+   shift moves its pattern by a small part of what it sees, and it still sees the same eye or ear.
+   And the poolings: block5's values are 16 px apart (four 2x2 max poolings), and a max pooling
+   gives the same answer wherever in its window the strongest value is, so small shifts change few
+   values (the picture in section 2: the channel fires at the same spot, a few pixels on).
+   block1_conv1 sees 3x3 pixels, 1 px apart: an 8-px shift puts different pixels under nearly every
+   value, like a pixel distance.
+2. The photo itself, with at most a faint colour tint or grain. block1_conv2's 64 channels on
+   5x5-px patches determine the pixels almost completely (section 3: the reconstruction from
+   block1_conv2 is the photo), so any brush stroke the style term asks for raises the content loss
+   a lot; whatever the style weight, only changes the shallow layer cannot see survive, and there
+   are almost none.
 3. The loss compares the two feature maps position by position, element by element: they need the
    same shape (the same H x W at every layer), and position (i, j) must mean the same place in both
    pictures. Resize the photo to the picture's size first (style transfer does).
 4. With block1_conv1 counting most the two are about equally far (the noisy photo 1.06 times as far
-   as the moved one in the run this lesson was written with: block1 sees 3x3 pixels, and both change
-   nearly every pixel); with block5_conv1 counting most the noisy photo is about 2.7 times as far (its
-   detectors fire at the same spots of the moved photo, a few pixels on). Style transfer wants the
-   deep weighting: it keeps what is where and lets strokes, edges and textures move and change, which
-   is what a painting style needs. A shallow weighting charges a moved edge as much as noise, so it
-   pins every edge to its pixel and leaves the optimiser only changes the shallow layer cannot see:
-   the photo with a faint grainy colour cast instead of brush strokes.
+   as the moved one in the run this lesson was written with: block1 sees 3x3 pixels, and both
+   change nearly every pixel); with block5_conv1 counting most the noisy photo is about 2.7 times
+   as far (its detectors fire at the same spots of the moved photo, a few pixels on). Style
+   transfer wants the deep weighting: it keeps what is where and lets strokes, edges and textures
+   move and change, which is what a painting style needs. A shallow weighting charges a moved edge
+   as much as noise, so it pins every edge to its pixel and leaves the optimiser only changes the
+   shallow layer cannot see: the photo with a faint grainy colour cast instead of brush strokes.
 """,
     "03_style_loss": """\
 1. G = F^T F / (H W C) is an average over positions, so it describes "per position, which channels
    fire together" whatever the size: a small painting's Gram matrices can be matched on a large
-   photo. But VGG16's detectors work at fixed sizes in pixels: the small painting's strokes are small
-   in pixels, and they come out just as small on the large photo, a fine texture that looks nothing
-   like the painting seen whole. Enlarge the painting to about the photo's size (or reduce the photo)
-   so that its strokes have the size you want to see.
+   photo. But VGG16's detectors work at fixed sizes in pixels: the small painting's strokes are
+   small in pixels, and they come out just as small on the large photo, a fine texture that looks
+   nothing like the painting seen whole. Enlarge the painting to about the photo's size (or reduce
+   the photo) so that its strokes have the size you want to see.
 2. Shallow layers see 3-14 px (lesson 01): their Gram matrices fix colours and short strokes, but
    nothing larger, so nothing arranges the strokes into swirls. Deep layers see 100-200 px: their
    Gram matrices describe how the larger patterns co-occur, hence the swirls. Alone, though, they
    constrain only coarse statistics; the fine detail below their resolution is free (many fine
-   patterns give the same deep features, as in the deep content reconstructions of lesson 01), so it
-   stays the optimiser's colourful noise.
+   patterns give the same deep features, as in the deep content reconstructions of lesson 01), so
+   it stays the optimiser's colourful noise.
 3. Not in general. Shuffling the feature map moved whole channel vectors; each vector had been
    computed from a neighbourhood of the image. Shuffling the image's pixels (or small patches)
-   destroys those neighbourhoods: edges and strokes vanish, so already block1's Gram matrix changes.
-   Only changes that keep (almost) every neighbourhood intact keep (almost) every Gram matrix: a
-   shift (the moved painting above), swapping large patches (errors only along the seams). That is why
-   texture synthesis has to *optimise* a new arrangement instead of shuffling the painting.
+   destroys those neighbourhoods: edges and strokes vanish, so already block1's Gram matrix
+   changes. Only changes that keep (almost) every neighbourhood intact keep (almost) every Gram
+   matrix: a shift (the moved painting above), swapping large patches (errors only along the
+   seams). That is why texture synthesis has to *optimise* a new arrangement instead of shuffling
+   the painting.
 4. The strip counts far more with the deep weighting (in the run this lesson was written with, a
    relative style distance of 0.0017 with block1 + block2 and 0.10 with block4 + block5, about 60
-   times more; the photo: 1.3 and 5.1). A shallow unit sees a few pixels, so only the positions inside
-   the 16-px strip change, a few per cent of them; a deep unit sees 100-200 px, so every position
-   within about one receptive field of the edge sees part of the reflected strip, a large part of
-   the deep map's few positions. A style
-   transfer with a small painting has the same problem in the deep layers: few positions, many of them
-   near the edge, so the border (and anything the scan shows around the painting) weighs a lot in
-   the deep Gram matrices. Enlarge the painting, or give the deep layers less weight.
+   times more; the photo: 1.3 and 5.1). A shallow unit sees a few pixels, so only the positions
+   inside the 16-px strip change, a few per cent of them; a deep unit sees 100-200 px, so every
+   position within about one receptive field of the edge sees part of the reflected strip, a large
+   part of the deep map's few positions. A style
+   transfer with a small painting has the same problem in the deep layers: few positions, many of
+   them near the edge, so the border (and anything the scan shows around the painting) weighs a lot
+   in the deep Gram matrices. Enlarge the painting, or give the deep layers less weight.
 """,
     "04_total_variation": """\
 1. The optimiser follows the gradient of the *sum* of the terms, so what counts is how large each
@@ -106,30 +110,32 @@ experiments with many runs and 256 px only for the panel.
    and the grain stays; too large and the TV term wins: flat patches, no strokes (the row of
    pictures shows both ends).
 2. L1. It charges an edge only its height, once, however sharp it is, so an object's outline costs
-   little and survives; L2 charges the square of each step, so one big step costs far more than many
-   small ones and is blurred away together with the noise (the denoising row shows it).
+   little and survives; L2 charges the square of each step, so one big step costs far more than
+   many small ones and is blurred away together with the noise (the denoising row shows it).
 3. Vertical pairs: (H - 1) x W, horizontal pairs: H x (W - 1), per channel, so
    3 x ((H - 1) W + H (W - 1)) = 3 (2HW - H - W) differences, about 6HW. Doubling the side gives
    about 4x as many terms: the raw TV of grain grows about 4x (of smooth regions about 2x, as their
    steps halve), while the content and style losses are means and stay about the same. So
-   `tv_weight` would have to shrink 2-4x to give the same picture. `labhelpers` divides the TV by the
-   number of pixels, so the weight keeps its meaning at any size.
-4. At 48 x 64 px: 1-px squares 3 x (48 x 63 + 64 x 47) = 18,096, 16-px squares 3 x (48 x 3 + 64 x 2)
-   = 816, about 22 times less. A board's TV is (number of boundaries) x (their length) x 3: with
-   squares of side k there are about W/k + H/k boundary lines, so the TV grows like 1/k, the finer the
-   more. One-pixel grain is the most expensive pattern there is per pixel, so the gradient of a TV
-   term pushes hardest on it: a small weight already removes the optimiser's grain, and only a large
-   one starts to flatten the brush strokes and the cat's outline (the sweep's pictures).
-   The exercise: checkerboard_tv = 3 * (((width - 1) // cell) * height + ((height - 1) // cell) * width).
+   `tv_weight` would have to shrink 2-4x to give the same picture. `labhelpers` divides the TV by
+   the number of pixels, so the weight keeps its meaning at any size.
+4. At 48 x 64 px: 1-px squares 3 x (48 x 63 + 64 x 47) = 18,096, 16-px squares 3 x (48 x 3 + 64 x
+   2) = 816, about 22 times less. A board's TV is (number of boundaries) x (their length) x 3: with
+   squares of side k there are about W/k + H/k boundary lines, so the TV grows like 1/k, the finer
+   the more. One-pixel grain is the most expensive pattern there is per pixel, so the gradient of a
+   TV term pushes hardest on it: a small weight already removes the optimiser's grain, and only a
+   large one starts to flatten the brush strokes and the cat's outline (the sweep's pictures).
+   The exercise: checkerboard_tv = 3 * (((width - 1) // cell) * height + ((height - 1) // cell) *
+   width).
 """,
     "05_optimization": """\
 1. The optimiser would also move VGG16's kernels and biases downhill on the same loss: the network
    would learn to call this picture "like the painting" instead of the picture becoming like it.
    The targets (photo features, painting Gram matrices) were computed with the old weights, so
    every later loss compares features of two different networks and means nothing.
-2. Pixel values outside [0, 1] are not a picture: they cannot be shown or saved, and VGG16 never saw
-   such inputs. The gradient is only a direction; clipping it would not stop the optimiser (Adam
-   rescales it) from stepping outside. Clipping the result projects it back onto valid pictures.
+2. Pixel values outside [0, 1] are not a picture: they cannot be shown or saved, and VGG16 never
+   saw such inputs. The gradient is only a direction; clipping it would not stop the optimiser
+   (Adam rescales it) from stepping outside. Clipping the result projects it back onto valid
+   pictures.
 3. At 512 px the raw TV term (a sum over pixel pairs) grows about 4x relative to 128 px, so GAMMA
    must shrink; content and style are means and stay roughly the same. Keras's Caffe VGG16 has
    60-240x larger activations (a different factor per layer): the content term grows by the factor
@@ -140,20 +146,21 @@ experiments with many runs and 256 px only for the panel.
    and gradient, a full forward and backward pass) and then tried a shorter one. Each trial costs
    as much as a whole Adam step, so evaluations, not iterations, are the fair unit of work and of
    time; an L-BFGS iteration may use one evaluation or several.
-5. With m = v = 0 before it, the first step has m_hat = g and v_hat = g^2, so m_hat / sqrt(v_hat) is
-   +1 or -1 (0 where g = 0): every pixel moves by exactly the learning rate against the sign of its
-   gradient, whatever the gradient's size (first_adam_change = -learning_rate * sign(gradient), up to
-   epsilon). Later steps are at most about as long. So a pixel needs at least 1 / 0.02 = 50 steps from
-   black to white: LEARNING_RATE is a step length in pixel values, which is what the comment in the
-   parameters cell says. With every loss weight 100 times larger the gradients are 100 times larger
-   and Adam's steps do not change at all; plain gradient descent (SGD) steps by learning rate x
-   gradient, 100 times further, and would overshoot: its learning rate must be retuned whenever the
-   loss's scale changes.
+5. With m = v = 0 before it, the first step has m_hat = g and v_hat = g^2, so m_hat / sqrt(v_hat)
+   is +1 or -1 (0 where g = 0): every pixel moves by exactly the learning rate against the sign of
+   its gradient, whatever the gradient's size (first_adam_change = -learning_rate * sign(gradient),
+   up to epsilon). Later steps are at most about as long. So a pixel needs at least 1 / 0.02 = 50
+   steps from black to white: LEARNING_RATE is a step length in pixel values, which is what the
+   comment in the parameters cell says. With every loss weight 100 times larger the gradients are
+   100 times larger and Adam's steps do not change at all; plain gradient descent (SGD) steps by
+   learning rate x gradient, 100 times further, and would overshoot: its learning rate must be
+   retuned whenever the loss's scale changes.
 """,
     "06_paper_figures": """\
 1. A deeper layer's unit sees a larger patch of the picture (its receptive field grows with every
    convolution and pooling), so its Gram matrix describes which larger patterns occur together.
-   Matching it forces the painting's larger structures; conv1 alone sees 3x3 pixels: colour and grain.
+   Matching it forces the painting's larger structures; conv1 alone sees 3x3 pixels: colour and
+   grain.
 2. The loss is not convex: it has many minima (and flat directions) that are all "good" pictures.
    Gradient-based optimisers find one near the start, so the start is part of the method: from the
    photo the layout survives, from the painting its composition leaks in, from noise anything goes.
@@ -163,9 +170,9 @@ experiments with many runs and 256 px only for the panel.
 3. Luminance-only transfer keeps the photo's I and Q at every pixel and changes only Y, so each
    place keeps the photo's hue (only brightness, and through clipping a little saturation, move):
    the strokes are there in light and dark, not in colour. Histogram matching only gives the
-   painting the photo's *overall* colour mean and covariance; the optimiser then paints strokes with
-   the recoloured painting's colour variation wherever the style loss wants them, so a stroke can
-   take a colour that the photo has elsewhere (the sky's blue) but not at that place (the cat).
+   painting the photo's *overall* colour mean and covariance; the optimiser then paints strokes
+   with the recoloured painting's colour variation wherever the style loss wants them, so a stroke
+   can take a colour that the photo has elsewhere (the sky's blue) but not at that place (the cat).
 """,
     "07_style_transfer": """\
 Exercise (predict, then run): the picture with all three weights x 10 is the same picture as the
@@ -184,29 +191,29 @@ differ about twice as much and the picture is visibly more painted.
    optimiser whose steps do not depend on the size of the loss takes the same steps: L-BFGS (see
    above) and Adam too, since m_hat / sqrt(v_hat) does not change when every gradient is 10 times
    larger (lesson 05, Exercise 3: the first step is the learning rate whatever the gradient).
-   Plain gradient descent would take ten times longer steps. Only the ratios matter: style : content
-   and TV : content.
+   Plain gradient descent would take ten times longer steps. Only the ratios matter: style :
+   content and TV : content.
 2. From the photo the content loss starts at 0 and grows with every change, the style loss can only
-   fall. The optimum of content_weight x content + style_weight x style lies where a change gains as
-   much style as it costs content; with a tiny style weight that point is very close to the photo.
-   In the curves the style term falls only a little and the content term stays near 0.
+   fall. The optimum of content_weight x content + style_weight x style lies where a change gains
+   as much style as it costs content; with a tiny style weight that point is very close to the
+   photo. In the curves the style term falls only a little and the content term stays near 0.
 3. Brush strokes are exactly the small-scale differences between neighbouring pixels that TV
-   charges for. With the largest weight the optimiser flattens them into smooth patches: the picture
-   gets blurry or poster-like; the painting's colours stay, its texture fades.
-4. Usually L-BFGS, in the same number of evaluations: it estimates the curvature and chooses its step
-   lengths by a line search, while Adam moves each pixel by at most about its learning rate per step
-   (lesson 05, Exercise 3), so from the photo it needs many steps to go far. L-BFGS's curve has spikes
-   (line-search trials); compare the best values, not the last ones.
-5. Luminance keeps the photo's colours exactly: only the brightness is stylised and the photo's colour
-   is put back, so the painting's colour texture (blue and yellow swirls) is lost. Histogram matching
-   recolours the painting to the photo's colour mean and covariance first: the colours are close to the
-   photo's overall, but the variation of colour inside the strokes survives, so more of the painting's
-   texture is kept.
+   charges for. With the largest weight the optimiser flattens them into smooth patches: the
+   picture gets blurry or poster-like; the painting's colours stay, its texture fades.
+4. Usually L-BFGS, in the same number of evaluations: it estimates the curvature and chooses its
+   step lengths by a line search, while Adam moves each pixel by at most about its learning rate
+   per step (lesson 05, Exercise 3), so from the photo it needs many steps to go far. L-BFGS's
+   curve has spikes (line-search trials); compare the best values, not the last ones.
+5. Luminance keeps the photo's colours exactly: only the brightness is stylised and the photo's
+   colour is put back, so the painting's colour texture (blue and yellow swirls) is lost. Histogram
+   matching recolours the painting to the photo's colour mean and covariance first: the colours are
+   close to the photo's overall, but the variation of colour inside the strokes survives, so more
+   of the painting's texture is kept.
 6. Open. A Gram matrix keeps which features occur together, summed over every position, and throws
-   away where they are, so the painting's textures are spread over the whole photo whatever is where.
-   Paintings whose character is a texture that fills the canvas (Starry Night's swirls, a mosaic,
-   pointillism) suit almost any photo; paintings whose character is their composition (a face, a
-   horizon) do not carry it over. Photos with large, clear shapes keep their layout best.
+   away where they are, so the painting's textures are spread over the whole photo whatever is
+   where. Paintings whose character is a texture that fills the canvas (Starry Night's swirls, a
+   mosaic, pointillism) suit almost any photo; paintings whose character is their composition (a
+   face, a horizon) do not carry it over. Photos with large, clear shapes keep their layout best.
 """,
 }
 

@@ -3,8 +3,9 @@
 The notebooks use them only when the instructors' switch is on (``LAB_SOLUTIONS=1``, read by
 :func:`labhelpers.config.show_solutions` into each lesson's ``SHOW_SOLUTIONS``): the solution's
 source is then printed (:func:`source`) and the function is used in place of the student's, and
-:func:`labhelpers.exercises.answers.print_answers` shows the answer key of the lesson's Questions. They follow the lecture's formulas directly and leave out the
-argument checking of :mod:`labhelpers.losses`, which is what the rest of the package uses.
+:func:`labhelpers.exercises.answers.print_answers` shows the answer key of the lesson's Questions.
+They follow the lecture's formulas directly and leave out the argument checking of
+:mod:`labhelpers.losses`, which is what the rest of the package uses.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def style_loss(gram_generated: tf.Tensor, gram_reference: tf.Tensor) -> tf.Tenso
 
 
 def total_variation_loss(image: tf.Tensor) -> tf.Tensor:
-    """Sum of |x[i+1, j] - x[i, j]| + |x[i, j+1] - x[i, j]| over an image (B, H, W, C) (a scalar)."""
+    """Sum of |x[i+1, j] - x[i, j]| + |x[i, j+1] - x[i, j]| over images (B, H, W, C): a scalar."""
     down = image[..., 1:, :, :] - image[..., :-1, :, :]  # neighbour below
     right = image[..., :, 1:, :] - image[..., :, :-1, :]  # neighbour on the right
     return tf.reduce_sum(tf.abs(down)) + tf.reduce_sum(tf.abs(right))
@@ -70,7 +71,8 @@ def total_loss(
     beta: float,
     gamma: float,
 ) -> tf.Tensor:
-    """alpha * content + beta * (style summed over the layers) + gamma * TV, the lecture's raw terms.
+    """alpha * content + beta * (style summed over the layers) + gamma * TV, the lecture's raw
+    terms.
 
     The one model of lesson 05's exercise: the checker compares a student's function with it, and
     lesson 05's tools use it. ``image`` (1, H, W, 3) in [0, 1]; ``features`` layer -> its map
@@ -103,18 +105,21 @@ def optimization_step(
 
 
 def receptive_field(layers):
-    """Side (px) of the input patch one value of the last of ``layers`` [(name, kernel, stride), ...] sees."""
+    """Side (px) of the input patch that one value of the last of ``layers`` sees.
+
+    ``layers`` lists (name, kernel, stride) from the input upward.
+    """
     field, spacing = 1, 1  # one pixel sees itself; neighbouring pixels are 1 px apart
     for _name, kernel, stride in layers:
-        field += (
-            kernel - 1
-        ) * spacing  # k neighbouring values below, each `spacing` px from the next
-        spacing *= stride  # then this layer's values are `stride` times further apart
+        # k neighbouring values below, each `spacing` px from the next
+        field += (kernel - 1) * spacing
+        # then this layer's values are `stride` times further apart
+        spacing *= stride
     return field
 
 
 def layered_content_loss(features, targets, weights):
-    """Sum over the layers of ``weights`` of weights[layer] * content_loss at that layer (a scalar)."""
+    """Sum over the layers of ``weights`` of weights[layer] * content_loss there (a scalar)."""
     total = 0.0
     for layer, weight in weights.items():  # only the weighted layers; features may hold more
         total += weight * content_loss(features[layer], targets[layer])
@@ -122,7 +127,7 @@ def layered_content_loss(features, targets, weights):
 
 
 def layered_style_loss(features, targets, weights):
-    """Sum over the layers of ``weights`` of weights[layer] * style_loss (targets are Gram matrices)."""
+    """Sum over the layers of ``weights`` of weights[layer] * style_loss (targets are Grams)."""
     total = 0.0
     for layer, weight in weights.items():
         total += weight * style_loss(gram_matrix(features[layer]), targets[layer])
@@ -130,16 +135,14 @@ def layered_style_loss(features, targets, weights):
 
 
 def checkerboard_tv(height, width, cell):
-    """TV of an RGB checkerboard of cell x cell squares, counted: every boundary is a jump of 1 per pixel and channel."""
-    between_columns = (
-        width - 1
-    ) // cell  # boundaries between columns of squares, each one `height` px long
-    between_rows = (
-        height - 1
-    ) // cell  # boundaries between rows of squares, each one `width` px long
-    return 3 * (
-        between_columns * height + between_rows * width
-    )  # 3 colour channels, each with the same jumps
+    """TV of an RGB checkerboard of cell x cell squares, counted: every boundary is a jump of 1
+    per pixel and channel."""
+    # boundaries between columns of squares, each one `height` px long
+    between_columns = (width - 1) // cell
+    # boundaries between rows of squares, each one `width` px long
+    between_rows = (height - 1) // cell
+    # 3 colour channels, each with the same jumps
+    return 3 * (between_columns * height + between_rows * width)
 
 
 def first_adam_change(gradient, learning_rate):
@@ -147,13 +150,10 @@ def first_adam_change(gradient, learning_rate):
     beta_1, beta_2, epsilon = 0.9, 0.999, 1e-7
     m = (1 - beta_1) * gradient  # first moment after one step
     v = (1 - beta_2) * gradient**2  # second moment after one step
-    m_hat, v_hat = (
-        m / (1 - beta_1),
-        v / (1 - beta_2),
-    )  # bias corrections for t = 1: m_hat = g, v_hat = g^2
-    return (
-        -learning_rate * m_hat / (np.sqrt(v_hat) + epsilon)
-    )  # = -learning_rate * sign(g): lr per pixel
+    # bias corrections for t = 1: m_hat = g, v_hat = g^2
+    m_hat, v_hat = m / (1 - beta_1), v / (1 - beta_2)
+    # = -learning_rate * sign(g): lr per pixel
+    return -learning_rate * m_hat / (np.sqrt(v_hat) + epsilon)
 
 
 #: Exercise name -> solution function.

@@ -1,5 +1,5 @@
-"""check_checkerboard_tv (lesson 04) and check_first_adam_change (lesson 05): right answers pass, each typical
-wrong one gets its own diagnosis, and no seed blames a right answer.
+"""check_checkerboard_tv (lesson 04) and check_first_adam_change (lesson 05): right answers pass,
+each typical wrong one gets its own diagnosis, and no seed blames a right answer.
 
 The references are checked independently first: the TV of small boards added up by hand, and Adam's
 first step against the update rule of Kingma & Ba written out here.
@@ -18,26 +18,26 @@ from labhelpers.exercises.checks import (
 )
 from labhelpers.exercises.checks.by_hand import checkerboard_tv_reference, first_adam_change
 
-
-def _verdict(capsys, checker, fn, seed=0):
-    passed = checker(fn, seed=seed)
-    return passed, capsys.readouterr().out
+from .helpers import verdict
 
 
 # --------------------------------------------------------------------------- references, by hand
 
 
 def test_checkerboard_tv_reference_by_hand():
-    # 2 x 3 px, 1-px squares: rows 0 1 0 / 1 0 1; right: 2 jumps per row x 2 rows, down: 3 jumps; x 3 channels
+    # 2 x 3 px, 1-px squares: rows 0 1 0 / 1 0 1; right: 2 jumps per row x 2 rows, down: 3 jumps;
+    # x 3 channels
     assert checkerboard_tv_reference(2, 3, 1) == 3 * (4 + 3)
-    # 3 x 5 px, 2-px squares: columns 0 0 1 1 0 -> 2 jumps per row x 3 rows; rows 0 0 1 -> 1 jump x 5 columns
+    # 3 x 5 px, 2-px squares: columns 0 0 1 1 0 -> 2 jumps per row x 3 rows; rows 0 0 1 -> 1 jump x
+    # 5 columns
     assert checkerboard_tv_reference(3, 5, 2) == 3 * (6 + 5)
     assert checkerboard_tv_reference(4, 6, 8) == 0  # one square covers the picture
 
 
 def test_first_adam_change_is_the_learning_rate_against_the_gradient():
     gradient = np.array([[3.0, -0.02, 0.0, 250.0]], np.float32)
-    # Kingma & Ba with m = v = 0: m = 0.1 g, v = 0.001 g^2, m_hat = g, v_hat = g^2 -> -lr g / (|g| + eps)
+    # Kingma & Ba with m = v = 0: m = 0.1 g, v = 0.001 g^2, m_hat = g, v_hat = g^2
+    # -> -lr g / (|g| + eps)
     np.testing.assert_allclose(
         first_adam_change(gradient, 0.05), [[-0.05, 0.05, 0.0, -0.05]], atol=1e-5
     )
@@ -66,13 +66,6 @@ def tv_numpy(height, width, cell):  # builds the board: allowed, if slow; the an
 CORRECT_TV = [solutions.checkerboard_tv, tv_loop, tv_numpy]
 
 
-def test_correct_checkerboard_tvs_pass_over_seeds(capsys):
-    for fn in CORRECT_TV:
-        for seed in range(40):
-            passed, out = _verdict(capsys, check_checkerboard_tv, fn, seed)
-            assert passed and out.startswith("✅ checkerboard_tv"), (fn.__name__, seed, out)
-
-
 def _b(side, cell):
     return (side - 1) // cell
 
@@ -96,26 +89,12 @@ WRONG_TV = [
 ]
 
 
-@pytest.mark.parametrize("fn, words", WRONG_TV, ids=[words for _, words in WRONG_TV])
-def test_wrong_checkerboard_tvs_get_their_diagnosis(capsys, fn, words):
-    for seed in (3, 11, 29):
-        passed, out = _verdict(capsys, check_checkerboard_tv, fn, seed)
-        first = out.splitlines()[0]
-        assert not passed and first.startswith("❌ checkerboard_tv") and words in first, (
-            seed,
-            out,
-        )
-        assert (
-            f"seed={seed}" in out and "(w - 1) // " not in out
-        )  # says how to repeat it; shows no formula
-
-
 def test_checkerboard_not_written_and_fallback(capsys):
     def not_written(height, width, cell):
         raise NotImplementedError
 
     for fn in (not_written, None):
-        passed, out = _verdict(capsys, check_checkerboard_tv, fn)
+        passed, out = verdict(capsys, check_checkerboard_tv, fn, seed=0)
         assert not passed and out.startswith("⏳ checkerboard_tv"), out
     assert use_if_correct(not_written, check_checkerboard_tv) is checkerboard_tv_reference
     capsys.readouterr()
@@ -139,13 +118,6 @@ def adam_tf(gradient, learning_rate):  # returns a tf tensor, with the paper's e
 CORRECT_ADAM = [solutions.first_adam_change, adam_sign, adam_tf]
 
 
-def test_correct_adam_changes_pass_over_seeds(capsys):
-    for fn in CORRECT_ADAM:
-        for seed in range(40):
-            passed, out = _verdict(capsys, check_first_adam_change, fn, seed)
-            assert passed and out.startswith("✅ first_adam_change"), (fn.__name__, seed, out)
-
-
 EPS = 1e-7
 WRONG_ADAM = [
     (lambda g, lr: lr * np.sign(g), "goes uphill"),
@@ -164,23 +136,41 @@ WRONG_ADAM = [
 ]
 
 
-@pytest.mark.parametrize("fn, words", WRONG_ADAM, ids=[words for _, words in WRONG_ADAM])
-def test_wrong_adam_changes_get_their_diagnosis(capsys, fn, words):
-    for seed in (3, 11, 29):
-        passed, out = _verdict(capsys, check_first_adam_change, fn, seed)
-        first = out.splitlines()[0]
-        assert not passed and first.startswith("❌ first_adam_change") and words in first, (
-            seed,
-            out,
-        )
-        assert f"seed={seed}" in out and "sign(" not in out  # how to repeat it; not the solution
-
-
 def test_adam_not_written_and_fallback(capsys):
     def not_written(gradient, learning_rate):
         raise NotImplementedError
 
-    passed, out = _verdict(capsys, check_first_adam_change, not_written)
+    passed, out = verdict(capsys, check_first_adam_change, not_written, seed=0)
     assert not passed and out.startswith("⏳ first_adam_change"), out
     assert use_if_correct(not_written, check_first_adam_change) is first_adam_change
     capsys.readouterr()
+
+
+# --------------------------------------------------------------------------- both, over seeds
+
+CORRECT = [(check_checkerboard_tv, fn) for fn in CORRECT_TV]
+CORRECT += [(check_first_adam_change, fn) for fn in CORRECT_ADAM]
+
+
+@pytest.mark.parametrize("checker, fn", CORRECT, ids=lambda x: x.__name__)
+def test_correct_answers_pass_over_seeds(capsys, checker, fn):
+    name = checker.__name__.removeprefix("check_")
+    for seed in range(40):
+        passed, out = verdict(capsys, checker, fn, seed=seed)
+        assert passed and out.startswith(f"✅ {name}"), (fn.__name__, seed, out)
+
+
+WRONG = [(check_checkerboard_tv, fn, words, "(w - 1) // ") for fn, words in WRONG_TV]
+WRONG += [(check_first_adam_change, fn, words, "sign(") for fn, words in WRONG_ADAM]
+
+
+@pytest.mark.parametrize(
+    "checker, fn, words, formula", WRONG, ids=[words for _, _, words, _ in WRONG]
+)
+def test_wrong_answers_get_their_diagnosis(capsys, checker, fn, words, formula):
+    name = checker.__name__.removeprefix("check_")
+    for seed in (3, 11, 29):
+        passed, out = verdict(capsys, checker, fn, seed=seed)
+        first = out.splitlines()[0]
+        assert not passed and first.startswith(f"❌ {name}") and words in first, (seed, out)
+        assert f"seed={seed}" in out and formula not in out  # how to repeat it; no solution

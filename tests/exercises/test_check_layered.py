@@ -1,5 +1,6 @@
-"""check_layered_content_loss / check_layered_style_loss: correct sums pass, each usual mistake is named,
-and no false diagnosis over many seeds. The student versions below are written independently of the
+"""check_layered_content_loss / check_layered_style_loss: correct sums pass, each usual mistake is
+named, and no false diagnosis over many seeds. The student versions below are written independently
+of the
 checker's NumPy reference (TensorFlow, as a student would)."""
 
 from __future__ import annotations
@@ -10,20 +11,13 @@ import pytest
 from labhelpers.config import import_tensorflow
 from labhelpers.exercises.checks import check_layered_content_loss, check_layered_style_loss
 
+from .helpers import gram, mse
+
 tf = import_tensorflow()
 
 
-def mse(a, b):
-    return tf.reduce_mean(tf.square(a - b))
-
-
-def gram(x):
-    flat = tf.reshape(x, (-1, tf.shape(x)[-1]))
-    return tf.matmul(flat, flat, transpose_a=True) / tf.cast(tf.size(x), x.dtype)
-
-
 def make(term, combine="weighted", over="weights"):
-    """A layered loss built from ``term(feature, target)``; ``combine`` and ``over`` pick a mistake."""
+    """A layered loss built from ``term(feature, target)``; ``combine``/``over`` pick a mistake."""
 
     def fn(features, targets, weights):
         names = list(weights) if over == "weights" else list(features)

@@ -1,4 +1,5 @@
-"""check_optimization_step and check_total_loss: right answers pass, each typical wrong one gets its diagnosis.
+"""check_optimization_step and check_total_loss: right answers pass, each typical wrong one gets
+its diagnosis.
 
 The wrong steps below are the mistakes students make in lesson 05, written out by hand; each test
 asserts the verdict *and* the words of the diagnosis, so a checker that fails for the wrong
@@ -16,10 +17,7 @@ from labhelpers import losses
 from labhelpers.exercises import solutions
 from labhelpers.exercises.checks import check_optimization_step, check_total_loss, use_if_correct
 
-
-def _verdict(capsys, checker, fn, seed=0):
-    passed = checker(fn, seed=seed)
-    return passed, capsys.readouterr().out
+from .helpers import verdict
 
 
 # --------------------------------------------------------------------------- correct steps
@@ -64,7 +62,7 @@ CORRECT_STEPS = [
     "step", CORRECT_STEPS, ids=lambda f: f.__module__.split(".")[-1] + "." + f.__name__
 )
 def test_correct_steps_pass(capsys, step):
-    passed, out = _verdict(capsys, check_optimization_step, step)
+    passed, out = verdict(capsys, check_optimization_step, step, seed=0)
     assert passed, out
     assert out.startswith("✅ optimization_step")
 
@@ -73,51 +71,54 @@ def test_no_false_diagnosis_over_seeds(capsys):
     """Correct steps, 12 seeds each (3 picture shapes, Adam and SGD per seed): never a ❌."""
     for step in (solutions.optimization_step, step_apply_and_minmax, step_returns_float):
         for seed in range(12):
-            passed, out = _verdict(capsys, check_optimization_step, step, seed=seed)
+            passed, out = verdict(capsys, check_optimization_step, step, seed=seed)
             assert passed and "❌" not in out and "⚠️" not in out, (step.__name__, seed, out)
 
 
 # --------------------------------------------------------------------------- wrong steps
 
 
-def climbs(image, loss_fn, optimizer):
+def _taped(loss_fn, x, variable):
+    """The loss of ``x`` under a tape and its gradient with respect to ``variable``."""
     with tf.GradientTape() as tape:
-        loss = loss_fn(image)
-    optimizer.apply_gradients([(-tape.gradient(loss, image), image)])
-    image.assign(tf.clip_by_value(image, 0.0, 1.0))
+        loss = loss_fn(x)
+    return loss, tape.gradient(loss, variable)
+
+
+def _apply_and_clip(optimizer, gradient, variable):
+    optimizer.apply_gradients([(gradient, variable)])
+    variable.assign(tf.clip_by_value(variable, 0.0, 1.0))
+
+
+def climbs(image, loss_fn, optimizer):
+    loss, gradient = _taped(loss_fn, image, image)
+    _apply_and_clip(optimizer, -gradient, image)
     return loss
 
 
 def adds_gradient_itself(image, loss_fn, optimizer):
-    with tf.GradientTape() as tape:
-        loss = loss_fn(image)
-    image.assign_add(0.01 * tape.gradient(loss, image))
-    optimizer.apply_gradients([(tf.zeros_like(image), image)])
-    image.assign(tf.clip_by_value(image, 0.0, 1.0))
+    loss, gradient = _taped(loss_fn, image, image)
+    image.assign_add(0.01 * gradient)
+    _apply_and_clip(optimizer, tf.zeros_like(image), image)
     return loss
 
 
 def never_applies(image, loss_fn, optimizer):
-    with tf.GradientTape() as tape:
-        loss = loss_fn(image)
-    tape.gradient(loss, image)
+    loss, _ = _taped(loss_fn, image, image)
     image.assign(tf.clip_by_value(image, 0.0, 1.0))
     return loss
 
 
 def updates_a_copy(image, loss_fn, optimizer):
     copy = tf.Variable(image)
-    with tf.GradientTape() as tape:
-        loss = loss_fn(copy)
-    optimizer.apply_gradients([(tape.gradient(loss, copy), copy)])
-    copy.assign(tf.clip_by_value(copy, 0.0, 1.0))
+    loss, gradient = _taped(loss_fn, copy, copy)
+    _apply_and_clip(optimizer, gradient, copy)
     return loss
 
 
 def no_clip(image, loss_fn, optimizer):
-    with tf.GradientTape() as tape:
-        loss = loss_fn(image)
-    optimizer.apply_gradients([(tape.gradient(loss, image), image)])
+    loss, gradient = _taped(loss_fn, image, image)
+    optimizer.apply_gradients([(gradient, image)])
     return loss
 
 
@@ -127,10 +128,8 @@ def clips_before_update(image, loss_fn, optimizer):
 
 
 def numpy_in_loss(image, loss_fn, optimizer):
-    with tf.GradientTape() as tape:
-        loss = loss_fn(image.numpy())
-    optimizer.apply_gradients([(tape.gradient(loss, image), image)])
-    image.assign(tf.clip_by_value(image, 0.0, 1.0))
+    loss, gradient = _taped(loss_fn, image.numpy(), image)
+    _apply_and_clip(optimizer, gradient, image)
     return loss
 
 
@@ -138,8 +137,7 @@ def loss_outside_tape(image, loss_fn, optimizer):
     loss = loss_fn(image)
     with tf.GradientTape() as tape:
         pass
-    optimizer.apply_gradients([(tape.gradient(loss, image), image)])
-    image.assign(tf.clip_by_value(image, 0.0, 1.0))
+    _apply_and_clip(optimizer, tape.gradient(loss, image), image)
     return loss
 
 
@@ -152,11 +150,8 @@ def tape_not_watching(image, loss_fn, optimizer):
 
 
 def constant_copy(image, loss_fn, optimizer):
-    picture = tf.constant(image.numpy())
-    with tf.GradientTape() as tape:
-        loss = loss_fn(picture)
-    optimizer.apply_gradients([(tape.gradient(loss, image), image)])
-    image.assign(tf.clip_by_value(image, 0.0, 1.0))
+    loss, gradient = _taped(loss_fn, tf.constant(image.numpy()), image)
+    _apply_and_clip(optimizer, gradient, image)
     return loss
 
 
@@ -170,27 +165,22 @@ def updates_the_network(image, loss_fn, optimizer):
 
 
 def assigns_wrong_shape(image, loss_fn, optimizer):
-    with tf.GradientTape() as tape:
-        loss = loss_fn(image)
-    optimizer.apply_gradients([(tape.gradient(loss, image), image)])
+    loss, gradient = _taped(loss_fn, image, image)
+    optimizer.apply_gradients([(gradient, image)])
     image.assign(tf.clip_by_value(image, 0.0, 1.0)[0])
     return loss
 
 
 def assigns_float64(image, loss_fn, optimizer):
-    with tf.GradientTape() as tape:
-        loss = loss_fn(image)
-    optimizer.apply_gradients([(tape.gradient(loss, image), image)])
+    loss, gradient = _taped(loss_fn, image, image)
+    optimizer.apply_gradients([(gradient, image)])
     image.assign(tf.clip_by_value(tf.cast(image, tf.float64), 0.0, 1.0))
     return loss
 
 
 def returns_gradient(image, loss_fn, optimizer):
-    with tf.GradientTape() as tape:
-        loss = loss_fn(image)
-    gradient = tape.gradient(loss, image)
-    optimizer.apply_gradients([(gradient, image)])
-    image.assign(tf.clip_by_value(image, 0.0, 1.0))
+    _, gradient = _taped(loss_fn, image, image)
+    _apply_and_clip(optimizer, gradient, image)
     return gradient
 
 
@@ -248,7 +238,7 @@ WRONG_STEPS = [
     "step, words", WRONG_STEPS, ids=[step.__name__ for step, _ in WRONG_STEPS]
 )
 def test_wrong_steps_get_their_diagnosis(capsys, step, words):
-    passed, out = _verdict(capsys, check_optimization_step, step, seed=3)
+    passed, out = verdict(capsys, check_optimization_step, step, seed=3)
     assert not passed
     first = out.splitlines()[0]
     assert first.startswith("❌ optimization_step") and words in first, out
@@ -260,7 +250,7 @@ def test_wrong_steps_get_their_diagnosis(capsys, step, words):
 
 def test_not_written_and_none_are_not_implemented(capsys):
     for step in (not_written, None):
-        passed, out = _verdict(capsys, check_optimization_step, step)
+        passed, out = verdict(capsys, check_optimization_step, step, seed=0)
         assert not passed and out.startswith("⏳ optimization_step"), out
 
 
@@ -342,7 +332,7 @@ def total_vector(image, features, content_targets, style_targets, alpha, beta, g
 @pytest.mark.parametrize("fn", [_lecture_total, solutions.total_loss], ids=["test", "solution"])
 def test_correct_total_losses_pass(capsys, fn):
     for seed in range(6):
-        passed, out = _verdict(capsys, check_total_loss, fn, seed=seed)
+        passed, out = verdict(capsys, check_total_loss, fn, seed=seed)
         assert passed and out.startswith("✅ total_loss"), out
 
 
@@ -359,7 +349,7 @@ WRONG_TOTALS = [
 
 @pytest.mark.parametrize("fn, words", WRONG_TOTALS, ids=[fn.__name__ for fn, _ in WRONG_TOTALS])
 def test_wrong_total_losses_get_their_diagnosis(capsys, fn, words):
-    passed, out = _verdict(capsys, check_total_loss, fn, seed=5)
+    passed, out = verdict(capsys, check_total_loss, fn, seed=5)
     assert not passed
     assert out.startswith("❌ total_loss") and words in out.splitlines()[0], out
     assert "seed=5" in out

@@ -1,7 +1,8 @@
-"""check_receptive_field: a correct count passes, each usual mistake is named, no false alarms over seeds.
+"""check_receptive_field: a correct count passes, each usual mistake is named, no false alarms over
+seeds.
 
-The reference is a backward walk of one output's input interval (independent of the forward rule the
-lesson teaches); the VGG16 figures are the published ones (block5_conv3: 196 px).
+The reference is a backward walk of one output's input interval (independent of the forward rule
+the lesson teaches); the VGG16 figures are the published ones (block5_conv3: 196 px).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ def forward_rule(layers):
 
 
 def by_enumeration(layers):
-    """Input pixels that reach output 0, found by propagating the set of inputs layer by layer (1-D)."""
+    """Input pixels that reach output 0, by propagating the set of inputs layer by layer (1-D)."""
     reach = {0: {0}}  # output index -> set of input pixels, built from the input upward
     positions = {i: {i} for i in range(400)}
     for _name, kernel, stride in layers:

@@ -16,7 +16,7 @@ def test_solutions_pass_their_checks(name, capsys):
         solutions.source("nothing")
 
 
-# --- the instructors' switch (LAB_SOLUTIONS) --------------------------------------------------------
+# --- the instructors' switch (LAB_SOLUTIONS) -----------------------------------------------------
 
 import json  # noqa: E402
 import re  # noqa: E402
@@ -78,7 +78,8 @@ NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 def test_one_switch_for_the_solutions_in_every_lesson(path):
     code = _code(path)
     assert not re.search(r"^\s*SHOW_SOLUTIONS\s*=\s*(True|False)", code, re.M), (
-        f"{path.name} sets SHOW_SOLUTIONS by hand; use SHOW_SOLUTIONS = labhelpers.show_solutions() (LAB_SOLUTIONS=1)"
+        f"{path.name} sets SHOW_SOLUTIONS by hand; use SHOW_SOLUTIONS = "
+        "labhelpers.show_solutions() (LAB_SOLUTIONS=1)"
     )
     if "SHOW_SOLUTIONS" in code:
         assert "labhelpers.show_solutions()" in code

@@ -1,15 +1,18 @@
 """Checkers of the "several layers, with weights" exercises of lessons 02 and 03.
 
+Used by 02_content_loss, Exercise 2 ("several layers at once": ``check_layered_content_loss``) and
+03_style_loss, Exercise 3 ("the style loss of several layers": ``check_layered_style_loss``).
 ``check_layered_content_loss(fn)`` checks ``fn(features, targets, weights)`` = the sum over the
 layers of ``weights`` of ``weights[l] * content_loss(features[l], targets[l])``;
 ``check_layered_style_loss(fn)`` checks the same with ``style_loss(gram_matrix(features[l]),
-targets[l])``, the targets being the painting's Gram matrices. Like the feature extractor, the
+targets[l])``, the targets being the painting's Gram matrices.  Like the feature extractor, the
 random ``features`` hold one layer more than ``weights`` names, the weights are listed in another
-order than the features and do not add up to 1: the student must loop over the weighted layers and
-look each one up by name. The answers are compared with an independent NumPy computation; the
-usual mistakes (weights left out, normalised or squared, a mean over the layers, one pooled mean
-over all layers, the targets made into Gram matrices again, only one layer, ...) are named when
-they explain every random case. Like every checker: one verdict, True or False, never raises.
+order than the features and do not add up to 1: the student must loop over the weighted layers
+and look each one up by name.  The answers are compared with an independent NumPy computation;
+the usual mistakes (weights left out, normalised or squared, a mean over the layers, one pooled
+mean over all layers, the targets made into Gram matrices again, only one layer, ...) are named
+when they explain every random case.  The references for :func:`use_if_correct` are the model
+solutions of :mod:`labhelpers.exercises.solutions`.
 """
 
 from __future__ import annotations
@@ -19,27 +22,26 @@ from typing import Any, Optional
 
 import numpy as np
 
-from labhelpers import losses
 from labhelpers.config import import_tensorflow
+from labhelpers.exercises import solutions
 from labhelpers.exercises.checks.core import (
-    NUMPY_HINT,
-    CheckFailed,
     Diagnosis,
-    NotImplementedYet,
-    call_student,
+    as_scalar,
+    call_compiled,
+    call_with_layers,
+    check_function,
+    check_gradients,
+    expect_calls,
+    judge_numbers,
+    numpy_gram,
+    on_input,
     register_reference,
-    run_check,
-    short_error,
+    repeat_text,
 )
 
 tf = import_tensorflow()  # TensorFlow without its CUDA start-up noise (see labhelpers.config)
 
-__all__ = [
-    "check_layered_content_loss",
-    "check_layered_style_loss",
-    "layered_content_loss",
-    "layered_style_loss",
-]
+__all__ = ["check_layered_content_loss", "check_layered_style_loss"]
 
 _LAYER_SETS = (
     ("block1_conv1", "block3_conv1"),
@@ -49,54 +51,11 @@ _LAYER_SETS = (
 _EXTRA = "block3_conv3"  # a layer the features have and the weights do not name
 
 
-def layered_content_loss(features: dict, targets: dict, weights: dict) -> tf.Tensor:
-    """Reference: ``sum_l weights[l] * content_loss(features[l], targets[l])`` over the layers of ``weights``.
-
-    Args:
-        features: layer -> feature map (1, h, w, C) of the generated picture (may hold more layers).
-        targets: layer -> the photo's feature map at that layer, same shape.
-        weights: layer -> weight (a float); only these layers count.
-
-    Returns:
-        A scalar tensor.
-    """
-    return tf.add_n(
-        [
-            float(w) * losses.content_loss(features[layer], targets[layer])
-            for layer, w in weights.items()
-        ]
-    )
-
-
-def layered_style_loss(features: dict, targets: dict, weights: dict) -> tf.Tensor:
-    """Reference: ``sum_l weights[l] * style_loss(gram_matrix(features[l]), targets[l])`` over ``weights``' layers.
-
-    Args:
-        features: layer -> feature map (1, h, w, C) of the generated picture (may hold more layers).
-        targets: layer -> the painting's Gram matrix (C, C) at that layer.
-        weights: layer -> weight (a float); only these layers count.
-
-    Returns:
-        A scalar tensor.
-    """
-    return tf.add_n(
-        [
-            float(w) * losses.style_loss(losses.gram_matrix(features[layer]), targets[layer])
-            for layer, w in weights.items()
-        ]
-    )
-
-
-def _gram(x: np.ndarray) -> np.ndarray:
-    flat = x.reshape(-1, x.shape[-1]).astype(np.float64)
-    return flat.T @ flat / x.size
-
-
 def _cases(rng: np.random.Generator, kind: str) -> list[dict[str, Any]]:
-    """Random features (one layer more than weighted), targets and weights; float32 and float64."""
+    """Random features and targets (one layer more than weighted) and weights; float32."""
     cases = []
+    dtype = np.float32  # the lesson's: a sum started from tf.constant(0.0) is fine there
     for number, names in enumerate(_LAYER_SETS):
-        dtype = (np.float32, np.float64)[number % 2]
         features, targets = {}, {}
         for index, name in enumerate((*names, _EXTRA)):
             side, channels = 7 - index, 3 + 2 * index + number  # every layer another size
@@ -104,8 +63,8 @@ def _cases(rng: np.random.Generator, kind: str) -> list[dict[str, Any]]:
                 dtype
             )  # ReLU-like, >= 0
             other = (2 * rng.random((1, side, side + 1, channels))).astype(dtype)
-            if name != _EXTRA:
-                targets[name] = other if kind == "content" else _gram(other).astype(dtype)
+            # targets hold the unweighted layer too, as the notebook's hold all 13
+            targets[name] = other if kind == "content" else numpy_gram(other).astype(dtype)
         values = rng.uniform(0.3, 3.0, size=len(names))
         weights = {
             name: float(v) for name, v in reversed(list(zip(names, values)))
@@ -117,14 +76,15 @@ def _cases(rng: np.random.Generator, kind: str) -> list[dict[str, Any]]:
 
 
 def _per_layer(case: dict[str, Any], kind: str) -> dict[str, dict[str, float]]:
-    """Per weighted layer: the NumPy loss ``L``, squared-difference sum ``sq``, count ``n``, and variants."""
+    """Per weighted layer: the NumPy loss ``L``, squared-difference sum ``sq``, count ``n``, and
+    variants."""
     rows = {}
     for layer in case["weights"]:
         f, t = (
             case["features"][layer].astype(np.float64),
             case["targets"][layer].astype(np.float64),
         )
-        mine = f if kind == "content" else _gram(f)
+        mine = f if kind == "content" else numpy_gram(f)
         diff = mine - t
         row = {"L": float(np.mean(diff**2)), "sq": float(np.sum(diff**2)), "n": float(diff.size)}
         if kind == "style":  # the target made into a Gram matrix again
@@ -225,7 +185,8 @@ def _mistakes(case: dict[str, Any], kind: str) -> list[tuple[float, Diagnosis]]:
             (
                 float(w @ gram_target),
                 Diagnosis(
-                    "you made the targets into Gram matrices again: targets[layer] already is the painting's Gram matrix",
+                    "you made the targets into Gram matrices again: targets[layer] already is "
+                    "the painting's Gram matrix",
                     "take gram_matrix of the generated features only",
                 ),
             )
@@ -244,138 +205,65 @@ def _tensors(case: dict[str, Any], tape: Optional[tf.GradientTape] = None) -> li
     ]
 
 
-def _scalar(value: Any, details: str) -> float:
-    if value is None:
-        raise CheckFailed(
-            Diagnosis("your function returned None", "did you forget the `return` statement?"),
-            details,
-        )
-    if not tf.is_tensor(value):
-        raise CheckFailed(
-            Diagnosis(
-                f"your function returned a {type(value).__name__}, not a tf.Tensor", NUMPY_HINT
-            ),
-            details,
-        )
-    array = np.asarray(tf.convert_to_tensor(value).numpy(), np.float64)
-    if array.shape != ():
-        raise CheckFailed(
-            Diagnosis(
-                f"your result has shape {array.shape}, but a loss is a single number (shape ())",
-                "reduce every layer's term to a scalar before weighting and adding",
-            ),
-            details,
-        )
-    return float(array)
+_SCALAR_HINT = "reduce every layer's term to a scalar before weighting and adding"
 
 
-def _near(got: float, expected: float, rtol: float = 1e-4) -> bool:
-    return bool(np.isfinite(got) and abs(got - expected) <= rtol * max(abs(expected), 1e-12))
-
-
-def _call(fn: Callable[..., Any], args: list[Any], call: str, details: str) -> Any:
-    try:
-        return call_student(fn, args, call=call)
-    except CheckFailed as failure:
-        if "KeyError" in failure.diagnosis.message:
-            raise CheckFailed(
-                Diagnosis(
-                    f"your function looked up a layer that is not there ({failure.diagnosis.message})",
-                    "features holds more layers than you weight, as the extractor's output does; loop over the "
-                    "layers of weights and look features and targets up by those names",
-                ),
-                details,
-            ) from None
-        raise CheckFailed(failure.diagnosis, details) from None
-
-
-def _body(fn: Callable[..., Any], kind: str, seed: int) -> str:
-    name = f"layered_{kind}_loss"
-    call = f"{name}(features, targets, weights)"
-    reference = layered_content_loss if kind == "content" else layered_style_loss
-    details = (
-        f"Input: features of {len(_LAYER_SETS[0]) + 1}-4 layers, weights for all but one of them, float32 "
-        f"and float64 (seed {seed}: check_{name}({name}, seed={seed}) repeats this test)."
+def _call(fn: Callable[..., Any], args: list[Any], call: str) -> Any:
+    """The student's result; a KeyError is told that features hold more layers than weighted."""
+    return call_with_layers(
+        fn,
+        args,
+        call=call,
+        hint=(
+            "features and targets hold more layers than you weight, as in the notebook; loop "
+            "over the layers of weights and look features and targets up by those names"
+        ),
     )
-    cases = _cases(np.random.default_rng(seed), kind)
-    for case in cases:
-        got = _scalar(_call(fn, _tensors(case), call, details), details)
-        expected = _expected(case, kind)
-        if not _near(got, expected):
-            # A mistake is named only when it explains every case, not a chance match on one.
-            for index, (_, diagnosis) in enumerate(_mistakes(case, kind)):
-                if all(
-                    _near(
-                        _scalar(_call(fn, _tensors(other), call, details), details),
-                        _mistakes(other, kind)[index][0],
-                    )
-                    for other in cases
-                ):
-                    raise CheckFailed(diagnosis, details)
-            raise CheckFailed(
-                Diagnosis(
-                    f"wrong value: expected {expected:.6g}, got {got:.6g}",
-                    f"the result is the sum over the layers of weights of weights[layer] times "
-                    f"that layer's {'content' if kind == 'content' else 'style'} loss",
-                ),
-                details,
-            )
-        with tf.GradientTape(persistent=True) as tape:
-            args = _tensors(case, tape)
-            value = _call(fn, args, call, details)
-            wanted = reference(*args)
-        layers = list(case["weights"])
-        got_grads = (
-            tape.gradient(value, [args[0][layer] for layer in layers])
-            if tf.is_tensor(value)
-            else [None]
-        )
-        if any(g is None for g in got_grads):
-            raise CheckFailed(
-                Diagnosis(
-                    "no gradient flows from your result back to the feature maps "
-                    "(tf.GradientTape gives None)",
-                    NUMPY_HINT,
-                ),
-                details,
-            )
-        for g, e in zip(got_grads, tape.gradient(wanted, [args[0][layer] for layer in layers])):
-            g, e = np.asarray(g, np.float64), np.asarray(e, np.float64)
-            if not np.allclose(g, e, rtol=1e-3, atol=1e-3 * max(float(np.max(np.abs(e))), 1e-12)):
-                raise CheckFailed(
-                    Diagnosis(
-                        "the value is right but the gradient is not",
-                        "avoid tf.stop_gradient, rounding and casts inside the function",
-                    ),
-                    details,
-                )
-    try:
-        compiled = tf.function(lambda f, t: fn(f, t, dict(cases[0]["weights"])))
-        _scalar(compiled(*_tensors(cases[0])[:2]), details)
-    except CheckFailed:
-        raise
-    except Exception as err:  # noqa: BLE001 - student code may raise anything
-        raise CheckFailed(
-            Diagnosis(
-                f"your function works when called directly but fails inside tf.function, which "
-                f"the style-transfer loop uses: {type(err).__name__}: {short_error(err)}",
-                "avoid float(...), .numpy() and if-statements on tensors",
-            ),
-            details,
-        ) from None
-    return f"correct on {len(cases)} random inputs with 2-3 weighted layers, gradients flow"
 
 
 def _check(kind: str, fn: Optional[Callable[..., Any]], seed: Optional[int]) -> bool:
     name = f"layered_{kind}_loss"
+    call = f"{name}(features, targets, weights)"
+    reference = (
+        solutions.layered_content_loss if kind == "content" else solutions.layered_style_loss
+    )
 
-    def body() -> str:
-        if fn is None or not callable(fn):
-            raise NotImplementedYet
-        used = int(np.random.default_rng().integers(10**6)) if seed is None else int(seed)
-        return _body(fn, kind, used)
+    def body(fn: Callable[..., Any], seed: int) -> str:
+        cases = _cases(np.random.default_rng(seed), kind)
+        expect_calls(2 * len(cases) + 1)
+        details = (
+            f"Input: features and targets of {len(_LAYER_SETS[0]) + 1}-4 layers, weights for all "
+            f"but one of them, float32 ({repeat_text(name, seed)})."
+        )
+        with on_input(details):
+            answers = [as_scalar(_call(fn, _tensors(case), call), _SCALAR_HINT) for case in cases]
+            judge_numbers(
+                cases,
+                answers,
+                lambda case: _expected(case, kind),
+                lambda case: _mistakes(case, kind),
+                "the result is the sum over the layers of weights of weights[layer] times that "
+                f"layer's {kind} loss",
+            )
+            for case in cases:
 
-    return run_check(name, body)
+                def watched(tape: tf.GradientTape, case: dict = case) -> tuple[list, list]:
+                    args = _tensors(case, tape)
+                    return args, [
+                        ("the feature maps", args[0][layer]) for layer in case["weights"]
+                    ]
+
+                check_gradients(
+                    watched, lambda args: _call(fn, args, call), lambda a: reference(*a)
+                )
+            weights = dict(cases[0]["weights"])
+            compiled = call_compiled(
+                lambda f, t: fn(f, t, weights), _tensors(cases[0])[:2], call=call
+            )
+            as_scalar(compiled, _SCALAR_HINT)
+        return f"correct on {len(cases)} random inputs with 2-3 weighted layers, gradients flow"
+
+    return check_function(name, fn, seed, body)
 
 
 def check_layered_content_loss(
@@ -383,9 +271,11 @@ def check_layered_content_loss(
 ) -> bool:
     """Check a student's ``layered_content_loss(features, targets, weights)``; print a verdict.
 
+    Used by 02_content_loss, Exercise 2.
+
     Args:
         fn: the student's function. It gets ``features`` {layer: (1, h, w, C)} (one layer more than
-            weighted), ``targets`` {layer: (1, h, w, C)} (tf tensors, float32 or float64) and
+            weighted), ``targets`` {layer: (1, h, w, C)} (as many; tf tensors, float32) and
             ``weights`` {layer: float}; it should return the scalar tensor
             ``sum over weights' layers of weights[l] * content_loss(features[l], targets[l])``.
         seed: seed for the random inputs; ``None`` draws a fresh one (printed on failure).
@@ -401,11 +291,14 @@ def check_layered_style_loss(
 ) -> bool:
     """Check a student's ``layered_style_loss(features, targets, weights)``; print a verdict.
 
+    Used by 03_style_loss, Exercise 3.
+
     Args:
         fn: the student's function. It gets ``features`` {layer: (1, h, w, C)} (one layer more than
-            weighted), ``targets`` {layer: Gram matrix (C, C)} (tf tensors, float32 or float64) and
+            weighted), ``targets`` {layer: Gram matrix (C, C)} (as many; tf tensors, float32) and
             ``weights`` {layer: float}; it should return the scalar tensor
-            ``sum over weights' layers of weights[l] * style_loss(gram_matrix(features[l]), targets[l])``.
+            ``sum over weights' layers of weights[l] * style_loss(gram_matrix(features[l]),
+            targets[l])``.
         seed: seed for the random inputs; ``None`` draws a fresh one (printed on failure).
 
     Returns:
@@ -414,5 +307,5 @@ def check_layered_style_loss(
     return _check("style", fn, seed)
 
 
-register_reference(check_layered_content_loss, layered_content_loss)
-register_reference(check_layered_style_loss, layered_style_loss)
+register_reference(check_layered_content_loss, solutions.layered_content_loss)
+register_reference(check_layered_style_loss, solutions.layered_style_loss)

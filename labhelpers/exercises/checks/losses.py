@@ -1,14 +1,14 @@
-"""Checkers for the loss exercises of lessons 2-4: content loss, Gram matrix, style loss, TV loss.
+"""Checkers of the loss exercises of lessons 02-04: content loss, Gram matrix, style loss, TV.
 
-Each ``check_*`` function calls the student's function on fresh random inputs (several
-shapes, float32 and float64, as ``tf`` tensors), compares the result with the reference
-in :mod:`labhelpers.losses`, checks that gradients flow back to the input through
-``tf.GradientTape`` and that the function also runs inside ``tf.function``.  It prints a
-one-line verdict, and on failure a diagnosis of the usual mistakes with a hint (never
-the solution), and returns ``True`` or ``False``.  A checker never raises: whatever the
-student's code does, the notebook keeps going.  The shared machinery is in
-:mod:`labhelpers.exercises.checks.core`; this module holds what is specific to each exercise
-(its random inputs, its typical mistakes and the shapes it should return).
+Used by 02_content_loss (Exercise 1, ``check_content_loss``), 03_style_loss (Exercise 1,
+``check_gram_matrix``; Exercise 2, ``check_style_loss``), 04_total_variation (Exercise,
+``check_total_variation_loss``) and again by 05_optimization (section 0, "Your functions from
+lessons 2-4").  Each exercise is stated here as an
+:class:`~labhelpers.exercises.checks.reference.Exercise`: its random inputs, its typical mistakes
+and the shapes it should return; :func:`~labhelpers.exercises.checks.reference.run_exercise`
+compares the student's function with :mod:`labhelpers.losses` on them (float32 and float64,
+gradients through ``tf.GradientTape``, once inside ``tf.function``) on the shared scaffold of
+:mod:`labhelpers.exercises.checks.core`, prints one verdict and returns True or False.
 
 Typical notebook cells::
 
@@ -48,7 +48,8 @@ __all__ = [
 def _scalar_shape_problem(case: Case, got: tuple, expected: tuple) -> Diagnosis:
     if got == tuple(case.inputs[0].shape):
         return Diagnosis(
-            f"your function returns one value per element (shape {got}) instead of a single number",
+            f"your function returns one value per element (shape {got}) instead of a single "
+            "number",
             "a loss is a scalar: reduce all the values to one number",
         )
     if int(np.prod(got)) == 1:
@@ -67,24 +68,27 @@ def _gram_shape_problem(case: Case, got: tuple, expected: tuple) -> Diagnosis:
     hw, c, b = f["hw"], f["c"], f["b"]
     if got[-2:] == (hw, hw):
         return Diagnosis(
-            f"your Gram matrix has shape {got} = (H*W, H*W), but it should be (C, C) = {expected}: it compares "
-            "positions with positions instead of channels with channels (transposed product)",
+            f"your Gram matrix has shape {got} = (H*W, H*W), but it should be (C, C) = "
+            f"{expected}: it compares positions with positions instead of channels with channels "
+            "(transposed product)",
             "check which of the two factors of the matrix product is transposed",
         )
     if got[-2:] in ((hw, c), (c, hw)):
         return Diagnosis(
-            f"your result has shape {got}, the shape of the reshaped feature matrix, not (C, C) = {expected}",
+            f"your result has shape {got}, the shape of the reshaped feature matrix, not (C, C) "
+            f"= {expected}",
             "a Gram matrix is the product of the reshaped features with their own transpose",
         )
     if b == 1 and got == (1, c, c):
         return Diagnosis(
-            f"your result has shape {got}, but for one image (1, H, W, C) the Gram matrix is (C, C) = {expected}",
+            f"your result has shape {got}, but for one image (1, H, W, C) the Gram matrix is "
+            f"(C, C) = {expected}",
             "reshape so that the batch axis disappears",
         )
     if b > 1 and got == (c, c):
         return Diagnosis(
-            f"your result has shape {got}: one Gram matrix for the whole batch, which mixes the {b} images; "
-            f"expected one per image, shape (B, C, C) = {expected}",
+            f"your result has shape {got}: one Gram matrix for the whole batch, which mixes the "
+            f"{b} images; expected one per image, shape (B, C, C) = {expected}",
             "keep the batch axis when you reshape, and multiply image by image",
         )
     return Diagnosis(
@@ -96,8 +100,10 @@ def _tv_shape_problem(case: Case, got: tuple, expected: tuple) -> Diagnosis:
     b = case.facts["b"]
     if got == (b,):
         return Diagnosis(
-            f"your result has shape {got}, one value per image; the loss is a single number for the whole batch",
-            "add the per-image values up (tf.image.total_variation, for one, returns one value per image)",
+            f"your result has shape {got}, one value per image; the loss is a single number for "
+            "the whole batch",
+            "add the per-image values up (tf.image.total_variation, for one, returns one value "
+            "per image)",
         )
     return _scalar_shape_problem(case, got, expected)
 
@@ -111,17 +117,18 @@ def _squared_error_mistakes(what: str) -> list[tuple[Callable[..., Any], Diagnos
         (
             lambda a, b: np.sum((a - b) ** 2),
             Diagnosis(
-                "you summed where a mean belongs: your result is {n} times the expected one, and {n} is the "
-                "number of elements",
+                "you summed where a mean belongs: your result is {n} times the expected one, and "
+                "{n} is the number of elements",
                 f"average the squared differences of the {what} instead of adding them up",
             ),
         ),
         (
             lambda a, b: 0.5 * np.sum((a - b) ** 2),
             Diagnosis(
-                "you took half the sum of the squared differences where a mean belongs: your result is "
-                "{half_n} times the expected one",
-                "the course's loss is the mean of the squared differences (not the paper's 1/2 * sum)",
+                "you took half the sum of the squared differences where a mean belongs: your "
+                "result is {half_n} times the expected one",
+                "the course's loss is the mean of the squared differences (not the paper's "
+                "1/2 * sum)",
             ),
         ),
         (
@@ -134,7 +141,8 @@ def _squared_error_mistakes(what: str) -> list[tuple[Callable[..., Any], Diagnos
         (
             lambda a, b: np.mean(a - b),
             Diagnosis(
-                "missing square: the differences are not squared, so positive and negative ones cancel out",
+                "missing square: the differences are not squared, so positive and negative ones "
+                "cancel out",
                 "square each difference before averaging",
             ),
         ),
@@ -228,10 +236,10 @@ def _gram_exercise(batched: bool) -> Exercise:
             (
                 _gram_channels_first,
                 Diagnosis(
-                    "the channels got mixed up: your matrix has the right shape but wrong values, as if the "
-                    "feature map had been reshaped with the channels first",
-                    "channels are the last axis of (1, H, W, C); after reshaping, each column of the "
-                    "(H*W, C) matrix should hold one channel",
+                    "the channels got mixed up: your matrix has the right shape but wrong "
+                    "values, as if the feature map had been reshaped with the channels first",
+                    "channels are the last axis of (1, H, W, C); after reshaping, each column of "
+                    "the (H*W, C) matrix should hold one channel",
                 ),
             )
         ],
@@ -264,6 +272,7 @@ _STYLE = Exercise(
     factors=lambda case: _HALVES,
     shape_problem=_scalar_shape_problem,
     values_hint="the style loss is the mean of the squared differences of the two Gram matrices",
+    symmetric_input=True,
 )
 
 
@@ -298,24 +307,24 @@ _TV = Exercise(
         (
             lambda x: np.sum(_down(x) ** 2) + np.sum(_right(x) ** 2),
             Diagnosis(
-                "L2 instead of L1: you squared the differences, but this exercise asks for the sum of their "
-                "absolute values (the L1 form)",
+                "L2 instead of L1: you squared the differences, but this exercise asks for the "
+                "sum of their absolute values (the L1 form)",
                 "use the absolute value of each difference",
             ),
         ),
         (
             lambda x: np.sum(np.abs(_down(x))),
             Diagnosis(
-                "only one direction: you compare each pixel with its neighbour below (vertical differences) "
-                "but not with its neighbour to the right",
+                "only one direction: you compare each pixel with its neighbour below "
+                "(vertical differences) but not with its neighbour to the right",
                 "add the horizontal differences, along the width axis, too",
             ),
         ),
         (
             lambda x: np.sum(np.abs(_right(x))),
             Diagnosis(
-                "only one direction: you compare each pixel with its neighbour to the right (horizontal "
-                "differences) but not with its neighbour below",
+                "only one direction: you compare each pixel with its neighbour to the right "
+                "(horizontal differences) but not with its neighbour below",
                 "add the vertical differences, along the height axis, too",
             ),
         ),
@@ -327,9 +336,11 @@ _TV = Exercise(
                 + np.sum(np.abs(x - np.roll(x, 1, axis=2)))
             ),
             Diagnosis(
-                "wrap-around: your differences also compare the last row with the first one (and the last "
-                "column with the first), as tf.roll does; only pixels with a real neighbour count",
-                "use slices that leave out the first or last row (column) instead of rolling the image",
+                "wrap-around: your differences also compare the last row with the first one "
+                "(and the last column with the first), as tf.roll does; only pixels with a real "
+                "neighbour count",
+                "use slices that leave out the first or last row (column) instead of rolling the "
+                "image",
             ),
         ),
         (
@@ -342,8 +353,9 @@ _TV = Exercise(
         (
             lambda x: np.sum(np.sqrt(_down(x)[:, :, :-1] ** 2 + _right(x)[:, :-1] ** 2)),
             Diagnosis(
-                "isotropic TV: you combined the two directions under a square root, but this exercise asks "
-                "for the anisotropic form, the plain sum of absolute differences in each direction",
+                "isotropic TV: you combined the two directions under a square root, but this "
+                "exercise asks for the anisotropic form, the plain sum of absolute differences "
+                "in each direction",
                 "add the absolute vertical and horizontal differences separately",
             ),
         ),
@@ -361,8 +373,8 @@ _TV = Exercise(
     ],
     factors=lambda case: _HALVES,
     shape_problem=_tv_shape_problem,
-    values_hint="add up |difference| to the neighbour below and to the neighbour on the right, for every "
-    "pixel that has one",
+    values_hint="add up |difference| to the neighbour below and to the neighbour on the right, "
+    "for every pixel that has one",
 )
 
 
@@ -371,6 +383,8 @@ _TV = Exercise(
 
 def check_content_loss(fn: Optional[Callable[..., Any]], *, seed: Optional[int] = None) -> bool:
     """Check a student's ``content_loss(generated, reference)``; print a verdict.
+
+    Used by 02_content_loss, Exercise 1 (and 05_optimization, section 0).
 
     Args:
         fn: the student's function, called with two tf tensors of the same shape
@@ -389,6 +403,8 @@ def check_gram_matrix(
 ) -> bool:
     """Check a student's ``gram_matrix(features)``; print a verdict.
 
+    Used by 03_style_loss, Exercise 1 (and 05_optimization, section 0).
+
     Args:
         fn: the student's function, called with a tf tensor of shape ``(1, H, W, C)``,
             float32 or float64; it should return the ``(C, C)`` Gram matrix
@@ -406,6 +422,8 @@ def check_gram_matrix(
 def check_style_loss(fn: Optional[Callable[..., Any]], *, seed: Optional[int] = None) -> bool:
     """Check a student's ``style_loss(gram_generated, gram_reference)``; print a verdict.
 
+    Used by 03_style_loss, Exercise 2 (and 05_optimization, section 0).
+
     Args:
         fn: the student's function, called with two ``(C, C)`` Gram matrices as tf tensors,
             float32 or float64; it should return their mean squared difference as a scalar
@@ -422,6 +440,8 @@ def check_total_variation_loss(
     fn: Optional[Callable[..., Any]], *, seed: Optional[int] = None
 ) -> bool:
     """Check a student's ``total_variation_loss(image)``; print a verdict.
+
+    Used by 04_total_variation, Exercise (and 05_optimization, section 0).
 
     Args:
         fn: the student's function, called with a tf tensor of shape ``(B, H, W, 3)``,

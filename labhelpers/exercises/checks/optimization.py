@@ -1,18 +1,20 @@
-"""Checkers of lesson 05: the total loss, and one optimisation step on the picture.
+"""Checkers of lesson 05 (05_optimization): the total loss, and one optimisation step.
 
-``check_total_loss(total_loss)`` calls the student's total loss on random feature maps, targets and
-pictures, compares it with :func:`labhelpers.lessons.solutions.total_loss` and names the usual
+``check_total_loss(total_loss)`` (Exercise 1) calls the student's total loss on random feature
+maps, targets and pictures, compares it with an independent NumPy computation and names the usual
 mistakes (a missing term, the style averaged instead of summed over layers, weights swapped or left
 out, no gradient).
 
-``check_optimization_step(step)`` runs the student's ``step(image, loss_fn, optimizer)`` for two
-consecutive steps on random pictures, each with a ``loss_fn`` built on a small Keras model that has
-trainable weights (standing in for VGG16) and with fresh Adam or SGD optimisers, and compares the
-picture and the returned loss with a reference step run alongside. It watches what the step does
-(what ``loss_fn`` was given, which variables the optimiser was asked to update) so that it can say
-*why* a step is wrong: it climbs, it updates nothing or a copy, it does not clip, the gradient is
-None (NumPy, a tape that does not watch, a constant), it changes the network's weights, or shapes
-and dtypes are off. Like every checker it prints one verdict, returns True or False and never raises.
+``check_optimization_step(optimization_step)`` (Exercise 2) runs the student's
+``step(image, loss_fn, optimizer)`` for three consecutive steps on random pictures, each with a
+``loss_fn`` built on a small Keras model that has trainable weights (standing in for VGG16) and
+with fresh Adam or SGD optimisers, and compares the picture and the returned loss with a reference
+step run alongside.  It watches what the step does (what ``loss_fn`` was given, which variables the
+optimiser was asked to update) so that it can say *why* a step is wrong: it climbs, it updates
+nothing or a copy, it does not clip, the gradient is None (NumPy, a tape that does not watch, a
+constant), it changes the network's weights, or shapes and dtypes are off.  Both stand on the
+scaffold of :mod:`labhelpers.exercises.checks.core`; the references are the model solutions of
+:mod:`labhelpers.exercises.solutions`.
 """
 
 from __future__ import annotations
@@ -30,10 +32,20 @@ from labhelpers.exercises.checks.core import (
     CheckFailed,
     Diagnosis,
     NotImplementedYet,
+    as_scalar,
     call_student,
+    call_with_layers,
+    check_function,
+    check_gradients,
+    expect_calls,
+    judge_numbers,
     mentions_numpy,
+    near,
+    numpy_gram,
+    numpy_total_variation,
+    on_input,
     register_reference,
-    run_check,
+    repeat_text,
     short_error,
 )
 
@@ -48,29 +60,36 @@ _TOTAL_CALL = "total_loss(image, features, content_targets, style_targets, alpha
 # =========================================================================== the total loss
 
 
+#: The content layers of the random cases: one named as in lesson 05, and two others (a total
+#: that ignores ``content_targets``, or takes only its first layer, or averages, is caught).
+_CONTENT_SETS = (("block4_conv2",), ("block5_conv2", "block4_conv1"))
+
+
 def _total_cases(rng: np.random.Generator) -> list[dict[str, Any]]:
-    """Random inputs: 1 content layer, 2 or 3 style layers, distinct weights; float32 and float64."""
+    """Random inputs: 1 or 2 content layers, 2 or 3 style layers, distinct weights; float32, as
+    in the lesson (a sum started from tf.constant(0.0) is fine there)."""
     cases = []
     layer_sets = [
         (("block1_conv1", "block2_conv1"), 6),
         (("block1_conv1", "block3_conv1", "block5_conv1"), 7),
     ]
+    dtype = np.float32
     for style_names, side in layer_sets:
-        for dtype in (np.float32, np.float64):
+        for content_names in _CONTENT_SETS:
 
             def fmap(channels: int) -> np.ndarray:
-                return (2 * rng.random((1, side, side + 1, channels))).astype(
-                    dtype
-                )  # ReLU-like, W != C
+                # ReLU-like values, W != C
+                return (2 * rng.random((1, side, side + 1, channels))).astype(dtype)
 
             features = {name: fmap(3 + 2 * i) for i, name in enumerate(style_names)}
-            features["block4_conv2"] = fmap(5)
-            content = {"block4_conv2": fmap(5)}
+            content = {}
+            for number, name in enumerate(content_names):
+                features[name] = fmap(5 + number)
+                content[name] = fmap(5 + number)
             style = {}
-            for name, value in features.items():
-                if name in style_names:
-                    other = (2 * rng.random(value.shape)).astype(dtype)
-                    style[name] = np.asarray(_gram(other), dtype)
+            for name in style_names:
+                other = (2 * rng.random(features[name].shape)).astype(dtype)
+                style[name] = np.asarray(numpy_gram(other), dtype)
             image = rng.random((1, side + 2, side + 3, 3)).astype(dtype)
             alpha, beta, gamma = (
                 float(v) for v in rng.uniform([0.5, 2.0, 0.01], [1.5, 8.0, 0.05])
@@ -88,30 +107,38 @@ def _total_cases(rng: np.random.Generator) -> list[dict[str, Any]]:
     return cases
 
 
-def _gram(x: np.ndarray) -> np.ndarray:
-    """Independent NumPy Gram matrix F^T F / (H W C) of one feature map (1, H, W, C)."""
-    flat = x.reshape(-1, x.shape[-1]).astype(np.float64)
-    return flat.T @ flat / x.size
-
-
-def _terms(case: dict[str, Any]) -> tuple[float, list[float], float]:
-    """NumPy content sum, per-layer style losses, TV of one case (independent of labhelpers.losses)."""
+def _terms(case: dict[str, Any]) -> tuple[list[float], list[float], float]:
+    """NumPy per-layer content and style losses and the TV of one case (independent of
+    labhelpers.losses)."""
     f = case["features"]
-    content = sum(
+    content = [
         float(np.mean((f[n].astype(np.float64) - t) ** 2)) for n, t in case["content"].items()
-    )
-    style = [float(np.mean((_gram(f[n]) - a) ** 2)) for n, a in case["style"].items()]
-    x = case["image"].astype(np.float64)
-    tv = float(np.sum(np.abs(x[:, 1:] - x[:, :-1])) + np.sum(np.abs(x[:, :, 1:] - x[:, :, :-1])))
-    return content, style, tv
+    ]
+    style = [float(np.mean((numpy_gram(f[n]) - a) ** 2)) for n, a in case["style"].items()]
+    return content, style, numpy_total_variation(case["image"])
 
 
 def _total_mistakes(case: dict[str, Any]) -> list[tuple[float, Diagnosis]]:
     """Values the usual wrong totals take on ``case``, each with what to tell the student."""
-    c, s, t = _terms(case)
+    contents, s, t = _terms(case)
+    c = sum(contents)
     a, b, g = case["weights"]
     style_sum = sum(s)
     return [
+        (
+            a * sum(contents) / len(contents) + b * style_sum + g * t,
+            Diagnosis(
+                "you averaged the content losses over the layers; the lecture adds them up",
+                "sum the content loss over the layers of content_targets",
+            ),
+        ),
+        (
+            a * contents[0] + b * style_sum + g * t,
+            Diagnosis(
+                "only the first content layer counts in your content term",
+                "loop over every layer of content_targets",
+            ),
+        ),
         (
             a * c + b * style_sum,
             Diagnosis(
@@ -132,7 +159,8 @@ def _total_mistakes(case: dict[str, Any]) -> list[tuple[float, Diagnosis]]:
             a * c + b * style_sum / len(s) + g * t,
             Diagnosis(
                 "you averaged the style losses over the layers; the lecture adds them up",
-                "sum the style loss over the layers of style_targets, do not divide by their number",
+                "sum the style loss over the layers of style_targets, do not divide by their "
+                "number",
             ),
         ),
         (
@@ -177,47 +205,60 @@ def _total_mistakes(case: dict[str, Any]) -> list[tuple[float, Diagnosis]]:
     ]
 
 
-def _total_body(fn: Callable[..., Any], seed: int) -> str:
-    details = (
-        f"Input: random pictures, feature maps and targets with 2 or 3 style layers, float32 and float64 "
-        f"(seed {seed}: check_total_loss(total_loss, seed={seed}) repeats this test)."
+def _total_expected(case: dict[str, Any]) -> float:
+    c, s, t = _terms(case)
+    a, b, g = case["weights"]
+    return a * sum(c) + b * sum(s) + g * t
+
+
+def _call_total(fn: Callable[..., Any], args: list[Any]) -> Any:
+    """The student's total; a KeyError is told to take the layers from the targets."""
+    return call_with_layers(
+        fn,
+        args,
+        call=_TOTAL_CALL,
+        hint=(
+            "take the layers from content_targets and style_targets (loop over their "
+            "items); do not write layer names into the function"
+        ),
     )
-    try:
-        return _total_cases_body(fn, seed, details)
-    except CheckFailed as failure:
-        raise CheckFailed(failure.diagnosis, failure.details or details) from None
 
 
-def _total_cases_body(fn: Callable[..., Any], seed: int, details: str) -> str:
+def _total_body(fn: Callable[..., Any], seed: int) -> str:
     cases = _total_cases(np.random.default_rng(seed))
-    for case in cases:
-        tensors = _total_tensors(case)
-        got = _as_scalar(call_student(fn, tensors, call=_TOTAL_CALL), details)
-        c, s, t = _terms(case)
-        a, b, g = case["weights"]
-        expected = a * c + b * sum(s) + g * t
-        if not _near(got, expected):
-            # A mistake is only named when it explains every case, not a chance match on one.
-            for index, (_, diagnosis) in enumerate(_total_mistakes(case)):
-                if all(
-                    _near(
-                        _as_scalar(
-                            call_student(fn, _total_tensors(other), call=_TOTAL_CALL), details
-                        ),
-                        _total_mistakes(other)[index][0],
-                    )
-                    for other in cases
-                ):
-                    raise CheckFailed(diagnosis, details)
-            raise CheckFailed(
-                Diagnosis(
-                    f"wrong value: expected {expected:.6g}, got {got:.6g}",
-                    "total = alpha * (sum of content losses) + beta * (sum of the style "
-                    "losses of all style layers) + gamma * TV(image)",
-                ),
-                details,
+    expect_calls(2 * len(cases))
+    details = (
+        "Input: random pictures, feature maps and targets with 1 or 2 content layers and 2 or 3 "
+        f"style layers, float32 ({repeat_text('total_loss', seed)})."
+    )
+    with on_input(details):
+        answers = [
+            as_scalar(
+                _call_total(fn, _total_tensors(case)),
+                "reduce every term to a scalar before adding",
             )
-        _check_total_gradient(fn, case, details)
+            for case in cases
+        ]
+        judge_numbers(
+            cases,
+            answers,
+            _total_expected,
+            _total_mistakes,
+            "total = alpha * (sum of content losses) + beta * (sum of the style losses of all "
+            "style layers) + gamma * TV(image)",
+        )
+        for case in cases:
+
+            def watched(tape: tf.GradientTape, case: dict = case) -> tuple[list, list]:
+                args = _total_tensors(case, watch=tape)
+                maps = [("the feature maps", value) for value in args[1].values()]
+                return args, [("the picture", args[0]), *maps]
+
+            check_gradients(
+                watched,
+                lambda args: _call_total(fn, args),
+                lambda args: solutions.total_loss(*args),
+            )
     return (
         f"correct on {len(cases)} random inputs, gradients flow to the picture and to its features"
     )
@@ -237,90 +278,16 @@ def _total_tensors(case: dict[str, Any], watch: Optional[tf.GradientTape] = None
     ]
 
 
-def _check_total_gradient(fn: Callable[..., Any], case: dict[str, Any], details: str) -> None:
-    """d total / d image and d total / d features must exist and match the reference's."""
-
-    def gradients(f: Callable[..., Any], student: bool) -> list[Any]:
-        with tf.GradientTape() as tape:
-            args = _total_tensors(case, watch=tape)
-            value = call_student(f, args, call=_TOTAL_CALL) if student else f(*args)
-        if student and not tf.is_tensor(value):
-            raise CheckFailed(
-                Diagnosis(
-                    "your total loss is not a tf.Tensor, so no gradient can flow back to the "
-                    "picture",
-                    NUMPY_HINT,
-                ),
-                details,
-            )
-        return tape.gradient(value, [args[0], *args[1].values()])
-
-    got = gradients(fn, student=True)
-    if any(g is None for g in got):
-        which = "the picture" if got[0] is None else "the feature maps"
-        raise CheckFailed(
-            Diagnosis(
-                f"no gradient flows from your total loss back to {which} (tf.GradientTape "
-                "gives None)",
-                NUMPY_HINT,
-            ),
-            details,
-        )
-    expected = gradients(solutions.total_loss, student=False)
-    for g, e in zip(got, expected):
-        g, e = (
-            np.asarray(tf.convert_to_tensor(g), np.float64),
-            np.asarray(tf.convert_to_tensor(e), np.float64),
-        )
-        if not np.allclose(g, e, rtol=1e-3, atol=1e-3 * max(float(np.max(np.abs(e))), 1e-12)):
-            raise CheckFailed(
-                Diagnosis(
-                    "the value is right but the gradient is not",
-                    "avoid tf.stop_gradient, rounding and casts inside the function",
-                ),
-                details,
-            )
-
-
-def _as_scalar(value: Any, details: str) -> float:
-    if value is None:
-        raise CheckFailed(
-            Diagnosis("your function returned None", "did you forget the `return` statement?"),
-            details,
-        )
-    try:
-        array = np.asarray(tf.convert_to_tensor(value), np.float64)
-    except (TypeError, ValueError) as err:
-        raise CheckFailed(
-            Diagnosis(
-                f"your function returned a {type(value).__name__}, not a number "
-                f"({short_error(err)})",
-                "return the scalar loss tensor",
-            ),
-            details,
-        ) from None
-    if array.shape != ():
-        raise CheckFailed(
-            Diagnosis(
-                f"your result has shape {array.shape}, but a loss is a single number (shape ())",
-                "reduce every term to a scalar before adding",
-            ),
-            details,
-        )
-    return float(array)
-
-
-def _near(got: float, expected: float, rtol: float = 1e-4) -> bool:
-    return bool(np.isfinite(got) and abs(got - expected) <= rtol * max(abs(expected), 1e-12))
-
-
 def check_total_loss(fn: Optional[Callable[..., Any]], *, seed: Optional[int] = None) -> bool:
-    """Check a student's ``total_loss(image, features, content_targets, style_targets, alpha, beta, gamma)``.
+    """Check a student's ``total_loss(image, features, content_targets, style_targets, alpha,
+    beta, gamma)``; print a verdict.
+
+    Used by 05_optimization, Exercise 1.
 
     Args:
-        fn: the student's function. It gets ``image`` (1, H, W, 3), ``features`` {layer: (1, h, w, C)},
-            ``content_targets`` {layer: (1, h, w, C)}, ``style_targets`` {layer: Gram matrix (C, C)}
-            (tf tensors, float32 or float64) and three floats; it should return the scalar
+        fn: the student's function. It gets ``image`` (1, H, W, 3), ``features`` {layer: (1, h, w,
+            C)}, ``content_targets`` {layer: (1, h, w, C)}, ``style_targets`` {layer: Gram matrix
+            (C, C)} (tf tensors, float32) and three floats; it should return the scalar
             ``alpha * sum content_loss + beta * sum style_loss(gram_matrix(features[l]), target_l)
             + gamma * total_variation_loss(image)``. ``None`` counts as "not implemented yet".
         seed: seed for the random inputs; ``None`` draws a fresh one (printed on failure).
@@ -328,14 +295,7 @@ def check_total_loss(fn: Optional[Callable[..., Any]], *, seed: Optional[int] = 
     Returns:
         True if ``fn`` matches an independent NumPy computation on every input and gradients flow.
     """
-    if fn is None or not callable(fn):
-        return run_check("total_loss", _not_yet)
-    seed = int(np.random.default_rng().integers(10**6)) if seed is None else int(seed)
-    return run_check("total_loss", lambda: _total_body(fn, seed))
-
-
-def _not_yet() -> str:
-    raise NotImplementedYet
+    return check_function("total_loss", fn, seed, _total_body)
 
 
 # =========================================================================== one step
@@ -357,7 +317,7 @@ class _Watch:
 
 @dataclass
 class _StepCase:
-    """One run: a picture, a loss on a small network, an optimiser; and the reference beside them."""
+    """One run: a picture, a loss on a small network, an optimiser, and the reference beside."""
 
     image: tf.Variable
     model: Any
@@ -455,8 +415,8 @@ def _none_gradient_diagnosis(case: _StepCase) -> Diagnosis:
     x = given[-1]
     if isinstance(x, np.ndarray):
         return Diagnosis(
-            "the gradient is None: loss_fn got a NumPy array (image.numpy()), which the tape cannot "
-            "follow back to the picture",
+            "the gradient is None: loss_fn got a NumPy array (image.numpy()), which the tape "
+            "cannot follow back to the picture",
             NUMPY_HINT,
         )
     if isinstance(x, tf.Variable) and not _same(x, case.image):
@@ -467,14 +427,15 @@ def _none_gradient_diagnosis(case: _StepCase) -> Diagnosis:
         )
     if tf.is_tensor(x) and not isinstance(x, tf.Variable):
         return Diagnosis(
-            "the gradient is None: loss_fn got a constant copy of the picture (e.g. tf.constant(...) "
-            "or a tensor made from image.numpy()), which is not connected to the Variable",
+            "the gradient is None: loss_fn got a constant copy of the picture "
+            "(e.g. tf.constant(...) or a tensor made from image.numpy()), which is not connected "
+            "to the Variable",
             "pass the tf.Variable `image` to loss_fn",
         )
     return Diagnosis(
         "the gradient is None: the tape did not record the loss being computed from the picture",
-        "compute the loss inside the `with tf.GradientTape() as tape:` block, and let the tape watch "
-        "the picture (it does by itself for a trainable tf.Variable)",
+        "compute the loss inside the `with tf.GradientTape() as tape:` block, and let the tape "
+        "watch the picture (it does by itself for a trainable tf.Variable)",
     )
 
 
@@ -489,7 +450,8 @@ def _error_diagnosis(err: BaseException, case: _StepCase) -> Diagnosis:
         )
     if "Shape mismatch" in text or "shape" in text.lower() and "assign" in text.lower():
         return Diagnosis(
-            f"wrong shape: you assigned a value of another shape to the picture ({short_error(err)})",
+            f"wrong shape: you assigned a value of another shape to the picture "
+            f"({short_error(err)})",
             "the picture keeps its shape (1, H, W, 3); assign a tensor of exactly that shape",
         )
     if "dtype" in text and ("float64" in text or "int" in text or "conversion" in text):
@@ -506,7 +468,8 @@ def _error_diagnosis(err: BaseException, case: _StepCase) -> Diagnosis:
 
 
 def _call_step(step: Callable[..., Any], case: _StepCase) -> tuple[Any, Optional[BaseException]]:
-    """``(returned, None)`` or ``(None, error)``; what the step prints is captured by :func:`call_student`."""
+    """``(returned, None)`` or ``(None, error)``; what the step prints is captured by
+    :func:`call_student`."""
 
     def guarded() -> tuple[Any, Optional[BaseException]]:
         try:
@@ -616,9 +579,10 @@ def _run_one_step(step: Callable[..., Any], case: _StepCase, number: int) -> Non
         raise CheckFailed(
             Diagnosis(
                 f"after step {number} the picture differs from one optimiser step: at index "
-                f"{tuple(int(i) for i in where)} expected {expected[where]:.5f}, got {after[where]:.5f}",
-                "one step = one loss under the tape, one gradient, one apply_gradients with the optimizer passed "
-                "in, then the clip; no extra scaling or second update",
+                f"{tuple(int(i) for i in where)} expected {expected[where]:.5f}, got "
+                f"{after[where]:.5f}",
+                "one step = one loss under the tape, one gradient, one apply_gradients with the "
+                "optimizer passed in, then the clip; no extra scaling or second update",
             )
         )
     _check_returned(
@@ -656,9 +620,9 @@ def _check_returned(returned: Any, loss_before: float, loss_after: float) -> Non
             )
         )
     value = float(returned)
-    if _near(value, loss_before, 1e-4):
+    if near(value, loss_before, 1e-4):
         return
-    if _near(value, loss_after, 1e-4):
+    if near(value, loss_after, 1e-4):
         raise CheckFailed(
             Diagnosis(
                 "your step returned the loss *after* the update; the lesson's loop expects the "
@@ -680,20 +644,19 @@ _STEP_SETTINGS = [((6, 7), "adam", 0.02), ((5, 9), "sgd", 0.01), ((8, 4), "adam"
 
 def _step_body(step: Callable[..., Any], seed: int) -> str:
     rng = np.random.default_rng(seed)
+    expect_calls(3 * len(_STEP_SETTINGS))
     for shape, kind, rate in _STEP_SETTINGS:
         case = _step_case(rng, shape, kind, rate)
         for number in (1, 2, 3):
-            try:
+            details = (
+                f"Input: {case.label}, step {number} ({repeat_text('optimization_step', seed)})."
+            )
+            with on_input(details):
                 _run_one_step(step, case, number)
-            except CheckFailed as failure:
-                raise CheckFailed(
-                    failure.diagnosis,
-                    f"Input: {case.label}, step {number} (seed {seed}: "
-                    f"check_optimization_step(step, seed={seed}) repeats this test).",
-                ) from None
     return (
-        f"{len(_STEP_SETTINGS)} random pictures, 3 steps each with Adam and SGD: the picture descends, "
-        "stays in [0, 1], the network is untouched and the loss before each update is returned"
+        f"{len(_STEP_SETTINGS)} random pictures, 3 steps each with Adam and SGD: the picture "
+        "descends, stays in [0, 1], the network is untouched and the loss before each update is "
+        "returned"
     )
 
 
@@ -702,22 +665,22 @@ def check_optimization_step(
 ) -> bool:
     """Check a student's ``step(image, loss_fn, optimizer)``; print a verdict.
 
+    Used by 05_optimization, Exercise 2.
+
     Args:
-        fn: the student's step. It gets ``image``, a ``tf.Variable`` (1, H, W, 3) float32 in [0, 1];
-            ``loss_fn``, picture -> differentiable scalar (built on a small Keras model with
+        fn: the student's step. It gets ``image``, a ``tf.Variable`` (1, H, W, 3) float32 in [0,
+            1]; ``loss_fn``, picture -> differentiable scalar (built on a small Keras model with
             trainable weights); and a fresh Keras optimiser (Adam or SGD). It should update
-            ``image`` in place by one optimiser step on the gradient of the loss with respect to the
-            picture only, clip it to [0, 1], and return the loss computed before the update.
+            ``image`` in place by one optimiser step on the gradient of the loss with respect to
+            the picture only, clip it to [0, 1], and return the loss computed before the update.
             ``None`` counts as "not implemented yet".
-        seed: seed for the random pictures and networks; ``None`` draws a fresh one (printed on failure).
+        seed: seed for the random pictures and networks; ``None`` draws a fresh one (printed on
+        failure).
 
     Returns:
         True if three consecutive steps match a reference step on every picture.
     """
-    if fn is None or not callable(fn):
-        return run_check("optimization_step", _not_yet)
-    seed = int(np.random.default_rng().integers(10**6)) if seed is None else int(seed)
-    return run_check("optimization_step", lambda: _step_body(fn, seed))
+    return check_function("optimization_step", fn, seed, _step_body)
 
 
 register_reference(check_total_loss, solutions.total_loss)

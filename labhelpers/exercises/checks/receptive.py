@@ -1,50 +1,51 @@
 """Checker of lesson 01's exercise: the receptive field of a stack of layers.
 
-``check_receptive_field(fn)`` calls the student's ``receptive_field(layers)`` on random stacks of
-``(name, kernel, stride)`` layers (kernels 1-7, strides 1-3, as :func:`labhelpers.network.layers.
-layer_geometry` lists VGG16's), and compares the answer with an independent count: one output value's
-interval of input pixels walked back through the stack (a layer with kernel k and stride s maps the
-outputs a..b to the inputs s*a .. s*b + k - 1). The usual mistakes of the forward rule
-``r += (k - 1) * s; s *= stride`` are named when they explain every stack (the pooling's own growth
-left out, the spacing updated before the growth, the spacing ignored, a count starting at 0, ...).
+Used by 01_feature_hierarchy, "Exercise: count it yourself".  ``check_receptive_field(fn)`` calls
+the student's ``receptive_field(layers)`` on random stacks of ``(name, kernel, stride)`` layers
+(kernels 1-7, strides 1-3, as :func:`labhelpers.network.layers.layer_geometry` lists VGG16's), and
+compares the answer with an independent count: one output value's interval of input pixels walked
+back through the stack (a layer with kernel k and stride s maps the outputs a..b to the inputs
+s*a .. s*b + k - 1).  The usual mistakes of the forward rule ``r += (k - 1) * s; s *= stride`` are
+named when they explain every stack (the pooling's own growth left out, the spacing updated before
+the growth, the spacing ignored, a count starting at 0, ...).  The reference for
+:func:`use_if_correct` is the model solution
+:func:`labhelpers.exercises.solutions.receptive_field`.
 """
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any, Optional
 
 import numpy as np
 
+from labhelpers.exercises import solutions
 from labhelpers.exercises.checks.core import (
     CheckFailed,
     Diagnosis,
-    NotImplementedYet,
     call_student,
+    check_function,
+    expect_calls,
+    mistake_explaining_all,
+    on_input,
     register_reference,
-    run_check,
+    repeat_text,
+    returned,
 )
 
-__all__ = ["check_receptive_field", "receptive_field", "walked_receptive_field"]
+__all__ = ["check_receptive_field", "walked_receptive_field"]
 
 Layers = Sequence[tuple[str, int, int]]
 
 
 def walked_receptive_field(layers: Layers) -> int:
-    """Input pixels (side) one value of the last layer depends on, by walking its interval back to the input."""
+    """Input pixels (side) one value of the last layer depends on, by walking its interval back
+    to the input."""
     first, last = 0, 0
     for _name, kernel, stride in reversed(list(layers)):
         first, last = first * stride, last * stride + kernel - 1
     return last - first + 1
-
-
-def receptive_field(layers: Layers) -> int:
-    """Reference: the forward rule, from r = 1, s = 1: each layer adds (k - 1) * s, then s *= stride."""
-    field, spacing = 1, 1
-    for _name, kernel, stride in layers:
-        field += (kernel - 1) * spacing
-        spacing *= stride
-    return field
 
 
 def _forward(
@@ -72,25 +73,29 @@ _MISTAKES: list[tuple[Callable[[Layers], Any], Diagnosis]] = [
     (
         lambda layers: _forward(layers, own_growth_of_strided=False),
         Diagnosis(
-            "a layer with a stride (a pooling) only multiplies the spacing in your count; it also looks at k "
-            "neighbouring values of the layer below, so it widens the field first, like a convolution",
-            "every layer adds (k - 1) times the current spacing, whatever its stride; the stride acts afterwards",
+            "a layer with a stride (a pooling) only multiplies the spacing in your count; it "
+            "also looks at k neighbouring values of the layer below, so it widens the field "
+            "first, like a convolution",
+            "every layer adds (k - 1) times the current spacing, whatever its stride; the stride "
+            "acts afterwards",
         ),
     ),
     (
         lambda layers: _forward(layers, spacing_first=True),
         Diagnosis(
-            "you update the spacing before adding the layer's own growth, so a strided layer's window is counted "
-            "with the spacing of the layer *above* it",
-            "a layer's k values are spaced as the layer below it; change the spacing after the growth",
+            "you update the spacing before adding the layer's own growth, so a strided layer's "
+            "window is counted with the spacing of the layer *above* it",
+            "a layer's k values are spaced as the layer below it; change the spacing after the "
+            "growth",
         ),
     ),
     (
         lambda layers: _forward(layers, use_spacing=False),
         Diagnosis(
-            "your count ignores the spacing: after a stride, neighbouring values of a layer are several input "
-            "pixels apart",
-            "each layer adds (k - 1) times the distance in input pixels between the values it looks at",
+            "your count ignores the spacing: after a stride, neighbouring values of a layer are "
+            "several input pixels apart",
+            "each layer adds (k - 1) times the distance in input pixels between the values it "
+            "looks at",
         ),
     ),
     (
@@ -103,15 +108,16 @@ _MISTAKES: list[tuple[Callable[[Layers], Any], Diagnosis]] = [
     (
         lambda layers: _forward(layers, add_stride=True),
         Diagnosis(
-            "your spacing grows by adding the strides; two strides of 2 put values 4 pixels apart, not 3",
+            "your spacing grows by adding the strides; two strides of 2 put values 4 pixels "
+            "apart, not 3",
             "multiply the spacing by each layer's stride",
         ),
     ),
     (
         lambda layers: sum(kernel for _n, kernel, _s in layers),
         Diagnosis(
-            "you added up the kernel sizes; the layers overlap (a 3-wide window over 3-wide windows sees 5 pixels, "
-            "not 6) and strides spread them",
+            "you added up the kernel sizes; the layers overlap (a 3-wide window over 3-wide "
+            "windows sees 5 pixels, not 6) and strides spread them",
             "start from 1 pixel; each layer adds (k - 1) times the current spacing",
         ),
     ),
@@ -125,8 +131,8 @@ _MISTAKES: list[tuple[Callable[[Layers], Any], Diagnosis]] = [
     (
         lambda layers: list(layers)[-1][1],
         Diagnosis(
-            "you returned the last layer's own kernel size; its values each see a patch of the layer below, "
-            "whose values see patches themselves",
+            "you returned the last layer's own kernel size; its values each see a patch of the "
+            "layer below, whose values see patches themselves",
             "go through all the layers, from the input up",
         ),
     ),
@@ -134,7 +140,7 @@ _MISTAKES: list[tuple[Callable[[Layers], Any], Diagnosis]] = [
 
 
 def _stacks(rng: np.random.Generator) -> list[list[tuple[str, int, int]]]:
-    """Eight random stacks of 3-9 layers; every one has a pooling-like layer (kernel >= 2, stride >= 2)."""
+    """Eight random stacks of 3-9 layers, each with a pooling-like layer (kernel, stride >= 2)."""
     stacks = []
     for number in range(8):
         layers = []
@@ -156,29 +162,22 @@ def _describe(layers: Layers) -> str:
     )
 
 
-def _answer(value: Any, details: str) -> int:
-    if value is None:
-        raise CheckFailed(
-            Diagnosis("your function returned None", "did you forget the `return` statement?"),
-            details,
-        )
+def _answer(value: Any) -> int:
     try:
-        number = float(value)
+        number = float(returned(value))
     except (TypeError, ValueError):
         raise CheckFailed(
             Diagnosis(
                 f"your function returned a {type(value).__name__}, not a number of pixels",
                 "return one whole number: the side of the patch in pixels",
-            ),
-            details,
+            )
         ) from None
     if not np.isfinite(number) or number != round(number):
         raise CheckFailed(
             Diagnosis(
                 f"your function returned {number:g}, not a whole number of pixels",
                 "kernels and strides are whole numbers; use * and +, not /",
-            ),
-            details,
+            )
         )
     return int(round(number))
 
@@ -186,49 +185,46 @@ def _answer(value: Any, details: str) -> int:
 def check_receptive_field(fn: Optional[Callable[..., Any]], *, seed: Optional[int] = None) -> bool:
     """Check a student's ``receptive_field(layers)``; print a verdict.
 
+    Used by 01_feature_hierarchy, "Exercise: count it yourself".
+
     Args:
-        fn: the student's function, called with a list of ``(name, kernel side px, stride px)`` from the
-            input upward; it should return the side (px) of the input patch one value of the last layer
-            depends on (a whole number). ``None`` counts as "not implemented yet".
+        fn: the student's function, called with a list of ``(name, kernel side px, stride px)``
+            from the input upward; it should return the side (px) of the input patch one value of
+            the last layer depends on (a whole number). ``None`` counts as "not implemented yet".
         seed: seed for the random stacks; ``None`` draws a fresh one (printed on failure).
 
     Returns:
         True if ``fn`` gives the walked-back count on every random stack.
     """
 
-    def body() -> str:
-        if fn is None or not callable(fn):
-            raise NotImplementedYet
-        used = int(np.random.default_rng().integers(10**6)) if seed is None else int(seed)
-        stacks = _stacks(np.random.default_rng(used))
-        repeat = (
-            f"(seed {used}: check_receptive_field(receptive_field, seed={used}) repeats this test)"
-        )
+    def body(fn: Callable[..., Any], seed: int) -> str:
+        stacks = _stacks(np.random.default_rng(seed))
+        expect_calls(len(stacks))
+
+        def details(layers: Layers) -> str:
+            return f"Input: layers = {_describe(layers)} ({repeat_text('receptive_field', seed)})."
+
         answers = []
         for layers in stacks:
-            details = f"Input: layers = {_describe(layers)} {repeat}."
-            answers.append(
-                _answer(call_student(fn, [list(layers)], call="receptive_field(layers)"), details)
-            )
+            with on_input(details(layers)):
+                value = call_student(fn, [list(layers)], call="receptive_field(layers)")
+                answers.append(_answer(value))
         for layers, got in zip(stacks, answers):
             expected = walked_receptive_field(layers)
             if got != expected:
-                details = f"Input: layers = {_describe(layers)} {repeat}."
-                # A mistake is named only when it gives the student's answer on every stack.
-                for mistake, diagnosis in _MISTAKES:
-                    if all(mistake(other) == answer for other, answer in zip(stacks, answers)):
-                        raise CheckFailed(diagnosis, details)
+                diagnosis = mistake_explaining_all(_MISTAKES, stacks, answers, operator.eq)
                 raise CheckFailed(
-                    Diagnosis(
+                    diagnosis
+                    or Diagnosis(
                         f"wrong field: expected {expected} px, got {got} px",
                         "from r = 1 and a spacing s = 1: each layer adds (k - 1) * s to r, "
                         "then multiplies s by its stride (the two rules of section 1)",
                     ),
-                    details,
+                    details(layers),
                 )
         return f"correct on {len(stacks)} random stacks of layers"
 
-    return run_check("receptive_field", body)
+    return check_function("receptive_field", fn, seed, body)
 
 
-register_reference(check_receptive_field, receptive_field)
+register_reference(check_receptive_field, solutions.receptive_field)

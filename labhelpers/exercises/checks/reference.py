@@ -1,10 +1,11 @@
 """Checking "the same values as a reference function": random cases, typical mistakes, gradients.
 
-An :class:`Exercise` names a reference implementation, how to draw random :class:`Case` inputs,
-and the typical mistakes with what to tell the student; :func:`run_exercise` tries the student's
-function on every case (values, dtype, gradients, and once inside ``tf.function``) and reports
-through :func:`labhelpers.exercises.checks.core.run_check`.  The loss exercises of lessons 2-4
-(:mod:`labhelpers.exercises.checks.losses`) are written this way.
+Used by the loss checkers of lessons 02-04 (:mod:`labhelpers.exercises.checks.losses`: content
+loss in 02, Gram matrix and style loss in 03, total variation in 04).  An :class:`Exercise` names
+a reference implementation, how to draw random :class:`Case` inputs, and the typical mistakes with
+what to tell the student; :func:`run_exercise` tries the student's function on every case (values,
+dtype, gradients, and once inside ``tf.function``) on the scaffold of
+:mod:`labhelpers.exercises.checks.core`.
 """
 
 from __future__ import annotations
@@ -17,13 +18,18 @@ import numpy as np
 
 from labhelpers.config import import_tensorflow
 from labhelpers.exercises.checks.core import (
-    NUMPY_HINT,
+    WRONG_GRADIENT,
     CheckFailed,
     Diagnosis,
     NotImplementedYet,
     as_array,
+    call_compiled,
     call_student,
-    run_check,
+    check_function,
+    expect_calls,
+    no_gradient,
+    on_input,
+    repeat_text,
     values_close,
 )
 
@@ -71,6 +77,9 @@ class Exercise:
     shape_problem: Callable[[Case, tuple, tuple], Diagnosis]
     values_hint: str
     extra_args: str = ""  # shown in the "repeat this test" line, e.g. ", batched=True"
+    #: The first input is a symmetric matrix (a Gram matrix): only the symmetric part of the
+    #: gradient counts, so a loss over one triangle (with the other counted twice) is right.
+    symmetric_input: bool = False
 
     @property
     def call(self) -> str:
@@ -91,7 +100,7 @@ def times_text(ratio: float) -> str:
 
 
 def common_ratio(got: Any, expected: Any) -> Optional[float]:
-    """The constant ``k`` (not 1, > 0) with ``got == k * expected``, if there is one (else None)."""
+    """The constant ``k`` (not 1, > 0) with ``got == k * expected`` if there is one, else None."""
     g, e = np.asarray(got, np.float64).ravel(), np.asarray(expected, np.float64).ravel()
     denominator = float(e @ e)
     if denominator == 0.0:
@@ -124,7 +133,8 @@ def explain_difference(
     got: np.ndarray,
     expected: np.ndarray,
 ) -> Diagnosis:
-    """Name the mistake that produced ``got`` (the student's result on ``case``) if it is a known one.
+    """Name the mistake that produced ``got`` (the student's result on ``case``) if it is a known
+    one.
 
     A known mistake (or a factor) is only named when it explains the student's results on
     *every* case, so that a scalar landing near a wrong formula by chance is not blamed.
@@ -165,13 +175,14 @@ def explain_difference(
         for key, factor, why in ex.factors(case):
             if abs(ratio / factor - 1) < 1e-3 and factor_everywhere(key):
                 return Diagnosis(
-                    f"wrong normalisation: your result is {times_text(ratio)} the expected one ({why}); "
-                    "check what you divide by",
+                    f"wrong normalisation: your result is {times_text(ratio)} the expected one "
+                    f"({why}); check what you divide by",
                     ex.values_hint,
                 )
         if got.size > 1:
             return Diagnosis(
-                f"wrong normalisation: your result is {times_text(ratio)} the expected one; check what you divide by",
+                f"wrong normalisation: your result is {times_text(ratio)} the expected one; "
+                "check what you divide by",
                 ex.values_hint,
             )
     if got.size == 1:
@@ -180,8 +191,8 @@ def explain_difference(
         )
     where = np.unravel_index(np.argmax(np.abs(got - expected)), got.shape)
     return Diagnosis(
-        f"wrong values: at index {tuple(int(i) for i in where)} expected {float(expected[where]):.6g}, "
-        f"got {float(got[where]):.6g}",
+        f"wrong values: at index {tuple(int(i) for i in where)} expected "
+        f"{float(expected[where]):.6g}, got {float(got[where]):.6g}",
         ex.values_hint,
     )
 
@@ -197,14 +208,7 @@ def check_values(
     tensors = [tf.constant(x) for x in case.inputs]
     expected = ex.reference(*tensors).numpy()
     if where:
-        # A fresh tf.function per check: silence TF's "frequent retracing" warning about it.
-        compiled = tf.function(lambda *args: fn(*args))
-        logger, level = tf.get_logger(), tf.get_logger().level
-        logger.setLevel("ERROR")
-        try:
-            result = call_student(compiled, tensors, call=ex.call, where=where)
-        finally:
-            logger.setLevel(level)
+        result = call_compiled(fn, tensors, call=ex.call)
     else:
         result = call_student(fn, tensors, call=ex.call)
     got = as_array(result)
@@ -214,12 +218,15 @@ def check_values(
         raise CheckFailed(
             Diagnosis(
                 f"your function returned NaN or inf{where}",
-                "look for a division by zero (e.g. a size that is 0) or a square root / log of a negative number",
+                "look for a division by zero (e.g. a size that is 0) or a square root / log of a "
+                "negative number",
             )
         )
     if not values_close(got, expected, case.dtype):
         raise CheckFailed(explain_difference(ex, fn, case, cases, got, expected))
-    if got.dtype != case.dtype:
+    # Keras's loss objects (tf.keras.losses.MeanSquaredError()) compute in Keras's float type
+    # by design: not the student's cast.
+    if got.dtype != case.dtype and not isinstance(fn, tf.keras.losses.Loss):
         raise CheckFailed(
             Diagnosis(
                 f"your function returned {got.dtype.name} for {case.dtype.name} inputs",
@@ -252,44 +259,32 @@ def check_gradient(ex: Exercise, fn: Callable, case: Case) -> None:
 
     got = gradient(fn, student=True)
     if got is None:
-        raise CheckFailed(
-            Diagnosis(
-                f"no gradient flows from your result back to {ex.arg_names[0]} (tf.GradientTape gives None)",
-                NUMPY_HINT,
-            )
-        )
+        raise CheckFailed(no_gradient(ex.arg_names[0]))
     expected = gradient(ex.reference, student=False)
+    if ex.symmetric_input:
+        got = (got + np.swapaxes(got, -1, -2)) / 2
+        expected = (expected + np.swapaxes(expected, -1, -2)) / 2
     if not values_close(got, expected, case.dtype, rtol=1e-3):
-        raise CheckFailed(
-            Diagnosis(
-                "the values are right but the gradient is not",
-                "avoid tf.stop_gradient, rounding and casts to integers inside the function",
-            )
-        )
+        raise CheckFailed(WRONG_GRADIENT)
 
 
 def run_exercise(ex: Exercise, fn: Any, seed: Optional[int]) -> bool:
     """Check ``fn`` against ``ex.reference`` on every case (values, gradients, then inside
     ``tf.function``); print one verdict (with the seed that repeats a failure) and return it."""
 
-    def body() -> str:
-        if fn is None or not callable(fn):
-            raise NotImplementedYet
-        used = int(np.random.default_rng().integers(10**6)) if seed is None else int(seed)
-        cases = ex.make_cases(np.random.default_rng(used))
-        case = cases[0]
-        try:
-            for case in cases:
+    def body(fn: Callable[..., Any], seed: int) -> str:
+        cases = ex.make_cases(np.random.default_rng(seed))
+        expect_calls(2 * len(cases) + 1)
+
+        def details(case: Case) -> str:
+            return f"Input: {ex.describe(case)} ({repeat_text(ex.name, seed, ex.extra_args)})."
+
+        for case in cases:
+            with on_input(details(case)):
                 check_values(ex, fn, case, cases)
                 check_gradient(ex, fn, case)
-            case = cases[0]
-            check_values(ex, fn, case, cases, where=" inside tf.function")
-        except CheckFailed as failure:
-            repeat = f"check_{ex.name}(fn, seed={used}{ex.extra_args})"
-            failure.details = (
-                f"Input: {ex.describe(case)} (seed {used}: {repeat} repeats this test)."
-            )
-            raise
+        with on_input(details(cases[0])):
+            check_values(ex, fn, cases[0], cases, where=" inside tf.function")
         return f"correct on {len(cases)} random inputs, gradients flow"
 
-    return run_check(ex.name, body)
+    return check_function(ex.name, fn, seed, body)
