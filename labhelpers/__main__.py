@@ -104,7 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    import_tensorflow()  # first, quietly: the stylize command's modules import TensorFlow as they load
+    try:
+        import_tensorflow()  # first, quietly: the stylize command's modules import TensorFlow
+    except KeyboardInterrupt:  # Ctrl-C in the first seconds: one line, not TensorFlow's traceback
+        print("interrupted while TensorFlow was loading; nothing was done", file=sys.stderr)
+        return 130
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):

@@ -20,13 +20,14 @@ import pytest
 @pytest.fixture(scope="session")
 def extractor():
     """The torchvision-trained VGG16 feature extractor (all 13 conv layers)."""
+    from labhelpers.config import env_flag
     from labhelpers.network.extractor import build_feature_extractor
     from labhelpers.network.weights import WeightsError
 
     try:
         return build_feature_extractor("torchvision", download=False, verbose=False)
     except WeightsError as exc:
-        if os.environ.get("LAB_REQUIRE_WEIGHTS") == "1":
+        if env_flag("LAB_REQUIRE_WEIGHTS"):
             raise
         pytest.skip(f"VGG16 weights not prepared ({exc}); run `python -m labhelpers weights`")
 

@@ -75,10 +75,14 @@ class PictureSources:
 
     Args:
         min_side_px: the shortest side VGG16 needs for the panel's layers (see :func:`min_side_px`).
+        max_side_px: the largest size (longest side, px) a run of the panel can use; uploads are
+            reduced to it when they arrive, so a 100 MP photo does not stay in memory as 1.2 GB
+            of floats (None: kept as uploaded).
     """
 
-    def __init__(self, min_side_px: int):
+    def __init__(self, min_side_px: int, max_side_px: int | None = None):
         self.min_side_px = int(min_side_px)
+        self.max_side_px = None if max_side_px is None else int(max_side_px)
         self.uploads: dict[str, dict[str, tuple[str, np.ndarray, str]]] = {
             "content": {},
             "style": {},
@@ -105,7 +109,7 @@ class PictureSources:
             return None, "", None
         name, data = files[0]
         try:
-            picture = load_image(data)
+            picture = load_image(data, max_size=self.max_side_px)  # no run uses more
         except ImageError as exc:
             raise ValueError(
                 f"The uploaded file {name!r} cannot be used as the {kind} picture: {exc}"

