@@ -265,7 +265,9 @@ def one_blas_thread() -> Iterator[None]:
             import scipy.linalg  # noqa: F401
             from threadpoolctl import threadpool_limits
 
-            _blas_limit = threadpool_limits(limits=1, user_api="blas")
+            _blas_limit = _off_the_main_thread(
+                lambda: threadpool_limits(limits=1, user_api="blas")
+            )
         _blas_users += 1
     try:
         yield
@@ -273,8 +275,33 @@ def one_blas_thread() -> Iterator[None]:
         with _BLAS_LOCK:
             _blas_users -= 1
             if _blas_users == 0 and _blas_limit is not None:
-                _blas_limit.restore_original_limits()
+                _off_the_main_thread(_blas_limit.restore_original_limits)
                 _blas_limit = None
+
+
+def _off_the_main_thread(action: Any) -> Any:
+    """``action()`` run in a short helper thread; its result.
+
+    OpenBLAS (0.3.30, NumPy's and SciPy's wheels) ignores a thread count set from any other thread
+    once the main thread has set one: a limit taken by a cell's run (main thread) could then not be
+    given back by the panel's background run ending last, and BLAS stayed on one thread. Set from
+    helper threads only, the count stays changeable from every thread.
+    """
+    outcome: list[Any] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            outcome.append(action())
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            errors.append(exc)
+
+    helper = threading.Thread(target=work, name="labhelpers-blas-limit", daemon=True)
+    helper.start()
+    helper.join()
+    if errors:
+        raise errors[0]
+    return outcome[0]
 
 
 #: Runs inside :func:`one_blas_thread` now, and the limit they share. Overlapping runs (the panel's
