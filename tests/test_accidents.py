@@ -128,8 +128,9 @@ def test_1_save_refuses_a_run_that_ended_before_its_first_step(idle_panel):
 
     photo = np.full((24, 32, 3), 0.5, np.float32)
     idle_panel.runner.result = StyleTransferResult(image=photo, stopped="interrupt")
-    idle_panel.runner.last_request = RunRequest("c", "s", lambda size: (photo, photo),
-                                                idle_panel.settings())
+    idle_panel.runner.last_request = RunRequest(
+        "c", "s", lambda size: (photo, photo), idle_panel.settings()
+    )
     assert idle_panel.save() is None
     assert "before its first step" in idle_panel.status.value
     assert not list(idle_panel.output_dir.glob("*.png"))
@@ -440,8 +441,18 @@ def test_15_a_switch_set_to_an_unknown_value_is_refused_in_one_line(monkeypatch,
 
 @pytest.mark.parametrize(
     "value, expected",
-    [("1", True), ("TRUE", True), (" yes ", True), ("on", True), ("", False), ("0", False),
-     ("false", False), ("No", False), ("off", False), (None, False)],
+    [
+        ("1", True),
+        ("TRUE", True),
+        (" yes ", True),
+        ("on", True),
+        ("", False),
+        ("0", False),
+        ("false", False),
+        ("No", False),
+        ("off", False),
+        (None, False),
+    ],
 )
 def test_15_every_documented_switch_value_is_accepted(monkeypatch, value, expected):
     if value is None:
