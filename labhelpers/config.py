@@ -258,35 +258,68 @@ def one_blas_thread() -> Iterator[None]:
     the user's own NumPy keeps every core. Overlapping blocks (in several threads) share one
     limit, counted: BLAS gets its threads back when the last of them ends.
     """
-    global _blas_users, _blas_limit
+    global _blas_users, _blas_limit, _blas_taken_by_main
     with _BLAS_LOCK:
         if _blas_users == 0:
-            # SciPy's own BLAS (L-BFGS-B's), loaded now so that it is limited too
-            import scipy.linalg  # noqa: F401
-            from threadpoolctl import threadpool_limits
-
-            _blas_limit = _off_the_main_thread(
-                lambda: threadpool_limits(limits=1, user_api="blas")
-            )
+            _blas_limit, _blas_taken_by_main = _take_blas_limit()
         _blas_users += 1
     try:
         yield
     finally:
         with _BLAS_LOCK:
             _blas_users -= 1
-            if _blas_users == 0 and _blas_limit is not None:
-                _off_the_main_thread(_blas_limit.restore_original_limits)
+            main = threading.current_thread() is threading.main_thread()
+            if _blas_limit is not None and (
+                _blas_users == 0 or (main and _blas_taken_by_main)
+            ):
+                # The last run gives the threads back; so does the main thread when it took the
+                # limit itself, as no other thread could give them back later (see below).
+                _give_blas_back(_blas_limit)
                 _blas_limit = None
 
 
-def _off_the_main_thread(action: Any) -> Any:
-    """``action()`` run in a short helper thread; its result.
+def _blas_counts() -> list[int]:
+    from threadpoolctl import threadpool_info
 
-    OpenBLAS (0.3.30, NumPy's and SciPy's wheels) ignores a thread count set from any other thread
-    once the main thread has set one: a limit taken by a cell's run (main thread) could then not be
-    given back by the panel's background run ending last, and BLAS stayed on one thread. Set from
-    helper threads only, the count stays changeable from every thread.
+    return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+
+def _take_blas_limit() -> tuple[Any, bool]:
+    """Limit BLAS to one thread; returns the limiter and whether the main thread had to set it.
+
+    OpenBLAS (0.3.30 in NumPy's and SciPy's wheels) ignores a thread count set from any other
+    thread once the main thread has set one. Set from a short helper thread, the limit stays
+    changeable from every thread, so the run that ends last can give the threads back whichever
+    thread it runs in. Only when the main thread had set a count itself before (a user's own
+    ``threadpool_limits``) is the limit set from the calling thread.
     """
+    # SciPy's own BLAS (L-BFGS-B's), loaded now so that it is limited too
+    import scipy.linalg  # noqa: F401
+    from threadpoolctl import threadpool_limits
+
+    limiter = _off_the_main_thread(lambda: threadpool_limits(limits=1, user_api="blas"))
+    if all(count == 1 for count in _blas_counts()):
+        return limiter, False
+    _off_the_main_thread(limiter.restore_original_limits)
+    return threadpool_limits(limits=1, user_api="blas"), (
+        threading.current_thread() is threading.main_thread()
+    )
+
+
+def _give_blas_back(limiter: Any) -> None:
+    """Restore the counts ``limiter`` found, from this thread or, if ignored here, a helper thread."""
+    wanted = sorted(
+        pool["num_threads"]
+        for pool in getattr(limiter, "_original_info", [])
+        if pool.get("user_api") == "blas"
+    )
+    limiter.restore_original_limits()
+    if wanted and sorted(_blas_counts()) != wanted:
+        _off_the_main_thread(limiter.restore_original_limits)
+
+
+def _off_the_main_thread(action: Any) -> Any:
+    """``action()`` run in a short helper thread (see :func:`_take_blas_limit`); its result."""
     outcome: list[Any] = []
     errors: list[BaseException] = []
 
@@ -311,6 +344,7 @@ def _off_the_main_thread(action: Any) -> Any:
 _BLAS_LOCK = threading.Lock()
 _blas_users = 0
 _blas_limit: Any = None
+_blas_taken_by_main = False
 
 
 def import_tensorflow() -> Any:

@@ -460,3 +460,32 @@ def test_15_every_documented_switch_value_is_accepted(monkeypatch, value, expect
     else:
         monkeypatch.setenv("LAB_FAST", value)
     assert config.fast_mode() is expected
+
+
+def test_7_with_a_users_own_main_thread_limit_the_threads_still_come_back():
+    """A user's own ``threadpool_limits`` in the main thread pins OpenBLAS to main-thread settings:
+    a run still gets one thread, and after a background run that ends last the user's count is
+    back (the main thread gives it back as its own run ends)."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    import scipy.linalg  # noqa: F401
+
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        if set(blas_threads()) != {2}:
+            pytest.skip("BLAS here cannot run on two threads")
+        entered, leave = threading.Event(), threading.Event()
+        seen: dict[str, list[int]] = {}
+
+        def background_run() -> None:
+            with config.one_blas_thread():
+                entered.set()
+                leave.wait(20)
+
+        worker = threading.Thread(target=background_run)
+        with config.one_blas_thread():
+            seen["the cell's run"] = blas_threads()
+            worker.start()
+            entered.wait(20)
+        leave.set()
+        worker.join(20)
+        assert set(seen["the cell's run"]) == {1}
+        assert set(blas_threads()) == {2}
