@@ -307,7 +307,7 @@ def _take_blas_limit() -> tuple[Any, bool]:
 
 
 def _give_blas_back(limiter: Any) -> None:
-    """Restore the counts ``limiter`` found, from this thread or, if ignored here, a helper thread."""
+    """Restore what ``limiter`` found: from this thread, or a helper thread if ignored here."""
     wanted = sorted(
         pool["num_threads"]
         for pool in getattr(limiter, "_original_info", [])
