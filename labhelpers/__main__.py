@@ -109,8 +109,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C in the first seconds: one line, not TensorFlow's traceback
         print("interrupted while TensorFlow was loading; nothing was done", file=sys.stderr)
         return 130
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:  # the defaults read the environment's switches (LAB_FAST=2 is refused in one line)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if not getattr(args, "run", None):
         parser.print_help()
         return 2

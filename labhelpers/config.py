@@ -186,8 +186,19 @@ def cache_problem(path: Path, exc: OSError) -> str:
 def images_dir() -> Path:
     """The folder with the bundled ``content/`` and ``style/`` images: ``LAB_IMAGES_DIR`` if set,
     else the package's own copy (:func:`package_images_dir`)."""
-    folder = os.environ.get("LAB_IMAGES_DIR")
-    return Path(folder) if folder else package_images_dir()
+    folder = os.environ.get("LAB_IMAGES_DIR", "").strip()
+    if not folder:
+        return package_images_dir()
+    path = Path(os.path.abspath(Path(folder).expanduser()))
+    if path.exists() and not path.is_dir():  # (a folder not there yet lists no pictures)
+        from labhelpers.console import remove_variable_advice
+
+        raise SwitchError(
+            f"The environment variable LAB_IMAGES_DIR is {path}, which is a file: set it to the "
+            "folder holding content/ and style/, or remove it to use the pictures that come "
+            f"with labhelpers ({remove_variable_advice('LAB_IMAGES_DIR')})."
+        )
+    return path
 
 
 def package_images_dir() -> Path:

@@ -489,3 +489,26 @@ def test_7_with_a_users_own_main_thread_limit_the_threads_still_come_back():
         worker.join(20)
         assert set(seen["the cell's run"]) == {1}
         assert set(blas_threads()) == {2}
+
+
+# ---------------------------------------------------------------- more of the same kinds
+
+
+def test_a_bad_switch_on_the_command_line_is_one_line_not_a_traceback(monkeypatch, capsys):
+    monkeypatch.setenv("LAB_FAST", "maybe")
+    assert run_cli(["stylize", "--size", "32", "-o", "x.png"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: The environment variable LAB_FAST is 'maybe'")
+    assert err.count("\n") == 1
+
+
+def test_lab_images_dir_naming_a_file_says_so(monkeypatch, tmp_path):
+    from labhelpers.images import list_images
+
+    blocker = tmp_path / "pictures.zip"
+    blocker.write_bytes(b"PK")
+    monkeypatch.setenv("LAB_IMAGES_DIR", str(blocker))
+    with pytest.raises(
+        config.SwitchError, match=r"LAB_IMAGES_DIR is .*pictures\.zip, which is a file"
+    ):
+        list_images()
