@@ -292,9 +292,12 @@ def run_stylize(args: argparse.Namespace) -> int:
 
     result = stylize(content, styles, settings, verbose=True)
     if not result.history:  # stopped before the first evaluation: the picture is the plain photo
+        from labhelpers.transfer.record import STOP_REASONS
+
+        why = STOP_REASONS.get(result.stopped or "", "Stopped")
         print(
-            f"{result.message} Nothing was saved: no step finished, so the picture would be the "
-            "unchanged photo.",
+            f"{why} before the first step finished: nothing was saved (the picture would be the "
+            "unchanged photo).",
             file=sys.stderr,
         )
         return 130 if result.stopped == "interrupt" else 1

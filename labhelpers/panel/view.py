@@ -507,8 +507,10 @@ class StyleTransferPanel:
         choice.value = key
         if unchanged and kind == "content":
             self.show_content_preview()  # an edited photo under the same name: show the new one
+        width, height = self.pictures.uploaded_sizes.get(key, picture.shape[1::-1])
+        kept = f"{picture.shape[1]}x{picture.shape[0]}"
+        reduced = "" if kept == f"{width}x{height}" else f", kept at {kept} px: no run uses more"
         self.controls.status.value = (
-            f"Using the uploaded {kind} picture {html.escape(name)} "
-            f"({picture.shape[1]}x{picture.shape[0]} px)."
+            f"Using the uploaded {kind} picture {html.escape(name)} ({width}x{height} px{reduced})."
         )
         return key
