@@ -511,6 +511,7 @@ class StyleTransferPanel:
         kept = f"{picture.shape[1]}x{picture.shape[0]}"
         reduced = "" if kept == f"{width}x{height}" else f", kept at {kept} px: no run uses more"
         self.controls.status.value = (
-            f"Using the uploaded {kind} picture {html.escape(name)} ({width}x{height} px{reduced})."
+            f"Using the uploaded {kind} picture {html.escape(name)} "
+            f"({width}x{height} px{reduced})."
         )
         return key
