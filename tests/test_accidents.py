@@ -540,3 +540,19 @@ def test_lab_images_dir_naming_a_file_says_so(monkeypatch, tmp_path):
         config.SwitchError, match=r"LAB_IMAGES_DIR is .*pictures\.zip, which is a file"
     ):
         list_images()
+
+
+@pytest.mark.parametrize("value", ["  ", " random "])
+def test_lab_weights_blank_is_unset_and_spaces_do_not_count(monkeypatch, value):
+    from labhelpers.network import weights as W
+
+    monkeypatch.setenv("LAB_WEIGHTS", value)
+    calls = []
+
+    def choose(spec, *rest):
+        calls.append(spec)
+        return W.WeightsChoice("random", "torch", None)
+
+    monkeypatch.setattr(W, "_choose", choose)
+    W.prepare_weights("auto", verbose=False)
+    assert calls == [value.strip() or "auto"]

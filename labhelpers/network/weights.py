@@ -472,9 +472,9 @@ def prepare_weights(
         WeightsError: listing every source tried and the command that fixes it.
     """
     spec = os.fspath(vgg_weights)
-    from_env = spec == "auto" and bool(os.environ.get("LAB_WEIGHTS"))
-    if from_env:
-        spec = os.environ["LAB_WEIGHTS"]
+    from_env = spec == "auto" and bool(os.environ.get("LAB_WEIGHTS", "").strip())
+    if from_env:  # blank is unset and spaces around a value do not count, as for every switch
+        spec = os.environ["LAB_WEIGHTS"].strip()
     try:
         choice = _choose(spec, preprocessing, download)
     except WeightsError as exc:
