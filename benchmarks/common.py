@@ -21,7 +21,6 @@ Only public names of ``labhelpers`` are used here.
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -317,7 +316,9 @@ def quick_mode(flag: bool = False) -> bool:
     Quick mode caps sizes, steps, rounds and notebooks so that a product runs in seconds on two
     cores and prints its table; its figures show the script still works, they measure nothing.
     """
-    return flag or os.environ.get(QUICK_ENV, "").strip() not in ("", "0")
+    from labhelpers.config import env_flag  # the one parser of on/off switches
+
+    return flag or env_flag(QUICK_ENV)
 
 
 def cpu_line(cpu: dict[str, Any]) -> str:
@@ -333,10 +334,10 @@ def write_text_atomic(path: Path, text: str) -> None:
 
     An interrupted benchmark therefore never leaves half a results file behind.
     """
+    from labhelpers.files import write_file
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
+    write_file(path, text, overwrite=True)
 
 
 def write_section(path: Path, title: str, body: str, heading: str) -> str:

@@ -104,10 +104,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    # first, quietly: the stylize command's modules import TensorFlow as they load
-    import_tensorflow()
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        import_tensorflow()  # first, quietly: the stylize command's modules import TensorFlow
+    except KeyboardInterrupt:  # Ctrl-C in the first seconds: one line, not TensorFlow's traceback
+        print("interrupted while TensorFlow was loading; nothing was done", file=sys.stderr)
+        return 130
+    try:  # the defaults read the environment's switches (LAB_FAST=2 is refused in one line)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if not getattr(args, "run", None):
         parser.print_help()
         return 2

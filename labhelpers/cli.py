@@ -176,18 +176,16 @@ def default_output_path(
 
 def _check_output(path: Path, option: str = "-o") -> None:
     """Fail before the (long) run if a file could not be saved there."""
-    from labhelpers.images import SAVE_FORMATS
+    from labhelpers.images.save import name_problem
 
     if path.is_dir():
         raise ValueError(
             f"'{path}' is a folder; give a file name inside it, e.g. {option} "
             f"{path / 'result.png'}"
         )
-    if path.suffix.lower() not in SAVE_FORMATS:
-        raise ValueError(
-            f"cannot save to '{path}': end the file name with .png, .jpg or .webp, e.g. {option} "
-            "result.png"
-        )
+    problem = name_problem(path, f"{option} ")
+    if problem:
+        raise ValueError(f"cannot save to '{path}': {problem}")
     folder = path.parent
     existing = folder
     while not existing.exists() and existing != existing.parent:
@@ -206,6 +204,33 @@ def _check_output(path: Path, option: str = "-o") -> None:
             f"cannot write to the folder '{folder}' ({exc.strerror or exc}); "
             f"choose another {option} path"
         ) from None
+
+
+def _input_file(source: str) -> Path | None:
+    """The file a picture argument reads (a path, or a bundled name's file), or None (a URL)."""
+    from labhelpers.images import image_path
+
+    if "://" in source:
+        return None
+    path = Path(source).expanduser()
+    if path.is_file():
+        return path
+    try:
+        return image_path(source)
+    except Exception:  # noqa: BLE001 - not a bundled name either: the run will say so
+        return None
+
+
+def _check_not_an_input(path: Path, sources: list[str], option: str = "-o") -> None:
+    """Refuse an output that would replace a picture the run reads (even with --overwrite)."""
+    for source in sources:
+        kept = _input_file(source)
+        if kept is not None and path.exists() and os.path.samefile(kept, path):
+            raise ValueError(
+                f"{option} {path} names the input picture {source!r}; the result would replace "
+                f"it (even with --overwrite, inputs are never replaced). Give another name, e.g. "
+                f"{option} {path.with_name(path.stem + '_stylized.png')}"
+            )
 
 
 def save_loss_plot(
@@ -268,10 +293,23 @@ def run_stylize(args: argparse.Namespace) -> int:
         Path(args.output).expanduser() if args.output else default_output_path(content, styles)
     )
     _check_output(output)
+    _check_not_an_input(output, [content, *styles])
     if args.plot_losses:
-        _check_output(Path(args.plot_losses).expanduser(), "--plot-losses")
+        plot = Path(args.plot_losses).expanduser()
+        _check_output(plot, "--plot-losses")
+        _check_not_an_input(plot, [content, *styles], "--plot-losses")
 
     result = stylize(content, styles, settings, verbose=True)
+    if not result.history:  # stopped before the first evaluation: the picture is the plain photo
+        from labhelpers.transfer.record import STOP_REASONS
+
+        why = STOP_REASONS.get(result.stopped or "", "Stopped")
+        print(
+            f"{why} before the first step finished: nothing was saved (the picture would be the "
+            "unchanged photo).",
+            file=sys.stderr,
+        )
+        return 130 if result.stopped == "interrupt" else 1
     saved = save_image(result.image, output, overwrite=args.overwrite)
     height, width = result.image.shape[:2]
     print(f"Saved {saved} ({width}x{height} px)")

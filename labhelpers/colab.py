@@ -33,11 +33,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from labhelpers.config import REPO_ROOT
@@ -300,14 +298,9 @@ def write_configuration(
 
 def _replace_file(path: Path, text: str) -> None:
     """Write ``text`` to a temporary file beside ``path``, then move it over ``path``."""
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as file:
-            file.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from labhelpers.files import write_file
+
+    write_file(path, text, overwrite=True)
 
 
 def sync_notebook(path: str | Path) -> bool:

@@ -18,7 +18,7 @@ ROOTS = (PACKAGE.parent / "labhelpers", PACKAGE.parent / "tests", PACKAGE.parent
 #: Layers of the architecture, in the direction the data flows; a module may import only from its
 #: own layer or earlier ones (pictures -> network -> losses -> optimiser -> lesson tools).
 LAYERS = (
-    {"config", "colab", "console"},
+    {"config", "colab", "console", "files"},
     {"images", "color"},
     {"network"},
     {"losses"},

@@ -44,7 +44,7 @@ def tutorial_figures(
         return json.loads(path.read_text())
     figures = common.tutorial_loop(features, content, style, distances=distances)
     figures.pop("image")
-    path.write_text(json.dumps(figures))
+    common.write_text_atomic(path, json.dumps(figures))
     return figures
 
 

@@ -150,6 +150,28 @@ def is_array_like(value: Any) -> bool:
     )
 
 
+def refuse_result_object(source: Any, what: str = "The picture") -> None:
+    """Raise :class:`ImageError` naming ``.image`` when ``source`` is a result holding a picture.
+
+    ``stylize`` returns a :class:`~labhelpers.transfer.run.StyleTransferResult` (picture, losses,
+    settings); passing it where a picture goes is a common slip, and numpy's "dtype object" or
+    "cannot load" would not say what to write instead.
+    """
+    if isinstance(source, (np.ndarray, str, bytes, Image.Image)):
+        return
+    try:
+        picture = getattr(source, "image", None)
+    except Exception:  # noqa: BLE001 - an odd object's property failing: not a result
+        return
+    if picture is not None and is_array_like(picture):
+        name = type(source).__name__
+        raise ImageError(
+            f"{what} is a {name} (the whole result: picture, losses, settings), not a picture. "
+            f"Pass its picture, `result.image`: e.g. save_image(result.image, 'result.png') or "
+            "stylize(result.image, style)."
+        )
+
+
 def as_float_image(
     source: Any, *, lenient: bool = True, min_side: int = 0, what: str = "The image array"
 ) -> np.ndarray:
@@ -167,6 +189,7 @@ def as_float_image(
     Raises:
         ImageError: the shape, dtype or value range is not an image's; the message says the fix.
     """
+    refuse_result_object(source, what)
     source = to_numpy(source)
     try:
         array = np.asarray(source)

@@ -32,6 +32,7 @@ from labhelpers.images.arrays import (
     fit_size,
     check_size_arg,
     is_array_like,
+    refuse_result_object,
     shrink_to,
     to_three_channels,
 )
@@ -293,6 +294,7 @@ def load_image(source: Any, max_size: int | None = None) -> np.ndarray:
     """
     if max_size is not None:
         max_size = check_size_arg(max_size, "max_size")
+    refuse_result_object(source)
     if isinstance(source, (str, os.PathLike)):
         text = os.fspath(source)
         if isinstance(text, bytes):

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
-from labhelpers.images.arrays import ImageError, as_float_image
+from labhelpers.files import write_file
+from labhelpers.images.arrays import ImageError, as_float_image, refuse_result_object
 from labhelpers.images.load import load_image
 
 #: Formats :func:`save_image` can write, by suffix.
@@ -39,8 +39,21 @@ def to_uint8(image: Any) -> np.ndarray:
     return np.round(rgb * 255.0).astype(np.uint8)
 
 
-def _free_name(path: Path, attempt: int) -> Path:
-    return path if attempt == 0 else path.with_name(f"{path.stem}-{attempt}{path.suffix}")
+def name_problem(path: Path, option: str = "") -> str | None:
+    """What is wrong with ``path`` as a picture file name (its suffix picks the format), or None.
+
+    ``option`` (e.g. ``"-o "``) starts the example in the message: ``e.g. -o result.png``.
+    """
+    name, suffix = path.name, path.suffix.lower()
+    if suffix in SAVE_FORMATS:
+        return None
+    example = f"{option}result.png" if option else "'result.png'"
+    if name.lower() in SAVE_FORMATS:  # ".png": all suffix, no name (Python reads it as a name)
+        return f"'{name}' is only a suffix; put a name before it, e.g. {example}"
+    got = f"the suffix {path.suffix!r}" if path.suffix else "no suffix"
+    return (
+        f"it has {got}; end the file name with .png (lossless), .jpg or .webp, e.g. {example}"
+    )
 
 
 def save_image(
@@ -63,6 +76,7 @@ def save_image(
     Raises:
         ImageError: unknown suffix, bad quality, unusable array, or the file cannot be written.
     """
+    refuse_result_object(image, "The first argument of save_image")
     if isinstance(image, (str, os.PathLike)):
         raise ImageError(
             "save_image(image, path) takes the image first and the file path second; the first "
@@ -71,13 +85,10 @@ def save_image(
     if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
         raise ImageError(f"path must be a file path such as 'results/cat.png', not {path!r}.")
     target = Path(path).expanduser()
+    problem = name_problem(target)
+    if problem:
+        raise ImageError(f"Cannot save to '{target}': {problem}.")
     suffix = target.suffix.lower()
-    if suffix not in SAVE_FORMATS:
-        got = f"the suffix {target.suffix!r}" if target.suffix else "no suffix"
-        raise ImageError(
-            f"Cannot save to '{target}': it has {got}. End the file name with .png (lossless), "
-            ".jpg or .webp, e.g. 'result.png'."
-        )
     if (
         isinstance(quality, bool)
         or not isinstance(quality, (int, np.integer))
@@ -121,35 +132,16 @@ def save_image(
             f"'{target}' is a folder; give a file name inside it, e.g. '{target / 'result.png'}'."
         )
     try:
-        if overwrite:
-            # Write next to the target, then swap it in: a failure never leaves half a file.
-            handle, temp = tempfile.mkstemp(
-                prefix=f".{target.stem}-", suffix=suffix, dir=target.parent
-            )
-            try:
-                with os.fdopen(handle, "wb") as out:
-                    out.write(data)
-                os.replace(temp, target)
-            except BaseException:
-                Path(temp).unlink(missing_ok=True)
-                raise
-            return target
-        for attempt in range(10_000):
-            candidate = _free_name(target, attempt)
-            try:
-                with candidate.open(
-                    "xb"
-                ) as out:  # "x": fails instead of replacing an existing file
-                    out.write(data)
-            except FileExistsError:
-                continue
-            return candidate
+        # Through a temporary file in the same folder: a full disk never leaves half a file.
+        return write_file(target, data, overwrite=overwrite)
+    except FileExistsError as exc:
+        raise ImageError(
+            f"Too many files named like '{target}' already; choose another name or pass "
+            "overwrite=True."
+        ) from exc
     except OSError as exc:
         raise ImageError(
-            f"Cannot write '{target}' ({exc.strerror or exc}); check the folder exists and "
-            "is writable."
+            f"Cannot write '{target}' ({exc.strerror or exc}); nothing was saved. Free some space "
+            "or check the folder is writable, or choose another place."
         ) from exc
-    raise ImageError(
-        f"Too many files named like '{target}' already; choose another name or pass "
-        "overwrite=True."
-    )
+

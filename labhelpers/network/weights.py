@@ -40,8 +40,15 @@ from typing import Any
 import h5py
 import numpy as np
 
-from labhelpers.config import cache_dir, default_cache_dir, import_tensorflow
+from labhelpers.config import (
+    CacheFolderError,
+    cache_dir,
+    cache_fix,
+    cache_problem,
+    import_tensorflow,
+)
 from labhelpers.console import remove_variable_advice
+from labhelpers.files import replacing, write_file
 from labhelpers.network.checkpoint import (  # noqa: F401 - AUTO_ORDER re-exported
     AUTO_ORDER,
     FIX_COMMAND,
@@ -114,27 +121,26 @@ class WeightsChoice:
 # --- the cache folder ----------------------------------------------------------------------------
 
 
+def _cache() -> Path:
+    """:func:`labhelpers.config.cache_dir`, its failure as a :class:`CacheNotWritableError`."""
+    try:
+        return cache_dir()
+    except CacheFolderError as exc:
+        raise CacheNotWritableError(exc.strerror) from None
+
+
 def writable_cache_dir() -> Path:
     """The cache folder (:func:`labhelpers.config.cache_dir`), checked to be writable.
 
     Raises:
         CacheNotWritableError: naming the folder and ``LAB_CACHE_DIR`` as the fix.
     """
-    fix = (
-        "Set LAB_CACHE_DIR to a folder you can write to (macOS/Linux bash: `export "
-        "LAB_CACHE_DIR=$HOME/labcache`; Windows PowerShell: `$env:LAB_CACHE_DIR = "
-        "\"$HOME\\labcache\"`; Windows cmd: `set LAB_CACHE_DIR=%USERPROFILE%\\labcache`; in "
-        f"Python: os.environ['LAB_CACHE_DIR'] = ...) and run `{FIX_COMMAND}` again."
-    )
+    folder = _cache()
     try:
-        folder = cache_dir()
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as exc:
-        where = os.environ.get("LAB_CACHE_DIR") or default_cache_dir()
-        raise CacheNotWritableError(
-            f"The cache folder is not writable ({where}: {exc.strerror or exc}). {fix}"
-        ) from exc
+        raise CacheNotWritableError(cache_problem(folder, exc)) from exc
     return folder
 
 
@@ -206,9 +212,8 @@ def convert_to_keras(pairs: list[tuple[np.ndarray, np.ndarray]], target: Path) -
     model = build_vgg16_model()
     set_conv_weights(model, pairs)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name.replace(".weights.h5", ".partial.weights.h5"))
-    model.save_weights(str(tmp))
-    os.replace(tmp, target)
+    with replacing(target) as partial:  # a full disk or Ctrl-C leaves no half file (see there)
+        model.save_weights(str(partial))
     info = {
         "source": LPIPS_REQUIREMENT,
         "member": LPIPS_CKPT_MEMBER,
@@ -216,7 +221,7 @@ def convert_to_keras(pairs: list[tuple[np.ndarray, np.ndarray]], target: Path) -
         "weights_sha256": sha256_of(target),
         "arrays_sha256": arrays_sha256(pairs),
     }
-    target.with_suffix(".json").write_text(json.dumps(info, indent=2))
+    write_file(target.with_suffix(".json"), json.dumps(info, indent=2), overwrite=True)
     return target
 
 
@@ -238,7 +243,7 @@ def torchvision_weights(archive: str | Path | None = None, download: bool = True
     Raises:
         WeightsError: when the weights are not cached and cannot be obtained or verified.
     """
-    target = cache_dir() / CONVERTED_FILE
+    target = _cache() / CONVERTED_FILE
     if archive is None and target.exists() and converted_file_ok(target):
         return target
     if archive is not None:
@@ -256,7 +261,8 @@ def torchvision_weights(archive: str | Path | None = None, download: bool = True
             data = checkpoint_from_archive(archive, users_file=True)
             kept = writable_cache_dir() / LPIPS_ARCHIVE_NAME
             if archive.resolve() != kept.resolve():
-                shutil.copyfile(archive, kept)
+                with replacing(kept) as partial:
+                    shutil.copyfile(archive, partial)
     else:
         try:
             data = checkpoint_from_archive(lpips_archive(download=download))
@@ -277,7 +283,7 @@ def lpips_archive(download: bool = True) -> Path:
     The archive (64 MB) is kept so that the conversion can be checked against the original
     arrays (``tests/network/test_weights.py``) and redone offline.
     """
-    archive = cache_dir() / LPIPS_ARCHIVE_NAME
+    archive = _cache() / LPIPS_ARCHIVE_NAME
     if archive.exists():
         if sha256_of(archive) == LPIPS_ARCHIVE_SHA256:
             return archive
@@ -466,9 +472,9 @@ def prepare_weights(
         WeightsError: listing every source tried and the command that fixes it.
     """
     spec = os.fspath(vgg_weights)
-    from_env = spec == "auto" and bool(os.environ.get("LAB_WEIGHTS"))
-    if from_env:
-        spec = os.environ["LAB_WEIGHTS"]
+    from_env = spec == "auto" and bool(os.environ.get("LAB_WEIGHTS", "").strip())
+    if from_env:  # blank is unset and spaces around a value do not count, as for every switch
+        spec = os.environ["LAB_WEIGHTS"].strip()
     try:
         choice = _choose(spec, preprocessing, download)
     except WeightsError as exc:
@@ -538,7 +544,7 @@ def _first(candidates: list[tuple[str, Any]]) -> WeightsChoice:
             if isinstance(exc, DamagedFileError):
                 notes.append(str(exc))
             if isinstance(exc, CacheNotWritableError):
-                fix = "Fix: " + str(exc).split(". ", 1)[-1]
+                fix = f"Fix: {cache_fix()}"
             continue
         choice.tried = tried
         choice.notes = notes

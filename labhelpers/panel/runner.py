@@ -205,6 +205,7 @@ class TransferRunner:
     Attributes:
         result: the last finished run's result (None before the first); ``last_request`` its
             request.
+        current_request: the request of the run going on (None between runs).
         transfers_built: how many transfers (sets of targets) were prepared.
     """
 
@@ -228,6 +229,7 @@ class TransferRunner:
         self.curves_interval_s = float(curves_interval_s)
         self.result: Any = None
         self.last_request: RunRequest | None = None
+        self.current_request: RunRequest | None = None  # the run going on, None between runs
         self.transfers_built = 0
         self._transfers: OrderedDict[tuple, Any] = OrderedDict()
         self._result_callbacks: list[Callable[[Any], Any]] = []
@@ -341,6 +343,7 @@ class TransferRunner:
             self._running = True
             self._done.clear()
         self._stop.clear()
+        self.current_request = request
         self.events.started(request, background=not wait)
         if wait:
             return self._execute(request, raise_errors=True)
@@ -410,6 +413,7 @@ class TransferRunner:
         finally:
             with self._lock:
                 self._running = False
+                self.current_request = None
                 self._done.set()
             self.events.ended()
             for callback in list(self._result_callbacks):

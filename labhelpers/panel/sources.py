@@ -8,6 +8,7 @@ that VGG16 can use it. Pictures are float32 (H, W, 3) in [0, 1]; sizes are pixel
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Mapping
 from typing import Any
 
@@ -70,6 +71,21 @@ def parse_upload(value: Any) -> list[tuple[str, bytes]]:
     raise ValueError(f"unexpected FileUpload value of type {type(value).__name__}")
 
 
+def _stored_size(data: bytes, picture: np.ndarray) -> tuple[int, int]:
+    """(width, height) px of the picture file ``data`` upright (EXIF orientation applied), read
+    from its header; ``picture``'s own size if the header cannot be read."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            if image.getexif().get(0x0112) in (5, 6, 7, 8):  # turned by a quarter
+                width, height = height, width
+            return int(width), int(height)
+    except Exception:  # noqa: BLE001 - the picture itself loaded; its size will do
+        return int(picture.shape[1]), int(picture.shape[0])
+
+
 class PictureSources:
     """The pictures the panel can use: bundled names, and uploads by their menu value
     ``"upload:<name>"``.
@@ -77,10 +93,16 @@ class PictureSources:
     Args:
         min_side_px: the shortest side VGG16 needs for the panel's layers
             (see :func:`min_side_px`).
+        max_side_px: the largest size (longest side, px) a run of the panel can use; uploads are
+            reduced to it when they arrive, so a 100 MP photo does not stay in memory as 1.2 GB
+            of floats (None: kept as uploaded).
     """
 
-    def __init__(self, min_side_px: int):
+    def __init__(self, min_side_px: int, max_side_px: int | None = None):
         self.min_side_px = int(min_side_px)
+        self.max_side_px = None if max_side_px is None else int(max_side_px)
+        #: (width, height) in px of each upload as the student took it (before the reduction).
+        self.uploaded_sizes: dict[str, tuple[int, int]] = {}
         self.uploads: dict[str, dict[str, tuple[str, np.ndarray, str]]] = {
             "content": {},
             "style": {},
@@ -108,13 +130,14 @@ class PictureSources:
             return None, "", None
         name, data = files[0]
         try:
-            picture = load_image(data)
+            picture = load_image(data, max_size=self.max_side_px)  # no run uses more
         except ImageError as exc:
             raise ValueError(
                 f"The uploaded file {name!r} cannot be used as the {kind} picture: {exc}"
             ) from None
         key = f"{UPLOAD_PREFIX}{name}"
         self.uploads[kind][key] = (name, picture, hashlib.sha1(data).hexdigest())
+        self.uploaded_sizes[key] = _stored_size(data, picture)
         return key, name, picture
 
     def load(self, kind: str, choice: str, size_px: int, for_vgg: bool = True) -> np.ndarray:

@@ -125,7 +125,10 @@ class _PanelEvents(RunEvents):
 
     def preview(self, step: int, steps: int, image: np.ndarray, record: Mapping[str, Any]) -> None:
         self.panel.show_picture(image)
-        self.panel.controls.loss_html.value = self.panel.loss_text(record, step, steps)
+        running = self.panel.runner.current_request  # the run's own settings, not the sliders'
+        self.panel.controls.loss_html.value = self.panel.loss_text(
+            record, step, steps, running.settings if running is not None else None
+        )
 
     def curves(self, history: Sequence[Mapping[str, Any]]) -> None:
         try:
@@ -140,7 +143,7 @@ class _PanelEvents(RunEvents):
         steps = len(result.history)
         if result.history:
             self.panel.controls.loss_html.value = self.panel.loss_text(
-                result.final, steps, request.settings.steps
+                result.final, steps, request.settings.steps, request.settings
             )
         self.progress(steps, request.settings.steps)
         self.panel.controls.status.value = html.escape(status_line(result))
@@ -148,7 +151,7 @@ class _PanelEvents(RunEvents):
     def ended(self) -> None:
         p = self.panel
         p.controls.run_button.disabled, p.controls.stop_button.disabled = False, True
-        p.controls.save_button.disabled = p.image is None
+        p.controls.save_button.disabled = p.result is None
 
 
 class StyleTransferPanel:
@@ -175,7 +178,8 @@ class StyleTransferPanel:
 
     Attributes:
         runner: the :class:`~labhelpers.panel.runner.TransferRunner` doing the work.
-        image: the picture in the preview, float32 (H, W, 3) in [0, 1].
+        image: the picture in the preview, float32 (H, W, 3) in [0, 1] (not necessarily the
+            result: Save writes :attr:`result`, see :meth:`save`).
         last_error: the last problem shown in the status line, or None.
     """
 
@@ -205,10 +209,11 @@ class StyleTransferPanel:
         self.runner = TransferRunner(_PanelEvents(self), extractor)
         self.image: np.ndarray | None = None
         self.last_error: str | None = None
-        self.pictures = PictureSources(
-            min_side_px([*self.base_settings.content_layers, *self.base_settings.style_layers])
-        )
         self.controls = PanelControls(self.base_settings, content, style)
+        self.pictures = PictureSources(
+            min_side_px([*self.base_settings.content_layers, *self.base_settings.style_layers]),
+            max_side_px=self.largest_size(),
+        )
         self.controls.connect(
             run=self.start,
             stop=self.stop,
@@ -277,6 +282,10 @@ class StyleTransferPanel:
         """True while a run is going on."""
         return self.runner.running
 
+    def largest_size(self) -> int:
+        """The largest size (longest side, px) the size menu offers: no run uses more."""
+        return max(int(value) for _label, value in self.controls.size_choice.options)
+
     def settings(self) -> TransferSettings:
         """The settings the next run will use, read from the widgets."""
         color = self.controls.color_choice.value
@@ -307,13 +316,20 @@ class StyleTransferPanel:
         reused)."""
         return self.runner.transfer_for(self.request())
 
-    def loss_text(self, record: Mapping[str, Any], step: int, steps: int) -> str:
-        """HTML: the loss terms of ``record`` and the settings they came from."""
-        s = (
-            self.runner.last_request.settings
-            if self.runner.last_request and not self.running
-            else self.settings()
-        )
+    def loss_text(
+        self,
+        record: Mapping[str, Any],
+        step: int,
+        steps: int,
+        settings: TransferSettings | None = None,
+    ) -> str:
+        """HTML: the loss terms of ``record`` and the settings they came from.
+
+        ``settings``: the run's own (default: the run going on, else the last run, else the
+        widgets'); never the sliders moved since the run started.
+        """
+        request = self.runner.current_request or self.runner.last_request
+        s = settings or (request.settings if request is not None else self.settings())
         source = html.escape(str(getattr(self.extractor, "source", "?")))
         return (
             f"<b>step {step}/{steps}</b> &nbsp; total <b>{record['total']:.4g}</b> = "
@@ -383,28 +399,45 @@ class StyleTransferPanel:
         return self.runner.wait(timeout)
 
     def save(self, path: str | Path | None = None) -> Path | None:
-        """What the Save button does: write the preview to a PNG file (never replacing one).
+        """What the Save button does: write the last run's result to a PNG (never over a file).
+
+        Always the result (:attr:`result` ``.image``), whatever the preview shows now (after a
+        run, choosing another photo, painting or size shows that photo in the preview).
 
         Args:
-            path: the file; default ``<output_dir>/<content>-in-<style>-<size>px.png``; an existing
-                file is kept and ``name-1.png``, ``name-2.png``, ... is written instead.
+            path: the file; default ``<output_dir>/<content>-in-<style>-<size>px.png`` (the run's
+                pictures and size); an existing file is kept and ``name-1.png``, ... is written.
 
         Returns:
             The path written, or None (no result yet, or the file could not be written: see
             status).
         """
-        request = self.runner.last_request
-        if self.result is None or self.image is None or request is None:
+        request, result = self.runner.last_request, self.result
+        if result is None or request is None:
             self.show_error("Nothing to save yet: press Run first.")
+            return None
+        if not result.history:
+            self.show_error(
+                "Nothing to save: the last run ended before its first step, so its picture is "
+                "the unchanged photo. Press Run again."
+            )
             return None
         path = default_save_path(self.output_dir, self.pictures, request) if path is None else path
         try:
-            written = save_image(self.image, path)
+            written = save_image(result.image, path)
         except ImageError as exc:
             self.show_error(str(exc))
             return None
         self.controls.status.value = f"Saved to <code>{html.escape(str(written))}</code>"
         return written
+
+    def show_result(self) -> bool:
+        """Put the last run's result back into the preview (after another picture was chosen);
+        False when there is none."""
+        if self.result is None or self.running:
+            return False
+        self.show_picture(self.result.image)
+        return True
 
     # ---- pictures and uploads -------------------------------------------------------------------
 
@@ -486,9 +519,15 @@ class StyleTransferPanel:
         choice.options = [option for option in options if option[1] != key] + [
             (f"uploaded: {name}", key)
         ]
+        unchanged = choice.value == key  # the same file name again: no change event follows
         choice.value = key
+        if unchanged and kind == "content":
+            self.show_content_preview()  # an edited photo under the same name: show the new one
+        width, height = self.pictures.uploaded_sizes.get(key, picture.shape[1::-1])
+        kept = f"{picture.shape[1]}x{picture.shape[0]}"
+        reduced = "" if kept == f"{width}x{height}" else f", kept at {kept} px: no run uses more"
         self.controls.status.value = (
             f"Using the uploaded {kind} picture {html.escape(name)} "
-            f"({picture.shape[1]}x{picture.shape[0]} px)."
+            f"({width}x{height} px{reduced})."
         )
         return key

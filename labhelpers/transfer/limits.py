@@ -96,7 +96,12 @@ def check_min_side(
         f"crop the picture to a less elongated shape (at most about {size // need}:1 at "
         f"size={size})"
     )
-    if largest_size is not None and size_needed > largest_size:
+    if size < need:  # not even a square fits: cropping cannot help ("at most 0:1")
+        advice = (
+            f"At size={size} even a square picture is only {size} px a side, so no crop helps: "
+            f"use size={size_needed} or larger (256 is the usual choice), or shallower layers."
+        )
+    elif largest_size is not None and size_needed > largest_size:
         advice = (
             f"A size of {size_needed} is more than this computer can take (about "
             f"size={largest_size} at most, for memory and the loader's limit of {MAX_SIDE} px a "

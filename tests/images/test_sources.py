@@ -95,7 +95,10 @@ def test_in_colab_a_3_mb_phone_photo_reaches_the_panel_by_its_name(tmp_path, mon
     panel.content_name.value = "IMG_1234.jpg"
     panel.content_load.click()
     assert panel.content_choice.value == "upload:IMG_1234.jpg"
-    assert "Using the uploaded content picture IMG_1234.jpg (2400x1800 px)" in panel.status.value
+    assert (
+        "Using the uploaded content picture IMG_1234.jpg (2400x1800 px, kept at 512x384 px"
+        in panel.status.value
+    )
     original = Image.open(tmp_path / "IMG_1234.jpg").convert("RGB")
     expected = np.asarray(original.resize((32, 24), Image.LANCZOS))
     shown = panel.pictures.load("content", panel.content_choice.value, 32)

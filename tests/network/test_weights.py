@@ -469,7 +469,7 @@ def test_a_read_only_cache_says_so_and_names_lab_cache_dir(offline, read_only_fo
     with pytest.raises(W.WeightsError) as info:
         W.prepare_weights("torchvision", verbose=False)
     message = str(info.value)
-    assert "cache folder is not writable" in message and "LAB_CACHE_DIR" in message
+    assert "cannot be used for the VGG16 weights" in message and "LAB_CACHE_DIR" in message
     assert "with a network connection" not in message
 
 
