@@ -114,3 +114,35 @@ def random_extractor():
 def rng():
     """A fresh, seeded numpy generator."""
     return np.random.default_rng(12345)
+
+
+#: The panel fixtures' size (px) and steps: tiny, so a panel Run takes a second.
+PANEL_SIZE_PX, PANEL_STEPS = 32, 4
+
+
+@pytest.fixture
+def panel(extractor, tmp_path):
+    """A background-mode panel at 32 px, 4 steps, saving into a temporary folder."""
+    from labhelpers.panel.view import StyleTransferPanel
+
+    made = StyleTransferPanel(
+        size=PANEL_SIZE_PX,
+        steps=PANEL_STEPS,
+        extractor=extractor,
+        background=True,
+        output_dir=tmp_path,
+    )
+    yield made
+    if made.running:
+        made.stop()
+        made.wait(timeout=60)
+
+
+@pytest.fixture
+def idle_panel(tmp_path):
+    """A panel that never runs (no network needed): for settings and uploads."""
+    from labhelpers.panel.view import StyleTransferPanel
+
+    return StyleTransferPanel(
+        size=PANEL_SIZE_PX, steps=PANEL_STEPS, background=True, output_dir=tmp_path
+    )

@@ -86,26 +86,6 @@ def read_only_disk(tmp_path):
 ipywidgets = pytest.importorskip("ipywidgets")
 
 
-@pytest.fixture
-def panel(extractor, tmp_path):
-    from labhelpers.panel.view import StyleTransferPanel
-
-    made = StyleTransferPanel(
-        size=SIZE, steps=STEPS, extractor=extractor, background=True, output_dir=tmp_path
-    )
-    yield made
-    if made.running:
-        made.stop()
-        made.wait(timeout=60)
-
-
-@pytest.fixture
-def idle_panel(tmp_path):
-    from labhelpers.panel.view import StyleTransferPanel
-
-    return StyleTransferPanel(size=SIZE, steps=STEPS, background=True, output_dir=tmp_path)
-
-
 def upload(name: str, data: bytes) -> tuple:
     """A FileUpload.value in ipywidgets 8's form (the panel reads 7's alike)."""
     return ({"name": name, "type": "image/png", "size": len(data), "content": memoryview(data)},)

@@ -10,14 +10,7 @@ import pytest
 
 from labhelpers import config
 
-NOISE_MARKERS = (
-    "E0000",
-    "cuInit",
-    "cuda drivers",
-    "cudart_stub",
-    "absl::InitializeLog",
-    "oneDNN custom operations",
-)
+from helpers import NOISE_MARKERS  # tests/helpers.py
 
 
 def _run(code: str) -> subprocess.CompletedProcess:

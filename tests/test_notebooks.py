@@ -16,6 +16,8 @@ import pytest
 from labhelpers import colab
 from labhelpers.config import REPO_ROOT
 
+from helpers import NOISE_MARKERS  # tests/helpers.py
+
 pytestmark = pytest.mark.notebooks
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
@@ -79,14 +81,7 @@ def test_notebook_runs_in_fast_mode(path: Path, monkeypatch):
     )
     noise = [
         marker
-        for marker in (
-            "E0000",
-            "cuInit",
-            "cuda drivers",
-            "cudart_stub",
-            "absl::InitializeLog",
-            "oneDNN custom operations",
-        )
+        for marker in NOISE_MARKERS
         if marker in streams
     ]
     assert not noise, (

@@ -71,24 +71,6 @@ def upload_for_installed(name: str, data: bytes):
     return upload_v8(name, data) if IPYWIDGETS_MAJOR >= 8 else upload_v7(name, data)
 
 
-@pytest.fixture
-def panel(extractor, tmp_path):
-    """A background-mode panel at 32 px, 4 steps, saving into a temporary folder."""
-    made = StyleTransferPanel(
-        size=SIZE, steps=STEPS, extractor=extractor, background=True, output_dir=tmp_path
-    )
-    yield made
-    if made.running:
-        made.stop()
-        made.wait(timeout=30)
-
-
-@pytest.fixture
-def idle_panel(tmp_path):
-    """A panel that never runs (no network needed): for settings and uploads."""
-    return StyleTransferPanel(size=SIZE, steps=STEPS, background=True, output_dir=tmp_path)
-
-
 def wait_until(condition, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
