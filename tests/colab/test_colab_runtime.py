@@ -300,8 +300,9 @@ panel.content_name.value = name
 panel.content_load.click()
 key = panel.content_choice.value
 picture = panel.pictures.uploads["content"][key][1]
-print("PHOTO", ipywidgets.__version__, len(uploaded[name]), key, picture.shape[1],
-      picture.shape[0], type(panel.content_upload).__name__)"""
+print("PHOTO", ipywidgets.__version__, len(uploaded[name]), key,
+      *panel.pictures.uploaded_sizes[key], picture.shape[1], picture.shape[0],
+      panel.largest_size(), type(panel.content_upload).__name__)"""
 
 
 def test_a_phone_photo_reaches_the_panel(colab_kernels: ColabRuntime, tmp_path: Path):
@@ -325,6 +326,11 @@ def test_a_phone_photo_reaches_the_panel(colab_kernels: ColabRuntime, tmp_path: 
     words = _printed(notebook.cells[1]).split("PHOTO", 1)[1].split()
     assert words[0] == "7.7.1", f"not Colab's ipywidgets: {words[0]}"
     assert int(words[1]) == photo.stat().st_size
-    assert words[2:] == [f"upload:{photo.name}", "2400", "1800", "FileUpload"], words
+    assert words[2:5] == [f"upload:{photo.name}", "2400", "1800"], words
+    assert words[-1] == "FileUpload", words
+    # issue 27: kept at the largest size a run can use, the photo's 4:3 shape unchanged
+    kept_width, kept_height, largest = (int(word) for word in words[5:8])
+    assert kept_width == largest < 2400, words
+    assert kept_height == round(largest * 1800 / 2400), words
     assert (content / photo.name).read_bytes() == photo.read_bytes()
     _check_colab_cell_and_packages(notebook, content, colab_kernels)
