@@ -536,3 +536,32 @@ def test_lab_weights_blank_is_unset_and_spaces_do_not_count(monkeypatch, value):
     monkeypatch.setattr(W, "_choose", choose)
     W.prepare_weights("auto", verbose=False)
     assert calls == [value.strip() or "auto"]
+
+
+def test_written_files_have_the_usual_permissions_and_replaced_ones_keep_theirs(tmp_path):
+    """The temporary file must not pass its private mode (0600) on: a saved picture, the cache's
+    weights and notes, a pinned notebook are readable as the umask allows (0644 with umask 022),
+    and a replaced file keeps the mode it had."""
+    import stat
+
+    def mode(path: Path) -> str:
+        return oct(stat.S_IMODE(path.stat().st_mode))
+
+    old_umask = os.umask(0o022)
+    try:
+        picture = save_image(np.zeros((8, 8, 3), np.float32), tmp_path / "r.png")
+        again = save_image(np.zeros((8, 8, 3), np.float32), tmp_path / "r.png")
+        notes = write_file(tmp_path / "notes.json", "{}", overwrite=True)
+        with replacing(tmp_path / "vgg.weights.h5") as partial:
+            partial.write_bytes(b"weights")
+        written = (picture, again, notes, tmp_path / "vgg.weights.h5")
+        assert [mode(path) for path in written] == ["0o644"] * 4
+        shared = tmp_path / "07_style_transfer.ipynb"
+        shared.write_text("{}")
+        shared.chmod(0o664)
+        write_file(shared, "{ }", overwrite=True)
+        with replacing(notes) as partial:
+            partial.write_text("[]")
+        assert (mode(shared), mode(notes)) == ("0o664", "0o644")
+    finally:
+        os.umask(old_umask)
