@@ -262,6 +262,26 @@ def test_4_ctrl_c_in_a_real_process_start_gives_no_traceback(tmp_path):
     assert process.returncode == 130 and len(text.strip().splitlines()) <= 2, text
 
 
+def test_4_the_command_line_imports_nothing_heavy_before_it_handles_ctrl_c():
+    """``python -m labhelpers`` runs main() (which turns Ctrl-C into one line) only after the
+    module's own imports: NumPy, Pillow, h5py there meant a Ctrl-C in the first few tenths of a
+    second still printed a 15-30 line traceback. A fresh interpreter imports the module."""
+    heavy = ("numpy", "PIL", "h5py", "scipy", "tensorflow", "keras", "matplotlib")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import sys, labhelpers.__main__; print([m for m in {heavy!r} if m in sys.modules])",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", "imported before main() can catch Ctrl-C"
+
+
 def test_4_ctrl_c_before_the_first_evaluation_saves_nothing(monkeypatch, capsys, tmp_path):
     import labhelpers.transfer.run as run_module
 
