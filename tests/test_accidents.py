@@ -585,3 +585,33 @@ def test_written_files_have_the_usual_permissions_and_replaced_ones_keep_theirs(
         assert (mode(shared), mode(notes)) == ("0o664", "0o644")
     finally:
         os.umask(old_umask)
+
+
+@pytest.mark.parametrize("made", [False, True], ids=["missing", "empty"])
+def test_lab_images_dir_without_pictures_is_named_where_a_picture_is_not_found(
+    monkeypatch, tmp_path, made
+):
+    """LAB_IMAGES_DIR naming a folder that does not exist (a typo) or has no content/ and
+    style/: the default photo "is not found" and no picture is bundled; the message names the
+    switch and how to undo it."""
+    folder = tmp_path / "my_pictures"
+    if made:
+        folder.mkdir()
+    monkeypatch.setenv("LAB_IMAGES_DIR", str(folder))
+    from labhelpers.images import image_path
+
+    for call in (
+        lambda: load_image("chelsea_cat"),
+        lambda: load_image("content/chelsea_cat"),
+        lambda: image_path("chelsea_cat", kind="content"),
+    ):
+        with pytest.raises(ImageError) as info:
+            call()
+        message = str(info.value)
+        assert f"LAB_IMAGES_DIR is {folder}" in message, message
+        assert ("which does not exist" in message) is not made, message
+        assert "unset LAB_IMAGES_DIR" in message, message
+    monkeypatch.setenv("LAB_IMAGES_DIR", str(REPO / "images"))
+    with pytest.raises(ImageError) as info:
+        load_image("no_such_picture")
+    assert "LAB_IMAGES_DIR" not in str(info.value), "a folder with pictures needs no note"
