@@ -639,3 +639,16 @@ def test_weights_into_a_full_cache_folder_say_so_in_one_line(monkeypatch, small_
         W.convert_to_keras(random_weights(), small_disk / W.CONVERTED_FILE)
     assert "Can't synchronously write" not in str(info.value)
     assert list(small_disk.iterdir()) == []
+
+
+def test_save_image_into_a_folder_is_told_to_give_a_file_name_inside_it(tmp_path):
+    """``save_image(result.image, "outputs")`` with an existing folder: the message said "it has
+    no suffix; end the file name with .png", as if a file called outputs.png were wanted."""
+    folder = tmp_path / "outputs"
+    folder.mkdir()
+    with pytest.raises(ImageError) as info:
+        save_image(np.zeros((8, 8, 3), np.float32), folder)
+    message = str(info.value)
+    assert f"'{folder}' is a folder; give a file name inside it" in message, message
+    assert str(folder / "result.png") in message and "suffix" not in message, message
+    assert list(folder.iterdir()) == []
