@@ -251,6 +251,9 @@ def test_4_ctrl_c_in_a_real_process_start_gives_no_traceback(tmp_path):
         stdout=subprocess.PIPE,
         env=env,
         cwd=tmp_path,
+        # a terminal's Ctrl-C reaches a process whose SIGINT is on; pytest started as a background
+        # job (`cmd &` in a script) passes SIGINT on ignored, and then the signal would do nothing
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     time.sleep(1.5)
     if process.poll() is not None:
