@@ -85,6 +85,10 @@ def save_image(
     if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
         raise ImageError(f"path must be a file path such as 'results/cat.png', not {path!r}.")
     target = Path(path).expanduser()
+    if target.is_dir():  # a folder ("outputs"): say so, before "no suffix" would
+        raise ImageError(
+            f"'{target}' is a folder; give a file name inside it, e.g. '{target / 'result.png'}'."
+        )
     problem = name_problem(target)
     if problem:
         raise ImageError(f"Cannot save to '{target}': {problem}.")
@@ -127,10 +131,6 @@ def save_image(
             f"Cannot create the folder '{target.parent}' ({exc.strerror or exc}); choose "
             "another place."
         ) from exc
-    if target.is_dir():
-        raise ImageError(
-            f"'{target}' is a folder; give a file name inside it, e.g. '{target / 'result.png'}'."
-        )
     try:
         # Through a temporary file in the same folder: a full disk never leaves half a file.
         return write_file(target, data, overwrite=overwrite)
