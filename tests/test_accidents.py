@@ -100,7 +100,9 @@ def test_1_save_writes_the_result_after_another_painting_is_chosen(panel, tmp_pa
     written = panel.save()
     assert written is not None and written.parent == tmp_path
     np.testing.assert_array_equal(decoded(written), to_uint8(result.image))
-    assert panel.show_result() and np.array_equal(panel.image, result.image)
+    assert not panel.result_button.disabled, "the Show result button is there to bring it back"
+    panel.result_button.click()
+    assert np.array_equal(panel.image, result.image), "Show result puts the run's picture back"
 
 
 def test_1_save_refuses_a_run_that_ended_before_its_first_step(idle_panel):
