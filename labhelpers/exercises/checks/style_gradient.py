@@ -296,7 +296,10 @@ def _body(fn: Callable[..., Any], seed: int) -> str:
             answers = [got] + [answer(other) for other in cases if other[0] is not features]
             ordered = [(features, target)] + [c for c in cases if c[0] is not features]
             named = mistake_explaining_all(
-                _MISTAKES,
+                [
+                    (lambda case, wrong=wrong: wrong(*case), diagnosis)
+                    for wrong, diagnosis in _MISTAKES
+                ],
                 ordered,
                 answers,
                 lambda mine, wrong: values_close(mine, wrong, np.float32, rtol=1e-3),
