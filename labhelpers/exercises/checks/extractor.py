@@ -369,25 +369,27 @@ def _judge(
     """:class:`CheckFailed` naming the mistake when the maps are not VGG16's with ``pairs``."""
     deepest = max(layers, key=_ALL_LAYERS.index)
     maps = reference_maps(pairs, PREPROCESSINGS[preprocessing](images), deepest)
-    for name in layers:
-        if got[name].shape != maps[name].shape:
-            raise CheckFailed(
-                Diagnosis(
-                    f"the map under {name!r} has shape {got[name].shape}, but VGG16's "
-                    f"{name} gives {maps[name].shape} for pictures {images.shape}",
-                    "return the layer's output for the whole batch, as the model gives it",
-                )
-            )
-    if all(_close(got[name], maps[name]) for name in layers):
-        return
-    for wrong_input, diagnosis in _WRONG_INPUTS[preprocessing]:
-        wrong_maps = reference_maps(pairs, wrong_input(images), deepest)
-        if all(_close(got[name], wrong_maps[name]) for name in layers):
-            raise CheckFailed(diagnosis)
+    misshapen = [name for name in layers if got[name].shape != maps[name].shape]
+    if not misshapen:
+        if all(_close(got[name], maps[name]) for name in layers):
+            return
+        for wrong_input, diagnosis in _WRONG_INPUTS[preprocessing]:
+            wrong_maps = reference_maps(pairs, wrong_input(images), deepest)
+            if all(_close(got[name], wrong_maps[name]) for name in layers):
+                raise CheckFailed(diagnosis)
     every = reference_maps(pairs, PREPROCESSINGS[preprocessing](images), _ALL_LAYERS[-1])
     mix_up = _layer_mix_up(got, every, layers)
     if mix_up is not None:
         raise CheckFailed(mix_up)
+    if misshapen:
+        name = misshapen[0]
+        raise CheckFailed(
+            Diagnosis(
+                f"the map under {name!r} has shape {got[name].shape}, but VGG16's {name} gives "
+                f"{maps[name].shape} for pictures {images.shape}",
+                "return each layer's output for the whole batch, as the model gives it",
+            )
+        )
     raise CheckFailed(
         Diagnosis(
             f"your maps are not VGG16's with the weights of weights_file under any usual input "

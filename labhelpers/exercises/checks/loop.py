@@ -91,9 +91,31 @@ def _problem(rng: np.random.Generator) -> tuple[tf.Variable, Callable, Any, int,
     def loss_fn(x: Any) -> tf.Tensor:
         return tf.reduce_sum(tf.square(x - target))
 
-    steps = int(rng.integers(5, 10))
     every = int(rng.integers(2, 4))
+    # not a multiple of every: a loop that forgets to show the last step's picture is seen
+    steps = every * int(rng.integers(2, 4)) + int(rng.integers(1, every))
     return picture, loss_fn, tf.keras.optimizers.Adam(0.05), steps, every
+
+
+def _judge_inputs(calls: _Calls, image: tf.Variable, optimizer: Any) -> None:
+    """:class:`CheckFailed` when step got another picture or optimiser than those passed in."""
+    if not all(_same_variable(given, image) for given in calls.images):
+        raise CheckFailed(
+            Diagnosis(
+                "your loop gave step another picture than `image` (a new tf.Variable?): each "
+                "step must continue from the last, and the picture passed in must be the one "
+                "that changes",
+                "pass `image` itself to step every time; make no new Variable in the loop",
+            )
+        )
+    if not all(given is optimizer for given in calls.optimizers):
+        raise CheckFailed(
+            Diagnosis(
+                "your loop gave step another optimiser than the one passed in (a new one per "
+                "step?): Adam's running averages must carry over from step to step",
+                "pass `optimizer` itself to step every time",
+            )
+        )
 
 
 def _judge(
@@ -113,23 +135,7 @@ def _judge(
                 "one call of step per step: for number in range(1, steps + 1)",
             )
         )
-    if not all(_same_variable(given, image) for given in calls.images):
-        raise CheckFailed(
-            Diagnosis(
-                "your loop gave step another picture than `image` (a new tf.Variable?): each "
-                "step must continue from the last, and the picture passed in must be the one "
-                "that changes",
-                "pass `image` itself to step every time; make no new Variable in the loop",
-            )
-        )
-    if not all(given is optimizer for given in calls.optimizers):
-        raise CheckFailed(
-            Diagnosis(
-                "your loop gave step another optimiser than the one passed in (a new one per "
-                "step?): Adam's running averages must carry over from step to step",
-                "pass `optimizer` itself to step every time",
-            )
-        )
+    _judge_inputs(calls, image, optimizer)
     if losses is None:
         raise CheckFailed(
             Diagnosis("your loop returned None", "return the list of the steps' losses")
@@ -209,7 +215,13 @@ def _body(fn: Callable[..., Any], seed: int) -> str:
             f"({repeat_text('optimization_loop', seed)})."
         )
         with on_input(details):
-            losses = call_student(fn, [step, image, loss_fn, optimizer, steps, view], call=_CALL)
+            try:
+                losses = call_student(
+                    fn, [step, image, loss_fn, optimizer, steps, view], call=_CALL
+                )
+            except CheckFailed:
+                _judge_inputs(calls, image, optimizer)  # (Keras refuses a new Variable: say why)
+                raise
             _judge(calls, view, losses, image, optimizer)
     return (
         "every step runs on the same picture with the same optimiser, the losses are returned, "
