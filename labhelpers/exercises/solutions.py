@@ -36,6 +36,7 @@ __all__ = [
     "feature_extractor",
     "lbfgs_objective",
     "style_gradient",
+    "ratio_study",
     "source",
     "SOLUTIONS",
 ]
@@ -249,6 +250,31 @@ def style_gradient(features, gram_target):
     return np.reshape(d_flat, features.shape)
 
 
+def ratio_study(ratios, loss_for_ratio, start, iterations):
+    """The homework's study: one L-BFGS-B run per style/content ratio, all from ``start``.
+
+    ``loss_for_ratio(ratio)`` gives the loss function (float32 picture (1, H, W, 3) -> scalar)
+    of that ratio; ``start`` is the first picture (1, H, W, 3) float32 in [0, 1]; each run takes
+    at most ``iterations`` L-BFGS-B iterations with :func:`lbfgs_objective`. Returns {ratio: the
+    run's picture (1, H, W, 3) float32}.
+    """
+    from scipy.optimize import minimize
+
+    pictures = {}
+    for ratio in ratios:
+        objective, bounds = lbfgs_objective(loss_for_ratio(ratio), start.shape)
+        result = minimize(
+            objective,
+            np.asarray(start, np.float64).ravel(),  # every ratio from the same start
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"maxiter": iterations},
+        )
+        pictures[ratio] = np.reshape(result.x, start.shape).astype(np.float32)
+    return pictures
+
+
 #: Exercise name -> solution function.
 SOLUTIONS: dict[str, Callable[..., Any]] = {
     "content_loss": content_loss,
@@ -266,6 +292,7 @@ SOLUTIONS: dict[str, Callable[..., Any]] = {
     "feature_extractor": feature_extractor,
     "lbfgs_objective": lbfgs_objective,
     "style_gradient": style_gradient,
+    "ratio_study": ratio_study,
 }
 
 

@@ -23,6 +23,7 @@ from labhelpers.exercises.checks.losses import (
 from labhelpers.exercises.checks.optimization import check_optimization_step, check_total_loss
 from labhelpers.exercises.checks.receptive import check_receptive_field
 from labhelpers.exercises.checks.style_gradient import check_style_gradient
+from labhelpers.exercises.checks.study import check_ratio_criterion, check_ratio_study
 from labhelpers.network.layers import (
     layer_geometry,  # the inputs of lesson 01's receptive_field exercise
 )
@@ -44,5 +45,7 @@ __all__ = [
     "check_feature_extractor",
     "check_lbfgs_objective",
     "check_style_gradient",
+    "check_ratio_study",
+    "check_ratio_criterion",
     "use_if_correct",
 ]
