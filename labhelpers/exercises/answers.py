@@ -247,19 +247,19 @@ C. F (H*W x C), N = H*W*C, G = F^T F / N, L = (1/C^2) sum_ij (G_ij - A_ij)^2. dL
    the convolution below. The lecture's maps are ReLU outputs too, and dL/dF itself is not masked
    (it is not 0 where F = 0); the mask belongs to the next step, dL/dZ = dL/dF * [F > 0], which
    autodiff does.
-D. (a) At the smallest ratio the picture is the photo with a faint colour cast (content loss near
-   0, style loss hardly below the photo's); as the ratio grows the painting's blue and yellow
-   strokes spread over the cat and the background, edges dissolve, and at the largest ratio the cat
-   is barely recognisable. The content curve rises steeply over the middle ratios and flattens at
-   the top, where the content term no longer matters; the style curve falls and flattens too: in a
-   few iterations from the photo the style loss cannot fall further. (b) The numbers depend on how
-   each loss is normalised: the paper sums squared errors with 1/2 and 1/(4 N^2 M^2) on
-   unnormalised Gram matrices and weights layers by 1/5, the lecture takes means and normalised
-   Gram matrices and sums the five layers; a ratio of one convention is a different balance in the
-   other. Only the direction of the trade carries over. (c) E.g. the start picture: from the photo,
-   small ratios cannot leave it, so the content side is flattered; starting from noise as the paper
-   does (4 more runs, and many more iterations each to converge) separates the two effects. Or: one
-   pair of pictures; repeating with 3 photos and 3 paintings is 9x the runs.
+D. (a) At ratios 1e3 and 1e4 the picture is the photo (1e4 with a slight colour cast): the content
+   term holds it and the style loss falls only a little. At 1e5 the painting's blue and yellow
+   strokes cover the fur and the background while the eyes, nose and outline stay; at 1e6 the
+   strokes are denser and the background turns into swirls, the cat still recognisable (20
+   iterations from the photo go no further). The content curve rises steeply from 1e3 to 1e5 and
+   flattens towards 1e6; the style curve falls most between 1e4 and 1e5 and flattens after it. (b)
+   The numbers depend on how each loss is normalised: the paper sums squared errors with 1/2 and
+   1/(4 N^2 M^2) on unnormalised Gram matrices and weights layers by 1/5, the lecture takes means
+   and normalised Gram matrices and sums the five layers; a ratio of one convention is a different
+   balance in the other. Only the direction of the trade carries over. (c) E.g. the start picture:
+   from the photo, small ratios cannot leave it, so the content side is flattered; starting from
+   noise as the paper does (4 more runs, and many more iterations each to converge) separates the
+   two effects. Or: one pair of pictures; repeating with 3 photos and 3 paintings is 9x the runs.
 """,
 }
 

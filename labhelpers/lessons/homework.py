@@ -229,8 +229,8 @@ def plot_ratio_study(study: RatioStudy, title: str = "") -> "Figure":
     import matplotlib.pyplot as plt
 
     count = len(study.ratios)
-    figure = plt.figure(figsize=(max(8.0, 2.2 * count), 6.0), layout="constrained")
-    grid = figure.add_gridspec(2, count, height_ratios=[1.0, 1.1])
+    figure = plt.figure(figsize=(max(8.0, 2.4 * count), 6.4), layout="constrained")
+    grid = figure.add_gridspec(2, count, height_ratios=[1.3, 1.0])
     for index, (ratio, picture) in enumerate(zip(study.ratios, study.pictures)):
         ax = figure.add_subplot(grid[0, index])
         ax.imshow(np.clip(picture, 0.0, 1.0))
