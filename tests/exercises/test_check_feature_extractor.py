@@ -159,3 +159,23 @@ def test_solution_on_the_labs_weights_is_the_labs_extractor():
             rtol=1e-4,
             atol=1e-4,
         )
+
+
+def first_image_only(weights_file, layers, preprocessing):
+    extract = solutions.feature_extractor(weights_file, layers, preprocessing)
+    return lambda images: {name: value[:1] for name, value in extract(images).items()}
+
+
+@pytest.mark.parametrize(
+    "fn, words",
+    [
+        (make(caffe=lambda x: x), "caffe: x * 255, channels reversed"),
+        (lambda weights_file, layers, preprocessing: {}, "not a function of the pictures"),
+        (first_image_only, "return each layer's output for the whole batch"),
+    ],
+    ids=["caffe_unprepared", "not_a_function", "one_image"],
+)
+def test_the_other_diagnoses(capsys, fn, words):
+    passed, out = verdict(capsys, check_feature_extractor, fn, seed=2)
+    assert not passed and out.startswith("❌ feature_extractor"), out
+    assert words in out, out

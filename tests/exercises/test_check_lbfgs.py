@@ -154,3 +154,48 @@ def test_mistakes_are_named_on_every_seed(capsys):
 def test_a_function_value_is_told_to_pass_the_function(capsys):
     passed, out = verdict(capsys, check_lbfgs_objective, (lambda x: (0.0, x), None))
     assert not passed and "pass the function's name" in out
+
+
+def cached_by_id(loss_fn, shape):
+    """A memo keyed on id(x): scipy hands over arrays whose ids repeat, so values go stale."""
+    objective, bounds = solutions.lbfgs_objective(loss_fn, shape)
+    memo = {}
+
+    def stale(x):
+        if id(x) not in memo:
+            memo[id(x)] = objective(x)
+        return memo[id(x)]
+
+    return stale, bounds
+
+
+def not_a_picture(loss_fn, shape):
+    def objective(x):
+        loss_fn(list(x))
+        return 0.0, np.zeros(x.size)
+
+    return objective, Bounds(0, 1)
+
+
+MORE = [
+    (make(gradient=lambda g: None), "None as the gradient"),
+    (make(gradient=lambda g: np.asarray(g).ravel().astype(np.int64)), "not an array of floats"),
+    (make(gradient=lambda g: np.asarray(g, np.float64).ravel()[:-3]), "values, but x has"),
+    (make(value=lambda loss: np.array([float(loss)])), "shape (1,), not ()"),
+    (make(value=lambda loss: "low"), "not one number"),
+    (make(tensor=False, value=lambda loss: 0.0), "a NumPy array"),
+    (make(gradient=lambda g: np.asarray(g, np.float64).ravel() ** 2), "is not the loss's"),
+    (not_a_picture, "loss_fn was given a list"),
+    (
+        lambda loss_fn, shape: ((lambda x: (0.0, np.zeros(x.size))), Bounds(0, 1)),
+        "never called loss_fn",
+    ),
+    (cached_by_id, "L-BFGS-B with your objective ended at loss"),
+]
+
+
+@pytest.mark.parametrize("fn, words", MORE, ids=[words for _, words in MORE])
+def test_the_other_diagnoses(capsys, fn, words):
+    passed, out = verdict(capsys, check_lbfgs_objective, fn, seed=4)
+    assert not passed and out.startswith("❌ lbfgs_objective"), out
+    assert words in out, out

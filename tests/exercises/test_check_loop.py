@@ -181,3 +181,32 @@ def test_loop_view_refuses_bad_numbers():
         LoopView(10, every=0)
     with pytest.raises(ValueError, match="steps must be a whole number"):
         LoopView(2.5)
+
+
+def returns_a_dict(step, image, loss_fn, optimizer, steps, view):
+    losses = solutions.optimization_loop(step, image, loss_fn, optimizer, steps, view)
+    return {"losses": losses}
+
+
+def curves_of_the_last_loss(step, image, loss_fn, optimizer, steps, view):
+    losses = []
+    for number in range(1, steps + 1):
+        losses.append(float(step(image, loss_fn, optimizer)))
+        if number % view.every == 0 or number == steps:
+            view.show_picture(image, number)
+            view.show_curves(losses[-1:] * number, image)  # the right length, wrong values
+    return losses
+
+
+@pytest.mark.parametrize(
+    "fn, words",
+    [
+        (returns_a_dict, "not a list of losses"),
+        (curves_of_the_last_loss, "was not given the list of the losses so far"),
+    ],
+    ids=["dict", "curves"],
+)
+def test_the_other_diagnoses(capsys, fn, words):
+    passed, out = verdict(capsys, check_optimization_loop, fn, seed=1)
+    assert not passed and out.startswith("❌ optimization_loop"), out
+    assert words in out, out

@@ -114,3 +114,13 @@ def test_check_ratio_criterion_prints_its_verdict(capsys):
     bad = SimpleNamespace(ratios=RATIOS, content=[1, 1, 1, 1], style=[1, 1, 1, 1])
     assert check_ratio_criterion(bad) is False
     assert capsys.readouterr().out.startswith("❌ ratio_criterion: the sweep does not show")
+
+
+def keyed_by_text(ratios, loss_for_ratio, start, iterations):
+    pictures = solutions.ratio_study(ratios, loss_for_ratio, start, iterations)
+    return {f"{ratio:g}": picture for ratio, picture in pictures.items()}
+
+
+def test_keys_that_are_not_the_ratios(capsys):
+    passed, out = verdict(capsys, check_ratio_study, keyed_by_text, seed=0)
+    assert not passed and out.startswith("❌ ratio_study") and "the ratios were" in out, out

@@ -227,3 +227,18 @@ def test_mistakes_are_named_on_every_seed(capsys):
 def test_not_written_yet(capsys):
     passed, out = verdict(capsys, check_style_gradient, not_written, seed=0)
     assert not passed and out.startswith("⏳ style_gradient")
+
+
+@pytest.mark.parametrize(
+    "fn, words",
+    [
+        (lambda f, a: "dL/dF", "not an array of numbers"),
+        (lambda f, a: np.zeros((2, 2)), "but dL/dF has the shape of features"),
+        (lambda f, a: np.ones(f.shape), "differs from GradientTape's: at index"),
+    ],
+    ids=["text", "shape", "values"],
+)
+def test_the_other_diagnoses(capsys, fn, words):
+    passed, out = verdict(capsys, check_style_gradient, fn, seed=3)
+    assert not passed and out.startswith("❌ style_gradient"), out
+    assert words in out, out
