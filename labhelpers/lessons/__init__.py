@@ -11,6 +11,7 @@
 ``l07_style_transfer``     07: the ratio grid, all weights x10 (the panel
                            is :mod:`labhelpers.panel`)
 ``common``                 figures, pictures, timing, widget helpers, runs from noise
+``homework``               notebooks/homework/: the graded homework's helpers
 =========================  ==========================================================
 
 Each lesson module holds that lesson's experiments, figures, explorers and result types, and its
@@ -36,12 +37,15 @@ LESSON_MODULES = (
     "l07_style_transfer",
 )
 
-__all__ = ["LESSON_MODULES", *LESSON_MODULES, "common"]
+#: The homework notebooks' modules (notebooks/homework/), not lessons: no RUNS, no lesson time.
+HOMEWORK_MODULES = ("homework",)
+
+__all__ = ["LESSON_MODULES", "HOMEWORK_MODULES", *LESSON_MODULES, *HOMEWORK_MODULES, "common"]
 
 
 def __getattr__(name: str) -> ModuleType:
     """``labhelpers.lessons.l03_style_loss`` imports that module on first use."""
-    if name in LESSON_MODULES or name == "common":
+    if name in LESSON_MODULES or name in HOMEWORK_MODULES or name == "common":
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(
         f"module {__name__!r} has no attribute {name!r}; the lessons are {LESSON_MODULES}"
