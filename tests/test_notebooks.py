@@ -91,11 +91,7 @@ def test_notebook_runs_in_fast_mode(path: Path, monkeypatch):
         for output in cell.get("outputs", [])
         if output.get("output_type") == "stream"
     )
-    noise = [
-        marker
-        for marker in NOISE_MARKERS
-        if marker in streams
-    ]
+    noise = [marker for marker in NOISE_MARKERS if marker in streams]
     assert not noise, (
         f"{path.name} printed TensorFlow start-up noise ({noise}); import TensorFlow through "
         "labhelpers"

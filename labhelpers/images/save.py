@@ -51,9 +51,7 @@ def name_problem(path: Path, option: str = "") -> str | None:
     if name.lower() in SAVE_FORMATS:  # ".png": all suffix, no name (Python reads it as a name)
         return f"'{name}' is only a suffix; put a name before it, e.g. {example}"
     got = f"the suffix {path.suffix!r}" if path.suffix else "no suffix"
-    return (
-        f"it has {got}; end the file name with .png (lossless), .jpg or .webp, e.g. {example}"
-    )
+    return f"it has {got}; end the file name with .png (lossless), .jpg or .webp, e.g. {example}"
 
 
 def save_image(
@@ -144,4 +142,3 @@ def save_image(
             f"Cannot write '{target}' ({exc.strerror or exc}); nothing was saved. Free some space "
             "or check the folder is writable, or choose another place."
         ) from exc
-
