@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from labhelpers.config import import_tensorflow
+from labhelpers.feedforward.training import training_step  # lesson 09's step, written once
 
 tf = import_tensorflow()  # TensorFlow without its CUDA start-up noise (see labhelpers.config)
 
@@ -32,6 +33,7 @@ __all__ = [
     "layered_style_loss",
     "checkerboard_tv",
     "first_adam_change",
+    "training_step",
     "source",
     "SOLUTIONS",
 ]
@@ -169,6 +171,7 @@ SOLUTIONS: dict[str, Callable[..., Any]] = {
     "layered_style_loss": layered_style_loss,
     "checkerboard_tv": checkerboard_tv,
     "first_adam_change": first_adam_change,
+    "training_step": training_step,
 }
 
 

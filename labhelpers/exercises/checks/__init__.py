@@ -19,6 +19,7 @@ from labhelpers.exercises.checks.losses import (
 )
 from labhelpers.exercises.checks.optimization import check_optimization_step, check_total_loss
 from labhelpers.exercises.checks.receptive import check_receptive_field
+from labhelpers.exercises.checks.training import check_training_step
 from labhelpers.network.layers import (
     layer_geometry,  # the inputs of lesson 01's receptive_field exercise
 )
@@ -35,5 +36,6 @@ __all__ = [
     "check_receptive_field",
     "check_checkerboard_tv",
     "check_first_adam_change",
+    "check_training_step",
     "use_if_correct",
 ]
