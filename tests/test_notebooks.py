@@ -266,6 +266,7 @@ NO_HIDDEN_STATE = [
         "05_optimization",
         "06_paper_figures",
         "07_style_transfer",
+        "09_fast_network",
     )
 ]
 
