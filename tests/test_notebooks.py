@@ -79,11 +79,7 @@ def test_notebook_runs_in_fast_mode(path: Path, monkeypatch):
         for output in cell.get("outputs", [])
         if output.get("output_type") == "stream"
     )
-    noise = [
-        marker
-        for marker in NOISE_MARKERS
-        if marker in streams
-    ]
+    noise = [marker for marker in NOISE_MARKERS if marker in streams]
     assert not noise, (
         f"{path.name} printed TensorFlow start-up noise ({noise}); import TensorFlow through "
         "labhelpers"
@@ -152,6 +148,7 @@ LESSONS = [
         "05_optimization",
         "06_paper_figures",
         "07_style_transfer",
+        "09_fast_network",
     )
 ]
 
@@ -181,6 +178,10 @@ def test_time_estimates_match_the_parameters(path: Path, monkeypatch):
         assert runs[0].count == 5 * len(
             values["GRID_RATIOS"]
         )  # five style-layer sets x the ratios
+    if path.stem == "09_fast_network":
+        from labhelpers.lessons.l00_setup import LESSON_WALL_SECONDS
+
+        assert LESSON_WALL_SECONDS[path.stem] == values["TRAIN_SECONDS"]
     if "SHOW_SOLUTIONS" in values:
         assert values["SHOW_SOLUTIONS"] is False, (
             "without LAB_SOLUTIONS=1 a lesson must not show its solutions"

@@ -12,7 +12,8 @@ painting and then applied to any photo in one forward pass.
   :func:`plot_comparison`, tabulated by :func:`comparison_table`), with the weight-free distances
   of :func:`weight_free_distances`.
 - "What a network cannot do": :func:`missing_network_message`.
-- :data:`RUNS`: the optimisations the notebook runs at full size.
+- :data:`RUNS`: the optimisations the notebook runs at full size; :data:`WALL_SECONDS`: its
+  time-limited training.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ if TYPE_CHECKING:  # pragma: no cover - only for type checkers
 
 __all__ = [
     "RUNS",
+    "WALL_SECONDS",
     "HELD_OUT",
     "network_table",
     "ClassTraining",
@@ -73,6 +75,11 @@ RUNS: tuple[LessonRun, ...] = (
         "STEPS",
     ),
 )
+
+
+#: Seconds of the training in class (the notebook's TRAIN_SECONDS): time-limited, the same on
+#: every computer (a faster one makes more steps); lesson 00's estimates add it.
+WALL_SECONDS = 180.0
 
 
 def network_table(network: Any, size: int = 256) -> str:
