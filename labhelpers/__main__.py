@@ -4,6 +4,8 @@ Commands:
     weights    prepare and verify the VGG16 weights ahead of class
     features   print the feature-map shapes of an image for every VGG16 layer
     stylize    run style transfer on two images (see ``python -m labhelpers stylize --help``)
+    fast       paint a photo with a painting's trained network (lesson 09)
+    train-network   train a painting's network (lesson 09)
 """
 
 from __future__ import annotations
@@ -99,11 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
     features.set_defaults(run=_cmd_features)
 
     try:
-        from labhelpers.cli import add_stylize_command
+        from labhelpers.cli import add_fast_commands, add_stylize_command
     except ImportError:  # the optimiser's command line is not installed
         pass
     else:
         add_stylize_command(commands)
+        add_fast_commands(commands)
     return parser
 
 

@@ -164,6 +164,7 @@ LESSONS = [
         "05_optimization",
         "06_paper_figures",
         "07_style_transfer",
+        "09_fast_network",
     )
 ]
 
@@ -193,6 +194,10 @@ def test_time_estimates_match_the_parameters(path: Path, monkeypatch):
         assert runs[0].count == 5 * len(
             values["GRID_RATIOS"]
         )  # five style-layer sets x the ratios
+    if path.stem == "09_fast_network":
+        from labhelpers.lessons.l00_setup import LESSON_WALL_SECONDS
+
+        assert LESSON_WALL_SECONDS[path.stem] == values["TRAIN_SECONDS"]
     if "SHOW_SOLUTIONS" in values:
         assert values["SHOW_SOLUTIONS"] is False, (
             "without LAB_SOLUTIONS=1 a lesson must not show its solutions"
@@ -278,6 +283,7 @@ NO_HIDDEN_STATE = HOMEWORK + [
         "05_optimization",
         "06_paper_figures",
         "07_style_transfer",
+        "09_fast_network",
     )
 ]
 

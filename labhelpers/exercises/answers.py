@@ -261,6 +261,35 @@ D. (a) At ratios 1e3 and 1e4 the picture is the photo (1e4 with a slight colour 
    noise as the paper does (4 more runs, and many more iterations each to converge) separates the
    two effects. Or: one pair of pictures; repeating with 3 photos and 3 paintings is 9x the runs.
 """,
+    "09_fast_network": """\
+1. Lesson 05 changed the pixels themselves, and an optimiser step can push a pixel past 0 or 1.
+   Here the optimiser changes weights, and every picture is computed from them anew, ending in a
+   sigmoid, whose values lie in (0, 1) whatever the weights are: there is nothing to clip.
+2. The photos are constants (no tf.Variable): there is nothing to update, and the optimiser
+   refuses. Even a Variable of photos would only paint those photos, which is lesson 05's
+   optimisation again, with nothing learned for the next photo. Updating VGG16's weights would
+   change the ruler instead of the picture: the loss can then fall while the pictures get no
+   nearer the painting (the checker calls it "VGG16's weights changed").
+3. On a training photo a small enough loss can come from remembering that photo's crops. A photo
+   the network never saw shows what it learned for photos in general, which is what it will be
+   used for; the benchmark and section 5 measure on the two held-out photos for the same reason.
+4. With stylize at about 1 minute a photo and training at 3 minutes (10 for the shipped networks),
+   training pays for itself from the fourth photo (the eleventh for the shipped ones); a video
+   (25 frames a second) pays for it within a second of film. Five style weights are five trainings
+   for the network, but five runs of stylize: where the settings change often, stylize wins.
+5. The strokes stay the same number of pixels, so at 1024 px they are a quarter as large compared
+   with the scene, and the picture looks finer and less painted. The network learned from 128 px
+   crops of photos scaled to about 256 px, and a convolution has a fixed size in pixels. stylize
+   scales the painting to the picture's size before taking its Gram matrices, so its strokes grow
+   with the picture.
+6. VGG16 up to block5_conv1 has 64 to 512 channels, and its 64- and 128-channel layers work at the
+   full and half resolution: about 38 GFLOP forwards for a 256 x 256 picture, and an evaluation
+   runs it forwards and backwards. The small network has 16 to 48 channels, its widest layers at a
+   quarter of the resolution: about 3 GFLOP for the same picture, forwards only. Ten times fewer
+   operations per pass, and one pass instead of 60 evaluations: about a thousand times less work
+   (the measured speed-up is smaller, as small convolutions use the CPU less well).
+""",
+
 }
 
 

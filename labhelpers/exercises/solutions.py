@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from labhelpers.config import import_tensorflow
+from labhelpers.feedforward.training import training_step  # lesson 09's step, written once
 
 tf = import_tensorflow()  # TensorFlow without its CUDA start-up noise (see labhelpers.config)
 
@@ -37,6 +38,7 @@ __all__ = [
     "lbfgs_objective",
     "style_gradient",
     "ratio_study",
+    "training_step",
     "source",
     "SOLUTIONS",
 ]
@@ -293,6 +295,7 @@ SOLUTIONS: dict[str, Callable[..., Any]] = {
     "lbfgs_objective": lbfgs_objective,
     "style_gradient": style_gradient,
     "ratio_study": ratio_study,
+    "training_step": training_step,
 }
 
 

@@ -24,6 +24,7 @@ from labhelpers.exercises.checks.optimization import check_optimization_step, ch
 from labhelpers.exercises.checks.receptive import check_receptive_field
 from labhelpers.exercises.checks.style_gradient import check_style_gradient
 from labhelpers.exercises.checks.study import check_ratio_criterion, check_ratio_study
+from labhelpers.exercises.checks.training import check_training_step
 from labhelpers.network.layers import (
     layer_geometry,  # the inputs of lesson 01's receptive_field exercise
 )
@@ -47,5 +48,6 @@ __all__ = [
     "check_style_gradient",
     "check_ratio_study",
     "check_ratio_criterion",
+    "check_training_step",
     "use_if_correct",
 ]
