@@ -16,11 +16,14 @@ from labhelpers.exercises.checks import core, fallbacks
 
 def _case(seed: int = 3):
     rng = np.random.default_rng(seed)
-    maps = {name: rng.normal(size=(1, 3, 4, c)).astype(np.float32) for name, c in
-            [("a", 2), ("b", 3), ("c", 4)]}
+    maps = {
+        name: rng.normal(size=(1, 3, 4, c)).astype(np.float32)
+        for name, c in [("a", 2), ("b", 3), ("c", 4)]
+    }
     targets = {name: rng.normal(size=m.shape).astype(np.float32) for name, m in maps.items()}
-    grams = {name: rng.normal(size=(m.shape[-1],) * 2).astype(np.float32)
-             for name, m in maps.items()}
+    grams = {
+        name: rng.normal(size=(m.shape[-1],) * 2).astype(np.float32) for name, m in maps.items()
+    }
     return maps, targets, grams
 
 
@@ -32,20 +35,29 @@ def _gram(x: np.ndarray) -> np.ndarray:
 def test_weighted_content_loss_uses_only_the_weighted_layers():
     maps, targets, _ = _case()
     weights = {"c": 0.5, "a": 2.0}
-    got = float(fallbacks.weighted_content_loss(
-        {k: tf.constant(v) for k, v in maps.items()},
-        {k: tf.constant(v) for k, v in targets.items()}, weights))
-    wanted = sum(w * np.mean((maps[k].astype(np.float64) - targets[k]) ** 2)
-                 for k, w in weights.items())
+    got = float(
+        fallbacks.weighted_content_loss(
+            {k: tf.constant(v) for k, v in maps.items()},
+            {k: tf.constant(v) for k, v in targets.items()},
+            weights,
+        )
+    )
+    wanted = sum(
+        w * np.mean((maps[k].astype(np.float64) - targets[k]) ** 2) for k, w in weights.items()
+    )
     assert got == pytest.approx(wanted, rel=1e-5)
 
 
 def test_weighted_style_loss_against_numpy():
     maps, _, grams = _case()
     weights = {"b": 3.0, "a": 0.25}
-    got = float(fallbacks.weighted_style_loss(
-        {k: tf.constant(v) for k, v in maps.items()},
-        {k: tf.constant(v) for k, v in grams.items()}, weights))
+    got = float(
+        fallbacks.weighted_style_loss(
+            {k: tf.constant(v) for k, v in maps.items()},
+            {k: tf.constant(v) for k, v in grams.items()},
+            weights,
+        )
+    )
     wanted = sum(w * np.mean((_gram(maps[k]) - grams[k]) ** 2) for k, w in weights.items())
     assert got == pytest.approx(wanted, rel=1e-5)
 
@@ -55,15 +67,24 @@ def test_lecture_total_loss_against_numpy():
     image = np.random.default_rng(1).random((1, 5, 6, 3)).astype(np.float32)
     content = {"a": targets["a"]}
     style = {"b": grams["b"], "c": grams["c"]}
-    got = float(fallbacks.lecture_total_loss(
-        tf.constant(image), {k: tf.constant(v) for k, v in maps.items()},
-        {k: tf.constant(v) for k, v in content.items()},
-        {k: tf.constant(v) for k, v in style.items()}, 2.0, 10.0, 0.1))
+    got = float(
+        fallbacks.lecture_total_loss(
+            tf.constant(image),
+            {k: tf.constant(v) for k, v in maps.items()},
+            {k: tf.constant(v) for k, v in content.items()},
+            {k: tf.constant(v) for k, v in style.items()},
+            2.0,
+            10.0,
+            0.1,
+        )
+    )
     x = image.astype(np.float64)
     tv = np.abs(x[:, 1:] - x[:, :-1]).sum() + np.abs(x[:, :, 1:] - x[:, :, :-1]).sum()
-    wanted = (2.0 * np.mean((maps["a"].astype(np.float64) - content["a"]) ** 2)
-              + 10.0 * sum(np.mean((_gram(maps[k]) - v) ** 2) for k, v in style.items())
-              + 0.1 * tv)
+    wanted = (
+        2.0 * np.mean((maps["a"].astype(np.float64) - content["a"]) ** 2)
+        + 10.0 * sum(np.mean((_gram(maps[k]) - v) ** 2) for k, v in style.items())
+        + 0.1 * tv
+    )
     assert got == pytest.approx(wanted, rel=1e-5)
 
 
@@ -74,7 +95,10 @@ def test_no_checker_reference_is_a_model_solution():
     assert not model & set(core._REFERENCES.values())
     import labhelpers.exercises.checks as checks_package
 
-    for module in [fallbacks, *(m for _, m in inspect.getmembers(checks_package, inspect.ismodule))]:
+    for module in [
+        fallbacks,
+        *(m for _, m in inspect.getmembers(checks_package, inspect.ismodule)),
+    ]:
         assert "exercises.solutions" not in inspect.getsource(module).replace(
             ":mod:`labhelpers.exercises.solutions`", ""
         ), module.__name__
