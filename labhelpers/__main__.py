@@ -4,6 +4,9 @@ Commands:
     weights    prepare and verify the VGG16 weights ahead of class
     features   print the feature-map shapes of an image for every VGG16 layer
     stylize    run style transfer on two images (see ``python -m labhelpers stylize --help``)
+    student-edition OUT    a copy of the lab for students, without solutions or answer keys
+    grade SUBMISSION.ipynb ... --out grades.csv   run submissions, tabulate the checkers' verdicts
+    html OUT   executed HTML copies of the lessons; slides OUT: their figures at slide size
 """
 
 from __future__ import annotations
@@ -92,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
         "random, or a weights file (caffe:PATH / torch:PATH)",
     )
     features.set_defaults(run=_cmd_features)
+
+    from labhelpers.course.commands import add_course_commands
+
+    add_course_commands(commands)
 
     try:
         from labhelpers.cli import add_stylize_command

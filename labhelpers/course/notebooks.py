@@ -8,10 +8,10 @@ checkers its code calls (``check_<exercise>``). Used by :mod:`.edition`, :mod:`.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import os
 import re
+import time
 from pathlib import Path
 from typing import Any, Optional
 
@@ -201,20 +201,19 @@ def run_notebook(
     kernel_env = dict(os.environ)
     kernel_env.update({"LAB_FAST": "1" if fast else "0", "TF_CPP_MIN_LOG_LEVEL": "2"})
     kernel_env.update(env or {})
+    deadline = time.monotonic() + time_limit
     client = NotebookClient(
         notebook,
         timeout=max(1, int(time_limit)),
+        # each cell may take what is left of the notebook's time
+        timeout_func=lambda cell: max(1, int(deadline - time.monotonic())),
         kernel_name=kernel_name,
         resources={"metadata": {"path": str(folder)}},
     )
-
-    async def execute() -> None:
-        await asyncio.wait_for(client.async_execute(env=kernel_env), time_limit)
-
     error: Optional[str] = None
     try:
-        asyncio.run(execute())
-    except (asyncio.TimeoutError, CellTimeoutError):
+        client.execute(env=kernel_env)
+    except CellTimeoutError:
         error = f"timeout: not finished after {time_limit:g} s"
     except DeadKernelError as exc:
         error = f"crash: the kernel died ({str(exc).strip().splitlines()[-1][:200]})"
