@@ -27,8 +27,9 @@ def _grade(args: argparse.Namespace) -> int:
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
-    columns, rows = grade(args.submissions, time_limit=args.time_limit, fast=not args.full,
-                          progress=True)
+    columns, rows = grade(
+        args.submissions, time_limit=args.time_limit, fast=not args.full, progress=True
+    )
     written = write_grades(args.out, columns, rows, force=args.force)
     print(f"Grades of {len(rows)} submission(s): {written}")
     return 0
@@ -37,8 +38,13 @@ def _grade(args: argparse.Namespace) -> int:
 def _html(args: argparse.Namespace) -> int:
     from labhelpers.course.present import build_html
 
-    for path in build_html(args.out, fast=args.fast, lessons=args.lesson or None,
-                           time_limit=args.time_limit, progress=True):
+    for path in build_html(
+        args.out,
+        fast=args.fast,
+        lessons=args.lesson or None,
+        time_limit=args.time_limit,
+        progress=True,
+    ):
         print(path)
     return 0
 
@@ -46,21 +52,34 @@ def _html(args: argparse.Namespace) -> int:
 def _slides(args: argparse.Namespace) -> int:
     from labhelpers.course.present import export_slides
 
-    for path in export_slides(args.out, fast=args.fast, lessons=args.lesson or None,
-                              time_limit=args.time_limit, progress=True):
+    for path in export_slides(
+        args.out,
+        fast=args.fast,
+        lessons=args.lesson or None,
+        time_limit=args.time_limit,
+        progress=True,
+    ):
         print(path)
     return 0
 
 
 def _lesson_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out", help="a new (or empty) folder to write into")
-    parser.add_argument("--lesson", action="append", metavar="NAME",
-                        help="only this notebook (e.g. 03_style_loss; repeatable; default: all)")
-    parser.add_argument("--fast", action="store_true",
-                        help="fast mode (LAB_FAST=1: tiny pictures, for a quick check or CI); "
-                        "default: full size, as in class")
-    parser.add_argument("--time-limit", type=float, default=1800.0,
-                        help="seconds per notebook (default 1800)")
+    parser.add_argument(
+        "--lesson",
+        action="append",
+        metavar="NAME",
+        help="only this notebook (e.g. 03_style_loss; repeatable; default: all)",
+    )
+    parser.add_argument(
+        "--fast",
+        action="store_true",
+        help="fast mode (LAB_FAST=1: tiny pictures, for a quick check or CI); "
+        "default: full size, as in class",
+    )
+    parser.add_argument(
+        "--time-limit", type=float, default=1800.0, help="seconds per notebook (default 1800)"
+    )
 
 
 def add_course_commands(commands: Any) -> None:
@@ -75,8 +94,9 @@ def add_course_commands(commands: Any) -> None:
     grading.add_argument("submissions", nargs="+", metavar="SUBMISSION.ipynb")
     grading.add_argument("--out", required=True, help="the CSV to write (e.g. grades.csv)")
     grading.add_argument("--force", action="store_true", help="replace an existing --out file")
-    grading.add_argument("--time-limit", type=float, default=600.0,
-                         help="seconds per notebook (default 600)")
+    grading.add_argument(
+        "--time-limit", type=float, default=600.0, help="seconds per notebook (default 600)"
+    )
     grading.add_argument("--full", action="store_true", help="full size instead of fast mode")
     grading.set_defaults(run=_grade)
 

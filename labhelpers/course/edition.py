@@ -10,9 +10,10 @@ solution blocks, no answer-key cells, nbgrader metadata on the exercise cells). 
 ``tests/``, ``benchmarks/``, ``docs/``, ``test.sh`` and ``notebooks/INSTRUCTORS.md``.
 
 In the edition :func:`labhelpers.config.student_edition` is True: ``LAB_SOLUTIONS`` and
-``print_answers`` say plainly that there are none, and ``labhelpers.exercises.solutions`` cannot be
-imported. The checkers work unchanged: they compare with independent NumPy computations and with
-:mod:`labhelpers.exercises.checks.fallbacks` (the library's losses), never with the model solutions.
+``print_answers`` say plainly that there are none, and ``labhelpers.exercises.solutions`` cannot
+be imported. The checkers work unchanged: they compare with independent NumPy computations and with
+:mod:`labhelpers.exercises.checks.fallbacks` (the library's losses), never with the model
+solutions.
 
 Nothing is overwritten: an existing non-empty ``OUT`` is refused, and the edition is built in a
 hidden folder beside ``OUT`` and moved into place in one step when complete.

@@ -13,7 +13,7 @@ import os
 import re
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 import nbformat
 
@@ -85,8 +85,7 @@ def _without_solution_lines(source: str) -> str:
             indent = len(block.group(1))
             index += 1
             while index < len(lines) and (
-                not lines[index].strip()
-                or len(lines[index]) - len(lines[index].lstrip()) > indent
+                not lines[index].strip() or len(lines[index]) - len(lines[index].lstrip()) > indent
             ):
                 index += 1
             continue
@@ -224,4 +223,3 @@ def run_notebook(
     except Exception as exc:  # noqa: BLE001 - a kernel that cannot start, a broken notebook
         error = f"crash: {type(exc).__name__}: {str(exc).strip()[:200]}"
     return NotebookRun(notebook, error)
-

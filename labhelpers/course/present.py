@@ -52,8 +52,12 @@ from IPython import get_ipython as _get_ipython
 from IPython.core.pylabtools import print_figure as _print_figure
 from matplotlib.figure import Figure as _Figure
 _get_ipython().display_formatter.formatters["image/png"].for_type(
-    _Figure, lambda fig: _print_figure(fig, "png", bbox_inches="tight",
-                                       dpi=max(150, {SLIDE_WIDTH_PX * 1.1:.0f} / fig.get_figwidth())))
+    _Figure,
+    lambda fig: _print_figure(
+        fig, "png", bbox_inches="tight",
+        dpi=max(150, {SLIDE_WIDTH_PX * 1.1:.0f} / fig.get_figwidth()),
+    ),
+)
 """
 
 
@@ -111,7 +115,10 @@ def _run_lessons(
             print(f"running {path.name} ({'fast mode' if fast else 'full size'}) ...", flush=True)
         with tempfile.TemporaryDirectory(prefix="labhelpers-lesson-") as folder:
             run = run_notebook(
-                notebook, Path(folder), fast=fast, time_limit=time_limit,
+                notebook,
+                Path(folder),
+                fast=fast,
+                time_limit=time_limit,
                 env={"LAB_SOLUTIONS": "0", "LAB_VERDICTS_DIR": folder},
             )
         if run.error:
@@ -163,8 +170,9 @@ def build_html(
         for path, notebook in _run_lessons(
             chosen, fast=fast, time_limit=time_limit, first_cell="", progress=progress
         ):
-            body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {
-                "name": path.stem}})
+            body, _ = exporter.from_notebook_node(
+                notebook, resources={"metadata": {"name": path.stem}}
+            )
             write_file(building / f"{path.stem}.html", body)
             links.append(f'<li><a href="{path.stem}.html">{path.stem}</a></li>')
         size = "fast mode (tiny pictures)" if fast else "full size"
@@ -210,9 +218,14 @@ def export_slides(
     out.parent.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     written: list[Path] = []
-    index = ["# Lesson figures at slide size", "",
-             f"Made by `python -m labhelpers slides` ({'fast mode' if fast else 'full size'}).",
-             "", "| file | pixels | section |", "|---|---|---|"]
+    index = [
+        "# Lesson figures at slide size",
+        "",
+        f"Made by `python -m labhelpers slides` ({'fast mode' if fast else 'full size'}).",
+        "",
+        "| file | pixels | section |",
+        "|---|---|---|",
+    ]
     try:
         for path, notebook in _run_lessons(
             chosen, fast=fast, time_limit=time_limit, first_cell=_SLIDE_CELL, progress=progress
@@ -220,7 +233,8 @@ def export_slides(
             (building / path.stem).mkdir()
             for number, cell in enumerate(notebook.cells):
                 pictures = [
-                    o["data"]["image/png"] for o in cell.get("outputs", [])
+                    o["data"]["image/png"]
+                    for o in cell.get("outputs", [])
                     if "image/png" in o.get("data", {})
                 ]
                 for k, picture in enumerate(pictures, 1):
@@ -229,11 +243,11 @@ def export_slides(
                     write_file(building / name, data)
                     written.append(out / name)
                     width, height = png_size(data)
-                    index.append(f"| `{name}` | {width} x {height} | "
-                                 f"{_section(notebook.cells, number)} |")
+                    index.append(
+                        f"| `{name}` | {width} x {height} | {_section(notebook.cells, number)} |"
+                    )
         write_file(building / "index.md", "\n".join(index) + "\n")
         _move_into_place(building, out)
     finally:
         shutil.rmtree(building, ignore_errors=True)
     return written
-

@@ -130,8 +130,12 @@ def test_no_file_holds_an_answer_key(edition):
 def _in_edition(edition: Path, code: str, **env: str) -> subprocess.CompletedProcess:
     environment = {**os.environ, "PYTHONPATH": str(edition), **env}
     return subprocess.run(
-        [sys.executable, "-c", code], cwd=edition, env=environment, capture_output=True,
-        text=True, timeout=300,
+        [sys.executable, "-c", code],
+        cwd=edition,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -161,12 +165,17 @@ def test_edition_notebook_runs_in_fast_mode(edition, name):
     path = edition / "notebooks" / name
     notebook = nbformat.read(path, as_version=4)
     run = run_notebook(
-        notebook, path.parent, fast=True, time_limit=900,
+        notebook,
+        path.parent,
+        fast=True,
+        time_limit=900,
         env={"PYTHONPATH": str(edition), "LAB_SOLUTIONS": "1"},
     )
     assert run.error is None, run.error
     shown = "".join(
-        output.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
+        output.get("text", "")
+        for cell in notebook.cells
+        if cell.cell_type == "code"
         for output in cell.get("outputs", [])
     )
     if "show_solutions()" in "".join(c.source for c in notebook.cells):

@@ -32,8 +32,10 @@ def gram_matrix(features):
 
 def _exercise_cell(notebook: nbformat.NotebookNode, function: str) -> nbformat.NotebookNode:
     return next(
-        cell for cell in notebook.cells
-        if cell.cell_type == "code" and f"def {function}(" in cell.source
+        cell
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        and f"def {function}(" in cell.source
         and "YOUR CODE HERE" in cell.source
     )
 
