@@ -80,6 +80,7 @@ __all__ = [
     "run_check",
     "check_function",
     "register_reference",
+    "registered_reference",
     "use_if_correct",
     "use_reference_text",
 ]
@@ -646,6 +647,12 @@ _REFERENCES: dict[Callable[..., bool], Callable[..., Any]] = {}
 def register_reference(check_fn: Callable[..., bool], reference_fn: Callable[..., Any]) -> None:
     """Tell :func:`use_if_correct` which reference implementation ``check_fn`` falls back on."""
     _REFERENCES[check_fn] = reference_fn
+
+
+def registered_reference(check_fn: Callable[..., bool]) -> Optional[Callable[..., Any]]:
+    """What :func:`use_if_correct` continues with after ``check_fn`` fails (None if nothing was
+    registered for it)."""
+    return _REFERENCES.get(check_fn)
 
 
 def use_if_correct(
