@@ -44,20 +44,22 @@ __all__ = [
 #: The least width (px) of an exported figure: a 1024 x 768 projector shows it without scaling up.
 SLIDE_WIDTH_PX = 1280
 
-#: The first cell of a slide run: every figure drawn at >= SLIDE_WIDTH_PX px (a narrow figure at
-#: a higher dpi), at least 150 dpi.
+#: The first cell of a slide run: every figure drawn at least SLIDE_WIDTH_PX px wide after the
+#: tight crop (a narrow figure at a higher dpi), and at least 150 dpi.
 _SLIDE_CELL = f"""\
 %matplotlib inline
 from IPython import get_ipython as _get_ipython
 from IPython.core.pylabtools import print_figure as _print_figure
 from matplotlib.figure import Figure as _Figure
-_get_ipython().display_formatter.formatters["image/png"].for_type(
-    _Figure,
-    lambda fig: _print_figure(
-        fig, "png", bbox_inches="tight",
-        dpi=max(150, {SLIDE_WIDTH_PX * 1.1:.0f} / fig.get_figwidth()),
-    ),
-)
+
+
+def _slide_png(fig):
+    inches = max(fig.get_tightbbox(fig.canvas.get_renderer()).width, 0.5)
+    return _print_figure(fig, "png", bbox_inches="tight",
+                         dpi=max(150, {SLIDE_WIDTH_PX * 1.05:.0f} / inches))
+
+
+_get_ipython().display_formatter.formatters["image/png"].for_type(_Figure, _slide_png)
 """
 
 
