@@ -7,7 +7,8 @@
 - :func:`export_slides` (``python -m labhelpers slides OUT``): the same run, with every matplotlib
   figure a lesson shows rendered at least :data:`SLIDE_WIDTH_PX` pixels wide (the figure's own
   fonts, headers and colour bars scale with it), saved as ``OUT/<lesson>/<lesson>-cellNN-K.png``,
-  and ``OUT/index.md`` listing each with the section it illustrates.
+  and ``OUT/index.md`` listing each with the section it illustrates (and the pictures left out:
+  those that are no matplotlib figure, such as the last frame of lesson 05's live display).
 
 Both find the lessons in ``notebooks/`` (lessons 08, 09 and the homework included), run them in a
 temporary folder (nothing is written beside the notebooks), at full size unless ``fast``, and
@@ -220,6 +221,7 @@ def export_slides(
     out.parent.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     written: list[Path] = []
+    skipped: list[str] = []
     index = [
         "# Lesson figures at slide size",
         "",
@@ -242,12 +244,25 @@ def export_slides(
                 for k, picture in enumerate(pictures, 1):
                     data = base64.b64decode(picture)
                     name = f"{path.stem}/{path.stem}-cell{number:02d}-{k}.png"
+                    width, height = png_size(data)
+                    row = f"{width} x {height} | {_section(notebook.cells, number)} |"
+                    if width < SLIDE_WIDTH_PX:  # a live display's last frame, not a figure
+                        skipped.append(f"| cell {number} of {path.stem} | {row}")
+                        continue
                     write_file(building / name, data)
                     written.append(out / name)
-                    width, height = png_size(data)
-                    index.append(
-                        f"| `{name}` | {width} x {height} | {_section(notebook.cells, number)} |"
-                    )
+                    index.append(f"| `{name}` | {row}")
+        if skipped:
+            index += [
+                "",
+                "Not exported: pictures that are no matplotlib figure (the last frame of a live "
+                "display, a picture shown at its own size); the figure after each shows the "
+                "result.",
+                "",
+                "| where | pixels | section |",
+                "|---|---|---|",
+                *skipped,
+            ]
         write_file(building / "index.md", "\n".join(index) + "\n")
         _move_into_place(building, out)
     finally:

@@ -64,3 +64,33 @@ def test_out_must_be_new_and_lessons_are_found_not_listed(tmp_path):
     assert found == sorted(p.stem for p in (REPO_ROOT / "notebooks").glob("*.ipynb"))
     with pytest.raises(ValueError, match="no lesson '99'"):
         chosen_lessons(["99"], REPO_ROOT / "notebooks")
+
+
+def test_a_small_figure_is_enlarged_and_a_live_frame_is_listed_not_exported(tmp_path):
+    """A lab of one notebook: a 2-inch-wide figure comes out >= SLIDE_WIDTH_PX px wide after
+    the tight crop; a 90 px picture that is no figure is named in index.md, not exported."""
+    from labhelpers.course.present import export_slides
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell("## A small plot"),
+        nbformat.v4.new_code_cell(
+            "import matplotlib.pyplot as plt\n"
+            "fig, ax = plt.subplots(figsize=(2, 1.5))\n"
+            "ax.imshow([[0, 1], [2, 3]]); fig.colorbar(ax.images[0]);"
+        ),
+        nbformat.v4.new_markdown_cell("## A live frame"),
+        nbformat.v4.new_code_cell(
+            "import io, PIL.Image\nfrom IPython.display import Image, display\n"
+            "buffer = io.BytesIO(); PIL.Image.new('RGB', (90, 60)).save(buffer, 'png')\n"
+            "display(Image(buffer.getvalue()))"
+        ),
+    ]
+    (tmp_path / "lab" / "notebooks").mkdir(parents=True)
+    nbformat.write(notebook, tmp_path / "lab" / "notebooks" / "01_small.ipynb")
+    written = export_slides(tmp_path / "out", fast=True, lab=tmp_path / "lab", time_limit=300)
+    assert [p.name for p in written] == ["01_small-cell01-1.png"]
+    assert png_size(written[0].read_bytes())[0] >= SLIDE_WIDTH_PX
+    index = (tmp_path / "out" / "index.md").read_text()
+    assert "| cell 3 of 01_small | 90 x 60 | A live frame |" in index
+    assert "| `01_small/01_small-cell01-1.png` |" in index and "A small plot |" in index
