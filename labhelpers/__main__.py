@@ -6,6 +6,9 @@ Commands:
     stylize    run style transfer on two images (see ``python -m labhelpers stylize --help``)
     fast       paint a photo with a painting's trained network (lesson 09)
     train-network   train a painting's network (lesson 09)
+    student-edition OUT    a copy of the lab for students, without solutions or answer keys
+    grade SUBMISSION.ipynb ... --out grades.csv   run submissions, tabulate the checkers' verdicts
+    html OUT   executed HTML copies of the lessons; slides OUT: their figures at slide size
 """
 
 from __future__ import annotations
@@ -99,6 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
         "random, or a weights file (caffe:PATH / torch:PATH)",
     )
     features.set_defaults(run=_cmd_features)
+
+    from labhelpers.course.commands import add_course_commands
+
+    add_course_commands(commands)
 
     try:
         from labhelpers.cli import add_fast_commands, add_stylize_command

@@ -11,7 +11,11 @@ and CI can change it without editing code:
 ``LAB_IMAGES_DIR``      the folder holding ``content/`` and ``style/`` (default: the copy inside
                         the package, ``labhelpers/images/data``, identical to ``images/``)
 ``LAB_SOLUTIONS=1``     instructors: every lesson prints and uses the model solutions and shows the
-                        answer keys of its Questions (one switch for the whole series)
+                        answer keys of its Questions (one switch for the whole series); the student
+                        edition has neither and says so (:func:`student_edition`)
+``LAB_VERDICTS_DIR``    where the checkers record their verdicts (``lab_verdicts.json``); default:
+                        the notebook's folder inside a Jupyter kernel, ``/content`` in Colab, and
+                        nowhere outside a kernel (see :mod:`labhelpers.exercises.verdicts`)
 
 Every module of the package imports TensorFlow through :func:`import_tensorflow`, which keeps
 TensorFlow's start-up noise about missing CUDA drivers off the screen (see there), and every run
@@ -89,14 +93,35 @@ def fast_mode() -> bool:
     return env_flag("LAB_FAST")
 
 
+#: What the student edition says wherever a solution or an answer key is asked for.
+STUDENT_EDITION_NOTE = (
+    "This is the student edition of the lab: it holds no model solutions and no answer keys "
+    "(your instructor has them), so LAB_SOLUTIONS changes nothing here. The checkers work as "
+    "usual: they tell you whether your code is right."
+)
+
+
+def student_edition() -> bool:
+    """True in a copy made by ``python -m labhelpers student-edition``: its package has no model
+    solutions (``labhelpers/exercises/solutions.py`` is not there) and no answer keys."""
+    return not (Path(__file__).resolve().parent / "exercises" / "solutions.py").is_file()
+
+
 def show_solutions() -> bool:
     """True when ``LAB_SOLUTIONS`` is on: the instructors' switch for the whole series.
 
     Every lesson's parameters cell reads it (``SHOW_SOLUTIONS = labhelpers.show_solutions()``), so
     an instructor sets it once: ``LAB_SOLUTIONS=1 jupyter lab`` in a terminal, or
     ``%env LAB_SOLUTIONS=1`` as the first cell in Colab (before ``import labhelpers``'s cell runs).
+    In the student edition it is always False, and with the switch on it prints
+    :data:`STUDENT_EDITION_NOTE` (there is nothing to show).
     """
-    return env_flag("LAB_SOLUTIONS")
+    if not env_flag("LAB_SOLUTIONS"):
+        return False
+    if student_edition():
+        print(STUDENT_EDITION_NOTE)
+        return False
+    return True
 
 
 def default_cache_dir() -> Path:

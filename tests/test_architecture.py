@@ -23,7 +23,7 @@ LAYERS = (
     {"network"},
     {"losses"},
     {"transfer", "feedforward"},
-    {"lessons", "exercises", "panel", "device", "cli", "__main__", "__init__"},
+    {"lessons", "exercises", "course", "panel", "device", "cli", "__main__", "__init__"},
 )
 
 

@@ -12,7 +12,7 @@ import time
 import pytest
 import tensorflow as tf
 
-from labhelpers.exercises import checks
+from labhelpers.exercises import checks, solutions
 from labhelpers.exercises.checks import core
 
 CHECKERS = [getattr(checks, name) for name in checks.__all__ if name.startswith("check_")]
@@ -81,7 +81,7 @@ def test_the_notice_comes_before_the_check_ends(monkeypatch, capsys):
     def layered(features, targets, weights):
         seen.append(capsys.readouterr().out)  # what the student saw so far
         time.sleep(0.06)
-        return checks.layered.solutions.layered_content_loss(features, targets, weights)
+        return solutions.layered_content_loss(features, targets, weights)
 
     assert checks.check_layered_content_loss(layered, seed=0)
     assert "⏱️" not in seen[0] and "⏱️ layered_content_loss" in seen[1], seen[:2]

@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from labhelpers import losses
 from labhelpers.exercises import solutions
+from labhelpers.exercises.checks import fallbacks
 from labhelpers.exercises.checks import check_optimization_step, check_total_loss, use_if_correct
 
 from .helpers import verdict
@@ -255,13 +256,17 @@ def test_not_written_and_none_are_not_implemented(capsys):
 
 
 def test_use_if_correct_falls_back_to_the_reference_step(capsys):
-    assert use_if_correct(climbs, check_optimization_step) is solutions.optimization_step
+    assert use_if_correct(climbs, check_optimization_step) is fallbacks.one_optimizer_step
     assert use_if_correct(step_apply_gradients, check_optimization_step) is step_apply_gradients
     capsys.readouterr()
 
 
-def test_reference_step_descends_and_clips():
-    """Independent of the checker: the reference step lowers a quadratic and respects [0, 1]."""
+@pytest.mark.parametrize(
+    "reference", [solutions.optimization_step, fallbacks.one_optimizer_step], ids=["model", "lab"]
+)
+def test_reference_step_descends_and_clips(reference):
+    """Independent of the checker: the model solution and the lab's step (what the checker
+    compares with and use_if_correct continues with) lower a quadratic and respect [0, 1]."""
     image = tf.Variable(np.full((1, 4, 5, 3), 0.99, np.float32))
     target = tf.constant(np.full((1, 4, 5, 3), 1.5, np.float32))
 
@@ -269,7 +274,7 @@ def test_reference_step_descends_and_clips():
         return tf.reduce_sum(tf.square(x - target)) + tf.reduce_sum(tf.square(x[..., 0] - 0.2))
 
     before = float(loss_fn(image))
-    returned = solutions.optimization_step(image, loss_fn, tf.keras.optimizers.SGD(0.05))
+    returned = reference(image, loss_fn, tf.keras.optimizers.SGD(0.05))
     assert float(returned) == pytest.approx(before)
     assert float(loss_fn(image)) < before
     assert float(tf.reduce_max(image)) == 1.0  # pulled towards 1.5, clipped at 1

@@ -309,11 +309,18 @@ def test_use_if_correct_keeps_a_correct_student_function(capsys):
     assert "reference implementation" not in capsys.readouterr().out
 
 
+def test_use_if_correct_says_the_reference_is_used_and_the_exercise_is_not_passed(capsys):
+    use_if_correct(lecture_content_without_return, check_content_loss)
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "`content_loss` counts as NOT passed" in last, last
+    assert "uses the lab's reference implementation (content_loss) instead of yours" in last
+
+
 def test_use_if_correct_falls_back_to_the_reference(capsys):
     chosen = use_if_correct(lecture_content_without_return, check_content_loss)
     out = capsys.readouterr().out
     assert chosen is losses.content_loss
-    assert "the notebook continues with the reference implementation" in out.lower()
+    assert "the notebook uses the lab's reference implementation" in out.lower()
     assert use_if_correct(None, check_gram_matrix) is losses.gram_matrix
     assert use_if_correct(not_yet, check_total_variation_loss) is losses.total_variation_loss
 

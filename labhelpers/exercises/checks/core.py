@@ -17,10 +17,13 @@ from ``seed``, calls the student's function through :func:`call_student`, and ra
   followed by ``... (N more lines hidden)``: a checker may call the function a dozen times;
 - when the first call took :data:`SLOW_CALL_SECONDS` or more, one line says at once why the check
   will take a while (how many calls, how long each; see :func:`expect_calls`).
+- the verdict (pass, fail or missing, and its text) is recorded beside the notebook
+  (:mod:`labhelpers.exercises.verdicts`), for ``python -m labhelpers grade``; nothing is shown.
 
 Exercises whose answer is "the same values as a reference function" describe themselves as a
 :class:`~labhelpers.exercises.checks.reference.Exercise` instead, which runs on this scaffold too.
-:func:`use_if_correct` keeps the student's function if it passes, else the reference.
+:func:`use_if_correct` keeps the student's function if it passes, else continues with the
+reference and says plainly that the exercise counts as not passed.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import numpy as np
 
 from labhelpers.config import import_tensorflow
 from labhelpers.console import console_print  # verdicts readable on a cp1252 console too
+from labhelpers.exercises.verdicts import record_verdict
 
 tf = import_tensorflow()  # TensorFlow without its CUDA start-up noise (see labhelpers.config)
 
@@ -76,7 +80,9 @@ __all__ = [
     "run_check",
     "check_function",
     "register_reference",
+    "registered_reference",
     "use_if_correct",
+    "use_reference_text",
 ]
 
 #: The dtypes every exercise is tried with.
@@ -536,9 +542,12 @@ def run_check(
     """
     output = StudentOutput(max_printed_lines)
     token = _RUNNING.set(_Running(name, output))
+    status = "fail"
     try:
         verdict, passed = [f"✅ {name}: {sentence(body())}"], True
+        status = "pass"
     except NotImplementedYet:
+        status = "missing"
         verdict, passed = (
             [
                 f"⏳ {name}: not implemented yet. Write your code in the function (replacing any "
@@ -565,7 +574,17 @@ def run_check(
     output.show()
     for line in verdict:
         console_print(line)
+    _record(name, status, "\n".join(verdict))
     return passed
+
+
+def _record(name: str, status: str, message: str) -> None:
+    """Record the verdict beside the notebook (:mod:`labhelpers.exercises.verdicts`), silently:
+    the student's screen stays as it was, whatever happens."""
+    try:
+        record_verdict(name, status, message)
+    except Exception:  # noqa: BLE001 - recording must never disturb the lesson
+        pass
 
 
 def _a_value(value: Any) -> str:
@@ -630,6 +649,12 @@ def register_reference(check_fn: Callable[..., bool], reference_fn: Callable[...
     _REFERENCES[check_fn] = reference_fn
 
 
+def registered_reference(check_fn: Callable[..., bool]) -> Optional[Callable[..., Any]]:
+    """What :func:`use_if_correct` continues with after ``check_fn`` fails (None if nothing was
+    registered for it)."""
+    return _REFERENCES.get(check_fn)
+
+
 def use_if_correct(
     student_fn: Optional[Callable[..., Any]],
     check_fn: Callable[[Any], bool],
@@ -638,7 +663,8 @@ def use_if_correct(
     """Run ``check_fn(student_fn)``; the student's function if it passed, else the reference.
 
     Notebooks use this so that the lesson always runs to the end, even when an exercise
-    is not solved yet.
+    is not solved yet; it then says plainly (:func:`use_reference_text`) that the reference is
+    used and that the exercise counts as not passed (the checker has recorded it so).
 
     Args:
         student_fn: the student's implementation (may be ``None``).
@@ -670,9 +696,19 @@ def use_if_correct(
         passed = False
     if passed:
         return student_fn  # type: ignore[return-value]
-    name = getattr(reference, "__name__", "this function")
-    console_print(
-        f"ℹ️ The notebook continues with the reference implementation of {name}, so "
-        "the rest of the lesson still runs; fix yours and run its check again to use it."
-    )
+    console_print(use_reference_text(check_fn, reference))
     return reference
+
+
+def use_reference_text(check_fn: Callable[..., Any], reference: Callable[..., Any]) -> str:
+    """What :func:`use_if_correct` says when it continues with ``reference``: that the lab's
+    reference is used from here on and that the exercise counts as not passed."""
+    checker = getattr(check_fn, "__name__", "")
+    exercise = checker[len("check_") :] if checker.startswith("check_") else ""
+    which = f"`{exercise}`" if exercise else "this exercise"
+    return (
+        f"⚠️ Not passed: {which} counts as NOT passed (recorded so). From here on the notebook "
+        f"uses the lab's reference implementation ({getattr(reference, '__name__', 'reference')}) "
+        "instead of yours, only so that the rest of the lesson still runs. Fix your function, "
+        "run its cell and this cell again: it is used once its check passes."
+    )

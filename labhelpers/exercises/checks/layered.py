@@ -11,8 +11,8 @@ order than the features and do not add up to 1: the student must loop over the w
 and look each one up by name.  The answers are compared with an independent NumPy computation;
 the usual mistakes (weights left out, normalised or squared, a mean over the layers, one pooled
 mean over all layers, the targets made into Gram matrices again, only one layer, ...) are named
-when they explain every random case.  The references for :func:`use_if_correct` are the model
-solutions of :mod:`labhelpers.exercises.solutions`.
+when they explain every random case.  The gradient references and what :func:`use_if_correct`
+continues with are :mod:`.fallbacks`'s weighted losses (not the model solutions).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any, Optional
 import numpy as np
 
 from labhelpers.config import import_tensorflow
-from labhelpers.exercises import solutions
+from labhelpers.exercises.checks import fallbacks
 from labhelpers.exercises.checks.core import (
     Diagnosis,
     as_scalar,
@@ -225,7 +225,7 @@ def _check(kind: str, fn: Optional[Callable[..., Any]], seed: Optional[int]) -> 
     name = f"layered_{kind}_loss"
     call = f"{name}(features, targets, weights)"
     reference = (
-        solutions.layered_content_loss if kind == "content" else solutions.layered_style_loss
+        fallbacks.weighted_content_loss if kind == "content" else fallbacks.weighted_style_loss
     )
 
     def body(fn: Callable[..., Any], seed: int) -> str:
@@ -307,5 +307,5 @@ def check_layered_style_loss(
     return _check("style", fn, seed)
 
 
-register_reference(check_layered_content_loss, solutions.layered_content_loss)
-register_reference(check_layered_style_loss, solutions.layered_style_loss)
+register_reference(check_layered_content_loss, fallbacks.weighted_content_loss)
+register_reference(check_layered_style_loss, fallbacks.weighted_style_loss)

@@ -13,8 +13,8 @@ step run alongside.  It watches what the step does (what ``loss_fn`` was given, 
 optimiser was asked to update) so that it can say *why* a step is wrong: it climbs, it updates
 nothing or a copy, it does not clip, the gradient is None (NumPy, a tape that does not watch, a
 constant), it changes the network's weights, or shapes and dtypes are off.  Both stand on the
-scaffold of :mod:`labhelpers.exercises.checks.core`; the references are the model solutions of
-:mod:`labhelpers.exercises.solutions`.
+scaffold of :mod:`labhelpers.exercises.checks.core`; the gradients and the optimiser step are
+compared with :mod:`.fallbacks` (built on :mod:`labhelpers.losses`, not the model solutions).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any, Optional
 import numpy as np
 
 from labhelpers.config import import_tensorflow
-from labhelpers.exercises import solutions
+from labhelpers.exercises.checks import fallbacks
 from labhelpers.exercises.checks.core import (
     NUMPY_HINT,
     CheckFailed,
@@ -257,7 +257,7 @@ def _total_body(fn: Callable[..., Any], seed: int) -> str:
             check_gradients(
                 watched,
                 lambda args: _call_total(fn, args),
-                lambda args: solutions.total_loss(*args),
+                lambda args: fallbacks.lecture_total_loss(*args),
             )
     return (
         f"correct on {len(cases)} random inputs, gradients flow to the picture and to its features"
@@ -499,7 +499,7 @@ def _run_one_step(step: Callable[..., Any], case: _StepCase, number: int) -> Non
         tape.watch(case.reference_image)
         expected_loss = case.reference_loss(case.reference_image)
     gradient = tape.gradient(expected_loss, case.reference_image).numpy()
-    solutions.optimization_step(
+    fallbacks.one_optimizer_step(
         case.reference_image, case.reference_loss, case.reference_optimizer
     )
     expected = case.reference_image.numpy()
@@ -683,5 +683,5 @@ def check_optimization_step(
     return check_function("optimization_step", fn, seed, _step_body)
 
 
-register_reference(check_total_loss, solutions.total_loss)
-register_reference(check_optimization_step, solutions.optimization_step)
+register_reference(check_total_loss, fallbacks.lecture_total_loss)
+register_reference(check_optimization_step, fallbacks.one_optimizer_step)

@@ -7,9 +7,9 @@ compares the answer with an independent count: one output value's interval of in
 back through the stack (a layer with kernel k and stride s maps the outputs a..b to the inputs
 s*a .. s*b + k - 1).  The usual mistakes of the forward rule ``r += (k - 1) * s; s *= stride`` are
 named when they explain every stack (the pooling's own growth left out, the spacing updated before
-the growth, the spacing ignored, a count starting at 0, ...).  The reference for
-:func:`use_if_correct` is the model solution
-:func:`labhelpers.exercises.solutions.receptive_field`.
+the growth, the spacing ignored, a count starting at 0, ...).  What
+:func:`use_if_correct` continues with is :func:`walked_receptive_field` (the checker's own
+backward walk, not the model solution).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from typing import Any, Optional
 
 import numpy as np
 
-from labhelpers.exercises import solutions
 from labhelpers.exercises.checks.core import (
     CheckFailed,
     Diagnosis,
@@ -227,4 +226,4 @@ def check_receptive_field(fn: Optional[Callable[..., Any]], *, seed: Optional[in
     return check_function("receptive_field", fn, seed, body)
 
 
-register_reference(check_receptive_field, solutions.receptive_field)
+register_reference(check_receptive_field, walked_receptive_field)
