@@ -34,7 +34,7 @@ import numpy as np
 from labhelpers import color
 from labhelpers.config import one_blas_thread
 from labhelpers.images import MAX_SIDE, load_image, resize_to
-from labhelpers.images.masks import check_region_masks
+from labhelpers.images.masks import check_region_masks, resize_mask
 from labhelpers.network.layers import VGG16_LAYERS, min_side_px
 from labhelpers.transfer.limits import (
     available_memory_bytes,
@@ -529,6 +529,17 @@ class StyleTransfer:
             picture = (cover * picture + (1.0 - cover) * targets.content_color).astype(np.float32)
         return picture
 
+    def _recolored_regions(self, targets: Targets) -> np.ndarray:
+        """With content masks, ``init="recolored"``: each region of the photo in its own
+        painting's colours (blended through the masks), the rest of the photo as it is."""
+        shape = targets.shape
+        picture = (1.0 - targets.cover)[..., None] * targets.content
+        for mask, painting in zip(self.content_masks, targets.styles):
+            mean, covariance = color.color_statistics(painting)
+            region = resize_mask(mask, shape)[..., None]
+            picture = picture + region * color.recolor_to(targets.content, mean, covariance)
+        return np.clip(picture, 0.0, 1.0).astype(np.float32)
+
     def _initial_image(self, settings: TransferSettings, targets: Targets) -> np.ndarray:
         """The starting picture (H, W, 3) float32 in [0, 1] for the first stage."""
         shape, init = targets.shape, settings.init
@@ -536,6 +547,8 @@ class StyleTransfer:
         if isinstance(init, str):
             if init == "content":
                 return targets.content.astype(np.float32, copy=True)
+            if init == "recolored" and targets.cover is not None:
+                return self._recolored_regions(targets)
             if init == "recolored":  # the photo in the paintings' colours (as the run sees both)
                 mean, covariance = color.blended_color_statistics(targets.styles, self.blend)
                 return color.recolor_to(targets.content, mean, covariance)
