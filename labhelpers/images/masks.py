@@ -203,8 +203,15 @@ def rectangle_mask(
             f"of the height and width), not top={top}, left={left}, bottom={bottom}, "
             f"right={right}."
         )
-    dy = np.maximum(top - rows, rows - bottom) * height  # px outside (> 0) or inside (< 0)
-    dx = np.maximum(left - cols, cols - right) * width
+    far = -np.inf  # an edge on the picture's own edge is not softened
+
+    def side(distance: np.ndarray, at_border: bool) -> np.ndarray:
+        return np.full_like(distance, far) if at_border else distance
+
+    # px outside (> 0) or inside (< 0) of each edge
+    dy = np.maximum(side(top - rows, top <= 0), side(rows - bottom, bottom >= 1))
+    dx = np.maximum(side(left - cols, left <= 0), side(cols - right, right >= 1))
+    dy, dx = dy * height, dx * width
     return _ramp(np.maximum(dy, dx), _soft_px(shape, soft))
 
 
