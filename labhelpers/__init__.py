@@ -7,10 +7,10 @@ What a student types stays short; each name lives in one module and is imported 
 - network:    ``build_feature_extractor``, ``FeatureExtractor``, ``prepare_weights``,
               ``VGG16_LAYERS``, ``BLOCK_FIRST_LAYERS`` (the first convolution of each block), the
               default layers, ``SHALLOW_STYLE_LAYERS`` (each block weighted half the one before)
-- losses:     ``content_loss``, ``gram_matrix``, ``style_loss``, ``total_variation_loss``, ...
-- checkers:   ``check_content_loss``, ``check_gram_matrix``, ``check_style_loss``,
-              ``check_total_variation_loss``, ``check_total_loss``, ``check_optimization_step``,
-              ``use_if_correct``
+- losses:     ``content_loss``, ``gram_matrix``, ``guided_gram_matrix``, ``style_loss``, ...
+- checkers:   ``check_content_loss``, ``check_gram_matrix``, ``check_guided_gram``,
+              ``check_style_loss``, ``check_total_variation_loss``, ``check_total_loss``,
+              ``check_optimization_step``, ``use_if_correct``
 - transfer:   ``stylize``, ``StyleTransfer``, ``StyleTransferResult``, ``TransferSettings``,
               ``QUICK_SETTINGS`` (``stylize(content, style, **QUICK_SETTINGS)``: the fast recipe)
 - the panel:  ``StyleTransferPanel``
@@ -65,6 +65,7 @@ _API = {
     "losses": [
         "content_loss",
         "gram_matrix",
+        "guided_gram_matrix",
         "style_loss",
         "weighted_style_loss",
         "total_variation_loss",
@@ -73,6 +74,7 @@ _API = {
     "exercises.checks": [
         "check_content_loss",
         "check_gram_matrix",
+        "check_guided_gram",
         "check_style_loss",
         "check_total_variation_loss",
         "check_total_loss",

@@ -42,6 +42,8 @@ __all__ = [
     "PHOTO",
     "PAINTINGS",
     "SKY_PHOTO",
+    "STROKE_OPTIONS",
+    "plot_masks",
     "RegionRun",
     "two_paintings",
     "paint_region",
@@ -63,6 +65,9 @@ PHOTO = "chelsea_cat"
 PAINTINGS = ("van_gogh_starry_night", "van_gogh_night_cafe")
 #: The photo with a sky.
 SKY_PHOTO = "cincinnati_bridge"
+#: The run settings of the stroke and pooling pictures: from the photo in the painting's colours,
+#: with ten times the usual style weight, so that 40 evaluations show the strokes clearly.
+STROKE_OPTIONS: dict[str, Any] = {"init": "recolored", "style_weight": 100.0}
 
 #: The optimisations the notebook runs at full size (not in fast mode); the time estimates and
 #: tests/test_notebooks.py's check of the parameters cell are built from them.
@@ -276,6 +281,18 @@ def plot_regions(run: RegionRun, height_in: float = 2.4, title: str | None = Non
     return image_grid(pictures, titles=titles, height_in=height_in, suptitle=title, columns=3)
 
 
+def plot_masks(
+    photo: np.ndarray, named_masks: dict[str, np.ndarray], height_in: float = 2.0
+) -> "Figure":
+    """The photo and each mask over it (outside the mask darkened), titled with its name."""
+    pictures, titles = [photo], ["photo"]
+    for name, mask in named_masks.items():
+        values = mask_tools.resize_mask(mask, photo.shape[:2])[..., None]
+        pictures.append(photo * (0.25 + 0.75 * values))
+        titles.append(name)
+    return image_grid(pictures, titles=titles, height_in=height_in)
+
+
 # --------------------------------------------------------------------------- scale
 
 
@@ -327,10 +344,11 @@ def stroke_scales(
         size: longest side in px (default 128; 64 with ``LAB_FAST=1``).
         steps: evaluations per run (default 40; 8 with ``LAB_FAST=1``).
         extractor: the lesson's feature extractor; combine: also run the combination.
-        **options: more settings (e.g. ``progress=True``).
+        **options: more run settings (default :data:`STROKE_OPTIONS`; e.g. ``progress=True``).
     """
     size = _fast_default(size, 64, 128)
     steps = _fast_default(steps, 8, 40)
+    options = {**STROKE_OPTIONS, **options}
     results, photo_at_size, shown = [], None, []
     for scale in scales:
         transfer = StyleTransfer(
@@ -353,11 +371,20 @@ def stroke_scales(
     return ScaleRuns(photo_at_size, shown, [float(s) for s in scales], results, combined)
 
 
+def _detail(image: np.ndarray, fraction: float = 0.5) -> np.ndarray:
+    """The top-right ``fraction`` x ``fraction`` of a picture, enlarged back to its size."""
+    height, width = image.shape[:2]
+    crop = image[: round(height * fraction), width - round(width * fraction) :]
+    return resize_to(crop, (height, width))
+
+
 def plot_scales(runs: ScaleRuns, height_in: float = 2.4) -> "Figure":
-    """One row: each scale's result, then the coarse-and-fine combination and its two
-    paintings."""
+    """Each scale's result, below it its top-right quarter enlarged (the strokes' size), then the
+    coarse-and-fine combination and its two paintings."""
     pictures = list(r.image for r in runs.results)
     titles = [f"style_scale = {s:g}" for s in runs.scales]
+    pictures += [_detail(r.image) for r in runs.results]
+    titles += [f"detail, style_scale = {s:g}" for s in runs.scales]
     if runs.combined is not None:
         pictures += [runs.combined.image, *runs.paintings[:2]]
         titles += [
@@ -365,7 +392,7 @@ def plot_scales(runs: ScaleRuns, height_in: float = 2.4) -> "Figure":
             "painting 1 (coarse layers)",
             "painting 2 (fine layers)",
         ]
-    return image_grid(pictures, titles=titles, height_in=height_in, columns=3)
+    return image_grid(pictures, titles=titles, height_in=height_in, columns=len(runs.scales))
 
 
 # --------------------------------------------------------------------------- pooling
@@ -400,10 +427,11 @@ def pooling_comparison(
         extractor: the lesson's feature extractor (max pooling; the average one is made from it).
         reuse: a max-pooling result with these pictures, size and steps (e.g. the
             ``style_scale = 1`` run of :func:`stroke_scales`), used instead of running it again.
-        **options: more settings (e.g. ``progress=True``).
+        **options: more run settings (default :data:`STROKE_OPTIONS`; e.g. ``progress=True``).
     """
     size = _fast_default(size, 64, 128)
     steps = _fast_default(steps, 8, 40)
+    options = {**STROKE_OPTIONS, **options}
     results: dict[str, StyleTransferResult] = {}
     photo_at_size = None
     for pooling in ("max", "avg"):

@@ -14,6 +14,7 @@ from labhelpers.exercises.checks.layered import (
 from labhelpers.exercises.checks.losses import (
     check_content_loss,
     check_gram_matrix,
+    check_guided_gram,
     check_style_loss,
     check_total_variation_loss,
 )
@@ -26,6 +27,7 @@ from labhelpers.network.layers import (
 __all__ = [
     "check_content_loss",
     "check_gram_matrix",
+    "check_guided_gram",
     "check_style_loss",
     "check_total_variation_loss",
     "check_total_loss",
