@@ -17,7 +17,8 @@ What a student types stays short; each name lives in one module and is imported 
 
 A notebook needs one import (``import labhelpers``) and reaches the rest as attributes:
 ``labhelpers.lessons.l03_style_loss`` (one module per notebook, see :mod:`labhelpers.lessons`),
-``labhelpers.exercises`` (checkers, solutions, answer keys), ``labhelpers.device``. The names of
+``labhelpers.exercises`` (checkers, solutions, answer keys), ``labhelpers.device``,
+``labhelpers.masks`` (lesson 08's masks: drawn, thresholds, files). The names of
 the earlier layout, ``labhelpers.plots``, ``experiments``, ``pictures``, ``widgets``, ``checks``
 and ``solutions``, still work: each gathers the same functions from the modules they live in now.
 
@@ -92,6 +93,7 @@ _SUBMODULES = {
     "exercises": "exercises",
     "panel": "panel",
     "device": "device",
+    "masks": "images.masks",
     "checks": "exercises.checks",
     "solutions": "exercises.solutions",
 }

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from labhelpers.config import fast_mode
+from labhelpers.config import fast_mode, import_tensorflow
 from labhelpers.images import masks as mask_tools
 from labhelpers.images import resize_to
 from labhelpers.lessons.common.figures import image_grid, pyplot
@@ -33,6 +33,8 @@ from labhelpers.lessons.common.timing import LessonRun
 from labhelpers.losses import gram_matrix, guided_gram_matrix, style_loss
 from labhelpers.network.layers import BLOCK_FIRST_LAYERS
 from labhelpers.transfer.run import StyleTransfer, StyleTransferResult
+
+tf = import_tensorflow()  # TensorFlow without its CUDA start-up noise (see labhelpers.config)
 
 if TYPE_CHECKING:  # pragma: no cover - only for type checkers
     from matplotlib.figure import Figure
@@ -136,6 +138,7 @@ def region_distances(
     masks: Sequence[np.ndarray],
     paintings: Sequence[np.ndarray],
     layers: Sequence[str] = ("block1_conv1", "block2_conv1"),
+    guided: Any = guided_gram_matrix,
 ) -> np.ndarray:
     """How far each region's style is from each painting's: (regions, paintings) floats.
 
@@ -149,6 +152,9 @@ def region_distances(
         extractor: a feature extractor (returns ``{layer: (1, h, w, C)}``).
         picture: (H, W, 3) in [0, 1]; masks: (H, W) each; paintings: (h, w, 3) each.
         layers: the VGG16 layers compared.
+        guided: the guided Gram function ``(features (1, h, w, C), mask (h, w)) -> (C, C)``
+            (default :func:`labhelpers.losses.guided_gram_matrix`; the notebook passes the
+            student's).
     """
     picture_maps = extractor.with_layers(list(layers))(picture)
     painting_maps = [extractor.with_layers(list(layers))(p) for p in paintings]
@@ -158,12 +164,11 @@ def region_distances(
             values = []
             for name in layers:
                 grid = tuple(int(d) for d in picture_maps[name].shape[1:3])
-                guided = guided_gram_matrix(
-                    picture_maps[name], mask_tools.mask_on_grid(mask, grid)
-                )
+                weights = mask_tools.mask_on_grid(mask, grid)
+                region = guided(picture_maps[name], tf.constant(weights))
                 target = gram_matrix(maps[name])
                 size = float(np.mean(np.square(target.numpy())))
-                values.append(float(style_loss(guided, target).numpy()) / size)
+                values.append(float(style_loss(region, target).numpy()) / size)
             out[r, p] = float(np.mean(values))
     return out
 
