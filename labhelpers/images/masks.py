@@ -355,7 +355,9 @@ def resize_mask(mask: Any, shape: Sequence[int]) -> np.ndarray:
         return values.copy()
     shrinking = height <= values.shape[0] and width <= values.shape[1]
     method = Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR
-    resized = Image.fromarray(np.ascontiguousarray(values), mode="F").resize((width, height), method)
+    resized = Image.fromarray(np.ascontiguousarray(values), mode="F").resize(
+        (width, height), method
+    )
     return np.clip(np.asarray(resized, np.float32), 0.0, 1.0)
 
 
@@ -442,9 +444,9 @@ def check_region_masks(
         outside = float(np.mean(cover < 0.5))
         if outside > UNCOVERED_LIMIT:
             raise ValueError(
-                f"The content_masks do not cover the photo: {outside:.0%} of it lies outside every "
-                "mask, and with several paintings each part of the photo needs one. Extend the "
-                "masks (e.g. make the last one the complement of the others: "
+                f"The content_masks do not cover the photo: {outside:.0%} of it lies outside "
+                "every mask, and with several paintings each part of the photo needs one. Extend "
+                "the masks (e.g. make the last one the complement of the others: "
                 "complement(mask_a)), or, to keep part of the photo unpainted, give one painting "
                 "with one mask."
             )

@@ -22,7 +22,7 @@ from labhelpers.lessons import (
     l05_optimization,
     l06_paper_figures,
     l07_style_transfer,
-    l08_controls,
+        l08_controls,
 )
 from labhelpers.lessons.common.timing import FIXED_SECONDS, SETUP_SECONDS, LessonRun
 
@@ -47,7 +47,7 @@ LESSON_RUNS: dict[str, tuple[LessonRun, ...]] = {
         l05_optimization,
         l06_paper_figures,
         l07_style_transfer,
-    l08_controls,
+        l08_controls,
     )
 }
 

@@ -446,9 +446,7 @@ def pooling_comparison(
         transfer = StyleTransfer(photo, painting, size=size, pooling=pooling, extractor=extractor)
         results[pooling] = transfer.run(steps=steps, **options)
         photo_at_size = transfer.content
-    difference = float(
-        np.mean(np.abs(results["max"].image - results["avg"].image)) * 255.0
-    )
+    difference = float(np.mean(np.abs(results["max"].image - results["avg"].image)) * 255.0)
     return PoolingRuns(photo_at_size, results, difference)
 
 

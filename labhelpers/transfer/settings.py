@@ -326,7 +326,8 @@ def check_layer_paintings(value: Any) -> dict[str, int] | None:
 
 
 def check_pooling(value: Any) -> str:
-    """``value`` if it names a pooling of the registry (:data:`~labhelpers.network.model.POOLINGS`)."""
+    """``value`` if it names a pooling of the registry
+    (:data:`~labhelpers.network.model.POOLINGS`)."""
     return check_choice(value, "pooling", tuple(POOLINGS))
 
 

@@ -214,7 +214,8 @@ def compute_targets(
             grid = tuple(int(d) for d in content_maps[name].shape[1:3])
             layer_masks.append(tf.constant(np.stack([mask_on_grid(m, grid) for m in regions])))
             per_region = [
-                _painting_gram(maps, name, mask) for maps, mask in zip(painting_maps, painting_masks)
+                _painting_gram(maps, name, mask)
+                for maps, mask in zip(painting_maps, painting_masks)
             ]
             region_grams.append(tf.stack(per_region))
             norms.append([_mean_square(g, f"style layer {name}") for g in per_region])

@@ -21,7 +21,9 @@ def test_every_accepted_kind_gives_the_same_float_mask(tmp_path):
         "uint8 array": as_uint8,
         "(H, W, 1)": ideal[..., None],
         "RGB picture": np.repeat(ideal[..., None], 3, axis=-1),
-        "RGBA picture": np.concatenate([np.repeat(ideal[..., None], 3, -1), np.ones((12, 16, 1))], -1),
+        "RGBA picture": np.concatenate(
+            [np.repeat(ideal[..., None], 3, -1), np.ones((12, 16, 1))], -1
+        ),
         "nested list": ideal.tolist(),
         "file name": str(path),
         "path": path,
@@ -125,7 +127,10 @@ def test_region_masks_checked_and_resized_to_the_photo():
         ([np.ones((40, 40))], 1, "proportions differ"),
         ([np.zeros((30, 40))], 1, "is empty"),
         (
-            [masks.rectangle_mask((30, 40), 0, 0, 1, 0.3), masks.rectangle_mask((30, 40), 0, 0.7, 1, 1)],
+            [
+                masks.rectangle_mask((30, 40), 0, 0, 1, 0.3),
+                masks.rectangle_mask((30, 40), 0, 0.7, 1, 1),
+            ],
             2,
             "do not cover the photo: 40% of it",
         ),

@@ -77,7 +77,10 @@ def test_masks_checked_against_the_photo_and_the_paintings(random_extractor):
             )
     with pytest.raises(ValueError, match="only 2 painting"):
         StyleTransfer(
-            PHOTO, PAINTINGS, size=48, layer_paintings={"block1_conv1": 2},
+            PHOTO,
+            PAINTINGS,
+            size=48,
+            layer_paintings={"block1_conv1": 2},
             extractor=random_extractor,
         )
     with pytest.raises(ValueError, match="too small for the deepest layer"):
@@ -99,7 +102,11 @@ def test_one_mask_keeps_the_rest_of_the_photo(random_extractor):
 def test_style_scale_resizes_the_paintings(random_extractor):
     for scale in (0.5, 2.0):
         transfer = StyleTransfer(
-            PHOTO, PAINTINGS[0], size=48, style_scale=scale, extractor=random_extractor,
+            PHOTO,
+            PAINTINGS[0],
+            size=48,
+            style_scale=scale,
+            extractor=random_extractor,
             coarse_to_fine=False,
         )
         targets = transfer.targets_at(transfer.content.shape[:2])
@@ -110,7 +117,10 @@ def test_layer_paintings_take_those_layers_from_one_painting(random_extractor):
     both = StyleTransfer(PHOTO, PAINTINGS, size=48, extractor=random_extractor)
     alone = [StyleTransfer(PHOTO, p, size=48, extractor=random_extractor) for p in PAINTINGS]
     mixed = StyleTransfer(
-        PHOTO, PAINTINGS, size=48, layer_paintings={"block1_conv1": 1, "block5_conv1": 0},
+        PHOTO,
+        PAINTINGS,
+        size=48,
+        layer_paintings={"block1_conv1": 1, "block5_conv1": 0},
         extractor=random_extractor,
     )
     shape = both.content.shape[:2]
@@ -127,7 +137,7 @@ def test_layer_paintings_take_those_layers_from_one_painting(random_extractor):
 def test_average_pooling_is_the_same_network_with_other_pools(extractor):
     picture = load_image(PHOTO, max_size=48)
     avg = extractor.with_pooling("avg")
-    assert avg.pooling == "avg" and extractor.with_pooling("avg") .base_model is avg.base_model
+    assert avg.pooling == "avg" and extractor.with_pooling("avg").base_model is avg.base_model
     for (k1, b1), (k2, b2) in zip(extractor.conv_weights(), avg.conv_weights()):
         np.testing.assert_array_equal(k1, k2)
         np.testing.assert_array_equal(b1, b2)
@@ -153,7 +163,11 @@ def _halves_run(extractor, paintings, **options):
     shape = load_image(PHOTO, max_size=64).shape[:2]
     halves = masks.halves_masks(shape, soft=0.1)
     transfer = StyleTransfer(
-        PHOTO, paintings, size=64, content_masks=halves, extractor=extractor,
+        PHOTO,
+        paintings,
+        size=64,
+        content_masks=halves,
+        extractor=extractor,
         coarse_to_fine=False,
     )
     return transfer, halves, transfer.run(**options)
