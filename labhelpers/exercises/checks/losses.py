@@ -6,7 +6,8 @@ Used by 02_content_loss (Exercise 1, ``check_content_loss``), 03_style_loss (Exe
 lessons 2-4"), and by 08_controls (Exercise, ``check_guided_gram``).  Each exercise is stated
 here as an :class:`~labhelpers.exercises.checks.reference.Exercise`: its random inputs, its
 typical mistakes and the shapes it should return;
-:func:`~labhelpers.exercises.checks.reference.run_exercise` compares the student's function with :mod:`labhelpers.losses` on them (float32 and float64,
+:func:`~labhelpers.exercises.checks.reference.run_exercise` compares the student's function
+with :mod:`labhelpers.losses` on them (float32 and float64,
 gradients through ``tf.GradientTape``, once inside ``tf.function``) on the shared scaffold of
 :mod:`labhelpers.exercises.checks.core`, prints one verdict and returns True or False.
 
