@@ -78,13 +78,13 @@ def test_threshold_masks_pick_the_bright_the_coloured_and_the_sky():
     picture = np.zeros((20, 20, 3), np.float32)
     picture[:8] = (0.2, 0.3, 0.8)  # a blue sky on top
     picture[8:, :10] = (0.9, 0.9, 0.9)  # a bright wall
-    picture[15:, 10:] = (0.2, 0.3, 0.8)  # a blue pond, not touching the top
+    picture[11:14, 12:18] = (0.2, 0.3, 0.8)  # a blue pond high up, apart from the sky
     bright = masks.brightness_mask(picture, 0.6, soft=0)
     assert bright[12, 3] == 1 and bright[3, 3] == 0 and bright[12, 15] == 0
     dark = masks.brightness_mask(picture, 0.6, above=False, soft=0)
     np.testing.assert_array_equal(dark, 1 - bright)
     blue = masks.color_mask(picture, (0.2, 0.3, 0.8), 0.1, soft=0)
-    assert blue[3, 3] == 1 and blue[17, 15] == 1 and blue[12, 3] == 0
+    assert blue[3, 3] == 1 and blue[12, 15] == 1 and blue[12, 3] == 0
     sky = masks.sky_mask(picture, soft=0)
     assert sky[:8].min() == 1 and sky[8:].max() == 0  # the pond is not sky
 
