@@ -148,8 +148,9 @@ class StyleTransfer:
             a bundled name such as ``"chelsea_cat"``, a URL, bytes, PIL image, array).
         style: the style painting, or a list of them (blended by ``style_blend``).
         settings: a :class:`TransferSettings`; its set-up fields (``size``, layers,
-            ``style_blend``, ``vgg_weights``, ``precision``, ``jit_compile``) are fixed here, the
-            others are the defaults of :meth:`run`.
+            ``style_blend``, the controls ``content_masks``, ``style_masks``, ``style_scale``,
+            ``layer_paintings`` and ``pooling``, ``vgg_weights``, ``precision``,
+            ``jit_compile``) are fixed here, the others are the defaults of :meth:`run`.
         extractor: a :class:`labhelpers.network.extractor.FeatureExtractor` to use instead of
             building one from ``vgg_weights``.
         verbose: print which VGG16 weights were loaded.
@@ -589,6 +590,8 @@ def stylize(
         extractor: a feature extractor to use instead of building one from ``vgg_weights``.
         verbose: print which VGG16 weights were loaded.
         **overrides: any settings field, e.g. ``size=128`` (longest side, px), ``steps=20``,
+            ``content_masks=[mask_a, mask_b]`` (one region per painting; lesson 08),
+            ``style_scale=2``, ``pooling="avg"``,
             ``style_weight=100``, ``optimizer="adam"``, ``preserve_color="luminance"``,
             ``time_budget_s=30``, ``vgg_weights="torchvision"`` (see ``TransferSettings``).
 
