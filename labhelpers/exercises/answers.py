@@ -236,11 +236,12 @@ multiply the weighted matrix with itself, divide by the number of channels times
    (size) sets the cost of each of the 40 steps.
 5. Max pooling passes the gradient to the one largest value of each 2x2 window, the three others
    get nothing; average pooling gives each a quarter. So with max pooling a few pixels get all the
-   change (speckles, hard edges), with average pooling the change spreads over all of them:
-   smoother, rounder strokes (the difference picture lights up nearly everywhere).
+   change (fine speckle, hard edges), with average pooling the change spreads over all of them:
+   larger connected patches, bolder and less speckled (the difference picture lights up nearly
+   everywhere; Gatys et al. chose it for this smoother flow of gradients).
 6. Yes, by the strokes: with the photo's colours the halves differ in texture (the left half has
-   Starry Night's long, curling, directed strokes; the right half the café's shorter, blotchier
-   ones) and slightly in contrast, not in hue. Luminance mode keeps the photo's hues exactly;
+   Starry Night's curling strokes; the right half the café's blockier, rectangular patches) and
+   slightly in contrast, not in hue. Luminance mode keeps the photo's hues exactly;
    histogram mode lets a little of each painting's colour variation into its half.
 """,
 }
