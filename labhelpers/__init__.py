@@ -13,6 +13,8 @@ What a student types stays short; each name lives in one module and is imported 
               ``check_optimization_step``, ``use_if_correct``
 - transfer:   ``stylize``, ``StyleTransfer``, ``StyleTransferResult``, ``TransferSettings``,
               ``QUICK_SETTINGS`` (``stylize(content, style, **QUICK_SETTINGS)``: the fast recipe)
+- networks:   ``fast_stylize`` (a trained network per painting, one forward pass; lesson 09),
+              ``available_networks``, ``NetworkMissingError`` (:mod:`labhelpers.feedforward`)
 - the panel:  ``StyleTransferPanel``
 
 A notebook needs one import (``import labhelpers``) and reaches the rest as attributes:
@@ -84,6 +86,7 @@ _API = {
     ],
     "transfer.run": ["stylize", "StyleTransfer", "StyleTransferResult"],
     "transfer.settings": ["TransferSettings", "QUICK_SETTINGS"],
+    "feedforward.library": ["fast_stylize", "NetworkMissingError", "available_networks"],
     "panel.view": ["StyleTransferPanel"],
     "config": ["fast_mode", "show_solutions", "import_tensorflow"],
 }
@@ -94,6 +97,7 @@ _SUBMODULES = {
     "panel": "panel",
     "device": "device",
     "masks": "images.masks",
+    "feedforward": "feedforward",
     "checks": "exercises.checks",
     "solutions": "exercises.solutions",
 }

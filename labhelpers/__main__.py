@@ -4,6 +4,8 @@ Commands:
     weights    prepare and verify the VGG16 weights ahead of class
     features   print the feature-map shapes of an image for every VGG16 layer
     stylize    run style transfer on two images (see ``python -m labhelpers stylize --help``)
+    fast       paint a photo with a painting's trained network (lesson 09)
+    train-network   train a painting's network (lesson 09)
 """
 
 from __future__ import annotations
@@ -13,18 +15,19 @@ import os
 import sys
 from typing import Sequence
 
-import numpy as np
-
+# Only the standard library here: NumPy, Pillow, h5py and TensorFlow are imported inside main()'s
+# Ctrl-C handling, so that a Ctrl-C in the first second is one line, not a traceback.
 from labhelpers.config import import_tensorflow
-from labhelpers.images import DEFAULT_CONTENT, ImageError, load_image
-from labhelpers.network.extractor import build_feature_extractor
-from labhelpers.network.layers import describe_layers
-from labhelpers.network.weights import WeightsError, prepare_weights, torchvision_weights
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before anything imports TensorFlow
 
 
 def _cmd_weights(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from labhelpers.network.extractor import build_feature_extractor
+    from labhelpers.network.weights import prepare_weights, torchvision_weights
+
     if args.archive:
         torchvision_weights(archive=args.archive)
     choice = prepare_weights(args.source, download=not args.offline, verbose=False)
@@ -42,6 +45,10 @@ def _cmd_weights(args: argparse.Namespace) -> int:
 
 
 def _cmd_features(args: argparse.Namespace) -> int:
+    from labhelpers.images import DEFAULT_CONTENT, load_image
+    from labhelpers.network.extractor import build_feature_extractor
+    from labhelpers.network.layers import describe_layers
+
     image = load_image(args.image or DEFAULT_CONTENT, max_size=args.size)
     extractor = build_feature_extractor(args.vgg_weights)
     features = extractor(image)
@@ -94,11 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
     features.set_defaults(run=_cmd_features)
 
     try:
-        from labhelpers.cli import add_stylize_command
+        from labhelpers.cli import add_fast_commands, add_stylize_command
     except ImportError:  # the optimiser's command line is not installed
         pass
     else:
         add_stylize_command(commands)
+        add_fast_commands(commands)
     return parser
 
 
@@ -106,6 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     try:
         import_tensorflow()  # first, quietly: the stylize command's modules import TensorFlow
+        from labhelpers.images import ImageError
+        from labhelpers.network.weights import WeightsError
     except KeyboardInterrupt:  # Ctrl-C in the first seconds: one line, not TensorFlow's traceback
         print("interrupted while TensorFlow was loading; nothing was done", file=sys.stderr)
         return 130

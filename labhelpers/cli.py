@@ -331,3 +331,181 @@ def run_stylize(args: argparse.Namespace) -> int:
         else:
             print("No loss curves: no evaluation finished.", file=sys.stderr)
     return 130 if result.stopped == "interrupt" else 0
+
+
+# --- lesson 09's networks: fast and train-network ---------------------------------------------
+
+
+def add_fast_commands(subparsers: Any) -> None:
+    """Register ``fast`` (paint with a trained network) and ``train-network`` (train one) on the
+    ``subparsers`` of ``python -m labhelpers``."""
+    fast = subparsers.add_parser(
+        "fast",
+        help="paint a photo with a painting's trained network, in milliseconds (lesson 09)",
+        description=(
+            "Paint PHOTO in the style of PAINTING with PAINTING's trained network (one forward "
+            "pass). Networks exist for the bundled paintings; train others with train-network."
+        ),
+    )
+    fast.error = _one_line_error(fast)  # type: ignore[method-assign]
+    fast.add_argument("photo", help="the photo: a file, a URL or a bundled name")
+    fast.add_argument(
+        "painting", help="a painting with a trained network, e.g. van_gogh_starry_night"
+    )
+    fast.add_argument(
+        "-o",
+        "--output",
+        default=None,
+        help="where to save the PNG/JPEG "
+        "(default: outputs/<photo>_x_<painting>_fast.png; an existing file is "
+        "never replaced unless --overwrite, an input never)",
+    )
+    fast.add_argument(
+        "--size",
+        type=parse_positive_size,
+        default=256,
+        metavar="PX",
+        help="longest side of the result in pixels (default 256)",
+    )
+    fast.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    fast.set_defaults(run=run_fast)
+
+    train = subparsers.add_parser(
+        "train-network",
+        help="train a painting's style network (lesson 09; about 10 minutes on two cores)",
+        description=(
+            "Train PAINTING's style network on the bundled training photos (and the picture "
+            "files of --photos-dir) and save <painting>.npz and <painting>.json (seed, photos "
+            "with licences, steps, time) into -o FOLDER (default: networks/ in the lab's cache "
+            "folder, where fast and fast_stylize look first)."
+        ),
+    )
+    train.error = _one_line_error(train)  # type: ignore[method-assign]
+    train.add_argument("painting", help="the painting: a bundled name or a picture file")
+    train.add_argument(
+        "-o",
+        "--output-dir",
+        default=None,
+        metavar="FOLDER",
+        help="where to save the network (default: the cache folder's networks/)",
+    )
+    train.add_argument(
+        "--photos-dir",
+        default=None,
+        metavar="FOLDER",
+        help="also train on the picture files of this folder (e.g. the photos "
+        "of scikit-image's skimage/data, see labhelpers/feedforward/photos.py)",
+    )
+    train.add_argument(
+        "--photos",
+        nargs="+",
+        default=None,
+        metavar="FILE",
+        help="train on these pictures only (with --photos-dir's, if given)",
+    )
+    train.add_argument("--minutes", type=float, default=10.0, help="training time (default 10)")
+    train.add_argument(
+        "--steps",
+        type=parse_positive_size,
+        default=None,
+        help="stop after this many steps (default: only --minutes)",
+    )
+    train.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    train.add_argument(
+        "--batch-size", type=parse_positive_size, default=2, help="photos per step (default 2)"
+    )
+    train.add_argument(
+        "--crop",
+        type=parse_positive_size,
+        default=128,
+        help="side of the square training crops in px (default 128)",
+    )
+    train.add_argument(
+        "--overwrite", action="store_true", help="replace an existing network of that name"
+    )
+    train.set_defaults(run=run_train_network)
+
+
+def parse_positive_size(text: str) -> int:
+    """An argparse type: a whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, e.g. 256; got {text!r}")
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, e.g. 256; got {value}")
+    return value
+
+
+def run_fast(args: argparse.Namespace) -> int:
+    """Run ``fast`` for parsed arguments; returns the exit status (errors raise ValueError)."""
+    import time
+
+    from labhelpers.feedforward.library import fast_stylize, network_files
+    from labhelpers.images import save_image
+
+    network_files(args.painting)  # a missing network is said before anything else
+    output = (
+        Path(args.output).expanduser()
+        if args.output
+        else Path("outputs")
+        / f"{safe_file_stem(args.photo)}_x_{safe_file_stem(args.painting)}_fast.png"
+    )
+    _check_output(output)
+    _check_not_an_input(output, [args.photo])
+    fast_stylize(args.photo, args.painting, size=16)  # trace once, so the time is the pass
+    start = time.perf_counter()
+    picture = fast_stylize(args.photo, args.painting, size=args.size)
+    seconds = time.perf_counter() - start
+    saved = save_image(picture, output, overwrite=args.overwrite)
+    height, width = picture.shape[:2]
+    print(f"Saved {saved} ({width}x{height} px) in {seconds * 1000:.0f} ms")
+    return 0
+
+
+def run_train_network(args: argparse.Namespace) -> int:
+    """Run ``train-network`` for parsed arguments; returns the exit status."""
+    from labhelpers.feedforward.library import train_and_save, user_networks_dir
+    from labhelpers.feedforward.photos import BUNDLED_TRAINING
+
+    photos: list[str] = list(args.photos) if args.photos else []
+    if args.photos_dir:
+        folder = Path(args.photos_dir).expanduser()
+        if not folder.is_dir():
+            raise ValueError(f"--photos-dir {folder} is not a folder")
+        photos += [
+            str(p)
+            for p in sorted(folder.iterdir())
+            if p.suffix.lower() in {".png", ".jpg", ".jpeg"} and p.is_file()
+        ]
+    if not args.photos:
+        photos = [*BUNDLED_TRAINING, *photos]
+    output_dir = Path(args.output_dir).expanduser() if args.output_dir else user_networks_dir()
+
+    def progress(step: int, result: Any) -> None:
+        recent = [h["loss"] for h in result.history[-25:]]
+        print(
+            f"step {step}: loss {np.mean(recent):.3f} ({result.history[-1]['seconds']:.0f} s)",
+            flush=True,
+        )
+
+    try:
+        weights, record, result = train_and_save(
+            args.painting,
+            photos,
+            output_dir,
+            seconds=args.minutes * 60,
+            steps=args.steps,
+            seed=args.seed,
+            batch_size=args.batch_size,
+            crop=args.crop,
+            overwrite=args.overwrite,
+            callback=progress,
+        )
+    except FileExistsError as exc:
+        raise ValueError(str(exc)) from None
+    print(
+        f"Saved {weights} ({weights.stat().st_size / 1e3:.0f} KB) and {record}: "
+        f"{result.steps} steps in {result.seconds:.0f} s on {len(photos)} photos"
+    )
+    return 130 if result.stopped == "interrupt" else 0

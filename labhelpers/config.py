@@ -283,9 +283,7 @@ def one_blas_thread() -> Iterator[None]:
         with _BLAS_LOCK:
             _blas_users -= 1
             main = threading.current_thread() is threading.main_thread()
-            if _blas_limit is not None and (
-                _blas_users == 0 or (main and _blas_taken_by_main)
-            ):
+            if _blas_limit is not None and (_blas_users == 0 or (main and _blas_taken_by_main)):
                 # The last run gives the threads back; so does the main thread when it took the
                 # limit itself, as no other thread could give them back later (see below).
                 _give_blas_back(_blas_limit)

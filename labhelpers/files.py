@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,15 +33,36 @@ def free_name(path: Path, attempt: int) -> Path:
 
 def _temporary_beside(target: Path) -> Path:
     """A new, empty, hidden file in ``target``'s folder, with ``target``'s suffixes (for writers
-    that pick a format by the name, such as Keras's ``.weights.h5``)."""
+    that pick a format by the name, such as Keras's ``.weights.h5``).
+
+    Its mode is what a plain ``open(target, "w")`` gives, 0666 less the umask (0644 usually), not
+    ``tempfile.mkstemp``'s private 0600, which the real name would keep; a file it replaces
+    passes its own mode on (:func:`_keep_mode`, just before the move).
+    """
     keras = target.name.endswith(".weights.h5")
     suffix = "".join(target.suffixes[-2:]) if keras else target.suffix
     stem = target.name[: -len(suffix)] if suffix else target.name
-    handle, name = tempfile.mkstemp(
-        prefix=f".{stem}.", suffix=f".partial{suffix}", dir=target.parent
-    )
-    os.close(handle)
-    return Path(name)
+    for _attempt in range(100):
+        name = target.parent / f".{stem}.{secrets.token_hex(4)}.partial{suffix}"
+        try:
+            handle = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        os.close(handle)
+        return name
+    raise FileExistsError(f"No free temporary name beside '{target}'.")
+
+
+def _keep_mode(temporary: Path, target: Path) -> None:
+    """Give ``temporary`` the permission bits of the existing ``target`` (nothing if none): a
+    replaced file keeps its mode, as when it is rewritten in place. Called after the writing, so
+    a read-only ``target`` can still be replaced."""
+    try:
+        kept = stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        return
+    with contextlib.suppress(OSError):  # (a file system without modes: nothing to keep)
+        os.chmod(temporary, kept)
 
 
 @contextlib.contextmanager
@@ -56,6 +78,7 @@ def replacing(target: str | os.PathLike[str]) -> Iterator[Path]:
     temporary = _temporary_beside(target)
     try:
         yield temporary
+        _keep_mode(temporary, target)
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
@@ -103,6 +126,7 @@ def write_file(
             out.flush()
             os.fsync(out.fileno())  # the bytes are on disk before the name points at them
         if overwrite:
+            _keep_mode(temporary, target)
             os.replace(temporary, target)
             return target
         for attempt in range(MAX_ALTERNATIVES):

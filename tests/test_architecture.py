@@ -22,7 +22,7 @@ LAYERS = (
     {"images", "color"},
     {"network"},
     {"losses"},
-    {"transfer"},
+    {"transfer", "feedforward"},
     {"lessons", "exercises", "panel", "device", "cli", "__main__", "__init__"},
 )
 

@@ -1,6 +1,6 @@
 """The product benchmarks still run: each one in its quick mode, into a temporary folder.
 
-``benchmarks/bench_{lessons,panel,speed,stylize}.py`` are rerun by hand to measure (see
+``benchmarks/bench_{lessons,panel,speed,stylize,fast}.py`` are rerun by hand to measure (see
 ``benchmarks/README.md``); nothing else imports them, so a change in ``labhelpers`` could break
 them unnoticed. Here each runs in a subprocess with ``LAB_BENCH_QUICK=1`` (or ``--quick``), which
 caps its sizes, steps and notebooks to seconds, and must print its table and write its section
@@ -34,6 +34,10 @@ PRODUCTS = {
         "| size (px) | function | s/eval |",
         "stylize against the tutorial (quick check) on ",
     ),
+    "fast": (
+        "| painting | photo (held out) | stylize (s) |",
+        "fast_stylize against stylize (quick check) on ",
+    ),
 }
 
 
@@ -60,7 +64,14 @@ def run_product(name: str, out: Path, how: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize(
-    ("name", "how"), [("lessons", "env"), ("panel", "flag"), ("speed", "env"), ("stylize", "env")]
+    ("name", "how"),
+    [
+        ("lessons", "env"),
+        ("panel", "flag"),
+        ("speed", "env"),
+        ("stylize", "env"),
+        ("fast", "flag"),
+    ],
 )
 def test_each_product_runs_in_quick_mode(name, how, tmp_path):
     """The product exits 0, prints its table and writes one section into ``--out`` only."""

@@ -21,7 +21,19 @@ from helpers import NOISE_MARKERS  # tests/helpers.py
 pytestmark = pytest.mark.notebooks
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
-NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+#: The graded homework (notebooks/homework/, beside its RUBRIC.md): run like the lessons, solved
+#: (LAB_SOLUTIONS=1) and unsolved, without a Colab badge (Colab's links open notebooks/<name>).
+HOMEWORK = sorted((NOTEBOOK_DIR / "homework").glob("*.ipynb"))
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb")) + HOMEWORK
+#: What each homework's checks must say when it runs unsolved: not implemented yet, never a pass.
+HOMEWORK_EXERCISES = {
+    "homework_style_transfer": (
+        "feature_extractor",
+        "lbfgs_objective",
+        "style_gradient",
+        "ratio_study",
+    ),
+}
 CELL_TIMEOUT = 600  # seconds per cell
 
 
@@ -79,15 +91,15 @@ def test_notebook_runs_in_fast_mode(path: Path, monkeypatch):
         for output in cell.get("outputs", [])
         if output.get("output_type") == "stream"
     )
-    noise = [
-        marker
-        for marker in NOISE_MARKERS
-        if marker in streams
-    ]
+    noise = [marker for marker in NOISE_MARKERS if marker in streams]
     assert not noise, (
         f"{path.name} printed TensorFlow start-up noise ({noise}); import TensorFlow through "
         "labhelpers"
     )
+    for exercise in HOMEWORK_EXERCISES.get(path.stem, ()):
+        # unsolved, the homework runs to the end on the references, and no check passes
+        assert f"⏳ {exercise}: not implemented yet" in streams, (path.name, exercise)
+        assert f"✅ {exercise}" not in streams, (path.name, exercise)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
@@ -118,7 +130,7 @@ def test_notebook_structure(path: Path):
     assert "FAST = labhelpers.fast_mode()" in first.source
     text = "\n".join(cell.source for cell in notebook.cells)
     badge = colab.colab_badge_markdown(path.name)
-    assert badge in text, (
+    assert path in HOMEWORK or badge in text, (
         f"{path.name}: no 'Open in Colab' line {badge} (python -m labhelpers.colab)"
     )
     assert first.source.startswith(colab.colab_setup_code() + "\n\n"), (
@@ -153,6 +165,7 @@ LESSONS = [
         "06_paper_figures",
         "07_style_transfer",
         "08_controls",
+        "09_fast_network",
     )
 ]
 
@@ -185,6 +198,10 @@ def test_time_estimates_match_the_parameters(path: Path, monkeypatch):
         assert runs[0].count == 5 * len(
             values["GRID_RATIOS"]
         )  # five style-layer sets x the ratios
+    if path.stem == "09_fast_network":
+        from labhelpers.lessons.l00_setup import LESSON_WALL_SECONDS
+
+        assert LESSON_WALL_SECONDS[path.stem] == values["TRAIN_SECONDS"]
     if "SHOW_SOLUTIONS" in values:
         assert values["SHOW_SOLUTIONS"] is False, (
             "without LAB_SOLUTIONS=1 a lesson must not show its solutions"
@@ -257,7 +274,7 @@ def _cell_names(source: str) -> tuple[set[str], set[str]]:
     return bound - (arguments - bound), read - bound - arguments
 
 
-NO_HIDDEN_STATE = [
+NO_HIDDEN_STATE = HOMEWORK + [
     path
     for path in NOTEBOOKS
     if path.stem
@@ -271,6 +288,7 @@ NO_HIDDEN_STATE = [
         "06_paper_figures",
         "07_style_transfer",
         "08_controls",
+        "09_fast_network",
     )
 ]
 

@@ -244,6 +244,81 @@ multiply the weighted matrix with itself, divide by the number of channels times
    slightly in contrast, not in hue. Luminance mode keeps the photo's hues exactly;
    histogram mode lets a little of each painting's colour variation into its half.
 """,
+    "homework_style_transfer": """\
+A. (a) preprocess_input is Caffe's convention: it reverses RGB to BGR and subtracts ImageNet's mean
+   in 0-255 units (103.9, 116.8, 123.7), with no division. On pictures in [0, 1] the network gets
+   values near -104 to -123, where torchvision's weights expect (x - mean) / std, about -2 to +2.6:
+   the first layer sees a nearly constant, hugely negative picture with red and blue exchanged, so
+   every map after it describes another input. Right for Keras's own (Caffe-trained) weights, on
+   0-255 pictures; wrong for weights trained in another convention. (b) For a grey picture R = G =
+   B, so reversing the channels changes nothing (only the per-channel mean and std differ
+   slightly): a port tested on grey or symmetric pictures hides the bug. Test with coloured
+   pictures against a reference forward pass, layer by layer, as the check does with random
+   weights.
+B. (a) L-BFGS-B treats the box itself: it follows the projected gradient path to the generalised
+   Cauchy point, fixes the values that sit on a bound, minimises over the free ones with its
+   curvature model and keeps every trial point of the line search inside the box. The steps it
+   remembers are the steps really taken, so its curvature pairs (s, y) stay consistent. Clipping
+   after an unconstrained step (Adam) moves the picture somewhere the optimiser did not choose;
+   L-BFGS would then store a step and a gradient change that do not belong together. (b) The line
+   search checks sufficient decrease f(x + t d) <= f(x) + c t g.d and the curvature condition on
+   g.d; with float32 gradients g.d carries errors of about 1e-7 relative, so near a minimum the
+   tests compare numbers below their noise, the search fails (ABNORMAL_TERMINATION_IN_LNSRCH) or
+   the curvature pairs get a wrong sign. scipy's Fortran code works in float64 on flat vectors.
+C. F (H*W x C), N = H*W*C, G = F^T F / N, L = (1/C^2) sum_ij (G_ij - A_ij)^2. dL/dG = 2 (G - A) /
+   C^2 (the square's factor 2; the mean's 1/C^2). dL/dF = F (dL/dG + dL/dG^T) / N = 4 F (G - A) /
+   (N C^2), since G - A is symmetric (the second factor 2: F appears twice in F^T F). Reshape (H*W,
+   C) back to (1, H, W, C). Gatys: F^l is N_l x M_l = C x H*W, G = F F^T (unnormalised), E_l = 1/(4
+   N_l^2 M_l^2) sum (G - A)^2, so dE/dF = 1/(N_l^2 M_l^2) (F^T (G - A))^T: the 1/4 cancels the same
+   two factors 2; the layouts are transposes of each other. The condition "0 if F_ij < 0" is the
+   ReLU's derivative: the paper's F are ReLU outputs, so F > 0 exactly where the pre-activation Z >
+   0, and multiplying by [F > 0] turns dE/dF into dE/dZ, the gradient back-propagation carries to
+   the convolution below. The lecture's maps are ReLU outputs too, and dL/dF itself is not masked
+   (it is not 0 where F = 0); the mask belongs to the next step, dL/dZ = dL/dF * [F > 0], which
+   autodiff does.
+D. (a) At ratios 1e3 and 1e4 the picture is the photo (1e4 with a slight colour cast): the content
+   term holds it and the style loss falls only a little. At 1e5 the painting's blue and yellow
+   strokes cover the fur and the background while the eyes, nose and outline stay; at 1e6 the
+   strokes are denser and the background turns into swirls, the cat still recognisable (20
+   iterations from the photo go no further). The content curve rises steeply from 1e3 to 1e5 and
+   flattens towards 1e6; the style curve falls most between 1e4 and 1e5 and flattens after it. (b)
+   The numbers depend on how each loss is normalised: the paper sums squared errors with 1/2 and
+   1/(4 N^2 M^2) on unnormalised Gram matrices and weights layers by 1/5, the lecture takes means
+   and normalised Gram matrices and sums the five layers; a ratio of one convention is a different
+   balance in the other. Only the direction of the trade carries over. (c) E.g. the start picture:
+   from the photo, small ratios cannot leave it, so the content side is flattered; starting from
+   noise as the paper does (4 more runs, and many more iterations each to converge) separates the
+   two effects. Or: one pair of pictures; repeating with 3 photos and 3 paintings is 9x the runs.
+""",
+    "09_fast_network": """\
+1. Lesson 05 changed the pixels themselves, and an optimiser step can push a pixel past 0 or 1.
+   Here the optimiser changes weights, and every picture is computed from them anew, ending in a
+   sigmoid, whose values lie in (0, 1) whatever the weights are: there is nothing to clip.
+2. The photos are constants (no tf.Variable): there is nothing to update, and the optimiser
+   refuses. Even a Variable of photos would only paint those photos, which is lesson 05's
+   optimisation again, with nothing learned for the next photo. Updating VGG16's weights would
+   change the ruler instead of the picture: the loss can then fall while the pictures get no
+   nearer the painting (the checker calls it "VGG16's weights changed").
+3. On a training photo a small enough loss can come from remembering that photo's crops. A photo
+   the network never saw shows what it learned for photos in general, which is what it will be
+   used for; the benchmark and section 5 measure on the two held-out photos for the same reason.
+4. With stylize at about 1 minute a photo and training at 3 minutes (10 for the shipped networks),
+   training pays for itself from the fourth photo (the eleventh for the shipped ones); a video
+   (25 frames a second) pays for it within a second of film. Five style weights are five trainings
+   for the network, but five runs of stylize: where the settings change often, stylize wins.
+5. The strokes stay the same number of pixels, so at 1024 px they are a quarter as large compared
+   with the scene, and the picture looks finer and less painted. The network learned from 128 px
+   crops of photos scaled to about 256 px, and a convolution has a fixed size in pixels. stylize
+   scales the painting to the picture's size before taking its Gram matrices, so its strokes grow
+   with the picture.
+6. VGG16 up to block5_conv1 has 64 to 512 channels, and its 64- and 128-channel layers work at the
+   full and half resolution: about 38 GFLOP forwards for a 256 x 256 picture, and an evaluation
+   runs it forwards and backwards. The small network has 16 to 48 channels, its widest layers at a
+   quarter of the resolution: about 3 GFLOP for the same picture, forwards only. Ten times fewer
+   operations per pass, and one pass instead of 60 evaluations: about a thousand times less work
+   (the measured speed-up is smaller, as small convolutions use the CPU less well).
+""",
+
 }
 
 

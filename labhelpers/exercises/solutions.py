@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from labhelpers.config import import_tensorflow
+from labhelpers.feedforward.training import training_step  # lesson 09's step, written once
 
 tf = import_tensorflow()  # TensorFlow without its CUDA start-up noise (see labhelpers.config)
 
@@ -33,6 +34,12 @@ __all__ = [
     "layered_style_loss",
     "checkerboard_tv",
     "first_adam_change",
+    "optimization_loop",
+    "feature_extractor",
+    "lbfgs_objective",
+    "style_gradient",
+    "ratio_study",
+    "training_step",
     "source",
     "SOLUTIONS",
 ]
@@ -167,6 +174,120 @@ def first_adam_change(gradient, learning_rate):
     return -learning_rate * m_hat / (np.sqrt(v_hat) + epsilon)
 
 
+def optimization_loop(step, image, loss_fn, optimizer, steps, view):
+    """Lesson 05's loop: ``steps`` calls of ``step(image, loss_fn, optimizer)`` on one picture.
+
+    ``image`` is the tf.Variable (1, H, W, 3) the steps update in place, ``optimizer`` the one
+    optimiser whose state (Adam's averages) carries over; ``view`` shows the picture and the
+    curves (:class:`labhelpers.lessons.l05_optimization.LoopView`). Returns the list of the
+    losses the steps returned (floats), one per step.
+    """
+    losses = []
+    for number in range(1, steps + 1):
+        loss = step(image, loss_fn, optimizer)  # the loss of the picture before this step
+        losses.append(float(loss))
+        if number % view.every == 0 or number == steps:  # now and then, and after the last step
+            view.show_picture(image, number)
+            view.show_curves(losses, image)
+    return losses
+
+
+def feature_extractor(weights_file, layers, preprocessing):
+    """VGG16 feature maps from a bare ``keras.applications.VGG16`` and a weights file.
+
+    ``weights_file``: a Keras weights file of VGG16 without its classifier; ``layers``: layer
+    names; ``preprocessing``: ``"torch"`` (weights trained on RGB in [0, 1], ImageNet mean and
+    std) or ``"caffe"`` (trained on BGR in 0-255 with the ImageNet mean subtracted). Returns a
+    function from RGB pictures (B, H, W, 3) float32 in [0, 1] to {layer: map (B, h, w, C)}.
+    """
+    import keras
+
+    if preprocessing not in ("torch", "caffe"):
+        raise ValueError(f"preprocessing must be 'torch' or 'caffe', not {preprocessing!r}")
+    # the architecture only, any picture size; then the weights from the file
+    vgg = keras.applications.VGG16(include_top=False, weights=None, input_shape=(None, None, 3))
+    vgg.load_weights(weights_file)
+    outputs = [vgg.get_layer(name).output for name in layers]  # by name, in the order asked
+    model = keras.Model(vgg.input, outputs)
+    mean_rgb = tf.constant([0.485, 0.456, 0.406])  # torchvision: ImageNet statistics on [0, 1]
+    std_rgb = tf.constant([0.229, 0.224, 0.225])
+    mean_bgr = tf.constant([103.939, 116.779, 123.68])  # Caffe: ImageNet mean on 0-255, BGR
+
+    def extract(images):
+        if preprocessing == "torch":
+            x = (images - mean_rgb) / std_rgb
+        else:
+            x = images[..., ::-1] * 255.0 - mean_bgr  # RGB -> BGR, then 0-255 minus the mean
+        maps = model(x)
+        maps = maps if isinstance(maps, (list, tuple)) else [maps]  # one layer: one tensor
+        return dict(zip(layers, maps))
+
+    return extract
+
+
+def lbfgs_objective(loss_fn, shape):
+    """What scipy.optimize.minimize(..., jac=True, method="L-BFGS-B") needs for a picture.
+
+    ``loss_fn`` maps a float32 tensor of ``shape`` (1, H, W, 3) to a scalar tensor. Returns
+    ``(objective, bounds)``: ``objective(x)`` takes the flat float64 vector of the H*W*3 pixel
+    values and returns (loss as a float, gradient as a flat float64 vector); ``bounds`` keeps
+    every value in [0, 1].
+    """
+    from scipy.optimize import Bounds
+
+    def objective(x):
+        image = tf.constant(np.reshape(x, shape), tf.float32)  # the vector back into a picture
+        with tf.GradientTape() as tape:
+            tape.watch(image)
+            loss = loss_fn(image)
+        gradient = tape.gradient(loss, image)
+        # scipy works in float64 on flat vectors
+        return float(loss), np.asarray(gradient, np.float64).ravel()
+
+    return objective, Bounds(0.0, 1.0)
+
+
+def style_gradient(features, gram_target):
+    """dL/dF of L = mean((G - A)^2), G = F^T F / (H*W*C), in closed form (no GradientTape).
+
+    ``features`` (1, H, W, C) and ``gram_target`` A (C, C), NumPy arrays. Returns dL/dF, shape
+    (1, H, W, C): with F the (H*W, C) matrix, dL/dG = 2 (G - A) / C^2 and, G being F^T F / N
+    (N = H*W*C) and G - A symmetric, dL/dF = F (dL/dG + dL/dG^T) / N = 4 F (G - A) / (N C^2).
+    """
+    _, height, width, channels = features.shape
+    flat = np.reshape(features, (height * width, channels))  # F: one row per position
+    entries = height * width * channels  # N
+    gram = flat.T @ flat / entries
+    d_gram = 2 * (gram - gram_target) / channels**2  # the mean runs over C*C entries
+    d_flat = flat @ (d_gram + d_gram.T) / entries  # G = F^T F / N: F appears twice
+    return np.reshape(d_flat, features.shape)
+
+
+def ratio_study(ratios, loss_for_ratio, start, iterations):
+    """The homework's study: one L-BFGS-B run per style/content ratio, all from ``start``.
+
+    ``loss_for_ratio(ratio)`` gives the loss function (float32 picture (1, H, W, 3) -> scalar)
+    of that ratio; ``start`` is the first picture (1, H, W, 3) float32 in [0, 1]; each run takes
+    at most ``iterations`` L-BFGS-B iterations with :func:`lbfgs_objective`. Returns {ratio: the
+    run's picture (1, H, W, 3) float32}.
+    """
+    from scipy.optimize import minimize
+
+    pictures = {}
+    for ratio in ratios:
+        objective, bounds = lbfgs_objective(loss_for_ratio(ratio), start.shape)
+        result = minimize(
+            objective,
+            np.asarray(start, np.float64).ravel(),  # every ratio from the same start
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"maxiter": iterations},
+        )
+        pictures[ratio] = np.reshape(result.x, start.shape).astype(np.float32)
+    return pictures
+
+
 #: Exercise name -> solution function.
 SOLUTIONS: dict[str, Callable[..., Any]] = {
     "content_loss": content_loss,
@@ -181,6 +302,12 @@ SOLUTIONS: dict[str, Callable[..., Any]] = {
     "layered_style_loss": layered_style_loss,
     "checkerboard_tv": checkerboard_tv,
     "first_adam_change": first_adam_change,
+    "optimization_loop": optimization_loop,
+    "feature_extractor": feature_extractor,
+    "lbfgs_objective": lbfgs_objective,
+    "style_gradient": style_gradient,
+    "ratio_study": ratio_study,
+    "training_step": training_step,
 }
 
 

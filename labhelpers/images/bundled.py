@@ -95,7 +95,25 @@ def bundled_summary(limit: int | None = None) -> str:
         if limit is not None and len(names) > limit:
             names = names[:limit] + ["..."]
         parts.append(f"{kind}: {', '.join(names) if names else '(none)'}")
-    return "; ".join(parts)
+    return "; ".join(parts) + _images_dir_note()
+
+
+def _images_dir_note() -> str:
+    """When ``LAB_IMAGES_DIR`` is set and its folder holds no pictures: a sentence naming it and
+    how to undo it (else ""), so "no such picture" is not all a student reads after a typo."""
+    if not os.environ.get("LAB_IMAGES_DIR", "").strip() or any(
+        _bundled_files(kind) for kind in KINDS
+    ):
+        return ""
+    from labhelpers.console import remove_variable_advice
+
+    folder = images_dir()
+    why = "holds no pictures in content/ or style/" if folder.is_dir() else "does not exist"
+    return (
+        f" (the environment variable LAB_IMAGES_DIR is {folder}, which {why}: set it to the "
+        "folder holding content/ and style/, or remove it to use the pictures that come with "
+        f"labhelpers: {remove_variable_advice('LAB_IMAGES_DIR')})"
+    )
 
 
 def image_path(name: str, kind: str | None = None) -> Path:
@@ -157,7 +175,8 @@ def image_path(name: str, kind: str | None = None) -> Path:
     )
     hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     if wanted_kind:
-        what, available = f"{wanted_kind} image", ", ".join(candidates) or "(none)"
+        what = f"{wanted_kind} image"
+        available = (", ".join(candidates) or "(none)") + _images_dir_note()
     else:
         what, available = "image", bundled_summary()
     raise ImageError(

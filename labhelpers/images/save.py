@@ -51,9 +51,7 @@ def name_problem(path: Path, option: str = "") -> str | None:
     if name.lower() in SAVE_FORMATS:  # ".png": all suffix, no name (Python reads it as a name)
         return f"'{name}' is only a suffix; put a name before it, e.g. {example}"
     got = f"the suffix {path.suffix!r}" if path.suffix else "no suffix"
-    return (
-        f"it has {got}; end the file name with .png (lossless), .jpg or .webp, e.g. {example}"
-    )
+    return f"it has {got}; end the file name with .png (lossless), .jpg or .webp, e.g. {example}"
 
 
 def save_image(
@@ -85,6 +83,10 @@ def save_image(
     if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
         raise ImageError(f"path must be a file path such as 'results/cat.png', not {path!r}.")
     target = Path(path).expanduser()
+    if target.is_dir():  # a folder ("outputs"): say so, before "no suffix" would
+        raise ImageError(
+            f"'{target}' is a folder; give a file name inside it, e.g. '{target / 'result.png'}'."
+        )
     problem = name_problem(target)
     if problem:
         raise ImageError(f"Cannot save to '{target}': {problem}.")
@@ -127,10 +129,6 @@ def save_image(
             f"Cannot create the folder '{target.parent}' ({exc.strerror or exc}); choose "
             "another place."
         ) from exc
-    if target.is_dir():
-        raise ImageError(
-            f"'{target}' is a folder; give a file name inside it, e.g. '{target / 'result.png'}'."
-        )
     try:
         # Through a temporary file in the same folder: a full disk never leaves half a file.
         return write_file(target, data, overwrite=overwrite)
@@ -144,4 +142,3 @@ def save_image(
             f"Cannot write '{target}' ({exc.strerror or exc}); nothing was saved. Free some space "
             "or check the folder is writable, or choose another place."
         ) from exc
-

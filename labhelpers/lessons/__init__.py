@@ -11,7 +11,10 @@
 ``l07_style_transfer``     07: the ratio grid, all weights x10 (the panel
                            is :mod:`labhelpers.panel`)
 ``l08_controls``           08: regions (masks), stroke scale, pooling, colour
+``l09_fast_network``       09: training a style network, fast_stylize against
+                           stylize (the network is :mod:`labhelpers.feedforward`)
 ``common``                 figures, pictures, timing, widget helpers, runs from noise
+``homework``               notebooks/homework/: the graded homework's helpers
 =========================  ==========================================================
 
 Each lesson module holds that lesson's experiments, figures, explorers and result types, and its
@@ -36,14 +39,18 @@ LESSON_MODULES = (
     "l06_paper_figures",
     "l07_style_transfer",
     "l08_controls",
+    "l09_fast_network",
 )
 
-__all__ = ["LESSON_MODULES", *LESSON_MODULES, "common"]
+#: The homework notebooks' modules (notebooks/homework/), not lessons: no RUNS, no lesson time.
+HOMEWORK_MODULES = ("homework",)
+
+__all__ = ["LESSON_MODULES", "HOMEWORK_MODULES", *LESSON_MODULES, *HOMEWORK_MODULES, "common"]
 
 
 def __getattr__(name: str) -> ModuleType:
     """``labhelpers.lessons.l03_style_loss`` imports that module on first use."""
-    if name in LESSON_MODULES or name == "common":
+    if name in LESSON_MODULES or name in HOMEWORK_MODULES or name == "common":
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(
         f"module {__name__!r} has no attribute {name!r}; the lessons are {LESSON_MODULES}"

@@ -22,12 +22,14 @@ from labhelpers.lessons import (
     l05_optimization,
     l06_paper_figures,
     l07_style_transfer,
-        l08_controls,
+    l08_controls,
+    l09_fast_network,
 )
 from labhelpers.lessons.common.timing import FIXED_SECONDS, SETUP_SECONDS, LessonRun
 
 __all__ = [
     "LESSON_RUNS",
+    "LESSON_WALL_SECONDS",
     "GPU_SECONDS_PER_EVALUATION",
     "GPU_ESTIMATE_SIZE",
     "estimate_lesson_times",
@@ -48,7 +50,15 @@ LESSON_RUNS: dict[str, tuple[LessonRun, ...]] = {
         l06_paper_figures,
         l07_style_transfer,
         l08_controls,
+        l09_fast_network,
     )
+}
+
+#: Seconds of a lesson's time-limited work (a training that runs for a set time, whatever the
+#: computer): notebook name -> the lesson module's ``WALL_SECONDS`` (0 when it has none).
+LESSON_WALL_SECONDS: dict[str, float] = {
+    module.__name__.rpartition(".")[2][1:]: float(getattr(module, "WALL_SECONDS", 0.0))
+    for module in (l09_fast_network,)
 }
 
 #: Estimated seconds of one evaluation at :data:`GPU_ESTIMATE_SIZE` px on Google Colab's T4 GPU.
@@ -76,13 +86,14 @@ def estimate_lesson_times(
 
     Returns:
         ``{lesson notebook name: seconds}`` for the lessons in :data:`LESSON_RUNS`: the runs'
-        evaluations scaled by their number of pixels relative to ``size``, plus set-up time.
+        evaluations scaled by their number of pixels relative to ``size``, plus set-up time, plus
+        the lesson's time-limited work (:data:`LESSON_WALL_SECONDS`).
     """
     if seconds_per_evaluation is None:
         seconds_per_evaluation = time_evaluation(size, extractor)["seconds_per_evaluation"]
     estimates = {}
     for lesson, runs in LESSON_RUNS.items():
-        total = FIXED_SECONDS
+        total = FIXED_SECONDS + LESSON_WALL_SECONDS.get(lesson, 0.0)
         for run in runs:
             scale = (run.size / size) ** 2
             total += run.count * (

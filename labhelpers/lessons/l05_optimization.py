@@ -3,8 +3,11 @@
 - The exercises' references (:func:`normalized_total_loss`; the model ``total_loss`` and
   ``optimization_step`` are :mod:`labhelpers.exercises.solutions`'), and :func:`loss_terms` /
   :func:`terms_at`: the weighted terms of any total-loss function with that signature.
-- "Your loop": :func:`run_steps` calls the student's step with a live picture, loss curves and a
-  progress bar (:class:`LoopResult`, drawn by :func:`plot_loop_losses`).
+- "Your loop": the student's ``optimization_loop`` (a ``for`` loop around their step, checked by
+  ``check_optimization_loop``) calls :class:`LoopView`'s ``show_picture`` and ``show_curves``
+  from inside the loop; :meth:`LoopView.result` gives the :class:`LoopResult` afterwards (drawn
+  by :func:`plot_loop_losses`). :func:`run_steps` is the same loop written once for the
+  experiments of sections 4 and 5.
 - "Another network": :func:`scaled_extractor`.
 - "Adam against L-BFGS": :func:`race_optimizers` and :func:`plot_loss_against_time`.
 - :data:`RUNS`: the optimisations the notebook runs at full size.
@@ -51,6 +54,7 @@ __all__ = [
     "format_progress",
     "plot_loop_losses",
     "run_steps",
+    "LoopView",
 ]
 
 
@@ -598,3 +602,129 @@ def run_steps(
     )
     print(result.message)
     return result
+
+
+class LoopView:
+    """What the student's loop (05, section 3) shows while it runs: the picture and the curves.
+
+    Called from inside the student's ``for`` loop, every :attr:`every` steps and after the
+    last one::
+
+        view = lesson.LoopView(STEPS, every=5, terms=terms, title="your loop")
+        for number in range(1, STEPS + 1):
+            losses.append(float(step(image, loss_fn, optimizer)))
+            if number % view.every == 0 or number == STEPS:
+                view.show_picture(image, number)
+                view.show_curves(losses, image)
+        mine = view.result(image, loss_fn)
+
+    In Jupyter the picture, the curves and a progress line are updated in place; elsewhere a
+    progress line is printed at each :meth:`show_curves`.
+
+    Attributes:
+        steps: the steps the loop will take (for the progress bar).
+        every: how often the loop should show the picture and the curves (steps).
+        pictures: ``(steps done, picture (H, W, 3) float32)`` of every :meth:`show_picture`.
+        curve_calls: how many times :meth:`show_curves` was called.
+    """
+
+    def __init__(
+        self,
+        steps: int,
+        *,
+        every: int = 10,
+        terms: Optional[Callable[[Any], dict[str, float]]] = None,
+        title: Optional[str] = None,
+        live: Optional[bool] = None,
+    ) -> None:
+        for name, value in (("steps", steps), ("every", every)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a whole number >= 1 such as 10, not {value!r}.")
+        self.steps, self.every, self.terms_fn = int(steps), int(every), terms
+        self.pictures: list[tuple[int, np.ndarray]] = []
+        self.curve_calls = 0
+        self._losses: list[float] = []
+        self._times: list[tuple[int, float]] = []  # (steps done, seconds) at each show_curves
+        self._terms: list[dict[str, float]] = []
+        self._started = time.perf_counter()
+        self._view = _View(_in_notebook() if live is None else bool(live), title, self.steps)
+
+    def _partial(self) -> LoopResult:
+        """A :class:`LoopResult` of what was shown so far (for the curves and the progress)."""
+        done = len(self._losses)
+        return LoopResult(
+            image=self.pictures[-1][1] if self.pictures else np.zeros((1, 1, 3), np.float32),
+            best_step=0,
+            losses=list(self._losses),
+            seconds=self._seconds(done),
+            terms=list(self._terms),
+            steps_done=done,
+        )
+
+    def _seconds(self, done: int) -> list[float]:
+        """Seconds after each step, interpolated between the times :meth:`show_curves` saw."""
+        if not self._times or done == 0:
+            return []
+        known_steps = [0] + [steps for steps, _ in self._times]
+        known_seconds = [0.0] + [seconds for _, seconds in self._times]
+        return [float(t) for t in np.interp(np.arange(1, done + 1), known_steps, known_seconds)]
+
+    def show_picture(self, image: Any, number: int) -> None:
+        """Show the picture after ``number`` steps (a tf.Variable or array (1, H, W, 3))."""
+        picture = np.asarray(tf.convert_to_tensor(image), np.float32).reshape(np.shape(image)[-3:])
+        self.pictures.append((int(number), picture.copy()))
+        if self._view.handles is not None:
+            from IPython.display import Image
+
+            self._view.handles[0].update(Image(data=_png(picture)))
+
+    def show_curves(self, losses: Sequence[Any], image: Any = None) -> None:
+        """Draw the curve of ``losses`` (one per step so far) and the progress line; with a
+        ``terms`` function and ``image``, record the weighted terms of the picture too (one
+        extra evaluation)."""
+        self.curve_calls += 1
+        self._losses = [float(value) for value in losses]
+        done = len(self._losses)
+        seconds = time.perf_counter() - self._started
+        self._times.append((done, seconds))
+        if self.terms_fn is not None and image is not None:
+            record = {name: float(value) for name, value in self.terms_fn(image).items()}
+            self._terms.append({"step": float(done), "seconds": seconds, **record})
+        partial = self._partial()
+        line = format_progress(done, self.steps, seconds, self._losses[-1] if done else np.nan)
+        if self._view.handles is None:
+            print(line, flush=True)
+            return
+        from IPython.display import HTML, Image
+
+        now = time.perf_counter()
+        if done >= self.steps or now - self._view.curves_drawn_at >= CURVES_INTERVAL_S:
+            self._view.handles[1].update(Image(data=_figure_png(partial, self._view.title)))
+            self._view.curves_drawn_at = now
+        self._view.handles[2].update(
+            HTML(
+                f"<progress value='{done}' max='{self.steps}' style='width:240px'></progress> "
+                f"<code>{line.split('] ', 1)[-1]}</code>"
+            )
+        )
+
+    def result(self, image: Any, loss_fn: Callable[[Any], Any]) -> LoopResult:
+        """The loop's :class:`LoopResult`, after the loop (or after it was interrupted).
+
+        The picture kept is the shown one (or the final ``image``) with the lowest loss: the
+        picture shown after k steps scored ``losses[k]`` (the step k + 1 returned it), the final
+        picture is scored once here with ``loss_fn``.
+        """
+        result = self._partial()
+        final = np.asarray(tf.convert_to_tensor(image), np.float32).reshape(np.shape(image)[-3:])
+        result.final_loss = float(loss_fn(image))
+        candidates = [(result.final_loss, result.steps_done, final)]
+        candidates += [
+            (self._losses[number], number, picture)
+            for number, picture in self.pictures
+            if number < len(self._losses)
+        ]
+        _, result.best_step, result.image = min(candidates, key=lambda item: item[0])
+        if result.steps_done < self.steps:
+            result.stopped = "interrupt"
+        return result

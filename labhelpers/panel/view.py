@@ -106,6 +106,7 @@ class _PanelEvents(RunEvents):
     def started(self, request: RunRequest, background: bool) -> None:
         p, steps = self.panel, request.settings.steps
         p.controls.run_button.disabled = p.controls.save_button.disabled = True
+        p.controls.result_button.disabled = True
         p.controls.stop_button.disabled = not background
         p.controls.progress.max, p.controls.progress.value, p.controls.progress.description = (
             steps,
@@ -151,7 +152,7 @@ class _PanelEvents(RunEvents):
     def ended(self) -> None:
         p = self.panel
         p.controls.run_button.disabled, p.controls.stop_button.disabled = False, True
-        p.controls.save_button.disabled = p.result is None
+        p.controls.save_button.disabled = p.controls.result_button.disabled = p.result is None
 
 
 class StyleTransferPanel:
@@ -159,8 +160,8 @@ class StyleTransferPanel:
 
     Show it by making it the last expression of a cell (or ``display(panel)``). The widgets are
     attributes (``content_weight_slider``, ``style_weight_slider``, ``tv_weight_slider``,
-    ``run_button``, ``stop_button``, ``save_button``, ``preview``, ``loss_html``, ``status``,
-    ``progress``, ``curves``, ...); :attr:`widget` is the whole panel.
+    ``run_button``, ``stop_button``, ``save_button``, ``result_button``, ``preview``,
+    ``loss_html``, ``status``, ``progress``, ``curves``, ...); :attr:`widget` is the whole panel.
 
     Args:
         content, style: the first content photo and style painting: bundled names
@@ -218,6 +219,7 @@ class StyleTransferPanel:
             run=self.start,
             stop=self.stop,
             save=self.save,
+            show_result=self.show_result,
             upload=self.handle_upload,
             weights_changed=self.update_summary,
             picture_changed=self.show_content_preview,

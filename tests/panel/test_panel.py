@@ -90,6 +90,7 @@ def test_widgets_carry_the_css_classes_the_browser_test_uses(idle_panel):
         "lab-run": idle_panel.run_button,
         "lab-stop": idle_panel.stop_button,
         "lab-save": idle_panel.save_button,
+        "lab-show-result": idle_panel.result_button,
         "lab-preview": idle_panel.preview,
         "lab-loss": idle_panel.loss_html,
         "lab-status": idle_panel.status,
