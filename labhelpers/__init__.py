@@ -7,10 +7,10 @@ What a student types stays short; each name lives in one module and is imported 
 - network:    ``build_feature_extractor``, ``FeatureExtractor``, ``prepare_weights``,
               ``VGG16_LAYERS``, ``BLOCK_FIRST_LAYERS`` (the first convolution of each block), the
               default layers, ``SHALLOW_STYLE_LAYERS`` (each block weighted half the one before)
-- losses:     ``content_loss``, ``gram_matrix``, ``style_loss``, ``total_variation_loss``, ...
-- checkers:   ``check_content_loss``, ``check_gram_matrix``, ``check_style_loss``,
-              ``check_total_variation_loss``, ``check_total_loss``, ``check_optimization_step``,
-              ``use_if_correct``
+- losses:     ``content_loss``, ``gram_matrix``, ``guided_gram_matrix``, ``style_loss``, ...
+- checkers:   ``check_content_loss``, ``check_gram_matrix``, ``check_guided_gram``,
+              ``check_style_loss``, ``check_total_variation_loss``, ``check_total_loss``,
+              ``check_optimization_step``, ``use_if_correct``
 - transfer:   ``stylize``, ``StyleTransfer``, ``StyleTransferResult``, ``TransferSettings``,
               ``QUICK_SETTINGS`` (``stylize(content, style, **QUICK_SETTINGS)``: the fast recipe)
 - networks:   ``fast_stylize`` (a trained network per painting, one forward pass; lesson 09),
@@ -19,7 +19,8 @@ What a student types stays short; each name lives in one module and is imported 
 
 A notebook needs one import (``import labhelpers``) and reaches the rest as attributes:
 ``labhelpers.lessons.l03_style_loss`` (one module per notebook, see :mod:`labhelpers.lessons`),
-``labhelpers.exercises`` (checkers, solutions, answer keys), ``labhelpers.device``. The names of
+``labhelpers.exercises`` (checkers, solutions, answer keys), ``labhelpers.device``,
+``labhelpers.masks`` (lesson 08's masks: drawn, thresholds, files). The names of
 the earlier layout, ``labhelpers.plots``, ``experiments``, ``pictures``, ``widgets``, ``checks``
 and ``solutions``, still work: each gathers the same functions from the modules they live in now.
 
@@ -67,6 +68,7 @@ _API = {
     "losses": [
         "content_loss",
         "gram_matrix",
+        "guided_gram_matrix",
         "style_loss",
         "weighted_style_loss",
         "total_variation_loss",
@@ -75,6 +77,7 @@ _API = {
     "exercises.checks": [
         "check_content_loss",
         "check_gram_matrix",
+        "check_guided_gram",
         "check_style_loss",
         "check_total_variation_loss",
         "check_total_loss",
@@ -93,6 +96,7 @@ _SUBMODULES = {
     "exercises": "exercises",
     "panel": "panel",
     "device": "device",
+    "masks": "images.masks",
     "feedforward": "feedforward",
     "checks": "exercises.checks",
     "solutions": "exercises.solutions",

@@ -25,6 +25,18 @@ Each entry is the dot product of two channels over all positions, divided by
 Summing over positions throws away *where* things are and keeps only the texture,
 which is why it describes style.
 
+**Guided Gram matrix** (a variant beside it; Gatys et al. 2017, "Controlling Perceptual
+Factors in Neural Style Transfer") -- the Gram matrix of one *region*.  A mask :math:`m_p \in
+[0, 1]`, given on the layer's own :math:`H \times W` grid, weights every position's features,
+and the sum is divided by the mask's area :math:`\sum_p m_p^2` instead of :math:`H W`:
+
+.. math:: \mathcal{G}^m_{c,d} = \frac{1}{C \sum_p m_p^2}
+          \sum_{p=1}^{H W} (m_p F_{p,c}) (m_p F_{p,d})
+
+so it is the mean of :math:`F_p F_p^\top` over the region, weighted by :math:`m_p^2` (for a 0/1
+mask: over the positions inside it).  With an all-ones mask it is the plain Gram matrix; an
+all-zero mask gives a zero matrix (nothing to average).
+
 **Style loss** -- the mean squared difference of the :math:`C \times C` entries of two
 Gram matrices from the same layer:
 
@@ -64,6 +76,7 @@ TensorLike = Union[tf.Tensor, tf.Variable, np.ndarray, Any]
 __all__ = [
     "content_loss",
     "gram_matrix",
+    "guided_gram_matrix",
     "style_loss",
     "weighted_style_loss",
     "total_variation_loss",
@@ -206,6 +219,58 @@ def gram_matrix(features: TensorLike) -> tf.Tensor:
     # Batch size only known at run time: drop the batch axis when it is 1.
     keep_from = tf.cast(tf.equal(batch, 1), tf.int32)
     return tf.reshape(gram, tf.shape(gram)[keep_from:])
+
+
+def guided_gram_matrix(features: TensorLike, mask: TensorLike) -> tf.Tensor:
+    """The Gram matrix of one region: features weighted by ``mask``, divided by the mask's area.
+
+    ``G = (m F)^T (m F) / (C * sum(m**2))`` with the ``(H*W, C)`` feature matrix ``F`` and the
+    mask ``m`` as one weight per position (see the module docstring). With an all-ones mask this
+    is :func:`gram_matrix` exactly; the area ``sum(m**2)`` is the number of positions inside a 0/1
+    mask. An all-zero mask gives zeros (``tf.math.divide_no_nan``), not NaN.
+
+    Args:
+        features: one feature map ``(1, H, W, C)`` or ``(H, W, C)``.
+        mask: the region on the *layer's* grid, values in [0, 1]: shape ``(H, W)``, ``(H, W, 1)``
+            or ``(1, H, W, 1)`` (resize a picture-sized mask to the layer's grid first:
+            :func:`labhelpers.images.masks.mask_on_grid`).
+
+    Returns:
+        Shape ``(C, C)``, in feature units squared (like :func:`gram_matrix`).
+
+    Raises:
+        ValueError: when a rank is wrong or, while tracing, the mask's grid is known to differ
+            from the features' ``(H, W)``.
+    """
+    x = _as_float(features, "guided_gram_matrix", "features")
+    m = _as_float(mask, "guided_gram_matrix", "mask")
+    if _require_rank(x, "guided_gram_matrix", "features", "(1, H, W, C) or (H, W, C)") == 4:
+        if x.shape[0] not in (None, 1):
+            raise ValueError(
+                f"guided_gram_matrix takes the features of one image, (1, H, W, C); got shape "
+                f"{_shape_str(x)}. Call it once per image"
+            )
+        x = tf.reshape(x, tf.shape(x)[1:])
+    if m.shape.rank not in (2, 3, 4) or (m.shape.rank > 2 and m.shape[-1] not in (None, 1)):
+        raise ValueError(
+            f"guided_gram_matrix: mask must have shape (H, W), (H, W, 1) or (1, H, W, 1), got "
+            f"{_shape_str(m)}"
+        )
+    if m.shape.rank == 4:
+        m = m[0, :, :, 0]
+    elif m.shape.rank == 3:
+        m = m[:, :, 0]
+    if not m.shape.is_compatible_with(x.shape[:2]):
+        raise ValueError(
+            f"guided_gram_matrix: the mask's grid {_shape_str(m)} is not the features' grid "
+            f"{_shape_str(x)[:-1]}); resize the mask to the layer's height and width first"
+        )
+    x, m = _same_dtype(x, m)
+    channels = _dim(x, 2)
+    weighted = tf.reshape(x * m[:, :, tf.newaxis], [-1, channels])  # (H*W, C): m_p F_p
+    gram = tf.matmul(weighted, weighted, transpose_a=True)  # (C, C)
+    area = tf.reduce_sum(tf.square(m)) * tf.cast(channels, gram.dtype)
+    return tf.math.divide_no_nan(gram, area)
 
 
 def _check_gram_shape(gram: tf.Tensor, arg: str) -> None:

@@ -194,6 +194,7 @@ def test_the_options_are_exactly_the_flagged_settings_fields():
             "precision": "float32",
             "vgg_weights": "random",
             "coarse_to_fine": "on",
+            "pooling": "avg",
         }.get(name, "3")
         args = parser.parse_args(
             ["stylize", flag, *(value if isinstance(value, list) else [value])]

@@ -164,6 +164,7 @@ LESSONS = [
         "05_optimization",
         "06_paper_figures",
         "07_style_transfer",
+        "08_controls",
         "09_fast_network",
     )
 ]
@@ -190,6 +191,9 @@ def test_time_estimates_match_the_parameters(path: Path, monkeypatch):
         assert runs[0].count == len(values["TV_WEIGHTS"])
     if path.stem == "05_optimization":
         assert f"{values['RACE_SECONDS']:g} s each" in runs[1].what
+    if path.stem == "08_controls":
+        # the stroke runs: three scales, the coarse-and-fine one, average pooling
+        assert runs[2].count == 3 + 1 + 1 and runs[2].size_name == "SCALE_SIZE"
     if path.stem == "06_paper_figures":
         assert runs[0].count == 5 * len(
             values["GRID_RATIOS"]
@@ -283,6 +287,7 @@ NO_HIDDEN_STATE = HOMEWORK + [
         "05_optimization",
         "06_paper_figures",
         "07_style_transfer",
+        "08_controls",
         "09_fast_network",
     )
 ]

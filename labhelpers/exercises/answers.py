@@ -215,6 +215,35 @@ differ about twice as much and the picture is visibly more painted.
    mosaic, pointillism) suit almost any photo; paintings whose character is their composition (a
    face, a horizon) do not carry it over. Photos with large, clear shapes keep their layout best.
 """,
+    "08_controls": """\
+Exercise: guided_gram = (mask * F)^T (mask * F) / (C * sum(mask**2)); weight the features once,
+multiply the weighted matrix with itself, divide by the number of channels times the mask's area.
+1. With H W the matrix of a region covering a quarter of the picture would be about a quarter of
+   the painting's (the positions outside add nothing but still count in the division): the style
+   loss would push the region's features up to make up for it, too strong and too bright. Dividing
+   by the area makes the guided Gram matrix a mean over the region, comparable with the painting's
+   Gram matrix whatever the region's size.
+2. Still a visible seam, but not a cut: a deep unit whose receptive field straddles the border is
+   weighted by the mask at its own position, yet its gradient reaches every pixel it sees, up to
+   100-200 px away; near the border each half is pushed by both paintings' terms. The soft border
+   makes that blend gradual on purpose; a hard one still shows a few pixels of mixing.
+3. At 160 px block5_conv1 has a 10 x 7 grid: each cell is the mean of the mask over the 16 x 16
+   pixels it covers, so the bridge's outline becomes a staircase of grey cells. That is enough
+   because a deep unit sees far more than its cell anyway; the fine layers, where the outline
+   matters, see the mask at (nearly) full resolution.
+4. Only the targets see the painting: its features are computed once, before optimising, so a
+   larger painting costs one larger VGG16 pass. Every evaluation runs on the picture, whose size
+   (size) sets the cost of each of the 40 steps.
+5. Max pooling passes the gradient to the one largest value of each 2x2 window, the three others
+   get nothing; average pooling gives each a quarter. So with max pooling a few pixels get all the
+   change (fine speckle, hard edges), with average pooling the change spreads over all of them:
+   larger connected patches, bolder and less speckled (the difference picture lights up nearly
+   everywhere; Gatys et al. chose it for this smoother flow of gradients).
+6. Yes, by the strokes: with the photo's colours the halves differ in texture (the left half has
+   Starry Night's curling strokes; the right half the café's blockier, rectangular patches) and
+   slightly in contrast, not in hue. Luminance mode keeps the photo's hues exactly;
+   histogram mode lets a little of each painting's colour variation into its half.
+""",
     "homework_style_transfer": """\
 A. (a) preprocess_input is Caffe's convention: it reverses RGB to BGR and subtracts ImageNet's mean
    in 0-255 units (103.9, 116.8, 123.7), with no division. On pictures in [0, 1] the network gets

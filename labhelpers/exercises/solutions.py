@@ -24,6 +24,7 @@ tf = import_tensorflow()  # TensorFlow without its CUDA start-up noise (see labh
 __all__ = [
     "content_loss",
     "gram_matrix",
+    "guided_gram",
     "style_loss",
     "total_variation_loss",
     "total_loss",
@@ -55,6 +56,16 @@ def gram_matrix(features: tf.Tensor) -> tf.Tensor:
     matrix = tf.reshape(features, (-1, channels))  # (H*W, C): one row per position
     entries = tf.cast(tf.size(features), features.dtype)  # H*W*C
     return tf.matmul(matrix, matrix, transpose_a=True) / entries
+
+
+def guided_gram(features: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
+    """(m F)^T (m F) / (C * sum(m^2)) for a feature map (1, H, W, C) and a mask (H, W) on its grid:
+    the Gram matrix of the region (C, C)."""
+    channels = tf.shape(features)[-1]
+    weighted = features[0] * mask[:, :, tf.newaxis]  # (H, W, C): each position times its weight
+    matrix = tf.reshape(weighted, (-1, channels))  # (H*W, C)
+    area = tf.reduce_sum(tf.square(mask)) * tf.cast(channels, features.dtype)  # C * sum(m^2)
+    return tf.matmul(matrix, matrix, transpose_a=True) / area
 
 
 def style_loss(gram_generated: tf.Tensor, gram_reference: tf.Tensor) -> tf.Tensor:
@@ -281,6 +292,7 @@ def ratio_study(ratios, loss_for_ratio, start, iterations):
 SOLUTIONS: dict[str, Callable[..., Any]] = {
     "content_loss": content_loss,
     "gram_matrix": gram_matrix,
+    "guided_gram": guided_gram,
     "style_loss": style_loss,
     "total_variation_loss": total_variation_loss,
     "total_loss": total_loss,

@@ -9,7 +9,8 @@ use raises :class:`ImageError`, whose message says what was wrong and what to do
 Modules: :mod:`~labhelpers.images.arrays` (checks, :func:`as_float_image`, :func:`resize_to`),
 :mod:`~labhelpers.images.bundled` (the bundled pictures by name),
 :mod:`~labhelpers.images.download` (URLs, bounded in time and size),
-:mod:`~labhelpers.images.load`, :mod:`~labhelpers.images.save`, :mod:`~labhelpers.images.show`.
+:mod:`~labhelpers.images.load`, :mod:`~labhelpers.images.save`, :mod:`~labhelpers.images.show`,
+:mod:`~labhelpers.images.masks` (lesson 08: drawn, threshold and file masks; ``labhelpers.masks``).
 Nothing here imports TensorFlow.
 """
 

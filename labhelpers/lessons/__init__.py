@@ -10,6 +10,7 @@
 ``l06_paper_figures``      06: Gatys et al.'s Fig. 4 and 5
 ``l07_style_transfer``     07: the ratio grid, all weights x10 (the panel
                            is :mod:`labhelpers.panel`)
+``l08_controls``           08: regions (masks), stroke scale, pooling, colour
 ``l09_fast_network``       09: training a style network, fast_stylize against
                            stylize (the network is :mod:`labhelpers.feedforward`)
 ``common``                 figures, pictures, timing, widget helpers, runs from noise
@@ -37,6 +38,7 @@ LESSON_MODULES = (
     "l05_optimization",
     "l06_paper_figures",
     "l07_style_transfer",
+    "l08_controls",
     "l09_fast_network",
 )
 

@@ -22,6 +22,7 @@ from labhelpers.lessons import (
     l05_optimization,
     l06_paper_figures,
     l07_style_transfer,
+    l08_controls,
     l09_fast_network,
 )
 from labhelpers.lessons.common.timing import FIXED_SECONDS, SETUP_SECONDS, LessonRun
@@ -48,6 +49,7 @@ LESSON_RUNS: dict[str, tuple[LessonRun, ...]] = {
         l05_optimization,
         l06_paper_figures,
         l07_style_transfer,
+        l08_controls,
         l09_fast_network,
     )
 }

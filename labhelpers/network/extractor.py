@@ -13,7 +13,14 @@ from typing import Any, Iterable, Sequence
 
 from labhelpers.config import import_tensorflow
 from labhelpers.network.layers import VGG16_LAYERS, describe_layers
-from labhelpers.network.model import ConvPairs, build_vgg16_model, random_weights, set_conv_weights
+from labhelpers.network.model import (
+    DEFAULT_POOLING,
+    ConvPairs,
+    build_vgg16_model,
+    random_weights,
+    set_conv_weights,
+    with_pooling,
+)
 from labhelpers.network.weights import WeightsChoice, load_weights_into, prepare_weights
 
 IMAGENET_MEAN_RGB = (0.485, 0.456, 0.406)
@@ -55,6 +62,10 @@ def preprocess(images: Any, preprocessing: str) -> Any:
 
 
 _BASE_MODELS: dict[tuple, Any] = {}
+#: (id of a max-pool network, pooling) -> (that network, its copy with that pooling).
+_POOLED_MODELS: dict[tuple, tuple[Any, Any]] = {}
+#: id of a copy -> (the copy, the max-pool network it was made from).
+_ORIGINALS: dict[int, tuple[Any, Any]] = {}
 
 
 class FeatureExtractor:
@@ -65,10 +76,19 @@ class FeatureExtractor:
         source: where the weights came from (``keras``, ``torchvision``, ``file``,
             ``random``, ...).
         preprocessing: ``"caffe"`` or ``"torch"``.
+        pooling: the pooling between blocks (a key of
+            :data:`labhelpers.network.model.POOLINGS`; ``"max"``: VGG16's own).
         model: the Keras model from *preprocessed* input to the list of layer outputs.
     """
 
-    def __init__(self, base_model: Any, layers: Sequence[str], source: str, preprocessing: str):
+    def __init__(
+        self,
+        base_model: Any,
+        layers: Sequence[str],
+        source: str,
+        preprocessing: str,
+        pooling: str = DEFAULT_POOLING,
+    ):
         import_tensorflow()
         import keras
 
@@ -81,6 +101,7 @@ class FeatureExtractor:
         self.layers = tuple(layers)
         self.source = source
         self.preprocessing = preprocessing
+        self.pooling = pooling
         self.base_model = base_model
         outputs = [base_model.get_layer(name).output for name in self.layers]
         self.model = keras.Model(base_model.input, outputs, name="vgg16_features")
@@ -124,7 +145,27 @@ class FeatureExtractor:
 
     def with_layers(self, layers: Sequence[str]) -> "FeatureExtractor":
         """Another extractor on the same (already loaded) network, returning ``layers``."""
-        return FeatureExtractor(self.base_model, layers, self.source, self.preprocessing)
+        return FeatureExtractor(
+            self.base_model, layers, self.source, self.preprocessing, self.pooling
+        )
+
+    def with_pooling(self, pooling: str) -> "FeatureExtractor":
+        """The same network and weights with another pooling between blocks (``"max"``,
+        ``"avg"``: :data:`labhelpers.network.model.POOLINGS`); built once per network and kept.
+
+        Raises:
+            ValueError: an unknown pooling (the message lists the choices).
+        """
+        if pooling == self.pooling:
+            return self
+        original = _ORIGINALS.get(id(self.base_model), (None, self.base_model))[1]
+        key = (id(original), pooling)
+        cached = _POOLED_MODELS.get(key)
+        if cached is None or cached[0] is not original:
+            cached = (original, with_pooling(original, pooling))
+            _POOLED_MODELS[key] = cached
+            _ORIGINALS[id(cached[1])] = (cached[1], original)
+        return FeatureExtractor(cached[1], self.layers, self.source, self.preprocessing, pooling)
 
     def conv_weights(self) -> ConvPairs:
         """The 13 (kernel (3, 3, in, out), bias (out,)) pairs as numpy float32 arrays."""

@@ -32,6 +32,11 @@ a_k` multiplies every activation of that layer by :math:`s_l = a_1 \cdots a_k`. 
 loss and :math:`\mathrm{mean}(P_l^2)` both grow by :math:`s_l^2`, the style loss and
 :math:`\mathrm{mean}(A_l^2)` both by :math:`s_l^4`, and the normalised loss, its gradient and the
 optimised picture stay the same (``tests/transfer/test_objective.py`` checks this).
+With regions (``content_masks``, lesson 08) a style layer's term is the mean over the regions
+:math:`r` of :math:`\mathrm{style\_loss}(G^{m_r}_l, A^{(r)}_l) / \mathrm{mean}((A^{(r)}_l)^2)`,
+with the guided Gram matrix :math:`G^{m_r}_l` of region :math:`r`
+(:func:`labhelpers.losses.guided_gram_matrix`): each region is compared with its own painting.
+
 ``normalize_losses=False`` drops the divisions (the raw lecture losses, for showing the contrast
 in class; then the weights must be re-tuned for every weight source).
 
@@ -55,7 +60,13 @@ from typing import Any
 import numpy as np
 
 from labhelpers.config import import_tensorflow
-from labhelpers.losses import content_loss, gram_matrix, style_loss, total_variation_loss
+from labhelpers.losses import (
+    content_loss,
+    gram_matrix,
+    guided_gram_matrix,
+    style_loss,
+    total_variation_loss,
+)
 from labhelpers.network.layers import VGG16_CHANNELS, VGG16_LAYERS
 from labhelpers.network.model import vgg16_forward
 from labhelpers.transfer.settings import TransferSettings
@@ -100,9 +111,16 @@ def loss_function(
     style_layers: Sequence[str],
     precision: str = "float32",
     jit_compile: bool = False,
+    regions: int = 0,
 ) -> Callable:
     """The compiled
     ``f(image, content_features, style_grams, coefficients) -> (total, terms, gradient)``.
+
+    With ``regions`` R > 0 (content masks) it is
+    ``f(image, content_features, region_grams, layer_masks, region_factors, coefficients)``:
+    ``region_grams`` and ``layer_masks`` per style layer (R, C, C) and (R, h, w) (see
+    :class:`~labhelpers.transfer.targets.Targets`), ``region_factors`` (n_style, R) multiply each
+    region's style loss within its layer's term.
 
     ``image`` is (1, H, W, 3) float32 in [0, 1] (any H, W); ``content_features`` and
     ``style_grams`` are the targets' tensors (:class:`~labhelpers.transfer.targets.Targets`);
@@ -114,7 +132,7 @@ def loss_function(
     """
     content_layers, style_layers = tuple(content_layers), tuple(style_layers)
     network = getattr(features, "base_model", features)
-    key = (id(network), content_layers, style_layers, precision, bool(jit_compile))
+    key = (id(network), content_layers, style_layers, precision, bool(jit_compile), regions)
     cached = _FUNCTIONS.get(key)
     if cached is not None and cached[0] is network:
         _FUNCTIONS.move_to_end(key)
@@ -122,7 +140,9 @@ def loss_function(
     needed = [name for name in VGG16_LAYERS if name in content_layers or name in style_layers]
     layer_maps = features.with_layers(needed) if hasattr(features, "with_layers") else features
     if precision == "bfloat16":
-        layer_maps = vgg16_forward(features, needed, tf.bfloat16)
+        layer_maps = vgg16_forward(
+            features, needed, tf.bfloat16, getattr(features, "pooling", "max")
+        )
 
     def terms_and_gradient(
         image: Any, content_targets: list, style_targets: list, coefficients: Any
@@ -143,16 +163,66 @@ def loss_function(
             total = tf.reduce_sum(coefficients * terms)
         return total, terms, tape.gradient(total, image)
 
+    def regions_terms_and_gradient(
+        image: Any,
+        content_targets: list,
+        region_targets: list,
+        layer_masks: list,
+        region_factors: Any,
+        coefficients: Any,
+    ) -> Any:
+        with tf.GradientTape(watch_accessed_variables=False) as tape:
+            tape.watch(image)
+            maps = layer_maps(image)
+            terms = [
+                content_loss(maps[name], target)
+                for name, target in zip(content_layers, content_targets)
+            ]
+            for index, name in enumerate(style_layers):
+                terms.append(
+                    tf.add_n(
+                        [
+                            region_factors[index, r]
+                            * style_loss(
+                                guided_gram_matrix(maps[name], layer_masks[index][r]),
+                                region_targets[index][r],
+                            )
+                            for r in range(regions)
+                        ]
+                    )
+                )
+            terms.append(total_variation_loss(image))
+            terms = tf.stack(terms)
+            total = tf.reduce_sum(coefficients * terms)
+        return total, terms, tape.gradient(total, image)
+
     channels = dict(zip(VGG16_LAYERS, VGG16_CHANNELS))
-    signature = [
-        tf.TensorSpec([1, None, None, 3], tf.float32),
-        [tf.TensorSpec([1, None, None, channels[name]], tf.float32) for name in content_layers],
-        [tf.TensorSpec([channels[name], channels[name]], tf.float32) for name in style_layers],
-        tf.TensorSpec([len(content_layers) + len(style_layers) + 1], tf.float32),
+    coefficient_spec = tf.TensorSpec([len(content_layers) + len(style_layers) + 1], tf.float32)
+    content_specs = [
+        tf.TensorSpec([1, None, None, channels[name]], tf.float32) for name in content_layers
     ]
-    compiled = tf.function(
-        terms_and_gradient, input_signature=signature, jit_compile=bool(jit_compile)
-    )
+    if regions:
+        function = regions_terms_and_gradient
+        signature = [
+            tf.TensorSpec([1, None, None, 3], tf.float32),
+            content_specs,
+            [
+                tf.TensorSpec([regions, channels[name], channels[name]], tf.float32)
+                for name in style_layers
+            ],
+            [tf.TensorSpec([regions, None, None], tf.float32) for _ in style_layers],
+            tf.TensorSpec([len(style_layers), regions], tf.float32),
+            coefficient_spec,
+        ]
+    else:
+        function = terms_and_gradient
+        signature = [
+            tf.TensorSpec([1, None, None, 3], tf.float32),
+            content_specs,
+            [tf.TensorSpec([channels[name], channels[name]], tf.float32) for name in style_layers],
+            coefficient_spec,
+        ]
+    compiled = tf.function(function, input_signature=signature, jit_compile=bool(jit_compile))
     _FUNCTIONS[key] = (network, compiled)
     while len(_FUNCTIONS) > FUNCTION_CACHE_SIZE:
         _FUNCTIONS.popitem(last=False)
@@ -218,14 +288,30 @@ class Objective:
             )
         self.precision = resolve_precision(settings.precision)
         self.coefficients, self.divisors = loss_coefficients(targets, settings)
+        regions = 0 if targets.region_grams is None else int(targets.region_norms.shape[1])
         self._function = loss_function(
             features,
             list(self.content_layers),
             list(self.style_layers),
             self.precision,
             settings.jit_compile,
+            regions,
         )
         self._coefficient_tensor = tf.constant(self.coefficients, tf.float32)
+        self._style_targets: tuple = (targets.style_grams,)
+        if regions:
+            # each region's loss relative to its own target, averaged over the regions; times the
+            # layer's divisor (the regions' mean), which the coefficient divides by again
+            factors = (
+                targets.style_norms[:, None] / targets.region_norms / regions
+                if settings.normalize_losses
+                else np.full(targets.region_norms.shape, 1.0 / regions)
+            )
+            self._style_targets = (
+                targets.region_grams,
+                targets.layer_masks,
+                tf.constant(factors, tf.float32),
+            )
 
     def evaluate(self, image: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         """One loss-and-gradient evaluation.
@@ -248,7 +334,7 @@ class Objective:
         total, terms, grad = self._function(
             tf.constant(picture[np.newaxis]),
             self.targets.content_features,
-            self.targets.style_grams,
+            *self._style_targets,
             self._coefficient_tensor,
         )
         return float(total.numpy()), terms.numpy().astype(np.float64), grad.numpy()[0]

@@ -23,6 +23,7 @@ in ``result.stopped``. The same ``seed`` gives the same result.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ import numpy as np
 from labhelpers import color
 from labhelpers.config import one_blas_thread
 from labhelpers.images import MAX_SIDE, load_image, resize_to
+from labhelpers.images.masks import check_region_masks, resize_mask
 from labhelpers.network.layers import VGG16_LAYERS, min_side_px
 from labhelpers.transfer.limits import (
     available_memory_bytes,
@@ -146,8 +148,9 @@ class StyleTransfer:
             a bundled name such as ``"chelsea_cat"``, a URL, bytes, PIL image, array).
         style: the style painting, or a list of them (blended by ``style_blend``).
         settings: a :class:`TransferSettings`; its set-up fields (``size``, layers,
-            ``style_blend``, ``vgg_weights``, ``precision``, ``jit_compile``) are fixed here, the
-            others are the defaults of :meth:`run`.
+            ``style_blend``, the controls ``content_masks``, ``style_masks``, ``style_scale``,
+            ``layer_paintings`` and ``pooling``, ``vgg_weights``, ``precision``,
+            ``jit_compile``) are fixed here, the others are the defaults of :meth:`run`.
         extractor: a :class:`labhelpers.network.extractor.FeatureExtractor` to use instead of
             building one from ``vgg_weights``.
         verbose: print which VGG16 weights were loaded.
@@ -187,15 +190,18 @@ class StyleTransfer:
             if name in self.content_layers or name in self.style_layers
         ]
 
-        # Pictures: loaded once at most at the final size; every stage is resized from these.
+        # Pictures: loaded once at most at the final size (the paintings at style_scale times
+        # it); every stage is resized from these.
         self.content_source = load_image(content, max_size=self.size)
-        self.style_sources = [load_image(s, max_size=self.size) for s in styles]
+        painting_size = max(self.size, math.ceil(self.size * settings.style_scale))
+        self.style_sources = [load_image(s, max_size=painting_size) for s in styles]
         for what, source, picture in [("content picture", content, self.content_source)] + [
             ("style picture", s, p) for s, p in zip(styles, self.style_sources)
         ]:
             self._check_thin(what, source, picture, needed)
         check_memory(_fit(self.content_source.shape, self.size), self.size)
         self.content = resize_to(self.content_source, self.size)
+        self._check_controls(settings, needed)
 
         if extractor is None:
             from labhelpers.network.extractor import (
@@ -203,6 +209,13 @@ class StyleTransfer:
             )
 
             extractor = build_feature_extractor(settings.vgg_weights, verbose=verbose)
+        if hasattr(extractor, "with_pooling"):
+            extractor = extractor.with_pooling(settings.pooling)
+        elif settings.pooling != getattr(extractor, "pooling", "max"):
+            raise ValueError(
+                f"pooling={settings.pooling!r} needs a FeatureExtractor (it has with_pooling); "
+                "leave extractor=None or pass a labhelpers FeatureExtractor."
+            )
         self.extractor = extractor
         self.features = extractor.with_layers(needed)
         self.vgg_weights = getattr(extractor, "source", "unknown")
@@ -215,6 +228,51 @@ class StyleTransfer:
             settings
         ):  # the common case (every stage), prepared right away
             self.targets_at(shape, None)
+
+    def _check_controls(self, settings: TransferSettings, layers: list[str]) -> None:
+        """Check lesson 08's controls against the pictures: the masks (count, proportions, empty,
+        covering the photo), ``layer_paintings``' layers and indices, and a ``style_scale`` that
+        leaves the paintings large enough for the layers. Keeps the checked masks."""
+        count = len(self.style_sources)
+        #: the content masks at the photo's loaded size (None: no regions)
+        self.content_masks = (
+            None
+            if settings.content_masks is None
+            else check_region_masks(settings.content_masks, self.content_source.shape, count)
+        )
+        #: the style masks at each painting's loaded size (None: whole paintings)
+        self.style_masks = (
+            None
+            if settings.style_masks is None
+            else check_region_masks(
+                settings.style_masks,
+                self.content_source.shape,
+                count,
+                what="style_masks",
+                photo="its painting",
+                shapes=[s.shape for s in self.style_sources],
+            )
+        )
+        for layer, index in (settings.layer_paintings or {}).items():
+            if layer not in self.style_layers:
+                raise ValueError(
+                    f"layer_paintings names {layer!r}, which is not a style layer of this run "
+                    f"({list(self.style_layers)}); name style layers only."
+                )
+            if index >= count:
+                raise ValueError(
+                    f"layer_paintings[{layer!r}] = {index}, but there are only {count} "
+                    f"painting(s) (0 to {count - 1}); give an index of a painting."
+                )
+        smallest = min(
+            min(_fit(s.shape, round(settings.style_scale * self.size))) for s in self.style_sources
+        )
+        if smallest < min_side_px(layers):
+            raise ValueError(
+                f"style_scale={settings.style_scale:g} makes a painting {smallest} px on its "
+                f"short side at size={self.size}, too small for the deepest layer (at least "
+                f"{min_side_px(layers)} px); use a larger style_scale or size."
+            )
 
     def _check_thin(self, what: str, source: Any, picture: np.ndarray, layers: list[str]) -> None:
         """check_min_side at the final size, naming the picture's full size (reloaded only when too
@@ -251,6 +309,10 @@ class StyleTransfer:
                 self.style_layers,
                 key[0],
                 color_mode,
+                style_scale=self.settings.style_scale,
+                content_masks=self.content_masks,
+                style_masks=self.style_masks,
+                layer_paintings=self.settings.layer_paintings,
             )
             self._targets[key] = cached
             self.target_computations += 1
@@ -456,9 +518,27 @@ class StyleTransfer:
         return list(zip(sizes, shapes, counts))
 
     def _shown(self, picture: np.ndarray, targets: Targets) -> np.ndarray:
-        """The picture as shown: luminance mode puts the content's chroma back on."""
-        if targets.color_mode == "luminance" and picture.shape == targets.content_color.shape:
-            return color.combine_luminance(picture, targets.content_color)
+        """The picture as shown: luminance mode puts the content's chroma back on; with content
+        masks, the part of the photo outside every mask is the photo (blended through the
+        masks' soft borders)."""
+        same = picture.shape == targets.content_color.shape
+        if targets.color_mode == "luminance" and same:
+            picture = color.combine_luminance(picture, targets.content_color)
+        picture = np.clip(picture, 0.0, 1.0).astype(np.float32)
+        if targets.cover is not None and same:
+            cover = targets.cover[..., None]
+            picture = (cover * picture + (1.0 - cover) * targets.content_color).astype(np.float32)
+        return picture
+
+    def _recolored_regions(self, targets: Targets) -> np.ndarray:
+        """With content masks, ``init="recolored"``: each region of the photo in its own
+        painting's colours (blended through the masks), the rest of the photo as it is."""
+        shape = targets.shape
+        picture = (1.0 - targets.cover)[..., None] * targets.content
+        for mask, painting in zip(self.content_masks, targets.styles):
+            mean, covariance = color.color_statistics(painting)
+            region = resize_mask(mask, shape)[..., None]
+            picture = picture + region * color.recolor_to(targets.content, mean, covariance)
         return np.clip(picture, 0.0, 1.0).astype(np.float32)
 
     def _initial_image(self, settings: TransferSettings, targets: Targets) -> np.ndarray:
@@ -468,6 +548,8 @@ class StyleTransfer:
         if isinstance(init, str):
             if init == "content":
                 return targets.content.astype(np.float32, copy=True)
+            if init == "recolored" and targets.cover is not None:
+                return self._recolored_regions(targets)
             if init == "recolored":  # the photo in the paintings' colours (as the run sees both)
                 mean, covariance = color.blended_color_statistics(targets.styles, self.blend)
                 return color.recolor_to(targets.content, mean, covariance)
@@ -508,6 +590,8 @@ def stylize(
         extractor: a feature extractor to use instead of building one from ``vgg_weights``.
         verbose: print which VGG16 weights were loaded.
         **overrides: any settings field, e.g. ``size=128`` (longest side, px), ``steps=20``,
+            ``content_masks=[mask_a, mask_b]`` (one region per painting; lesson 08),
+            ``style_scale=2``, ``pooling="avg"``,
             ``style_weight=100``, ``optimizer="adam"``, ``preserve_color="luminance"``,
             ``time_budget_s=30``, ``vgg_weights="torchvision"`` (see ``TransferSettings``).
 

@@ -31,12 +31,14 @@ from typing import Any
 import numpy as np
 
 from labhelpers.config import fast_mode
+from labhelpers.images.masks import EMPTY_BELOW, Mask, as_mask
 from labhelpers.network.layers import (
     DEFAULT_CONTENT_LAYERS,
     DEFAULT_STYLE_LAYERS,
     SHALLOW_STYLE_LAYERS,
     VGG16_LAYERS,
 )
+from labhelpers.network.model import DEFAULT_POOLING, POOLINGS
 from labhelpers.transfer.optimizers import DEFAULT_OPTIMIZER, OPTIMIZERS
 
 __all__ = [
@@ -52,6 +54,12 @@ __all__ = [
     "layer_weights",
     "check_style_blend",
     "check_coarse_to_fine",
+    "check_masks",
+    "check_style_scale",
+    "check_layer_paintings",
+    "check_pooling",
+    "parse_optional_mask",
+    "parse_layer_painting",
     "check_names",
     "field_names",
     "parse_whole_number",
@@ -209,6 +217,120 @@ def check_style_blend(value: Any) -> tuple[float, ...] | None:
     return weights
 
 
+def check_masks(value: Any, name: str, allow_none: bool = False) -> tuple[Mask | None, ...] | None:
+    """None, or a list of masks (one per painting; checked against the photo and the paintings
+    when the transfer is prepared): each loaded and checked here (shape, values in [0, 1], not
+    empty) and kept as a :class:`~labhelpers.images.masks.Mask`. ``allow_none``: entries may be
+    None (``style_masks``: the whole painting)."""
+    if value is None:
+        return None
+    if isinstance(value, (str, Mask)) or (
+        isinstance(value, np.ndarray) and value.ndim in (2, 3) and value.dtype != object
+    ):
+        raise ValueError(
+            f"{name} must be a list with one mask per painting, e.g. {name}=[mask_a, mask_b] "
+            f"(for one painting: {name}=[mask]), not a single {type(value).__name__}."
+        )
+    try:
+        entries = list(value)
+    except TypeError:
+        raise ValueError(
+            f"{name} must be a list of masks (arrays (H, W) in [0, 1], pictures or file names), "
+            f"one per painting, not {value!r}."
+        ) from None
+    if not entries:
+        raise ValueError(f"{name} is an empty list; give one mask per painting, or None.")
+    masks: list[Mask | None] = []
+    for index, entry in enumerate(entries):
+        if entry is None and allow_none:
+            masks.append(None)
+            continue
+        if entry is None:
+            raise ValueError(
+                f"{name}[{index}] is None; give each painting its mask (an array (H, W) in "
+                "[0, 1], a picture or a file name)."
+            )
+        values = as_mask(entry, f"{name}[{index}]")
+        if float(values.max()) < EMPTY_BELOW:
+            raise ValueError(
+                f"{name}[{index}] is empty (0 everywhere), so its painting would paint nothing; "
+                "draw a region (values 1 inside) or leave that painting out."
+            )
+        masks.append(Mask(values))
+    return tuple(masks)
+
+
+def parse_optional_mask(text: str) -> Any:
+    """Command-line text -> None for ``none`` (the whole painting), else the file name."""
+    return None if text.strip().lower() == "none" else text
+
+
+#: The largest ``style_scale``: the painting at 4x the photo's size is already 16x the work of
+#: its targets.
+MAX_STYLE_SCALE = 4.0
+
+
+def check_style_scale(value: Any) -> float:
+    """A number > 0 and at most :data:`MAX_STYLE_SCALE`."""
+    try:
+        scale = float(value)
+    except (TypeError, ValueError):
+        scale = math.nan
+    if isinstance(value, bool) or not (0 < scale <= MAX_STYLE_SCALE):
+        raise ValueError(
+            f"style_scale is the painting's size relative to the photo's: a number > 0 and at "
+            f"most {MAX_STYLE_SCALE:g}, such as 0.5 (finer strokes) or 2 (larger ones), not "
+            f"{value!r}."
+        )
+    return scale
+
+
+def parse_layer_painting(text: str) -> Any:
+    """Command-line ``LAYER=N`` -> ``(layer, N)``; anything else is returned (and rejected)."""
+    layer, sep, index = text.partition("=")
+    if sep and index.strip().isdigit():
+        return (layer.strip(), int(index))
+    return text
+
+
+def check_layer_paintings(value: Any) -> dict[str, int] | None:
+    """None, or ``{style layer: painting index (0 = the first painting)}``: those layers take their
+    Gram matrix from that painting alone (the others from the blend). Indices are checked against
+    the paintings when the transfer is prepared."""
+    if value is None:
+        return None
+    try:
+        items = list(value.items()) if isinstance(value, Mapping) else [tuple(v) for v in value]
+    except (TypeError, ValueError):
+        items = None
+    if not items or any(len(item) != 2 for item in items):
+        raise ValueError(
+            "layer_paintings must map style layers to paintings, e.g. {'block1_conv1': 1, "
+            "'block2_conv1': 1} (the first painting is 0; on the command line "
+            f"block1_conv1=1 block2_conv1=1), not {value!r}."
+        )
+    out: dict[str, int] = {}
+    for layer, index in items:
+        if layer not in VGG16_LAYERS:
+            raise ValueError(
+                f"layer_paintings names {layer!r}, not a VGG16 layer; choose from "
+                f"{list(VGG16_LAYERS)}."
+            )
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or index < 0:
+            raise ValueError(
+                f"layer_paintings[{layer!r}] must be a painting's index (0 = the first), not "
+                f"{index!r}."
+            )
+        out[str(layer)] = int(index)
+    return out
+
+
+def check_pooling(value: Any) -> str:
+    """``value`` if it names a pooling of the registry
+    (:data:`~labhelpers.network.model.POOLINGS`)."""
+    return check_choice(value, "pooling", tuple(POOLINGS))
+
+
 def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
     """``value`` if it is one of ``choices``; ValueError listing them otherwise."""
     if isinstance(value, str) and value in choices:
@@ -348,6 +470,55 @@ class TransferSettings:
         metavar="W",
         help="one weight per style picture, rescaled to sum to 1 (default: equal)",
     )
+    content_masks: Any = _opt(
+        None,
+        setup=True,
+        check=partial(check_masks, name="content_masks"),
+        flag="--content-masks",
+        nargs="+",
+        metavar="MASK",
+        help="one mask per painting: the region of the photo it paints (arrays (H, W) in [0, 1], "
+        "pictures or file names; white = inside). One painting with one mask paints that region "
+        "and keeps the rest of the photo",
+    )
+    style_masks: Any = _opt(
+        None,
+        setup=True,
+        check=partial(check_masks, name="style_masks", allow_none=True),
+        flag="--style-masks",
+        nargs="+",
+        parse=parse_optional_mask,
+        metavar="MASK",
+        help="one mask per painting: the part of it whose style is used (none: all of it)",
+    )
+    style_scale: float = _opt(
+        1.0,
+        setup=True,
+        check=check_style_scale,
+        flag="--style-scale",
+        metavar="S",
+        help="the painting's size relative to the photo's: below 1 finer strokes, above 1 "
+        "larger ones (default 1)",
+    )
+    layer_paintings: Any = _opt(
+        None,
+        setup=True,
+        check=check_layer_paintings,
+        flag="--layer-paintings",
+        nargs="+",
+        parse=parse_layer_painting,
+        metavar="LAYER=N",
+        help="style layers that take their statistics from one painting (0 = the first), e.g. "
+        "the fine strokes of one and the coarse structure of another",
+    )
+    pooling: str = _opt(
+        DEFAULT_POOLING,
+        setup=True,
+        check=check_pooling,
+        flag="--pooling",
+        metavar="{" + ",".join(POOLINGS) + "}",
+        help=", ".join(f"{p.name} ({p.about})" for p in POOLINGS.values()),
+    )
     vgg_weights: str = _opt(
         "auto",
         setup=True,
@@ -478,6 +649,17 @@ class TransferSettings:
                 object.__setattr__(
                     self, f.name, check(getattr(self, f.name))
                 )  # frozen: set once, here
+        if self.content_masks is not None and self.style_blend is not None:
+            raise ValueError(
+                "style_blend and content_masks do not go together: with masks each painting "
+                "paints its own region. Drop style_blend (or the masks, to blend the paintings "
+                "everywhere)."
+            )
+        if self.content_masks is not None and self.layer_paintings is not None:
+            raise ValueError(
+                "layer_paintings and content_masks do not go together: choose the paintings by "
+                "region (content_masks) or by layer (layer_paintings), not both."
+            )
         if self.content_weight == self.style_weight == self.tv_weight == 0:
             raise ValueError(
                 "content_weight, style_weight and tv_weight are all 0, so nothing would change "

@@ -67,6 +67,12 @@ BAD_VALUES = {
         (True, "time_budget_s"),
     ],
     "callback_every": [(0, "callback_every must be a positive whole number")],
+    # lesson 08's controls (more cases in tests/transfer/test_controls.py)
+    "content_masks": [([[[0.0, 0.0]]], "content_masks[0] is empty"), ("m.png", "one mask per")],
+    "style_masks": [([[[2.0]]], "style_masks[0] has values from 2")],
+    "style_scale": [(0, "style_scale is the painting's size"), ("x", "style_scale")],
+    "layer_paintings": [({"block1_conv1": "a"}, "painting's index")],
+    "pooling": [("median", "pooling must be 'max' or 'avg'")],
     "lbfgs_history": [
         (0, "lbfgs_history must be a positive whole number"),
         (2.5, "lbfgs_history"),
@@ -163,6 +169,11 @@ def test_setup_fields_and_key():
         "content_layers",
         "style_layers",
         "style_blend",
+        "content_masks",
+        "style_masks",
+        "style_scale",
+        "layer_paintings",
+        "pooling",
         "vgg_weights",
         "precision",
         "jit_compile",
@@ -172,6 +183,9 @@ def test_setup_fields_and_key():
     assert a.setup_key() != TransferSettings(size=65).setup_key()
     assert a.setup_key() != TransferSettings(size=64, style_layers=["block1_conv1"]).setup_key()
     hash(a.setup_key())
+    assert a.setup_key() != TransferSettings(size=64, pooling="avg").setup_key()
+    masked = TransferSettings(size=64, content_masks=[[[1.0, 0.0]]])
+    assert masked.setup_key() != a.setup_key() and hash(masked.setup_key())
 
 
 def test_every_field_has_help_a_check_and_flags_spelled_from_the_name():

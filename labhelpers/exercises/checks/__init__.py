@@ -17,6 +17,7 @@ from labhelpers.exercises.checks.loop import check_loop_ran, check_optimization_
 from labhelpers.exercises.checks.losses import (
     check_content_loss,
     check_gram_matrix,
+    check_guided_gram,
     check_style_loss,
     check_total_variation_loss,
 )
@@ -32,6 +33,7 @@ from labhelpers.network.layers import (
 __all__ = [
     "check_content_loss",
     "check_gram_matrix",
+    "check_guided_gram",
     "check_style_loss",
     "check_total_variation_loss",
     "check_total_loss",

@@ -2,11 +2,12 @@
 
 Used by 02_content_loss (Exercise 1, ``check_content_loss``), 03_style_loss (Exercise 1,
 ``check_gram_matrix``; Exercise 2, ``check_style_loss``), 04_total_variation (Exercise,
-``check_total_variation_loss``) and again by 05_optimization (section 0, "Your functions from
-lessons 2-4").  Each exercise is stated here as an
-:class:`~labhelpers.exercises.checks.reference.Exercise`: its random inputs, its typical mistakes
-and the shapes it should return; :func:`~labhelpers.exercises.checks.reference.run_exercise`
-compares the student's function with :mod:`labhelpers.losses` on them (float32 and float64,
+``check_total_variation_loss``), again by 05_optimization (section 0, "Your functions from
+lessons 2-4"), and by 08_controls (Exercise, ``check_guided_gram``).  Each exercise is stated
+here as an :class:`~labhelpers.exercises.checks.reference.Exercise`: its random inputs, its
+typical mistakes and the shapes it should return;
+:func:`~labhelpers.exercises.checks.reference.run_exercise` compares the student's function
+with :mod:`labhelpers.losses` on them (float32 and float64,
 gradients through ``tf.GradientTape``, once inside ``tf.function``) on the shared scaffold of
 :mod:`labhelpers.exercises.checks.core`, prints one verdict and returns True or False.
 
@@ -31,12 +32,13 @@ from typing import Any, Optional
 import numpy as np
 
 from labhelpers import losses
-from labhelpers.exercises.checks.core import DTYPES, Diagnosis, register_reference
+from labhelpers.exercises.checks.core import DTYPES, Diagnosis, numpy_gram, register_reference
 from labhelpers.exercises.checks.reference import Case, Exercise, run_exercise
 
 __all__ = [
     "check_content_loss",
     "check_gram_matrix",
+    "check_guided_gram",
     "check_style_loss",
     "check_total_variation_loss",
 ]
@@ -250,6 +252,87 @@ def _gram_exercise(batched: bool) -> Exercise:
     )
 
 
+def _guided_cases(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for shape in [(1, 4, 5, 3), (1, 6, 3, 5), (1, 5, 5, 4)]:
+        for dtype in DTYPES:
+            _, h, w, c = shape
+            features = (2 * rng.random(shape)).astype(dtype)  # >= 0, like ReLU outputs
+            mask = rng.random((h, w)).astype(dtype)  # a soft mask ...
+            mask[: h // 2, : w // 2] = 0.0  # ... with a part outside the region
+            area = float(np.sum(mask.astype(np.float64) ** 2))
+            facts = {"b": 1, "hw": h * w, "c": c, "area": f"{area:.4g}"}
+            cases.append(Case((features, mask), facts))
+    return cases
+
+
+def _masked(features: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The (H*W, C) matrix of the features weighted by the mask, float64."""
+    flat = features.reshape(-1, features.shape[-1]).astype(np.float64)
+    return flat * mask.reshape(-1, 1).astype(np.float64)
+
+
+def _guided_factors(case: Case) -> list[tuple[str, float, str]]:
+    c = case.facts["c"]
+    return [
+        ("C", float(c), f"C = {c}, the number of channels"),
+        ("1/C", 1.0 / c, f"1/C = 1/{c}"),
+    ] + _HALVES
+
+
+_GUIDED = Exercise(
+    name="guided_gram",
+    arg_names=("features", "mask"),
+    reference=losses.guided_gram_matrix,
+    make_cases=_guided_cases,
+    mistakes=[
+        (
+            lambda f, m: numpy_gram(f),
+            Diagnosis(
+                "your result is the plain Gram matrix: the mask changes nothing",
+                "multiply each position's features by the mask's value there before the product",
+            ),
+        ),
+        (
+            lambda f, m: _masked(f, m).T @ _masked(f, m) / f.size,
+            Diagnosis(
+                "you divided by H*W*C, all the positions, but only the region counts: your "
+                "matrix shrinks when the region does",
+                "divide by C times the mask's area, sum(mask**2) (the number of positions inside "
+                "a 0/1 mask), which is {area} here",
+            ),
+        ),
+        (
+            lambda f, m: _masked(f, m).T @ _masked(f, m) / (f.shape[-1] * np.sum(m)),
+            Diagnosis(
+                "you divided by C * sum(mask), but both factors of the product carry the mask, "
+                "so each position counts with weight mask**2",
+                "divide by C * sum(mask**2): then an all-ones mask gives the plain Gram matrix "
+                "and a soft mask a weighted mean",
+            ),
+        ),
+        (
+            lambda f, m: _masked(f, m).T @ f.reshape(-1, f.shape[-1]) / (f.shape[-1] * np.sum(m)),
+            Diagnosis(
+                "only one factor of the product is weighted by the mask",
+                "weight the features once, F_m = mask * F, and multiply F_m^T F_m",
+            ),
+        ),
+        (
+            lambda f, m: _masked(f, m).T @ _masked(f, m) / np.sum(m.astype(np.float64) ** 2),
+            Diagnosis(
+                "your matrix is C times too large: the division by the number of channels is "
+                "missing",
+                "divide by C * sum(mask**2), as the plain Gram matrix divides by C * H * W",
+            ),
+        ),
+    ],
+    factors=_guided_factors,
+    shape_problem=_gram_shape_problem,
+    values_hint="the guided Gram matrix is (mask*F)^T (mask*F) / (C * sum(mask**2))",
+)
+
+
 def _style_cases(rng: np.random.Generator) -> list[Case]:
     cases = []
     for channels, positions in [(3, 20), (5, 12), (8, 30)]:
@@ -419,6 +502,24 @@ def check_gram_matrix(
     return run_exercise(_gram_exercise(batched), fn, seed)
 
 
+def check_guided_gram(fn: Optional[Callable[..., Any]], *, seed: Optional[int] = None) -> bool:
+    """Check a student's ``guided_gram(features, mask)``; print a verdict.
+
+    Used by 08_controls, Exercise.
+
+    Args:
+        fn: the student's function, called with a feature map ``(1, H, W, C)`` and a mask
+            ``(H, W)`` on the same grid (values in [0, 1], part of it 0), as tf tensors of one
+            dtype (float32 or float64); it should return the ``(C, C)`` matrix
+            ``(m F)^T (m F) / (C * sum(m**2))``.  ``None`` counts as "not implemented yet".
+        seed: seed for the random inputs; ``None`` draws a fresh one (printed on failure).
+
+    Returns:
+        True if ``fn`` matches the reference on every input and gradients flow.
+    """
+    return run_exercise(_GUIDED, fn, seed)
+
+
 def check_style_loss(fn: Optional[Callable[..., Any]], *, seed: Optional[int] = None) -> bool:
     """Check a student's ``style_loss(gram_generated, gram_reference)``; print a verdict.
 
@@ -459,6 +560,7 @@ def check_total_variation_loss(
 for _check, _reference in [
     (check_content_loss, losses.content_loss),
     (check_gram_matrix, losses.gram_matrix),
+    (check_guided_gram, losses.guided_gram_matrix),
     (check_style_loss, losses.style_loss),
     (check_total_variation_loss, losses.total_variation_loss),
 ]:
