@@ -109,6 +109,17 @@ def test_plot_differences_titles_carry_the_tv(rng):
     assert any(title.startswith("flat\nTV = 0 ") for title in titles)
 
 
+def test_plot_differences_draws_every_map_on_one_scale_with_its_bar(rng):
+    """The difference maps are not stretched each on its own: all run from 0 to 1/gain of the
+    pixel range, and one colour bar gives that scale in pixel values."""
+    pictures = {"faint": 0.5 + 0.01 * rng.random((8, 8, 3)), "loud": rng.random((8, 8, 3))}
+    figure = l04.plot_differences(pictures, gain=4.0)
+    maps = [ax.images[0] for ax in figure.axes if ax.images and ax.images[0].get_cmap().name == "gray"]
+    assert len(maps) == 4 and all(image.get_clim() == (0.0, 0.25) for image in maps)
+    bars = [ax for ax in figure.axes if ax.get_label() == "<colorbar>"]
+    assert len(bars) == 1 and "0.25" in bars[0].get_ylabel()
+
+
 def test_gram_heatmap(rng):
     figure = l03.gram_heatmap(rng.random((40, 40)), title="g", channels=16)
     assert figure.axes[0].images[0].get_array().shape == (16, 16)
@@ -116,6 +127,16 @@ def test_gram_heatmap(rng):
         l03.gram_heatmap(rng.random((3, 4)))
     figure = l03.compare_grams({"a": np.eye(4), "b": np.ones((4, 4))})
     assert sum(1 for ax in figure.axes if ax.images) == 2
+
+
+def test_compare_grams_puts_every_matrix_on_one_colour_scale():
+    """Equal colours mean equal values: both maps run from 0 to the larger matrix's largest entry,
+    with one colour bar for both."""
+    figure = l03.compare_grams({"small": 0.1 * np.eye(4), "large": 3.0 * np.ones((4, 4))})
+    images = [ax.images[0] for ax in figure.axes if ax.images]
+    assert [image.get_clim() for image in images] == [(0.0, 3.0), (0.0, 3.0)]
+    colour_bars = [ax for ax in figure.axes if not ax.images and ax.get_label() == "<colorbar>"]
+    assert len(colour_bars) == 1
 
 
 def test_plot_loss_curves_leaves_out_switched_off_terms():
