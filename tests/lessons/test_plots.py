@@ -258,3 +258,31 @@ def test_plot_ratio_grid_titles_each_picture_with_its_ratio(rng):
     assert "7 steps at 48 px" in figure.get_suptitle()
     # four 40 x 48 pictures 1 inch high: 4 x 1.2 wide; 1 + 0.3 (titles) + 0.4 (the suptitle) high
     assert tuple(figure.get_size_inches()) == pytest.approx((4.8, 1.7))
+
+
+@pytest.mark.parametrize(
+    "low, high, minor_labels",
+    [(0.3, 3.0, {"0.5", "2"}), (1e-3, 1e3, set())],
+)
+def test_log_axes_carry_plain_numbers_and_few_of_them(low, high, minor_labels):
+    """A loss axis shows 0.1, 1, 10 (not 10^0) and, over less than two decades, 2 and 5 times
+    those; over more, no minor labels at all (matplotlib's default labels 2x10^0, 3x10^0, ...)."""
+    from labhelpers.lessons.common.figures import plot_loss_curves
+
+    steps = np.arange(1, 11)
+    values = np.geomspace(high, low, 10)
+    figure = plot_loss_curves([{"step": s, "total": v} for s, v in zip(steps, values)])
+    ax = figure.axes[0]
+    figure.canvas.draw()
+    low_shown, high_shown = ax.get_ylim()
+
+    def labels(ticks):
+        return {
+            t.get_text() for t in ticks if t.get_text() and low_shown <= t.get_position()[1] <= high_shown
+        }
+
+    major, minor = labels(ax.yaxis.get_majorticklabels()), labels(ax.yaxis.get_minorticklabels())
+    assert major and all("10^" not in text and "times" not in text for text in major | minor)
+    assert all(float(text) > 0 for text in major | minor)  # plain numbers
+    assert {float(t) for t in major} <= {10.0**k for k in range(-4, 5)}
+    assert minor == minor_labels

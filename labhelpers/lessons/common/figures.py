@@ -30,6 +30,7 @@ __all__ = [
     "format_weights",
     "heat_overlay",
     "pyplot",
+    "tidy_log_axis",
 ]
 
 
@@ -37,6 +38,44 @@ def pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def tidy_log_axis(ax: Any, axis: str = "y") -> None:
+    """Plain numbers on a logarithmic axis, and few of them: ``0.3``, ``1``, ``3``, ``10``.
+
+    Matplotlib's default labels every minor tick when an axis spans less than a decade or so, in
+    the form ``2 x 10^0, 3 x 10^0, 4 x 10^0 ...``, a clutter that cannot be read when projected.
+    Here the major ticks (powers of ten) are written as plain numbers (``0.01``, ``1``, ``100``;
+    ``1e4`` and ``1e-4`` beyond, which are no wider than matplotlib's own labels);
+    minor ticks are labelled only at 2 and 5 times a power of ten, and only when the axis spans
+    less than two decades (otherwise the powers of ten are enough). Call it after plotting.
+
+    Args:
+        ax: a matplotlib Axes whose ``axis`` ("y" or "x") has a log scale.
+        axis: which axis.
+    """
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    low, high = sorted(ax.get_ylim() if axis == "y" else ax.get_xlim())
+    decades = math.log10(high / low) if low > 0 and high > 0 else float("inf")
+
+    def plain(value: float, _position: Any = None) -> str:
+        if value <= 0:
+            return ""
+        if 1e-3 <= value < 1e4:
+            return f"{value:g}"
+        mantissa, exponent = f"{value:.0e}".split("e")
+        return f"{mantissa}e{int(exponent)}"
+
+    target.set_major_locator(LogLocator(base=10.0))
+    target.set_major_formatter(FuncFormatter(plain))
+    if decades < 2.0:
+        target.set_minor_locator(LogLocator(base=10.0, subs=(2.0, 5.0)))
+        target.set_minor_formatter(FuncFormatter(plain))
+    else:
+        target.set_minor_locator(LogLocator(base=10.0, subs=tuple(range(2, 10))))
+        target.set_minor_formatter(NullFormatter())
 
 
 #: The widest an :func:`image_grid` figure gets (inches); wider grids are scaled down to it.
@@ -145,6 +184,7 @@ def plot_loss_curves(
         # six decades below the largest value keeps that from squashing every curve flat.
         bottom, top = ax.get_ylim()
         ax.set_ylim(max(bottom, largest * 1e-6), top)
+        tidy_log_axis(ax)
     ax.set_xlabel("step")
     ax.set_ylabel("loss (weighted)")
     if drawn:
