@@ -286,3 +286,24 @@ def test_log_axes_carry_plain_numbers_and_few_of_them(low, high, minor_labels):
     assert all(float(text) > 0 for text in major | minor)  # plain numbers
     assert {float(t) for t in major} <= {10.0**k for k in range(-4, 5)}
     assert minor == minor_labels
+
+
+def test_loss_curves_mark_the_size_change_and_leave_out_the_photo_starts_zero():
+    """07's curves: a coarse-to-fine run's move from 128 to 256 px is marked where it happens;
+    the content loss of the photo start (rounding of 0 at step 1) is not drawn as a plunge."""
+    from labhelpers.lessons.common.figures import plot_loss_curves, stage_changes
+
+    history = [
+        {"step": s, "total": 10.0 / s, "content": 1e-13 if s == 1 else 0.5, "stage_size": size}
+        for s, size in zip(range(1, 11), [128] * 6 + [256] * 4)
+    ]
+    assert stage_changes(history) == [(7, 128, 256)]
+    assert stage_changes([{"step": 1}, {"step": 2}]) == []
+    figure = plot_loss_curves(history, terms=["total", "content"])
+    ax = figure.axes[0]
+    content = next(line for line in ax.get_lines() if line.get_label() == "content")
+    assert np.isnan(content.get_ydata()[0]) and np.all(content.get_ydata()[1:] == 0.5)
+    assert ax.get_ylim()[0] > 1e-3  # the axis is not stretched down to the start's rounding
+    marks = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert [m.get_xdata()[0] for m in marks] == [6.5]
+    assert any("128 -> 256 px" in text.get_text() for text in ax.texts)
