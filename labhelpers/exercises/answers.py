@@ -150,10 +150,17 @@ experiments with many runs and 256 px only for the panel.
    squared and each style layer by its factor to the fourth, so ALPHA and above all BETA (and the
    balance between style layers) change. Dividing each term by the size of its target, and TV by
    the number of pixels, cancels both effects: the weights then mean "relative error" everywhere.
-4. A spike is a line-search trial: L-BFGS tried a step length that overshot, evaluated it (loss
-   and gradient, a full forward and backward pass) and then tried a shorter one. Each trial costs
-   as much as a whole Adam step, so evaluations, not iterations, are the fair unit of work and of
-   time; an L-BFGS iteration may use one evaluation or several.
+4. Usually none, or one or two: with the capped first step and then the steps its curvature
+   estimate proposes, L-BFGS's first trial nearly always satisfies both conditions (the loss fell
+   enough, the slope flattened enough), so an iteration costs one evaluation and the thin line
+   falls with the dashed one. A rejected trial would show as a point above the dashed line (a
+   step that overshot), followed by a shorter trial; pixels never leave [0, 1] on the way, since
+   L-BFGS-B keeps every trial inside its bounds, where Adam steps outside and is clipped back.
+   Which is lower depends on the machine and the size; on two CPU cores at 128 px L-BFGS is
+   usually lower after the same time and the gap grows in a longer race, because Adam moves each
+   pixel by at most about its learning rate per step while L-BFGS's steps follow the curvature.
+   Each trial costs a full forward and backward pass, as much as an Adam step, and an iteration
+   may use one trial or several: evaluations, not iterations, are the fair unit of work and time.
 5. With m = v = 0 before it, the first step has m_hat = g and v_hat = g^2, so m_hat / sqrt(v_hat)
    is +1 or -1 (0 where g = 0): every pixel moves by exactly the learning rate against the sign of
    its gradient, whatever the gradient's size (first_adam_change = -learning_rate * sign(gradient),
@@ -216,7 +223,8 @@ differ about twice as much and the picture is visibly more painted.
 4. Usually L-BFGS, in the same number of evaluations: it estimates the curvature and chooses its
    step lengths by a line search, while Adam moves each pixel by at most about its learning rate
    per step (lesson 05, Exercise 3), so from the photo it needs many steps to go far. L-BFGS's
-   curve has spikes (line-search trials); compare the best values, not the last ones.
+   curve seldom rises (most iterations accept their first line-search trial); where it does, the
+   point is a rejected trial, so compare the best values, not the last ones.
 5. Luminance keeps the photo's colours exactly: only the brightness is stylised and the photo's
    colour is put back, so the painting's colour texture (blue and yellow swirls) is lost. Histogram
    matching recolours the painting to the photo's colour mean and covariance first: the colours are
