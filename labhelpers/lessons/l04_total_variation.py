@@ -45,7 +45,9 @@ __all__ = [
 #: The optimisations the notebook runs at full size (not in fast mode); the time estimates
 #: and tests/test_notebooks.py's check of the parameters cell are built from them.
 RUNS: tuple[LessonRun, ...] = (
-    LessonRun("style transfer from faint noise at four TV weights", 4, 128, 60, 1.0, "SIZE", "STEPS"),
+    LessonRun(
+        "style transfer from faint noise at four TV weights", 4, 128, 60, 1.0, "SIZE", "STEPS"
+    ),
 )
 
 
@@ -58,8 +60,9 @@ def plot_differences(
         images: ``{name: picture (H, W, 3)}``, one row each.
         height_in: height of one picture in inches.
         gain: how much the differences are enlarged: the grey scale runs from 0 (black) to
-            ``1 / gain`` of the pixel range (white; larger steps are white too), so that small steps
-            are visible. One colour bar, in pixel values, gives the scale of every difference map.
+            ``1 / gain`` of the pixel range (white; larger steps are white too), so that small
+            steps are visible. One colour bar, in pixel values, gives the scale of every
+            difference map.
     """
     plt = pyplot()
     top = 1.0 / float(gain)

@@ -8,7 +8,6 @@ with a pasted output.
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from labhelpers.images import load_image

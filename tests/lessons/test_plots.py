@@ -114,7 +114,11 @@ def test_plot_differences_draws_every_map_on_one_scale_with_its_bar(rng):
     pixel range, and one colour bar gives that scale in pixel values."""
     pictures = {"faint": 0.5 + 0.01 * rng.random((8, 8, 3)), "loud": rng.random((8, 8, 3))}
     figure = l04.plot_differences(pictures, gain=4.0)
-    maps = [ax.images[0] for ax in figure.axes if ax.images and ax.images[0].get_cmap().name == "gray"]
+    maps = [
+        ax.images[0]
+        for ax in figure.axes
+        if ax.images and ax.images[0].get_cmap().name == "gray"
+    ]
     assert len(maps) == 4 and all(image.get_clim() == (0.0, 0.25) for image in maps)
     bars = [ax for ax in figure.axes if ax.get_label() == "<colorbar>"]
     assert len(bars) == 1 and "0.25" in bars[0].get_ylabel()
@@ -278,7 +282,9 @@ def test_log_axes_carry_plain_numbers_and_few_of_them(low, high, minor_labels):
 
     def labels(ticks):
         return {
-            t.get_text() for t in ticks if t.get_text() and low_shown <= t.get_position()[1] <= high_shown
+            t.get_text()
+            for t in ticks
+            if t.get_text() and low_shown <= t.get_position()[1] <= high_shown
         }
 
     major, minor = labels(ax.yaxis.get_majorticklabels()), labels(ax.yaxis.get_minorticklabels())

@@ -166,7 +166,9 @@ def plot_loss_curves(
     else:
         figure = ax.figure
     steps = np.array([float(entry.get("step", index)) for index, entry in enumerate(history)])
-    series = {term: np.array([float(entry.get(term, np.nan)) for entry in history]) for term in terms}
+    series = {
+        term: np.array([float(entry.get(term, np.nan)) for entry in history]) for term in terms
+    }
     finite = [v[np.isfinite(v) & (v > 0)] for v in series.values()]
     largest = max((float(v.max()) for v in finite if v.size), default=0.0)
     drawn = 0
