@@ -178,15 +178,15 @@ experiments with many runs and 256 px only for the panel.
    grain (the grid: conv1 a colour cast and grain, conv1-4 and conv1-5 swirls and star-like blobs).
 2. The loss is not convex: it has many minima (and flat directions). Gradient-based optimisers go
    downhill from where they start and stop in a low place near it, so the start is part of the
-   method: from the photo the layout survives, from noise a texture forms in which the cat is
-   faint, from the painting the painting hardly changes. The painting start ends lowest (in the run
-   this lesson was written with 1.44, against 1.83 from the photo and 2.1 from noise, 96 px, 80
-   evaluations): its content error is about 1, but it pays almost nothing for style, while every
-   stylised cat pays some of both; under the default weights (content 1, style 10) that trade
-   favours the painting. So a lower loss is not a better picture: the loss counts feature
+   method: from the photo the layout survives, from noise a texture forms with at most a faint
+   trace of the cat, from the painting the painting hardly changes. The painting start ends lowest
+   (in the run this lesson was written with 1.44, against 1.83 from the photo and 2.1 from noise,
+   96 px, 80 evaluations): its content error is about 1, but it pays almost nothing for style,
+   while every stylised cat pays some of both; under the default weights (content 1, style 10) that
+   trade favours the painting. So a lower loss is not a better picture: the loss counts feature
    statistics at the weights chosen. To make a cat win, raise the content weight (or lower the
-   style weight) until a picture without the cat costs more than a stylised one; and start from
-   the photo, as style transfer does in practice, so that the optimiser stays near the cat.
+   style weight) until a picture without the cat costs more than a stylised one; and start from the
+   photo, as style transfer does in practice, so that the optimiser stays near the cat.
 3. Luminance-only transfer keeps the photo's I and Q at every pixel and changes only Y, so each
    place keeps the photo's hue (only brightness, and through clipping a little saturation, move):
    the strokes are there in light and dark, not in colour. Histogram matching only gives the
