@@ -31,8 +31,16 @@ experiments with many runs and 256 px only for the panel.
    own steps leave behind (lesson 02, section 4). A term on the pixels themselves, total variation
    (lesson 04), charges for them.
 2. A Gram matrix sums over all positions: it records which channels fire *together*, how strongly,
-   but not *where*. Any arrangement of the same strokes and colours has (nearly) the same Gram
-   matrices, so from noise the optimiser finds one of them: the layout is not in the loss at all.
+   but not *where*. With thousands of positions (the shallow layers) any arrangement of the same
+   strokes and colours has (nearly) the same Gram matrices, so from noise the optimiser finds one
+   of them: the layout is not in the loss. The deep layers are different at this size: at 128 px
+   block4_conv1 has 12 x 16 positions and block5_conv1 6 x 8, and (nearly) all of them see the
+   zero padding around the picture, each from its own side (block5's 132-px field is larger than
+   the picture's height). A channel can then tell "near the top-right corner" from "in the middle",
+   and how often such a channel fires together with the moon's colour channels is in the Gram
+   matrix: the big, bright moon returns to the top right. Lesson 03, section 4, mirrors the
+   painting and the moon moves to the top left. A larger picture gives the deep layers more
+   positions far from the border, and less of the layout survives.
 3. A channel "recognises" an object only if the object fills a good part of what the unit sees:
    its 196-px field is weighted towards its centre (the middle pixels reach it along many more
    paths), and its values are 16 px apart. Objects of some 50-100 px (a quarter to half of the
@@ -141,11 +149,22 @@ experiments with many runs and 256 px only for the panel.
    60-240x larger activations (a different factor per layer): the content term grows by the factor
    squared and each style layer by its factor to the fourth, so ALPHA and above all BETA (and the
    balance between style layers) change. Dividing each term by the size of its target, and TV by
-   the number of pixels, cancels both effects: the weights then mean "relative error" everywhere.
-4. A spike is a line-search trial: L-BFGS tried a step length that overshot, evaluated it (loss
-   and gradient, a full forward and backward pass) and then tried a shorter one. Each trial costs
-   as much as a whole Adam step, so evaluations, not iterations, are the fair unit of work and of
-   time; an L-BFGS iteration may use one evaluation or several.
+   the number of pixels, cancels the network's scale exactly (identical rows in the lesson's table)
+   and the TV's pixel count; it does not make the content and style terms independent of the size
+   (in the lesson's table they grew about 2-2.5x from 128 to 256 px), because a picture seen at
+   another size is another picture for VGG16. So normalised weights carry over exactly from one
+   network to another and roughly from one size to another.
+4. Usually none, or one or two: with the capped first step and then the steps its curvature
+   estimate proposes, L-BFGS's first trial nearly always satisfies both conditions (the loss fell
+   enough, the slope flattened enough), so an iteration costs one evaluation and the thin line
+   falls with the dashed one. A rejected trial would show as a point above the dashed line (a
+   step that overshot), followed by a shorter trial; pixels never leave [0, 1] on the way, since
+   L-BFGS-B keeps every trial inside its bounds, where Adam steps outside and is clipped back.
+   Which is lower depends on the machine and the size; on two CPU cores at 128 px L-BFGS is
+   usually lower after the same time and the gap grows in a longer race, because Adam moves each
+   pixel by at most about its learning rate per step while L-BFGS's steps follow the curvature.
+   Each trial costs a full forward and backward pass, as much as an Adam step, and an iteration
+   may use one trial or several: evaluations, not iterations, are the fair unit of work and time.
 5. With m = v = 0 before it, the first step has m_hat = g and v_hat = g^2, so m_hat / sqrt(v_hat)
    is +1 or -1 (0 where g = 0): every pixel moves by exactly the learning rate against the sign of
    its gradient, whatever the gradient's size (first_adam_change = -learning_rate * sign(gradient),
@@ -160,13 +179,18 @@ experiments with many runs and 256 px only for the panel.
 1. A deeper layer's unit sees a larger patch of the picture (its receptive field grows with every
    convolution and pooling), so its Gram matrix describes which larger patterns occur together.
    Matching it forces the painting's larger structures; conv1 alone sees 3x3 pixels: colour and
-   grain.
-2. The loss is not convex: it has many minima (and flat directions) that are all "good" pictures.
-   Gradient-based optimisers find one near the start, so the start is part of the method: from the
-   photo the layout survives, from the painting its composition leaks in, from noise anything goes.
-   The start from the photo usually ends lowest (its content loss starts at 0), but a lower loss is
-   not a better picture by itself: the loss only counts feature statistics, and the weights decide
-   how much photo you get; which picture you like is a judgement the loss cannot make.
+   grain (the grid: conv1 a colour cast and grain, conv1-4 and conv1-5 swirls and star-like blobs).
+2. The loss is not convex: it has many minima (and flat directions). Gradient-based optimisers go
+   downhill from where they start and stop in a low place near it, so the start is part of the
+   method: from the photo the layout survives, from noise a texture forms with at most a faint
+   trace of the cat, from the painting the painting hardly changes. The painting start ends lowest
+   (in the run this lesson was written with 1.44, against 1.83 from the photo and 2.1 from noise,
+   96 px, 80 evaluations): its content error is about 1, but it pays almost nothing for style,
+   while every stylised cat pays some of both; under the default weights (content 1, style 10) that
+   trade favours the painting. So a lower loss is not a better picture: the loss counts feature
+   statistics at the weights chosen. To make a cat win, raise the content weight (or lower the
+   style weight) until a picture without the cat costs more than a stylised one; and start from the
+   photo, as style transfer does in practice, so that the optimiser stays near the cat.
 3. Luminance-only transfer keeps the photo's I and Q at every pixel and changes only Y, so each
    place keeps the photo's hue (only brightness, and through clipping a little saturation, move):
    the strokes are there in light and dark, not in colour. Histogram matching only gives the
@@ -203,7 +227,8 @@ differ about twice as much and the picture is visibly more painted.
 4. Usually L-BFGS, in the same number of evaluations: it estimates the curvature and chooses its
    step lengths by a line search, while Adam moves each pixel by at most about its learning rate
    per step (lesson 05, Exercise 3), so from the photo it needs many steps to go far. L-BFGS's
-   curve has spikes (line-search trials); compare the best values, not the last ones.
+   curve seldom rises (most iterations accept their first line-search trial); where it does, the
+   point is a rejected trial, so compare the best values, not the last ones.
 5. Luminance keeps the photo's colours exactly: only the brightness is stylised and the photo's
    colour is put back, so the painting's colour texture (blue and yellow swirls) is lost. Histogram
    matching recolours the painting to the photo's colour mean and covariance first: the colours are

@@ -288,10 +288,15 @@ def upsample_map(feature_map: Any, channel: int, shape: tuple[int, int]) -> np.n
 
 
 def plot_channel_overlays(
-    photo: Any, features: Any, layer: str = "", channels: int = 4, height_in: float = 2.6
+    photo: Any,
+    features: Any,
+    layer: str = "",
+    channels: int = 4,
+    height_in: float = 2.6,
+    columns: int = 3,
 ) -> "Figure":
     """The photo, then the :func:`peaked_channels` of one layer's map laid over it
-    (bright = strong).
+    (bright = strong), ``columns`` pictures per row.
 
     Args:
         photo: the picture the features were computed from, (H, W, 3) in [0, 1].
@@ -299,6 +304,8 @@ def plot_channel_overlays(
         layer: its name, for the titles.
         channels: how many channels to show.
         height_in: height of one picture in inches.
+        columns: pictures per row (3: the photo and five channels in two rows, large enough to
+            read when projected; one long strip of six is not).
     """
     plt = __import__("matplotlib.pyplot", fromlist=["pyplot"])
     picture = as_float_image(photo)
@@ -307,19 +314,25 @@ def plot_channel_overlays(
         heat_overlay(picture, upsample_map(features, int(c), picture.shape[:2])) for c in chosen
     ]
     ratio = picture.shape[1] / picture.shape[0]
+    count = len(chosen) + 1
+    columns = max(1, min(int(columns), count))
+    rows = -(-count // columns)
     figure, axes = plt.subplots(
-        1,
-        len(chosen) + 1,
-        figsize=(height_in * ratio * (len(chosen) + 1), height_in + 0.3),
+        rows,
+        columns,
+        figsize=(height_in * ratio * columns, (height_in + 0.3) * rows),
         squeeze=False,
         layout="constrained",
     )
+    for ax in axes.ravel():
+        ax.set_axis_off()
     for ax, shown, title in zip(
-        axes[0], [picture, *overlays], ["photo"] + [f"{layer} channel {int(c)}" for c in chosen]
+        axes.ravel(),
+        [picture, *overlays],
+        ["photo"] + [f"{layer} channel {int(c)}" for c in chosen],
     ):
         ax.imshow(shown)
-        ax.set_title(title, fontsize=9)
-        ax.set_axis_off()
+        ax.set_title(title, fontsize=11)
     return figure
 
 

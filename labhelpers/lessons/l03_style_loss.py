@@ -21,7 +21,7 @@ from labhelpers.lessons.common.noise_runs import from_noise
 from labhelpers.lessons.common.pictures import feature_array, image_to_png_bytes
 from labhelpers.lessons.common.timing import LessonRun
 from labhelpers.lessons.common.widgets import labelled
-from labhelpers.network.layers import BLOCK_FIRST_LAYERS, VGG16_LAYERS
+from labhelpers.network.layers import BLOCK_FIRST_LAYERS, VGG16_LAYERS, describe_layers
 from labhelpers.transfer.run import StyleTransfer
 
 if TYPE_CHECKING:  # pragma: no cover - only for type checkers
@@ -36,6 +36,7 @@ __all__ = [
     "plot_gram_entry",
     "gram_heatmap",
     "compare_grams",
+    "border_positions",
     "synthesize_texture",
     "texture_synthesis_panel",
 ]
@@ -45,8 +46,9 @@ __all__ = [
 #: and tests/test_notebooks.py's check of the parameters cell are built from them.
 RUNS: tuple[LessonRun, ...] = (
     LessonRun(
-        "texture synthesis, coarse to fine (each widget click adds one)",
-        3,
+        "texture synthesis (three layer choices and the mirrored painting), coarse to fine "
+        "(each widget click adds one)",
+        4,
         128,
         120,
         0.52,
@@ -134,6 +136,8 @@ def gram_heatmap(
     channels: int | None = 32,
     ax: Any = None,
     cmap: str = "magma",
+    vmax: float | None = None,
+    colorbar: bool = True,
 ) -> "Figure":
     """A Gram matrix as a heat map: entry (c, d) says how much channels c and d fire together.
 
@@ -144,12 +148,10 @@ def gram_heatmap(
             fine to read); None shows all.
         ax: an Axes to draw into instead of a new figure.
         cmap: a matplotlib colormap name.
+        vmax: the value drawn brightest (0 is darkest); None: the matrix's own largest entry.
+        colorbar: draw a colour bar beside it.
     """
-    matrix = np.asarray(gram, dtype=np.float64)
-    if matrix.ndim == 3 and matrix.shape[0] == 1:
-        matrix = matrix[0]
-    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
-        raise ValueError(f"gram_heatmap needs a square (C, C) matrix, got {matrix.shape}.")
+    matrix = _square(gram)
     if channels is not None:
         matrix = matrix[:channels, :channels]
     if ax is None:
@@ -157,8 +159,15 @@ def gram_heatmap(
         figure, ax = plt.subplots(figsize=(4.2, 3.6), layout="constrained")
     else:
         figure = ax.figure
-    shown = ax.imshow(matrix, cmap=cmap, interpolation="nearest")
-    figure.colorbar(shown, ax=ax, shrink=0.8)
+    shown = ax.imshow(
+        matrix,
+        cmap=cmap,
+        interpolation="nearest",
+        vmin=0.0 if vmax is not None else None,
+        vmax=vmax,
+    )
+    if colorbar:
+        figure.colorbar(shown, ax=ax, shrink=0.8)
     ax.set_xlabel("channel d")
     ax.set_ylabel("channel c")
     if title:
@@ -166,18 +175,80 @@ def gram_heatmap(
     return figure
 
 
+def _square(gram: Any) -> np.ndarray:
+    matrix = np.asarray(gram, dtype=np.float64)
+    if matrix.ndim == 3 and matrix.shape[0] == 1:
+        matrix = matrix[0]
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(f"gram_heatmap needs a square (C, C) matrix, got {matrix.shape}.")
+    return matrix
+
+
 def compare_grams(
     grams: Mapping[str, Any], channels: int | None = 32, cmap: str = "magma"
 ) -> "Figure":
     """Several Gram matrices as heat maps side by side, one per entry of ``grams`` (title ->
-    (C, C))."""
+    (C, C)), on one colour scale (0 to the largest shown entry of any of them) with one colour
+    bar, so that equal colours mean equal values."""
     plt = pyplot()
+    shown = [_square(g)[:channels, :channels] if channels else _square(g) for g in grams.values()]
+    vmax = max(float(m.max()) for m in shown) if shown else 1.0
     figure, axes = plt.subplots(
-        1, len(grams), figsize=(4.2 * len(grams), 3.6), squeeze=False, layout="constrained"
+        1, len(grams), figsize=(3.8 * len(grams) + 0.8, 3.6), squeeze=False, layout="constrained"
     )
     for ax, (title, gram) in zip(axes[0], grams.items()):
-        gram_heatmap(gram, title=title, channels=channels, ax=ax, cmap=cmap)
+        gram_heatmap(
+            gram, title=title, channels=channels, ax=ax, cmap=cmap, vmax=vmax, colorbar=False
+        )
+    figure.colorbar(axes[0][0].images[0], ax=list(axes[0]), shrink=0.8, label="Gram entry")
     return figure
+
+
+def border_positions(
+    height: int, width: int, layers: Sequence[str] = BLOCK_FIRST_LAYERS
+) -> list[dict[str, Any]]:
+    """How many positions each layer's Gram matrix averages over, and how many of them see the
+    picture's border (the zero padding around it).
+
+    A value at row i of a layer whose values are ``s`` px apart sees the input patch of side ``r``
+    (its receptive field) centred on row ``i s + (s - 1) / 2``; it sees the padding when that patch
+    reaches past the first or the last row or column. Such a value "knows" which border is near,
+    so its channels can tell the corners from the middle: a Gram matrix over few positions, most
+    of them at the border, keeps some of *where* things are.
+
+    Args:
+        height, width: the picture's size in pixels.
+        layers: VGG16 layer names.
+
+    Returns:
+        One dict per layer, in the given order: ``layer``, ``map`` (h, w), ``positions`` (h * w),
+        ``spacing`` (px between neighbouring values), ``receptive_field`` (px) and ``at_border``
+        (the share of the positions whose patch reaches the padding, 0-1).
+    """
+    rows = {row["name"]: row for row in describe_layers(height, width)}
+    table = []
+    for layer in layers:
+        if layer not in rows:
+            raise ValueError(f"Unknown VGG16 layer {layer!r}; choose from {list(VGG16_LAYERS)}.")
+        h, w, _ = rows[layer]["output_shape"]
+        spacing, field = rows[layer]["stride"], rows[layer]["receptive_field"]
+
+        def inside(count: int, side: int) -> np.ndarray:
+            centres = np.arange(count) * spacing + (spacing - 1) / 2
+            return (centres - (field - 1) / 2 >= 0) & (centres + (field - 1) / 2 <= side - 1)
+
+        clear = np.outer(inside(h, height), inside(w, width))
+        table.append(
+            {
+                "layer": layer,
+                "map": (h, w),
+                "positions": h * w,
+                "spacing": spacing,
+                "receptive_field": field,
+                "at_border": float(1.0 - clear.mean()) if clear.size else 1.0,
+            }
+        )
+    return table
 
 
 def synthesize_texture(

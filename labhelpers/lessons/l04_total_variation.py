@@ -45,7 +45,9 @@ __all__ = [
 #: The optimisations the notebook runs at full size (not in fast mode); the time estimates
 #: and tests/test_notebooks.py's check of the parameters cell are built from them.
 RUNS: tuple[LessonRun, ...] = (
-    LessonRun("style transfer from noise at four TV weights", 4, 128, 60, 1.0, "SIZE", "STEPS"),
+    LessonRun(
+        "style transfer from faint noise at four TV weights", 4, 128, 60, 1.0, "SIZE", "STEPS"
+    ),
 )
 
 
@@ -57,17 +59,21 @@ def plot_differences(
     Args:
         images: ``{name: picture (H, W, 3)}``, one row each.
         height_in: height of one picture in inches.
-        gain: the absolute differences (summed over the colour channels) are multiplied by this
-            before display, so that small steps are visible; white means a big step.
+        gain: how much the differences are enlarged: the grey scale runs from 0 (black) to
+            ``1 / gain`` of the pixel range (white; larger steps are white too), so that small
+            steps are visible. One colour bar, in pixel values, gives the scale of every
+            difference map.
     """
     plt = pyplot()
+    top = 1.0 / float(gain)
     figure, axes = plt.subplots(
         len(images),
         3,
-        figsize=(3 * height_in * 1.1, height_in * len(images) + 0.3),
+        figsize=(3 * height_in * 1.1 + 0.9, height_in * len(images) + 0.3),
         squeeze=False,
         layout="constrained",
     )
+    shown = None
     for row, (name, picture) in enumerate(images.items()):
         horizontal, vertical = difference_images(picture)
         tv = float(np.abs(horizontal).sum() + np.abs(vertical).sum())
@@ -79,11 +85,19 @@ def plot_differences(
         for column, (label, diff) in enumerate(
             (("|horizontal|", horizontal), ("|vertical|", vertical)), start=1
         ):
-            magnitude = np.clip(gain * np.abs(diff).mean(axis=-1), 0, 1)
-            axes[row, column].imshow(magnitude, cmap="gray", vmin=0, vmax=1)
+            shown = axes[row, column].imshow(
+                np.abs(diff).mean(axis=-1), cmap="gray", vmin=0.0, vmax=top
+            )
             axes[row, column].set_title(f"{label} differences", fontsize=9)
         for ax in axes[row]:
             ax.set_axis_off()
+    if shown is not None:
+        figure.colorbar(
+            shown,
+            ax=axes[:, 1:].ravel().tolist(),
+            shrink=0.5,
+            label=f"|difference| of neighbours, mean over R, G, B (white: {top:g} or more)",
+        )
     return figure
 
 
@@ -100,6 +114,9 @@ class TVSweep:
         steps: optimisation steps per weight (few steps from noise leave visible noise).
         content_weight, style_weight: the other two terms' weights.
         seed: seed of the noise start (the same for every weight, so only the TV weight differs).
+        noise_amplitude: strength of the start noise around grey, 0 to 1 (see
+            :func:`~labhelpers.lessons.common.pictures.noise_image`); the lesson's 0.2 is faint, so
+            the grain that remains is the optimiser's own, not the start's.
     """
 
     def __init__(
@@ -112,13 +129,15 @@ class TVSweep:
         content_weight: float = 1.0,
         style_weight: float = 1.0,
         seed: int = 0,
+        noise_amplitude: float = 1.0,
     ):
         self.transfer = StyleTransfer(content, style, size=size, extractor=extractor)
         self.steps = int(steps)
         self.content_weight = float(content_weight)
         self.style_weight = float(style_weight)
         self.seed = int(seed)
-        self.start = noise_image(self.transfer.content.shape[:2], self.seed)
+        self.noise_amplitude = float(noise_amplitude)
+        self.start = noise_image(self.transfer.content.shape[:2], self.seed, self.noise_amplitude)
         self.results: dict[float, Any] = {}
 
     def result(self, tv_weight: float, **run_options: Any) -> Any:
@@ -134,6 +153,7 @@ class TVSweep:
                 self.transfer,
                 steps=self.steps,
                 seed=self.seed,
+                noise_amplitude=self.noise_amplitude,
                 content_weight=self.content_weight,
                 style_weight=self.style_weight,
                 tv_weight=key,

@@ -33,6 +33,7 @@ import numpy as np
 from labhelpers import losses
 from labhelpers.config import import_tensorflow
 from labhelpers.images import resize_to, to_uint8
+from labhelpers.lessons.common.figures import tidy_log_axis
 from labhelpers.lessons.common.timing import LessonRun
 from labhelpers.transfer.run import StyleTransfer, StyleTransferResult
 
@@ -62,8 +63,8 @@ __all__ = [
 #: and tests/test_notebooks.py's check of the parameters cell are built from them.
 RUNS: tuple[LessonRun, ...] = (
     LessonRun(
-        "your Adam loop, then raw and normalised weights on a x10 network",
-        3,
+        "your Adam loop",
+        1,
         128,
         40,
         1.0,
@@ -80,6 +81,15 @@ RUNS: tuple[LessonRun, ...] = (
         "RACE_SIZE",
         None,
     ),
+    LessonRun(
+        "raw and normalised weights, each on the photo's VGG16 and on a x10 one (Adam)",
+        4,
+        128,
+        100,
+        1.0,
+        "SIZE",
+        "COMPARE_STEPS",
+    ),
 )
 
 
@@ -93,26 +103,30 @@ def normalized_total_loss(
     gamma: float,
 ) -> tf.Tensor:
     """:func:`total_loss` as ``labhelpers`` optimises it: each term divided by the size of its
-    target.
+    target, and the layers averaged.
 
     Every layer's term is divided by the mean square of its target (the photo's feature map, the
-    painting's Gram matrix), the TV by the number of pixels H*W; the sums then run over relative
-    errors, and the same weights give the same kind of picture for any VGG16 weights and picture
-    size. Arguments and result as in :func:`total_loss`.
+    painting's Gram matrix), the TV by the number of pixels H*W. The content and the style terms
+    are then *averaged* over their layers (each layer weight 1/len, as the library's layer weights
+    sum to 1), not summed as in :func:`total_loss`: so ``alpha, beta, gamma`` here are exactly
+    ``stylize``'s ``content_weight, style_weight, tv_weight`` (with five style layers a sum would
+    be five times the library's style weight). The result does not depend on the network's scale
+    at all; it still depends on the picture's size, because a picture seen at another size is
+    another picture for VGG16. Arguments and result as in :func:`total_loss`.
     """
     content = tf.add_n(
         [
             losses.content_loss(features[name], target) / tf.reduce_mean(tf.square(target))
             for name, target in content_targets.items()
         ]
-    )
+    ) / float(len(content_targets))
     style = tf.add_n(
         [
             losses.style_loss(losses.gram_matrix(features[name]), target)
             / tf.reduce_mean(tf.square(target))
             for name, target in style_targets.items()
         ]
-    )
+    ) / float(len(style_targets))
     pixels = tf.cast(tf.shape(image)[1] * tf.shape(image)[2], image.dtype)
     return alpha * content + beta * style + gamma * losses.total_variation_loss(image) / pixels
 
@@ -331,6 +345,7 @@ def plot_loss_against_time(
             label=f"{name}: best so far",
         )
     ax.set_yscale("log")
+    tidy_log_axis(ax)
     ax.set_xlabel("seconds")
     ax.set_ylabel("total loss")
     ax.grid(True, which="major", alpha=0.3)
@@ -441,6 +456,7 @@ def plot_loop_losses(result: LoopResult, title: Optional[str] = None, ax: Any = 
                 label=name,
             )
     ax.set_yscale("log")
+    tidy_log_axis(ax)
     ax.set_xlabel("step")
     ax.set_ylabel("loss")
     ax.grid(True, which="major", alpha=0.3)

@@ -76,6 +76,37 @@ def test_figures_draw():
     maps = np.stack([blob(4, 5, 1, 1), blob(4, 5, 2, 3), blob(4, 5, 3, 1)], axis=-1)[None]
     figure = l01.plot_channel_overlays(photo, maps, "layer", channels=2)
     assert len([ax for ax in figure.axes if ax.images]) == 3
+
+
+def test_channel_overlays_wrap_into_rows_that_can_be_read_projected():
+    """The photo and five channels: two rows of three, each picture at least a third of the
+    figure's width (a strip of six gave each a sixth)."""
+    photo = np.random.default_rng(1).random((32, 48, 3)).astype(np.float32)
+    maps = np.stack([blob(4, 6, 1 + k % 3, k) for k in range(6)], axis=-1)[None]
+    figure = l01.plot_channel_overlays(photo, maps, "layer", channels=5)
+    figure.canvas.draw()  # the constrained layout places the axes when drawn
+    shown = [ax for ax in figure.axes if ax.images]
+    assert len(shown) == 6
+    rows = sorted({round(ax.get_position().y0, 3) for ax in shown})
+    assert len(rows) == 2
+    assert all(ax.get_position().width > 0.25 for ax in shown)  # in figure widths
+    matplotlib.pyplot.close("all")
     figure = l03.plot_gram_entry(maps, layer="layer")
     assert len(figure.axes) == 6 and "G[" in figure.axes[2].get_title()
     matplotlib.pyplot.close("all")
+
+
+def test_border_positions_by_hand():
+    """At 224 x 224 px: block1_conv1 (3 px) sees the padding only in its outer rows and columns,
+    1 - (222/224)^2; block5_conv1 (14 x 14 values 16 px apart, 132 px each) sees it from all but
+    the 6 x 6 middle ones (centres 16 i + 7.5 with 65.5 <= centre <= 157.5: i = 4 ... 9)."""
+    rows = {r["layer"]: r for r in l03.border_positions(224, 224)}
+    assert rows["block1_conv1"]["at_border"] == pytest.approx(1 - (222 / 224) ** 2)
+    assert rows["block5_conv1"]["map"] == (14, 14) and rows["block5_conv1"]["positions"] == 196
+    assert rows["block5_conv1"]["at_border"] == pytest.approx(1 - 36 / 196)
+    shares = [rows[name]["at_border"] for name in rows]
+    assert shares == sorted(shares)  # deeper: fewer positions, more of them at the border
+    # at the texture's 100 x 128 px every block5 position sees the border (132 px > 100 px)
+    assert l03.border_positions(100, 128, ["block5_conv1"])[0]["at_border"] == 1.0
+    with pytest.raises(ValueError, match="Unknown VGG16 layer"):
+        l03.border_positions(64, 64, ["block6_conv1"])

@@ -91,10 +91,12 @@ def test_normalised_terms_are_relative_errors(network, pictures):
         return flat.T @ flat / x.numpy().size
 
     f = dict(features)
-    expected_style = sum(
-        np.mean((gram(f[k]) - style_targets[k].numpy()) ** 2)
-        / np.mean(style_targets[k].numpy() ** 2)
-        for k in STYLE
+    expected_style = np.mean(  # averaged over the layers, as the library's layer weights are
+        [
+            np.mean((gram(f[k]) - style_targets[k].numpy()) ** 2)
+            / np.mean(style_targets[k].numpy() ** 2)
+            for k in STYLE
+        ]
     )
     p = content_targets[CONTENT[0]].numpy()
     expected_content = np.mean((f[CONTENT[0]].numpy() - p) ** 2) / np.mean(p**2)
@@ -104,6 +106,32 @@ def test_normalised_terms_are_relative_errors(network, pictures):
     assert norm["content"] == pytest.approx(expected_content, rel=1e-3)
     assert norm["tv"] == pytest.approx(expected_tv, rel=1e-4)
     assert norm["total"] == pytest.approx(norm["content"] + norm["style"] + norm["tv"])
+
+
+def test_normalised_weights_are_the_librarys_weights(random_extractor, pictures):
+    """normalized_total_loss(alpha, beta, gamma) is the library's loss with content_weight,
+    style_weight, tv_weight = alpha, beta, gamma: the same number, five style layers averaged."""
+    from labhelpers.transfer.run import StyleTransfer
+
+    photo, painting, picture = pictures
+    style = ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"]
+    weights = {"content_weight": 1.0, "style_weight": 10.0, "tv_weight": 1.0}
+    transfer = StyleTransfer(
+        photo,
+        painting,
+        size=48,
+        extractor=random_extractor,
+        content_layers=CONTENT,
+        style_layers=style,
+        **weights,
+    )
+    library_total, _, _ = transfer.objective().evaluate(picture)
+    net = random_extractor.with_layers(CONTENT + style)
+    painting_seen = transfer.targets_at(picture.shape[:2]).styles[0]  # as the run resizes it
+    lesson = l05.terms_at(
+        l05.normalized_total_loss, picture, photo, painting_seen, net, CONTENT, style, 1, 10, 1
+    )
+    assert lesson["total"] == pytest.approx(float(library_total), rel=1e-3)
 
 
 def test_terms_at_works_at_another_size(network, pictures):

@@ -109,6 +109,21 @@ def test_plot_differences_titles_carry_the_tv(rng):
     assert any(title.startswith("flat\nTV = 0 ") for title in titles)
 
 
+def test_plot_differences_draws_every_map_on_one_scale_with_its_bar(rng):
+    """The difference maps are not stretched each on its own: all run from 0 to 1/gain of the
+    pixel range, and one colour bar gives that scale in pixel values."""
+    pictures = {"faint": 0.5 + 0.01 * rng.random((8, 8, 3)), "loud": rng.random((8, 8, 3))}
+    figure = l04.plot_differences(pictures, gain=4.0)
+    maps = [
+        ax.images[0]
+        for ax in figure.axes
+        if ax.images and ax.images[0].get_cmap().name == "gray"
+    ]
+    assert len(maps) == 4 and all(image.get_clim() == (0.0, 0.25) for image in maps)
+    bars = [ax for ax in figure.axes if ax.get_label() == "<colorbar>"]
+    assert len(bars) == 1 and "0.25" in bars[0].get_ylabel()
+
+
 def test_gram_heatmap(rng):
     figure = l03.gram_heatmap(rng.random((40, 40)), title="g", channels=16)
     assert figure.axes[0].images[0].get_array().shape == (16, 16)
@@ -116,6 +131,16 @@ def test_gram_heatmap(rng):
         l03.gram_heatmap(rng.random((3, 4)))
     figure = l03.compare_grams({"a": np.eye(4), "b": np.ones((4, 4))})
     assert sum(1 for ax in figure.axes if ax.images) == 2
+
+
+def test_compare_grams_puts_every_matrix_on_one_colour_scale():
+    """Equal colours mean equal values: both maps run from 0 to the larger matrix's largest entry,
+    with one colour bar for both."""
+    figure = l03.compare_grams({"small": 0.1 * np.eye(4), "large": 3.0 * np.ones((4, 4))})
+    images = [ax.images[0] for ax in figure.axes if ax.images]
+    assert [image.get_clim() for image in images] == [(0.0, 3.0), (0.0, 3.0)]
+    colour_bars = [ax for ax in figure.axes if not ax.images and ax.get_label() == "<colorbar>"]
+    assert len(colour_bars) == 1
 
 
 def test_plot_loss_curves_leaves_out_switched_off_terms():
@@ -237,3 +262,54 @@ def test_plot_ratio_grid_titles_each_picture_with_its_ratio(rng):
     assert "7 steps at 48 px" in figure.get_suptitle()
     # four 40 x 48 pictures 1 inch high: 4 x 1.2 wide; 1 + 0.3 (titles) + 0.4 (the suptitle) high
     assert tuple(figure.get_size_inches()) == pytest.approx((4.8, 1.7))
+
+
+@pytest.mark.parametrize(
+    "low, high, minor_labels",
+    [(0.3, 3.0, {"0.5", "2"}), (1e-3, 1e3, set())],
+)
+def test_log_axes_carry_plain_numbers_and_few_of_them(low, high, minor_labels):
+    """A loss axis shows 0.1, 1, 10 (not 10^0) and, over less than two decades, 2 and 5 times
+    those; over more, no minor labels at all (matplotlib's default labels 2x10^0, 3x10^0, ...)."""
+    from labhelpers.lessons.common.figures import plot_loss_curves
+
+    steps = np.arange(1, 11)
+    values = np.geomspace(high, low, 10)
+    figure = plot_loss_curves([{"step": s, "total": v} for s, v in zip(steps, values)])
+    ax = figure.axes[0]
+    figure.canvas.draw()
+    low_shown, high_shown = ax.get_ylim()
+
+    def labels(ticks):
+        return {
+            t.get_text()
+            for t in ticks
+            if t.get_text() and low_shown <= t.get_position()[1] <= high_shown
+        }
+
+    major, minor = labels(ax.yaxis.get_majorticklabels()), labels(ax.yaxis.get_minorticklabels())
+    assert major and all("10^" not in text and "times" not in text for text in major | minor)
+    assert all(float(text) > 0 for text in major | minor)  # plain numbers
+    assert {float(t) for t in major} <= {10.0**k for k in range(-4, 5)}
+    assert minor == minor_labels
+
+
+def test_loss_curves_mark_the_size_change_and_leave_out_the_photo_starts_zero():
+    """07's curves: a coarse-to-fine run's move from 128 to 256 px is marked where it happens;
+    the content loss of the photo start (rounding of 0 at step 1) is not drawn as a plunge."""
+    from labhelpers.lessons.common.figures import plot_loss_curves, stage_changes
+
+    history = [
+        {"step": s, "total": 10.0 / s, "content": 1e-13 if s == 1 else 0.5, "stage_size": size}
+        for s, size in zip(range(1, 11), [128] * 6 + [256] * 4)
+    ]
+    assert stage_changes(history) == [(7, 128, 256)]
+    assert stage_changes([{"step": 1}, {"step": 2}]) == []
+    figure = plot_loss_curves(history, terms=["total", "content"])
+    ax = figure.axes[0]
+    content = next(line for line in ax.get_lines() if line.get_label() == "content")
+    assert np.isnan(content.get_ydata()[0]) and np.all(content.get_ydata()[1:] == 0.5)
+    assert ax.get_ylim()[0] > 1e-3  # the axis is not stretched down to the start's rounding
+    marks = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert [m.get_xdata()[0] for m in marks] == [6.5]
+    assert any("128 -> 256 px" in text.get_text() for text in ax.texts)

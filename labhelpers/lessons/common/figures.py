@@ -30,6 +30,8 @@ __all__ = [
     "format_weights",
     "heat_overlay",
     "pyplot",
+    "tidy_log_axis",
+    "stage_changes",
 ]
 
 
@@ -37,6 +39,44 @@ def pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def tidy_log_axis(ax: Any, axis: str = "y") -> None:
+    """Plain numbers on a logarithmic axis, and few of them: ``0.3``, ``1``, ``3``, ``10``.
+
+    Matplotlib's default labels every minor tick when an axis spans less than a decade or so, in
+    the form ``2 x 10^0, 3 x 10^0, 4 x 10^0 ...``, a clutter that cannot be read when projected.
+    Here the major ticks (powers of ten) are written as plain numbers (``0.01``, ``1``, ``100``;
+    ``1e4`` and ``1e-4`` beyond, which are no wider than matplotlib's own labels);
+    minor ticks are labelled only at 2 and 5 times a power of ten, and only when the axis spans
+    less than two decades (otherwise the powers of ten are enough). Call it after plotting.
+
+    Args:
+        ax: a matplotlib Axes whose ``axis`` ("y" or "x") has a log scale.
+        axis: which axis.
+    """
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    low, high = sorted(ax.get_ylim() if axis == "y" else ax.get_xlim())
+    decades = math.log10(high / low) if low > 0 and high > 0 else float("inf")
+
+    def plain(value: float, _position: Any = None) -> str:
+        if value <= 0:
+            return ""
+        if 1e-3 <= value < 1e4:
+            return f"{value:g}"
+        mantissa, exponent = f"{value:.0e}".split("e")
+        return f"{mantissa}e{int(exponent)}"
+
+    target.set_major_locator(LogLocator(base=10.0))
+    target.set_major_formatter(FuncFormatter(plain))
+    if decades < 2.0:
+        target.set_minor_locator(LogLocator(base=10.0, subs=(2.0, 5.0)))
+        target.set_minor_formatter(FuncFormatter(plain))
+    else:
+        target.set_minor_locator(LogLocator(base=10.0, subs=tuple(range(2, 10))))
+        target.set_minor_formatter(NullFormatter())
 
 
 #: The widest an :func:`image_grid` figure gets (inches); wider grids are scaled down to it.
@@ -126,25 +166,36 @@ def plot_loss_curves(
     else:
         figure = ax.figure
     steps = np.array([float(entry.get("step", index)) for index, entry in enumerate(history)])
-    drawn, largest = 0, 0.0
-    for term in terms:
-        values = np.array([float(entry.get(term, np.nan)) for entry in history])
-        if not np.any(np.isfinite(values) & (values > 0)):
+    series = {
+        term: np.array([float(entry.get(term, np.nan)) for entry in history]) for term in terms
+    }
+    finite = [v[np.isfinite(v) & (v > 0)] for v in series.values()]
+    largest = max((float(v.max()) for v in finite if v.size), default=0.0)
+    drawn = 0
+    for term, values in series.items():
+        # A run started from the content photo has a content loss of ~1e-13 at step 1 (rounding
+        # of 0): values below a millionth of the largest are left out rather than drawn as a
+        # plunge to the bottom of the plot (a log axis cannot show 0).
+        shown = np.where(np.isfinite(values) & (values > largest * 1e-6), values, np.nan)
+        if not np.any(np.isfinite(shown)):
             continue
-        ax.plot(
-            steps,
-            np.where(values > 0, values, np.nan),
-            label=term,
-            lw=2 if term == "total" else 1.3,
-        )
-        largest = max(largest, float(np.nanmax(np.where(np.isfinite(values), values, np.nan))))
+        ax.plot(steps, shown, label=term, lw=2 if term == "total" else 1.3)
         drawn += 1
     ax.set_yscale("log")
+    for step, before, after in stage_changes(history):
+        ax.axvline(step - 0.5, color="0.4", lw=1, ls="--")
+        ax.annotate(
+            f"{before} -> {after} px",
+            (step - 0.5, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, -3),
+            textcoords="offset points",
+            va="top",
+            fontsize=8,
+            color="0.3",
+        )
     if drawn:
-        # A run started from the content photo has a content loss of ~1e-13 at step 1; showing
-        # six decades below the largest value keeps that from squashing every curve flat.
-        bottom, top = ax.get_ylim()
-        ax.set_ylim(max(bottom, largest * 1e-6), top)
+        tidy_log_axis(ax)
     ax.set_xlabel("step")
     ax.set_ylabel("loss (weighted)")
     if drawn:
@@ -153,6 +204,17 @@ def plot_loss_curves(
         ax.set_title(title)
     ax.grid(True, which="major", alpha=0.3)
     return figure
+
+
+def stage_changes(history: Sequence[Mapping[str, Any]]) -> list[tuple[int, int, int]]:
+    """Where a coarse-to-fine run moved to a larger size: ``[(first step at the new size, old size
+    px, new size px), ...]``, from the records' ``stage_size`` (none if they have no sizes)."""
+    changes = []
+    for before, after in zip(history, history[1:]):
+        old, new = before.get("stage_size"), after.get("stage_size")
+        if old and new and old != new:
+            changes.append((int(after.get("step", 0)), int(old), int(new)))
+    return changes
 
 
 def loss_curves_png(
