@@ -343,7 +343,6 @@ D. (a) At ratios 1e3 and 1e4 the picture is the photo (1e4 with a slight colour 
    operations per pass, and one pass instead of 60 evaluations: about a thousand times less work
    (the measured speed-up is smaller, as small convolutions use the CPU less well).
 """,
-
 }
 
 

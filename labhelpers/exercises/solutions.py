@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from labhelpers.config import import_tensorflow
-from labhelpers.feedforward.training import training_step  # lesson 09's step, written once
 
 tf = import_tensorflow()  # TensorFlow without its CUDA start-up noise (see labhelpers.config)
 
@@ -286,6 +285,21 @@ def ratio_study(ratios, loss_for_ratio, start, iterations):
         )
         pictures[ratio] = np.reshape(result.x, start.shape).astype(np.float32)
     return pictures
+
+
+def training_step(network, photos, loss_fn, optimizer):
+    """Lesson 09's exercise: one training step of the style network on a batch of photos.
+
+    ``network`` maps photos (B, H, W, 3) float32 in [0, 1] to pictures of the same shape;
+    ``loss_fn(pictures, photos)`` is the scalar loss; ``optimizer`` a Keras optimiser. The
+    variable is the network's weights, not the pixels. Returns the loss before the update.
+    """
+    with tf.GradientTape() as tape:
+        pictures = network(photos, training=True)  # the network's paintings of the photos
+        loss = loss_fn(pictures, photos)
+    weights = network.trainable_variables  # what the training changes
+    optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
+    return loss
 
 
 #: Exercise name -> solution function.

@@ -150,8 +150,9 @@ def make_network_loss(painting: Any, **options: Any) -> NetworkLoss:
 
 def training_step(network: Any, photos: Any, loss_fn: Callable, optimizer: Any) -> Any:
     """One training step: the loss of the network's pictures, its gradient with respect to the
-    network's weights, one optimiser update of those weights (the model solution is in
-    :mod:`labhelpers.exercises.solutions`; this is the library's own copy).
+    network's weights, one optimiser update of those weights (the library's step, which
+    lesson 09's checker compares with; the students write their own, and the short model
+    solution is in the instructor's ``labhelpers.exercises.solutions``).
 
     Args:
         network: a Keras model from photos (B, H, W, 3) to pictures of the same shape.

@@ -188,7 +188,8 @@ def compute_targets(
             color.gray_to_rgb(color.match_luminance(color.luminance(s), content_y)) for s in styles
         ]
     painting_masks = [
-        None if style_masks is None or style_masks[i] is None
+        None
+        if style_masks is None or style_masks[i] is None
         else resize_mask(style_masks[i], s.shape[:2])
         for i, s in enumerate(styles)
     ]
@@ -226,9 +227,7 @@ def compute_targets(
         [_mean_square(f, f"content layer {n}") for n, f in zip(content_layers, content_features)]
     )
     style_norms = (
-        np.array(
-            [_mean_square(g, f"style layer {n}") for n, g in zip(style_layers, style_grams)]
-        )
+        np.array([_mean_square(g, f"style layer {n}") for n, g in zip(style_layers, style_grams)])
         if region_norms is None
         else region_norms.mean(axis=1)
     )

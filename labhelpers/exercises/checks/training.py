@@ -23,7 +23,7 @@ from typing import Any, Optional
 import numpy as np
 
 from labhelpers.config import import_tensorflow
-from labhelpers.exercises import solutions
+from labhelpers.feedforward.training import training_step as library_training_step
 from labhelpers.exercises.checks.core import (
     NUMPY_HINT,
     CheckFailed,
@@ -242,7 +242,7 @@ def _run_one_step(step: Callable[..., Any], case: _Case, number: int) -> None:
     with tf.GradientTape() as tape:
         expected_loss = case.loss(case.reference(case.photos), case.photos)
     gradients = tape.gradient(expected_loss, case.reference.trainable_variables)
-    solutions.training_step(case.reference, case.photos, case.loss, case.reference_optimizer)
+    library_training_step(case.reference, case.photos, case.loss, case.reference_optimizer)
     after = [w.numpy() for w in case.network.trainable_variables]
     expected = [w.numpy() for w in case.reference.trainable_variables]
     applied = [v for vs in case.watch.applied for v in vs]
@@ -400,4 +400,4 @@ def check_training_step(fn: Optional[Callable[..., Any]], *, seed: Optional[int]
     return check_function("training_step", fn, seed, _body)
 
 
-register_reference(check_training_step, solutions.training_step)
+register_reference(check_training_step, library_training_step)
