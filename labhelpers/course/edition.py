@@ -87,6 +87,10 @@ def _copy(source: Path, target: Path, data: bytes | str | None = None) -> None:
     shutil.copymode(source, target)
 
 
+#: The graded homework's folder inside ``notebooks/`` (its notebooks and its rubric go along).
+HOMEWORK_FOLDER = "homework"
+
+
 def _fill(root: Path, lab: Path) -> list[str]:
     """Write the student copy of ``lab`` into the empty folder ``root``; the notebooks made."""
     for name in TOP_FILES:
@@ -103,11 +107,15 @@ def _fill(root: Path, lab: Path) -> list[str]:
     for relative in _package_files(lab):
         _copy(lab / relative, root / relative)
     made = []
-    for path in lesson_notebooks(lab / "notebooks"):
+    homework = lab / "notebooks" / HOMEWORK_FOLDER
+    for path in [*lesson_notebooks(lab / "notebooks"), *lesson_notebooks(homework)]:
         notebook = nbformat.read(path, as_version=4)
         student = student_version(notebook, path.name)
-        _copy(path, root / "notebooks" / path.name, nbformat.writes(student) + "\n")
-        made.append(path.name)
+        relative = path.relative_to(lab)
+        _copy(path, root / relative, nbformat.writes(student) + "\n")
+        made.append(relative.relative_to("notebooks").as_posix())
+    for path in sorted(homework.glob("*.md")):  # the rubric: students see how they are graded
+        _copy(path, root / path.relative_to(lab))
     return made
 
 

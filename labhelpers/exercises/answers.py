@@ -152,8 +152,8 @@ experiments with many runs and 256 px only for the panel.
    the number of pixels, cancels the network's scale exactly (identical rows in the lesson's table)
    and the TV's pixel count; it does not make the content and style terms independent of the size
    (in the lesson's table they grew about 2-2.5x from 128 to 256 px), because a picture seen at
-   another size is another picture for VGG16. So normalised weights carry over exactly from one
-   network to another and roughly from one size to another.
+   another size is another picture for VGG16. Normalised weights therefore transfer exactly between
+   networks, and only approximately between picture sizes.
 4. Usually none, or one or two: with the capped first step and then the steps its curvature
    estimate proposes, L-BFGS's first trial nearly always satisfies both conditions (the loss fell
    enough, the slope flattened enough), so an iteration costs one evaluation and the thin line

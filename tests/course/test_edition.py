@@ -95,6 +95,13 @@ def test_the_edition_has_the_lab_without_the_instructors_files(edition):
         p.name for p in LESSONS
     ]
     assert len(list((edition / "images").rglob("*.jpg"))) >= 3
+    # the graded homework goes along, with its rubric, in the same student form
+    homework = sorted(p.name for p in (REPO_ROOT / "notebooks/homework").glob("*.ipynb"))
+    assert (
+        homework
+        and sorted(p.name for p in (edition / "notebooks/homework").glob("*.ipynb")) == homework
+    )
+    assert (edition / "notebooks/homework/RUBRIC.md").is_file()
     assert not (edition / "labhelpers/exercises/solutions.py").exists()
     assert not (edition / "labhelpers/exercises/answers.py").exists()
     assert not (edition / "tests").exists() and not (edition / "notebooks/INSTRUCTORS.md").exists()

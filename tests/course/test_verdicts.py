@@ -80,5 +80,5 @@ def test_every_checker_goes_through_the_recording_scaffold(tmp_path, monkeypatch
     seen.clear()
     checks.check_loop_ran(None, 3)
     checks.check_ratio_criterion(None)
-    assert seen == ["optimization_loop_run", "ratio_criterion"]
+    assert seen == ["loop_ran", "ratio_criterion"]
     assert len(names) == len(of_a_function) + 2, "a new result check: add it above"

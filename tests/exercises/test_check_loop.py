@@ -142,6 +142,18 @@ def test_check_loop_ran(capsys, losses, final, steps, passed, words):
     assert out.startswith("✅" if passed else "❌") and words in out, out
 
 
+def test_a_run_of_the_labs_own_loop_is_not_the_students(capsys):
+    """After use_if_correct swapped in the reference loop, the run is not the student's: it is
+    recorded as not done, not as passed (the grade command reads that verdict)."""
+    from labhelpers.exercises.checks.core import registered_reference
+
+    good = _result([5.0, 4.0, 3.0], 2.5)
+    reference = registered_reference(check_optimization_loop)
+    assert check_loop_ran(good, 3, loop=reference) is False
+    assert capsys.readouterr().out.startswith("⏳ loop_ran")
+    assert check_loop_ran(good, 3, loop=solutions.optimization_loop) is True  # a passed loop
+
+
 def returns_a_dict(step, image, loss_fn, optimizer, steps, view):
     losses = solutions.optimization_loop(step, image, loss_fn, optimizer, steps, view)
     return {"losses": losses}

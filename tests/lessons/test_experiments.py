@@ -136,12 +136,14 @@ def test_tv_sweep_starts_from_faint_noise_when_asked(random_extractor):
     """04's sweep: noise_amplitude 0.2 gives a start within 0.5 +- 0.1 (the lesson's faint noise,
     so the grain left at the end is the optimiser's), the same start for every weight."""
     sweep = l04.TVSweep(
-        "chelsea_cat", "van_gogh_starry_night", random_extractor, size=32, steps=2,
+        "chelsea_cat",
+        "van_gogh_starry_night",
+        random_extractor,
+        size=32,
+        steps=2,
         noise_amplitude=0.2,
     )
     assert sweep.start.min() >= 0.4 - 1e-6 and sweep.start.max() <= 0.6 + 1e-6
     assert sweep.start.std() > 0.04  # noise, not flat grey (uniform of width 0.2: std 0.058)
-    loud = l04.TVSweep(
-        "chelsea_cat", "van_gogh_starry_night", random_extractor, size=32, steps=2
-    )
+    loud = l04.TVSweep("chelsea_cat", "van_gogh_starry_night", random_extractor, size=32, steps=2)
     assert loud.start.max() - loud.start.min() > 0.9  # the default is still full-strength noise

@@ -115,9 +115,7 @@ def test_plot_differences_draws_every_map_on_one_scale_with_its_bar(rng):
     pictures = {"faint": 0.5 + 0.01 * rng.random((8, 8, 3)), "loud": rng.random((8, 8, 3))}
     figure = l04.plot_differences(pictures, gain=4.0)
     maps = [
-        ax.images[0]
-        for ax in figure.axes
-        if ax.images and ax.images[0].get_cmap().name == "gray"
+        ax.images[0] for ax in figure.axes if ax.images and ax.images[0].get_cmap().name == "gray"
     ]
     assert len(maps) == 4 and all(image.get_clim() == (0.0, 0.25) for image in maps)
     bars = [ax for ax in figure.axes if ax.get_label() == "<colorbar>"]

@@ -25,12 +25,14 @@ from labhelpers.exercises.checks import fallbacks
 from labhelpers.exercises.checks.core import (
     CheckFailed,
     Diagnosis,
+    NotImplementedYet,
     call_student,
     check_function,
     expect_calls,
     near,
     on_input,
     register_reference,
+    registered_reference,
     repeat_text,
     run_check,
 )
@@ -253,7 +255,7 @@ def check_optimization_loop(
     return check_function("optimization_loop", fn, seed, _body)
 
 
-def check_loop_ran(result: Any, steps: int) -> bool:
+def check_loop_ran(result: Any, steps: int, loop: Any = None) -> bool:
     """Judge the notebook's real run of the loop; print a verdict.
 
     Used by 05_optimization, section 3, after the loop.
@@ -262,12 +264,18 @@ def check_loop_ran(result: Any, steps: int) -> bool:
         result: the :class:`~labhelpers.lessons.l05_optimization.LoopResult` of
             ``view.result(image, loss_fn)``.
         steps: the steps asked for.
+        loop: the loop that made the run (the notebook's ``optimization_loop``); when it is the
+            lab's reference (the student's did not pass :func:`check_optimization_loop`), the
+            run is not the student's and counts as not done ("missing").
 
     Returns:
-        True if all ``steps`` ran, the losses are finite and the loss came down.
+        True if all ``steps`` ran with the student's loop, the losses are finite and the loss
+        came down.
     """
 
     def body() -> str:
+        if loop is not None and loop is registered_reference(check_optimization_loop):
+            raise NotImplementedYet  # the lab's loop ran: nothing of the student's to judge
         losses = list(getattr(result, "losses", []))
         if len(losses) != steps:
             raise CheckFailed(
@@ -295,7 +303,7 @@ def check_loop_ran(result: Any, steps: int) -> bool:
             f"({values[-1] / values[0]:.0%} of the start)"
         )
 
-    return run_check("optimization_loop_run", body)
+    return run_check("loop_ran", body)
 
 
 register_reference(check_optimization_loop, fallbacks.repeat_steps)
