@@ -35,6 +35,7 @@ from labhelpers.config import import_tensorflow
 from labhelpers.images import resize_to, to_uint8
 from labhelpers.lessons.common.figures import tidy_log_axis
 from labhelpers.lessons.common.timing import LessonRun
+from labhelpers.lessons.common.widgets import in_notebook
 from labhelpers.transfer.run import StyleTransfer, StyleTransferResult
 
 tf = import_tensorflow()  # TensorFlow without its CUDA start-up noise (see labhelpers.config)
@@ -522,15 +523,6 @@ class _View:
         )
 
 
-def _in_notebook() -> bool:
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and hasattr(shell, "kernel")
-
-
 def run_steps(
     step: Callable[[Any, Callable, Any], Any],
     image: Any,
@@ -571,7 +563,7 @@ def run_steps(
     for name, value in (("steps", steps), ("every", every)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name} must be a whole number >= 1 such as 100, not {value!r}.")
-    view = _View(_in_notebook() if live is None else bool(live), title, int(steps))
+    view = _View(in_notebook() if live is None else bool(live), title, int(steps))
     best_image, best_loss = np.asarray(image.numpy()[0], np.float32), np.inf
     result = LoopResult(image=best_image, best_step=0)
     started = time.perf_counter()
@@ -663,7 +655,7 @@ class LoopView:
         self._times: list[tuple[int, float]] = []  # (steps done, seconds) at each show_curves
         self._terms: list[dict[str, float]] = []
         self._started = time.perf_counter()
-        self._view = _View(_in_notebook() if live is None else bool(live), title, self.steps)
+        self._view = _View(in_notebook() if live is None else bool(live), title, self.steps)
 
     def _partial(self) -> LoopResult:
         """A :class:`LoopResult` of what was shown so far (for the curves and the progress)."""

@@ -36,7 +36,7 @@ from labhelpers.images import load_image, resize_to, to_uint8
 from labhelpers.lessons.common.figures import image_grid, pyplot
 from labhelpers.lessons.common.pictures import image_to_png_bytes
 from labhelpers.lessons.common.timing import LessonRun
-from labhelpers.lessons.common.widgets import labelled
+from labhelpers.lessons.common.widgets import in_notebook, labelled
 from labhelpers.network.layers import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS
 from labhelpers.transfer.run import stylize
 
@@ -181,15 +181,6 @@ def _curves_png(result: TrainingResult, terms: list[dict[str, float]]) -> bytes:
     return buffer.getvalue()
 
 
-def _in_notebook() -> bool:
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and hasattr(shell, "kernel")
-
-
 def train_in_class(
     painting: str,
     photos: Sequence[str],
@@ -230,7 +221,7 @@ def train_in_class(
     training = TrainingPhotos(photos, crop=crop, seed=seed)
     photo = resize_to(load_image(held_out), live_size)
     terms: list[dict[str, float]] = []
-    show = _in_notebook() if live is None else bool(live)
+    show = in_notebook() if live is None else bool(live)
     handles = None
     if show:
         from IPython.display import HTML, display

@@ -126,3 +126,16 @@ def test_tv_panel_rejects_a_value_it_does_not_offer(extractor):
         l04.tv_weight_panel(sweep, [0.0, 1.0], value=0.5)
     with pytest.raises(ValueError, match=">= 0"):
         l04.tv_weight_panel(sweep, [])
+
+
+def test_in_notebook_only_where_a_kernel_runs(monkeypatch):
+    """Lessons 05 and 09 show live pictures only inside a Jupyter kernel."""
+    import IPython
+
+    from labhelpers.lessons.common.widgets import in_notebook
+
+    assert in_notebook() is False  # pytest: no IPython shell at all
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())  # a plain IPython shell
+    assert in_notebook() is False
+    monkeypatch.setattr(IPython, "get_ipython", lambda: type("Kernel", (), {"kernel": 1})())
+    assert in_notebook() is True

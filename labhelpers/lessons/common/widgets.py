@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # pragma: no cover - only for type checkers
     pass
 
 __all__ = [
+    "in_notebook",
     "walk_widgets",
     "find_widget",
     "labelled",
@@ -49,3 +50,14 @@ def upscale_factor(height: int, width: int, display_size: int) -> int:
     """The whole factor that brings the longest side of an ``height`` x ``width`` map closest to
     ``display_size`` px without exceeding it (at least 1)."""
     return max(1, int(display_size) // max(int(height), int(width), 1))
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (a live display can update there), False in a script or a
+    plain IPython shell. Used by lessons 05 and 09 for their live pictures."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and hasattr(shell, "kernel")
