@@ -82,7 +82,7 @@ def test_a_checker_prints_on_a_cp1252_console():
         "[todo] gram_matrix:",
         "[x] gram_matrix:",
         "[!] the check",
-        "[i] The notebook continues",
+        "[!] Not passed: this exercise counts as NOT passed",
         "? debugging",
     ):
         assert marker in out, f"{marker!r} missing from:\n{out}"

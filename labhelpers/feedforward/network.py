@@ -37,6 +37,7 @@ float16 in about 340 KB (:func:`save_network_weights`).
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -45,7 +46,7 @@ from typing import Any
 import numpy as np
 
 from labhelpers.config import import_tensorflow
-from labhelpers.files import replacing
+from labhelpers.files import write_file
 
 tf = import_tensorflow()  # TensorFlow without its CUDA start-up noise (see labhelpers.config)
 import keras  # noqa: E402  (after TensorFlow's quiet import)
@@ -244,10 +245,9 @@ def save_network_weights(
     arrays = {f"w{i:03d}": w.astype(dtype) for i, w in enumerate(network_weights_arrays(network))}
     arrays["channels"] = np.asarray(network.channels, np.int32)
     arrays["residual_blocks"] = np.asarray(network.residual_blocks, np.int32)
-    with replacing(path) as temporary:
-        with open(temporary, "wb") as out:
-            np.savez_compressed(out, **arrays)
-    return path
+    packed = io.BytesIO()  # the archive in memory, then one atomic write (labhelpers.files)
+    np.savez_compressed(packed, **arrays)
+    return write_file(path, packed.getvalue(), overwrite=True)
 
 
 def load_network_weights(path: str | os.PathLike[str]) -> TransformNetwork:
