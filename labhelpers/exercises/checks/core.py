@@ -229,7 +229,8 @@ def _after_call(running: Optional[_Running], seconds: float) -> None:
     if running.calls != 1 or seconds < SLOW_CALL_SECONDS or planned < 2:
         return
     console_print(
-        f"⏱️ {running.name}: one call of your function took {seconds:.1f} s and this check calls "
+        f"⏱️ {running.name}: one call of your function took {seconds:.1f} s "
+        "and this check calls "
         f"it about {planned} times on different inputs, so it needs about "
         f"{planned * seconds:.0f} s; it is still running."
     )
@@ -565,7 +566,8 @@ def run_check(
         raise
     except BaseException as err:  # noqa: BLE001 - the lesson must go on
         verdict = [
-            f"⚠️ {name}: the checker itself failed ({type(err).__name__}: {short_error(err)}); "
+            f"⚠️ {name}: the checker itself failed "
+            f"({type(err).__name__}: {short_error(err)}); "
             "please tell the course staff."
         ]
         passed = False
@@ -707,7 +709,8 @@ def use_reference_text(check_fn: Callable[..., Any], reference: Callable[..., An
     exercise = checker[len("check_") :] if checker.startswith("check_") else ""
     which = f"`{exercise}`" if exercise else "this exercise"
     return (
-        f"⚠️ Not passed: {which} counts as NOT passed (recorded so). From here on the notebook "
+        f"⚠️ Not passed: {which} counts as NOT passed (recorded so). "
+        "From here on the notebook "
         f"uses the lab's reference implementation ({getattr(reference, '__name__', 'reference')}) "
         "instead of yours, only so that the rest of the lesson still runs. Fix your function, "
         "run its cell and this cell again: it is used once its check passes."
