@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Sequence
+from typing import NoReturn, Sequence
 
 # Only the standard library here: NumPy, Pillow, h5py and TensorFlow are imported inside main()'s
 # Ctrl-C handling, so that a Ctrl-C in the first second is one line, not a traceback.
@@ -117,6 +117,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _leave_interrupted() -> NoReturn:
+    """End the program at once with status 130 (what a shell shows for Ctrl-C).
+
+    A Ctrl-C that lands while TensorFlow's import runs Python code through the embedding API (its
+    C++ extensions evaluate source with ``PyRun_String``) is noted by the interpreter as unhandled,
+    even though main() handles it; at exit, Python then kills itself with SIGINT whatever status
+    main() returned. Nothing has been done at that point, so there is nothing to clean up.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(130)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     try:
@@ -125,6 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from labhelpers.network.weights import WeightsError
     except KeyboardInterrupt:  # Ctrl-C in the first seconds: one line, not TensorFlow's traceback
         print("interrupted while TensorFlow was loading; nothing was done", file=sys.stderr)
+        if argv is None:  # the program itself (python -m labhelpers, the labhelpers command)
+            _leave_interrupted()
         return 130
     try:  # the defaults read the environment's switches (LAB_FAST=2 is refused in one line)
         parser = build_parser()

@@ -267,6 +267,36 @@ def test_4_ctrl_c_in_a_real_process_start_gives_no_traceback(tmp_path):
     assert process.returncode == 130 and len(text.strip().splitlines()) <= 2, text
 
 
+def test_4_ctrl_c_inside_source_an_extension_evaluates_still_exits_130(tmp_path):
+    """TensorFlow's C++ code evaluates Python source through ``PyRun_String``; a KeyboardInterrupt
+    raised there is marked unhandled by the interpreter even when main() handles it, and Python
+    then ends by SIGINT (status -2) at exit. The program must still end with 130 and one line."""
+    # run as `python -m` like the lab's command: only that path ends through the interpreter's
+    # check of the mark (a script's or -c's SystemExit leaves before it)
+    (tmp_path / "interrupted_start.py").write_text(
+        "import ctypes, sys\n"
+        "import labhelpers.__main__ as entry\n"
+        "def interrupted():\n"
+        "    run = ctypes.pythonapi.PyRun_String\n"
+        "    run.restype = ctypes.py_object\n"
+        "    run.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.py_object, ctypes.py_object]\n"
+        "    run(b'raise KeyboardInterrupt', 257, {}, {})  # 257: Py_file_input\n"
+        "entry.import_tensorflow = interrupted\n"
+        "sys.argv = ['labhelpers', 'stylize']\n"
+        "sys.exit(entry.main())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "interrupted_start"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO)])},
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.returncode == 130, (done.returncode, done.stderr)
+    assert done.stderr == "interrupted while TensorFlow was loading; nothing was done\n"
+
+
 def test_4_the_command_line_imports_nothing_heavy_before_it_handles_ctrl_c():
     """``python -m labhelpers`` runs main() (which turns Ctrl-C into one line) only after the
     module's own imports: NumPy, Pillow, h5py there meant a Ctrl-C in the first few tenths of a
