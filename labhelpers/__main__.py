@@ -117,6 +117,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _comes_from_ctrl_c(exc: BaseException) -> bool:
+    """Whether ``exc`` is a Ctrl-C, or an error raised while one was being handled.
+
+    Some of TensorFlow's and Keras's modules turn a KeyboardInterrupt met during their import into
+    an ImportError ("initialization failed", "you need to have optree installed"), which would send
+    a student who pressed Ctrl-C off to reinstall packages.
+    """
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def _leave_interrupted() -> NoReturn:
     """End the program at once with status 130 (what a shell shows for Ctrl-C).
 
@@ -136,7 +152,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         import_tensorflow()  # first, quietly: the stylize command's modules import TensorFlow
         from labhelpers.images import ImageError
         from labhelpers.network.weights import WeightsError
-    except KeyboardInterrupt:  # Ctrl-C in the first seconds: one line, not TensorFlow's traceback
+    except (KeyboardInterrupt, ImportError) as exc:  # Ctrl-C in the first seconds: one line
+        if not _comes_from_ctrl_c(exc):
+            raise
         print("interrupted while TensorFlow was loading; nothing was done", file=sys.stderr)
         if argv is None:  # the program itself (python -m labhelpers, the labhelpers command)
             _leave_interrupted()

@@ -241,6 +241,32 @@ def test_4_ctrl_c_while_tensorflow_loads_is_one_line(monkeypatch, capsys):
     assert err == "interrupted while TensorFlow was loading; nothing was done\n"
 
 
+def test_4_an_import_error_raised_by_a_ctrl_c_is_the_one_line(monkeypatch, capsys):
+    """Keras and TensorFlow turn a Ctrl-C met while a module imports into an ImportError (seen:
+    "initialization failed", "you need to have `optree` installed"); that is still the Ctrl-C
+    line, while an ImportError of its own is not hidden."""
+    import labhelpers.__main__ as entry
+
+    def interrupted_import() -> None:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise ImportError("To use Keras, you need to have `optree` installed.") from None
+
+    monkeypatch.setattr(entry, "import_tensorflow", interrupted_import)
+    assert entry.main(["stylize"]) == 130
+    assert capsys.readouterr().err == (
+        "interrupted while TensorFlow was loading; nothing was done\n"
+    )
+
+    def broken_install() -> None:
+        raise ImportError("No module named 'tensorflow'")
+
+    monkeypatch.setattr(entry, "import_tensorflow", broken_install)
+    with pytest.raises(ImportError, match="No module named"):
+        entry.main(["stylize"])
+
+
 def test_4_ctrl_c_in_a_real_process_start_gives_no_traceback(tmp_path):
     """SIGINT one second after start, while TensorFlow loads (it takes several seconds here)."""
     import signal
