@@ -214,9 +214,25 @@ def activation_grid(
         if index < count:
             ax.imshow(normalised_channel(array, int(picked[index])), cmap=cmap, vmin=0, vmax=1)
             ax.set_title(f"ch {int(picked[index])}", fontsize=7, pad=1)
+    _share_colour_bar(figure, axes, cmap)
     if title:
         figure.suptitle(title)
     return figure
+
+
+#: The colour bar's label of the activation pictures: each is scaled to its own channel's maximum.
+COLOUR_BAR_LABEL = "activation / the channel's maximum (0 = silent)"
+
+
+def _share_colour_bar(figure: "Figure", axes: Any, cmap: str) -> None:
+    """One colour bar for every picture of ``axes``, all drawn from 0 to 1 with ``cmap``."""
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+
+    scale = ScalarMappable(Normalize(0.0, 1.0), cmap=cmap)
+    bar = figure.colorbar(scale, ax=list(np.ravel(axes)), shrink=0.8, aspect=30, pad=0.02)
+    bar.set_label(COLOUR_BAR_LABEL, fontsize=8)
+    bar.ax.tick_params(labelsize=7)
 
 
 def block_activations(
@@ -260,7 +276,29 @@ def block_activations(
                 ax.set_title(f"ch {channel}", fontsize=7, pad=1)
         h, w, c = array.shape
         axes[row, 0].set_ylabel(f"{layer}\n{h}x{w}x{c}", fontsize=8)
+    for column, ax in enumerate(axes[0]):
+        ax.annotate(
+            rank_header(column + 1),
+            xy=(0.5, 1.0),
+            xycoords="axes fraction",
+            xytext=(0, 12),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            fontweight="bold",
+        )
+    _share_colour_bar(figure, axes, cmap)
+    figure.suptitle("Each row: a layer's most active channels, strongest first", fontsize=10)
     return figure
+
+
+def rank_header(place: int) -> str:
+    """``"strongest"``, ``"2nd"``, ``"3rd"``, ``"4th"``, ...: a column header."""
+    if place == 1:
+        return "strongest"
+    suffix = "th" if 10 <= place % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(place % 10, "th")
+    return f"{place}{suffix}"
 
 
 def peaked_channels(features: Any, count: int) -> np.ndarray:

@@ -114,14 +114,27 @@ def plot_gram_entry(
         for ax, values, title, scale in zip(
             axes[row],
             [array[..., c], array[..., d], product],
-            [f"channel {c}", f"channel {d}", f"product: {label} G[{c}, {d}] = {entry:.3g}"],
+            [f"channel {c}", f"channel {d}", f"product: G[{c}, {d}] = {entry:.3g}"],
             [top, top, product_top],
         ):
             ax.imshow(values, cmap="magma", vmin=0.0, vmax=scale, interpolation="nearest")
             ax.set_title(
                 f"{layer} {title}" if layer and title.startswith("channel") else title, fontsize=9
             )
-            ax.set_axis_off()
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+        axes[row, 0].set_ylabel(f"{label} entry", fontsize=10)  # the row header
+    # two scales: the maps share one (so their sizes compare), the products another
+    maps_bar = figure.colorbar(
+        axes[0, 0].images[0], ax=list(axes[:, :2].ravel()), shrink=0.8, aspect=25, pad=0.02
+    )
+    maps_bar.set_label("activation", fontsize=9)
+    product_bar = figure.colorbar(
+        axes[0, 2].images[0], ax=list(axes[:, 2]), shrink=0.8, aspect=25, pad=0.02
+    )
+    product_bar.set_label("product of the two activations", fontsize=9)
     figure.suptitle(
         "G[c, d] = (sum of the product map) / (H W C): large where both channels fire at the "
         "same places",

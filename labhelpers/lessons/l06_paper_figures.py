@@ -1,6 +1,7 @@
 """Lesson 06 (``notebooks/06_paper_figures.ipynb``): Gatys et al.'s figures, rerun.
 
-- "Fig. 4": :func:`layer_ratio_grid` (style-layer sets :data:`STYLE_LAYER_SETS` x ratios).
+- "Fig. 4": :func:`layer_ratio_grid` (style-layer sets :data:`STYLE_LAYER_SETS` x ratios) and
+  :func:`plot_layer_ratio_grid` (the table of pictures with its row and column headers).
 - "Fig. 5": :func:`start_comparison` (photo, painting or noise as the start) and
   :func:`color_comparison` (colour preservation).
 - :data:`RUNS`: the optimisations the notebook runs at full size.
@@ -9,17 +10,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from labhelpers.lessons.common.figures import format_weight, image_grid
 from labhelpers.lessons.common.timing import LessonRun
 from labhelpers.network.layers import BLOCK_FIRST_LAYERS
 from labhelpers.transfer.run import StyleTransfer, StyleTransferResult
 
+if TYPE_CHECKING:  # pragma: no cover - only for type checkers
+    from matplotlib.figure import Figure
+
 __all__ = [
     "RUNS",
     "layer_ratio_grid",
+    "plot_layer_ratio_grid",
     "start_comparison",
     "color_comparison",
 ]
@@ -107,6 +113,35 @@ def layer_ratio_grid(
             )
             pictures[(row, float(ratio))] = np.asarray(result.image, np.float32)
     return pictures
+
+
+def plot_layer_ratio_grid(
+    pictures: Mapping[tuple[str, float], np.ndarray], height_in: float = 2.0
+) -> "Figure":
+    """Draw :func:`layer_ratio_grid`'s pictures as the paper's table: one row per style-layer
+    set (headed by its layers), one column per style/content ratio (headed by the ratio).
+
+    Args:
+        pictures: ``{(row name, ratio): picture (H, W, 3) in [0, 1]}`` in row order, each row
+            with the same ratios in the same order (what :func:`layer_ratio_grid` returns).
+        height_in: height of one picture in inches.
+    """
+    rows = list(dict.fromkeys(row for row, _ in pictures))
+    ratios = list(dict.fromkeys(ratio for _, ratio in pictures))
+    missing = [(row, ratio) for row in rows for ratio in ratios if (row, ratio) not in pictures]
+    if missing:
+        raise ValueError(
+            f"plot_layer_ratio_grid: no picture for {missing[0]}; pass the whole grid"
+        )
+    return image_grid(
+        [pictures[(row, ratio)] for row in rows for ratio in ratios],
+        columns=len(ratios),
+        height_in=height_in,
+        row_labels=[f"style at {row}" for row in rows],
+        column_labels=[f"style/content {format_weight(ratio)}" for ratio in ratios],
+        suptitle="Gatys et al.'s Fig. 4 at class size\nrows: the layers where the style is "
+        "matched\ncolumns: its weight over the content's",
+    )
 
 
 def start_comparison(

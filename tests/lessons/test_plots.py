@@ -311,3 +311,102 @@ def test_loss_curves_mark_the_size_change_and_leave_out_the_photo_starts_zero():
     marks = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
     assert [m.get_xdata()[0] for m in marks] == [6.5]
     assert any("128 -> 256 px" in text.get_text() for text in ax.texts)
+
+
+# ------------------------------------------------------- slide-ready figures (issue 29)
+
+
+def _colour_bars(figure: Figure) -> list:
+    return [ax for ax in figure.axes if ax.get_label() == "<colorbar>"]
+
+
+def _bold_headers(ax) -> list[str]:
+    """The column headers written over an axes (bold annotations)."""
+    return [t.get_text() for t in ax.texts if t.get_fontweight() == "bold"]
+
+
+def test_activation_grids_carry_one_colour_bar_from_silent_to_the_channels_maximum(rng):
+    features = {
+        name: rng.random((1, 6, 6, 10)).astype(np.float32) for name in layers.BLOCK_FIRST_LAYERS
+    }
+    for figure in (
+        l01.activation_grid(features["block1_conv1"], channels=8, columns=4),
+        l01.block_activations(features, channels=3),
+    ):
+        (bar,) = _colour_bars(figure)
+        assert bar.get_ylabel() == l01.COLOUR_BAR_LABEL
+        assert bar.get_ylim() == pytest.approx((0.0, 1.0))
+        # every picture is drawn on the scale the bar shows
+        assert {ax.images[0].get_clim() for ax in figure.axes if ax.images} == {(0.0, 1.0)}
+
+
+def test_block_activations_heads_its_columns_by_rank_and_its_rows_by_layer(rng):
+    features = {
+        name: rng.random((1, 6, 8, 10)).astype(np.float32) for name in layers.BLOCK_FIRST_LAYERS
+    }
+    figure = l01.block_activations(features, channels=4)
+    pictures = [ax for ax in figure.axes if ax.images]
+    assert [h for ax in pictures[:4] for h in _bold_headers(ax)] == [
+        "strongest",
+        "2nd",
+        "3rd",
+        "4th",
+    ]
+    assert [pictures[4 * row].get_ylabel() for row in range(5)] == [
+        f"{name}\n6x8x10" for name in layers.BLOCK_FIRST_LAYERS
+    ]
+    assert [l01.rank_header(n) for n in (11, 12, 13, 21, 22, 23, 101)] == [
+        "11th",
+        "12th",
+        "13th",
+        "21st",
+        "22nd",
+        "23rd",
+        "101st",
+    ]
+
+
+def test_gram_entry_figure_has_row_headers_and_a_colour_bar_for_maps_and_for_products():
+    """Two channels of 4 x 5 positions and a silent third: the large entry is G[0, 1] = (sum of
+    their product) / (H W C), computed by hand; the maps share one colour scale (the 99.5th
+    percentile of the maps shown), the products another, each with its bar."""
+    maps = np.zeros((4, 5, 3))
+    maps[..., 0] = 1.0
+    maps[:2, :, 1] = 2.0  # channel 1 fires on the top half only
+    maps[..., 2] = 0.5
+    figure = l03.plot_gram_entry(maps, pairs={"large": (0, 1), "small": (0, 2)})
+    pictures = [ax for ax in figure.axes if ax.images]
+    assert [pictures[0].get_ylabel(), pictures[3].get_ylabel()] == ["large entry", "small entry"]
+    by_hand = (1.0 * 2.0 * 10) / (4 * 5 * 3)  # 10 positions where both fire
+    assert pictures[2].get_title() == f"product: G[0, 1] = {by_hand:.3g}"
+    labels = sorted(bar.get_ylabel() for bar in _colour_bars(figure))
+    assert labels == ["activation", "product of the two activations"]
+    top = float(np.percentile(np.stack([maps[..., i] for i in (0, 1, 0, 2)]), 99.5))
+    assert [pictures[i].images[0].get_clim()[1] for i in (0, 1, 3, 4)] == pytest.approx([top] * 4)
+
+
+def test_fig4_grid_is_a_table_with_row_and_column_headers(rng):
+    from labhelpers.lessons import l06_paper_figures as l06
+
+    ratios = (10.0, 1000.0, 31600.0)
+    grid = {
+        (row, ratio): rng.random((6, 8, 3)) for row in l06.STYLE_LAYER_SETS for ratio in ratios
+    }
+    figure = l06.plot_layer_ratio_grid(grid)
+    pictures = [ax for ax in figure.axes if ax.images]
+    assert len(pictures) == 15
+    assert [h for ax in pictures[:3] for h in _bold_headers(ax)] == [
+        "style/content 10",
+        "style/content 1000",
+        "style/content 31600",
+    ]
+    assert [pictures[3 * r].get_ylabel() for r in range(5)] == [
+        f"style at {row}" for row in l06.STYLE_LAYER_SETS
+    ]
+    # each picture where its row and column say
+    for r, row in enumerate(l06.STYLE_LAYER_SETS):
+        for c, ratio in enumerate(ratios):
+            shown = pictures[3 * r + c].images[0].get_array()
+            np.testing.assert_allclose(shown, grid[(row, ratio)], err_msg=f"{row}, {ratio}")
+    with pytest.raises(ValueError, match="no picture for"):
+        l06.plot_layer_ratio_grid({k: v for k, v in grid.items() if k != ("conv1", 10.0)})

@@ -89,6 +89,8 @@ def image_grid(
     columns: int | None = None,
     height_in: float = 2.6,
     suptitle: str | None = None,
+    row_labels: Sequence[str] | None = None,
+    column_labels: Sequence[str] | None = None,
 ) -> "Figure":
     """Several images in a grid of small pictures without axes.
 
@@ -100,6 +102,8 @@ def image_grid(
             shape asks (so landscape pictures leave no empty bands between rows), and the whole
             figure is scaled down to at most :data:`GRID_MAX_WIDTH_IN` inches wide.
         suptitle: a title over the whole grid.
+        row_labels: one header per row, written left of the row (a table's row headers).
+        column_labels: one header per column, written in bold over the first row.
     """
     plt = pyplot()
     count = len(images)
@@ -111,14 +115,37 @@ def image_grid(
     scale = min(1.0, GRID_MAX_WIDTH_IN / (height_in * aspect * columns))
     title_in = 0.3 if titles is not None else 0.0
     figsize = (
-        height_in * scale * aspect * columns,
-        (height_in * scale + title_in) * rows + (0.4 if suptitle else 0.1),
+        height_in * scale * aspect * columns + (0.5 if row_labels else 0.0),
+        (height_in * scale + title_in) * rows
+        + (0.4 if suptitle else 0.1)
+        + (0.3 if column_labels else 0.0),
     )
     figure, axes = plt.subplots(
         rows, columns, figsize=figsize, squeeze=False, layout="constrained"
     )
     for index, ax in enumerate(axes.ravel()):
-        ax.set_axis_off()
+        row, column = divmod(index, columns)
+        if row_labels is None or column != 0:
+            ax.set_axis_off()
+        else:  # the axis stays for its label: no ticks, no frame
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+            if row < len(row_labels):
+                ax.set_ylabel(row_labels[row], fontsize=10)
+        if column_labels is not None and row == 0 and column < len(column_labels):
+            ax.annotate(
+                column_labels[column],
+                xy=(0.5, 1.0),
+                xycoords="axes fraction",
+                xytext=(0, 6 + (14 if titles is not None else 0)),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=10,
+                fontweight="bold",
+            )
         if index >= count:
             continue
         picture = as_float_image(images[index])
