@@ -116,6 +116,21 @@ def test_check_ratio_criterion_prints_its_verdict(capsys):
     assert capsys.readouterr().out.startswith("❌ ratio_criterion: the sweep does not show")
 
 
+def test_check_ratio_criterion_names_what_is_wrong_with_what_it_was_given(capsys):
+    """No study yet is "not done yet" (missing), not a failure of the checker; a wrong object or
+    lists of different lengths are named."""
+    assert check_ratio_criterion(None) is False
+    assert capsys.readouterr().out.startswith("⏳ ratio_criterion: not implemented yet")
+    assert check_ratio_criterion([1, 2, 3]) is False
+    out = capsys.readouterr().out
+    assert out.startswith("❌ ratio_criterion: the study given (list) has no ratios, content")
+    short = SimpleNamespace(ratios=RATIOS, content=[0.2, 2.5, 18.0], style=[4, 2.5, 1.3, 1])
+    assert check_ratio_criterion(short) is False
+    out = capsys.readouterr().out
+    assert "the study's lists differ in length (ratios 4, content 3, style 4)" in out, out
+    assert "checker itself failed" not in out
+
+
 def keyed_by_text(ratios, loss_for_ratio, start, iterations):
     pictures = solutions.ratio_study(ratios, loss_for_ratio, start, iterations)
     return {f"{ratio:g}": picture for ratio, picture in pictures.items()}

@@ -22,6 +22,7 @@ from labhelpers.exercises.checks import fallbacks
 from labhelpers.exercises.checks.core import (
     CheckFailed,
     Diagnosis,
+    NotImplementedYet,
     call_student,
     check_function,
     expect_calls,
@@ -236,6 +237,27 @@ def check_ratio_criterion(study: Any) -> bool:
     """
 
     def body() -> str:
+        if study is None:
+            raise NotImplementedYet
+        fields = ("ratios", "content", "style")
+        absent = [name for name in fields if not hasattr(study, name)]
+        if absent:
+            raise CheckFailed(
+                Diagnosis(
+                    f"the study given ({type(study).__name__}) has no {', '.join(absent)}",
+                    "pass what `measure_study(pictures, ...)` returns",
+                )
+            )
+        lengths = {name: len(getattr(study, name)) for name in fields}
+        if len(set(lengths.values())) > 1:
+            raise CheckFailed(
+                Diagnosis(
+                    "the study's lists differ in length ("
+                    + ", ".join(f"{n} {k}" for n, k in lengths.items())
+                    + ")",
+                    "one picture per ratio: check that `ratio_study` returns one for each",
+                )
+            )
         problems = ratio_criterion(study.ratios, study.content, study.style)
         if problems:
             raise CheckFailed(
