@@ -255,10 +255,13 @@ def block_activations(
         The Figure; each row is labelled with the layer's name and feature-map shape.
     """
     plt = pyplot()
+    first = feature_array(features[layers[0]])
+    aspect = first.shape[1] / max(1, first.shape[0])  # every layer's map has the photo's shape
     figure, axes = plt.subplots(
         len(layers),
         channels,
-        figsize=(height_in * channels + 0.6, height_in * len(layers) + 0.2),
+        # room for the row labels and the colour bar (width), the headers and title (height)
+        figsize=(height_in * aspect * channels + 1.4, (height_in + 0.2) * len(layers) + 0.7),
         squeeze=False,
         layout="constrained",
     )
