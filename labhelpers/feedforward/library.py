@@ -17,21 +17,26 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import os
 import platform
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
 from labhelpers.config import cache_dir_path, import_tensorflow
 from labhelpers.feedforward.network import (
+    DEFAULT_CHANNELS,
+    DEFAULT_RESIDUAL_BLOCKS,
     TransformNetwork,
+    build_transform_network,
     load_network_weights,
     save_network_weights,
 )
 from labhelpers.feedforward.photos import HELD_OUT, TrainingPhotos
 from labhelpers.feedforward.training import (
+    DEFAULT_WEIGHTS,
     PAINTING_SIZE,
     NetworkLoss,
     TrainingResult,
@@ -52,10 +57,22 @@ __all__ = [
     "training_record",
     "fast_stylize",
     "train_and_save",
+    "SHIPPED_TRAINING",
 ]
 
 #: The networks shipped with the lab (package data).
 SHIPPED_DIR = Path(__file__).resolve().parent / "networks"
+
+#: How the shipped networks were trained (``train-network``'s defaults): lesson 09's network size
+#: (:data:`~labhelpers.feedforward.network.DEFAULT_CHANNELS`, 3 residual blocks). A larger network
+#: (channels (32, 64, 128), 5 blocks, ``--channels 32,64,128 --residual-blocks 5
+#: --learning-rate 0.001``) comes closer to ``stylize``'s style distance but takes about twice as
+#: long per picture, which costs the 100x speed-up on a fast CPU (docs/performance.md, lesson 09).
+SHIPPED_TRAINING: dict[str, Any] = {
+    "channels": DEFAULT_CHANNELS,
+    "residual_blocks": DEFAULT_RESIDUAL_BLOCKS,
+    "learning_rate": 3e-3,
+}
 
 _LOADED: dict[Path, tuple[float, TransformNetwork, Any]] = {}
 
@@ -200,7 +217,10 @@ def train_and_save(
     seed: int = 0,
     batch_size: int = 2,
     crop: int = 128,
-    learning_rate: float = 3e-3,
+    learning_rate: float = SHIPPED_TRAINING["learning_rate"],
+    channels: Sequence[int] = SHIPPED_TRAINING["channels"],
+    residual_blocks: int = SHIPPED_TRAINING["residual_blocks"],
+    style_weight: float = DEFAULT_WEIGHTS["style"],
     vgg_weights: str = "auto",
     overwrite: bool = False,
     callback: Any = None,
@@ -213,7 +233,11 @@ def train_and_save(
         output_dir: the folder for the two files (created).
         seconds, steps: when to stop (see :func:`~labhelpers.feedforward.training.train_network`).
         seed: seed of the network's initial weights and of the crops.
-        batch_size, crop, learning_rate: training settings.
+        batch_size, crop, learning_rate: training settings (Adam's learning rate, > 0).
+        channels, residual_blocks: the network's size (see
+            :class:`~labhelpers.feedforward.network.TransformNetwork`); the defaults are the
+            shipped networks' (:data:`SHIPPED_TRAINING`).
+        style_weight: the style loss's weight (content and TV weigh 1), > 0.
         vgg_weights: where VGG16's parameters come from.
         overwrite: replace an existing network of that name; otherwise refuse before training.
         callback: passed to ``train_network``.
@@ -223,7 +247,12 @@ def train_and_save(
 
     Raises:
         FileExistsError: the network exists and ``overwrite`` is False (nothing is trained).
+        ValueError: a setting out of range (said before anything is loaded or trained).
     """
+    for label, value in (("learning rate", learning_rate), ("style weight", style_weight)):
+        if not (math.isfinite(float(value)) and float(value) > 0):
+            raise ValueError(f"the {label} must be a number > 0, e.g. 0.001 or 10; got {value}")
+    network = build_transform_network(tuple(channels), int(residual_blocks), seed=seed)
     name = _painting_name(painting)
     output_dir = Path(output_dir).expanduser()
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -232,11 +261,12 @@ def train_and_save(
         raise FileExistsError(
             f"{weights} exists already; give --overwrite to replace it, or -o another folder"
         )
-    loss = NetworkLoss(painting, vgg_weights=vgg_weights)
+    loss = NetworkLoss(painting, vgg_weights=vgg_weights, style_weight=style_weight)
     training = TrainingPhotos(photos, crop=crop, seed=seed)
     result = train_network(
         training,
         loss,
+        network=network,
         seconds=seconds,
         steps=steps,
         batch_size=batch_size,

@@ -138,3 +138,36 @@ def test_cli_train_network_records_and_refuses_to_replace(extractor, tmp_path, c
     assert status(argv) == 2
     assert "exists already; give --overwrite" in capsys.readouterr().err
     assert (folder / "van_gogh_night_cafe.npz").read_bytes() == weights
+
+
+def test_cli_train_network_takes_the_network_size_and_the_weights(extractor, tmp_path, capsys):
+    """The size, learning rate and style weight given are the ones trained and recorded; bad
+    values are refused in one line before anything is trained or written."""
+    from labhelpers.feedforward.network import load_network_weights
+
+    folder = tmp_path / "nets"
+    base = ["train-network", "van_gogh_night_cafe", "--photos", "astronaut", "--steps", "2"]
+    base += ["--crop", "32", "--batch-size", "1", "-o", str(folder)]
+    sizes = ["--channels", "4,8,12", "--residual-blocks", "1"]
+    assert status([*base, *sizes, "--learning-rate", "0.01", "--style-weight", "30"]) == 0
+    record = json.loads((folder / "van_gogh_night_cafe.json").read_text())
+    assert record["network"]["channels"] == [4, 8, 12]
+    assert record["network"]["residual_blocks"] == 1
+    assert record["training"]["learning_rate"] == pytest.approx(0.01)
+    assert record["loss"]["style"] == 30.0 and record["loss"]["content"] == 1.0
+    network = load_network_weights(folder / "van_gogh_night_cafe.npz")
+    assert network.channels == (4, 8, 12) and network.residual_blocks == 1
+    capsys.readouterr()
+    empty = tmp_path / "empty"
+    refused = [
+        (["--channels", "4,8"], "three whole numbers >= 1 separated by commas"),
+        (["--channels", "4,0,8"], "three whole numbers >= 1 separated by commas"),
+        (["--learning-rate", "0"], "the learning rate must be a number > 0"),
+        (["--style-weight", "nan"], "the style weight must be a number > 0"),
+    ]
+    for extra, message in refused:
+        argv = [*base[:-1], str(empty), *extra]
+        assert status(argv) == 2, extra
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1, err
+        assert not empty.exists()
