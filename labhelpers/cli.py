@@ -430,7 +430,7 @@ def add_fast_commands(subparsers: Any) -> None:
         default=tuple(shipped["channels"]),
         help="the network's channels C1,C2,C3 (default "
         + ",".join(str(c) for c in shipped["channels"])
-        + "; 32,64,128 with --residual-blocks 5 paints closer to stylize, at half the speed)",
+        + "; 32,64,128 with --residual-blocks 5 comes closer to stylize, three times slower)",
     )
     train.add_argument(
         "--residual-blocks",

@@ -63,11 +63,12 @@ __all__ = [
 #: The networks shipped with the lab (package data).
 SHIPPED_DIR = Path(__file__).resolve().parent / "networks"
 
-#: How the shipped networks were trained (``train-network``'s defaults): lesson 09's network size
-#: (:data:`~labhelpers.feedforward.network.DEFAULT_CHANNELS`, 3 residual blocks). A larger network
-#: (channels (32, 64, 128), 5 blocks, ``--channels 32,64,128 --residual-blocks 5
-#: --learning-rate 0.001``) comes closer to ``stylize``'s style distance but takes about twice as
-#: long per picture, which costs the 100x speed-up on a fast CPU (docs/performance.md, lesson 09).
+#: How the shipped networks were trained (``train-network``'s defaults): lesson 09's network
+#: size (channels (16, 32, 48), 3 residual blocks) at learning rate 0.003. A larger network
+#: (``--channels 32,64,128 --residual-blocks 5 --learning-rate 0.001``) came only somewhat
+#: closer to ``stylize``'s style distance (2.17x instead of 2.52x on average) for a picture
+#: three times as slow and files ten times as large (docs/performance.md, "Lesson 09's
+#: networks").
 SHIPPED_TRAINING: dict[str, Any] = {
     "channels": DEFAULT_CHANNELS,
     "residual_blocks": DEFAULT_RESIDUAL_BLOCKS,
