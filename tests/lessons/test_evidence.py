@@ -92,7 +92,9 @@ def test_channel_overlays_wrap_into_rows_that_can_be_read_projected():
     assert all(ax.get_position().width > 0.25 for ax in shown)  # in figure widths
     matplotlib.pyplot.close("all")
     figure = l03.plot_gram_entry(maps, layer="layer")
-    assert len(figure.axes) == 6 and "G[" in figure.axes[2].get_title()
+    pictures = [ax for ax in figure.axes if ax.images]
+    assert len(pictures) == 6 and "G[" in pictures[2].get_title()
+    assert sum(ax.get_label() == "<colorbar>" for ax in figure.axes) == 2  # maps', products'
     matplotlib.pyplot.close("all")
 
 
