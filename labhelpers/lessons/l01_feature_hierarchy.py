@@ -27,6 +27,8 @@ from labhelpers.config import import_tensorflow
 from labhelpers.images import as_float_image, resize_to
 from labhelpers.lessons.common.figures import (
     activation_image,
+    bare_axis,
+    column_header,
     heat_overlay,
     image_grid,
     normalised_channel,
@@ -269,10 +271,7 @@ def block_activations(
         array = feature_array(features[layer])
         picked = strongest_channels(array, channels)
         for column, ax in enumerate(axes[row]):
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for spine in ax.spines.values():
-                spine.set_visible(False)
+            bare_axis(ax)
             if column < len(picked):
                 channel = int(picked[column])
                 ax.imshow(normalised_channel(array, channel), cmap=cmap, vmin=0, vmax=1)
@@ -280,17 +279,7 @@ def block_activations(
         h, w, c = array.shape
         axes[row, 0].set_ylabel(f"{layer}\n{h}x{w}x{c}", fontsize=8)
     for column, ax in enumerate(axes[0]):
-        ax.annotate(
-            rank_header(column + 1),
-            xy=(0.5, 1.0),
-            xycoords="axes fraction",
-            xytext=(0, 12),
-            textcoords="offset points",
-            ha="center",
-            va="bottom",
-            fontsize=8,
-            fontweight="bold",
-        )
+        column_header(ax, rank_header(column + 1), above_pt=12, fontsize=8)
     _share_colour_bar(figure, axes, cmap)
     figure.suptitle("Each row: a layer's most active channels, strongest first", fontsize=10)
     return figure

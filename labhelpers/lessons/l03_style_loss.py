@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import numpy as np
 
 from labhelpers.images import resize_to
-from labhelpers.lessons.common.figures import pyplot
+from labhelpers.lessons.common.figures import bare_axis, pyplot
 from labhelpers.lessons.common.noise_runs import from_noise
 from labhelpers.lessons.common.pictures import feature_array, image_to_png_bytes
 from labhelpers.lessons.common.timing import LessonRun
@@ -121,10 +121,7 @@ def plot_gram_entry(
             ax.set_title(
                 f"{layer} {title}" if layer and title.startswith("channel") else title, fontsize=9
             )
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for spine in ax.spines.values():
-                spine.set_visible(False)
+            bare_axis(ax)
         axes[row, 0].set_ylabel(f"{label} entry", fontsize=10)  # the row header
     # two scales: the maps share one (so their sizes compare), the products another
     maps_bar = figure.colorbar(

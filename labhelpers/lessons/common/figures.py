@@ -31,6 +31,8 @@ __all__ = [
     "heat_overlay",
     "pyplot",
     "tidy_log_axis",
+    "bare_axis",
+    "column_header",
     "stage_changes",
 ]
 
@@ -83,6 +85,31 @@ def tidy_log_axis(ax: Any, axis: str = "y") -> None:
 GRID_MAX_WIDTH_IN = 14.0
 
 
+def bare_axis(ax: Any) -> None:
+    """No ticks and no frame, but the axis kept, so that its y label can head a row of a grid
+    (``set_axis_off`` would hide the label too)."""
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
+def column_header(ax: Any, text: str, above_pt: float = 6.0, fontsize: float = 10.0) -> None:
+    """Write ``text`` in bold centred over ``ax``, ``above_pt`` points above its top edge (over
+    the axes' own title when there is one): the header of a grid's column."""
+    ax.annotate(
+        text,
+        xy=(0.5, 1.0),
+        xycoords="axes fraction",
+        xytext=(0, above_pt),
+        textcoords="offset points",
+        ha="center",
+        va="bottom",
+        fontsize=fontsize,
+        fontweight="bold",
+    )
+
+
 def image_grid(
     images: Sequence[Any],
     titles: Sequence[str] | None = None,
@@ -127,25 +154,12 @@ def image_grid(
         row, column = divmod(index, columns)
         if row_labels is None or column != 0:
             ax.set_axis_off()
-        else:  # the axis stays for its label: no ticks, no frame
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for spine in ax.spines.values():
-                spine.set_visible(False)
+        else:
+            bare_axis(ax)
             if row < len(row_labels):
                 ax.set_ylabel(row_labels[row], fontsize=10)
         if column_labels is not None and row == 0 and column < len(column_labels):
-            ax.annotate(
-                column_labels[column],
-                xy=(0.5, 1.0),
-                xycoords="axes fraction",
-                xytext=(0, 6 + (14 if titles is not None else 0)),
-                textcoords="offset points",
-                ha="center",
-                va="bottom",
-                fontsize=10,
-                fontweight="bold",
-            )
+            column_header(ax, column_labels[column], above_pt=6 + (14 if titles else 0))
         if index >= count:
             continue
         picture = as_float_image(images[index])
