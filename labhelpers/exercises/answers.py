@@ -327,11 +327,11 @@ D. (a) At ratios 1e3 and 1e4 the picture is the photo (1e4 with a slight colour 
 3. On a training photo a small enough loss can come from remembering that photo's crops. A photo
    the network never saw shows what it learned for photos in general, which is what it will be
    used for; the benchmark and section 5 measure on the two held-out photos for the same reason.
-4. With stylize at 10-20 seconds a photo on two idle cores and training at 3 minutes (10 for the
-   shipped networks), training pays for itself after 9-18 photos (30-60 for the shipped ones); a
-   video (25 frames a second) pays for it within a few seconds of film. Five style weights are
-   five trainings for the network, but five runs of stylize: where the settings change often,
-   stylize wins.
+4. With stylize at 10-20 seconds a photo on two idle AVX-512 cores and training at 3 minutes (10
+   for the shipped networks), training pays for itself after 9-18 photos (30-60 for the shipped
+   ones); a video (25 frames a second) pays for it within a few seconds of film. Five style
+   weights are five trainings for the network, but five runs of stylize: where the settings
+   change often, stylize wins.
 5. The strokes stay the same number of pixels, so at 1024 px they are a quarter as large compared
    with the scene, and the picture looks finer and less painted. The network learned from 128 px
    crops of photos scaled to about 256 px, and a convolution has a fixed size in pixels. stylize
